@@ -1,0 +1,62 @@
+"""The INMET yearly-archive columns and the CLEAN contract columns (CONTRACTS.md §3).
+
+This module is the single Python statement of the 17 measures, their CLEAN names, their
+physical ranges and their units. The SQL (snowflake_sql/) states the same ranges; a test
+checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """One of the 17 measure columns of an INMET yearly-archive file."""
+
+    name: str  # CLEAN column name, with its unit as suffix
+    source_label: str  # the layout-B header label (for messages and docs)
+    low: float  # physical range, inclusive (CONTRACTS.md §3 rule 5)
+    high: float
+    unit: str
+
+
+MEASURES: Final[tuple[Measure, ...]] = (
+    Measure("precipitation_mm", "PRECIPITAÇÃO TOTAL, HORÁRIO (mm)", 0, 500, "mm"),
+    Measure("pressure_hpa", "PRESSAO ATMOSFERICA AO NIVEL DA ESTACAO, HORARIA (mB)", 500, 1100, "hPa"),
+    Measure("pressure_max_hpa", "PRESSÃO ATMOSFERICA MAX.NA HORA ANT. (AUT) (mB)", 500, 1100, "hPa"),
+    Measure("pressure_min_hpa", "PRESSÃO ATMOSFERICA MIN. NA HORA ANT. (AUT) (mB)", 500, 1100, "hPa"),
+    Measure("radiation_kj_m2", "RADIACAO GLOBAL (Kj/m²)", 0, 6000, "kJ/m²"),
+    Measure("air_temp_c", "TEMPERATURA DO AR - BULBO SECO, HORARIA (°C)", -40, 60, "°C"),
+    Measure("dew_point_c", "TEMPERATURA DO PONTO DE ORVALHO (°C)", -60, 50, "°C"),
+    Measure("air_temp_max_c", "TEMPERATURA MÁXIMA NA HORA ANT. (AUT) (°C)", -40, 60, "°C"),
+    Measure("air_temp_min_c", "TEMPERATURA MÍNIMA NA HORA ANT. (AUT) (°C)", -40, 60, "°C"),
+    Measure("dew_point_max_c", "TEMPERATURA ORVALHO MAX. NA HORA ANT. (AUT) (°C)", -60, 50, "°C"),
+    Measure("dew_point_min_c", "TEMPERATURA ORVALHO MIN. NA HORA ANT. (AUT) (°C)", -60, 50, "°C"),
+    Measure("humidity_max_pct", "UMIDADE REL. MAX. NA HORA ANT. (AUT) (%)", 0, 100, "%"),
+    Measure("humidity_min_pct", "UMIDADE REL. MIN. NA HORA ANT. (AUT) (%)", 0, 100, "%"),
+    Measure("humidity_pct", "UMIDADE RELATIVA DO AR, HORARIA (%)", 0, 100, "%"),
+    Measure("wind_direction_deg", "VENTO, DIREÇÃO HORARIA (gr) (° (gr))", 0, 360, "°"),
+    Measure("wind_gust_ms", "VENTO, RAJADA MAXIMA (m/s)", 0, 100, "m/s"),
+    Measure("wind_speed_ms", "VENTO, VELOCIDADE HORARIA (m/s)", 0, 100, "m/s"),
+)
+
+MEASURE_NAMES: Final[tuple[str, ...]] = tuple(m.name for m in MEASURES)
+N_MEASURES: Final = len(MEASURES)  # 17
+
+STATION_COLUMNS: Final[tuple[str, ...]] = (
+    "station_id",
+    "station_name",
+    "region",
+    "state",
+    "latitude",
+    "longitude",
+    "altitude_m",
+)
+
+# CONTRACTS.md §3: the CLEAN columns, in this order, everywhere (Snowflake, exports, CSV).
+CLEAN_COLUMNS: Final[tuple[str, ...]] = (*STATION_COLUMNS, "observed_at", *MEASURE_NAMES)
+
+# The value that layout A uses for "missing" (layout B leaves the field empty).
+MISSING_SENTINEL: Final = "-9999"

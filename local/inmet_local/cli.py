@@ -1,0 +1,187 @@
+"""`inmet`: the one command-line tool of the project. Every feature is a subcommand."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from inmet_local.sources import InputFile, SourceError, iter_input_files
+from inmet_local.synth import generate_archive
+from inmet_pipeline.reader import DEFAULT_MAX_ERRORS, ValidationReport, validate
+
+app = typer.Typer(
+    name="inmet",
+    help="INMET weather-station pipeline: validate, generate, upload and process station files.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+DEFAULT_RAW_DIR = Path("data/raw")
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+def _validate_all(files: list[InputFile], max_errors: int, quiet: bool) -> list[ValidationReport]:
+    reports: list[ValidationReport] = []
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=quiet or len(files) < 5,
+    ) as progress:
+        task = progress.add_task("validating", total=len(files))
+        for item in files:
+            try:
+                data = item.read()
+            except OSError as exc:
+                raise _fail(f"{item.display}: cannot read ({exc})") from exc
+            report = validate(data, item.name, max_errors=max_errors)
+            report.filename = item.display
+            reports.append(report)
+            progress.advance(task)
+    return reports
+
+
+def _period(report: ValidationReport) -> str:
+    if report.period_start and report.period_end:
+        return f"{report.period_start:%Y-%m-%d}…{report.period_end:%m-%d}"
+    return "-"
+
+
+def print_report_table(reports: list[ValidationReport], title: str = "INMET files") -> None:
+    table = Table(title=title, title_justify="left", expand=False)
+    table.add_column("file", max_width=30, overflow="ellipsis", no_wrap=True)
+    table.add_column("station", max_width=18, overflow="ellipsis", no_wrap=True)
+    table.add_column("lay", justify="center")
+    table.add_column("enc", no_wrap=True)
+    table.add_column("rows", justify="right")
+    table.add_column("period", no_wrap=True)
+    table.add_column("missing", justify="right")
+    table.add_column("err", justify="right")
+    table.add_column("warnings", overflow="fold")
+    for rep in reports:
+        st = rep.station
+        cells = rep.rows * 17
+        missing = f"{100 * rep.missing_cells / cells:.1f}%" if cells else "-"
+        table.add_row(
+            Path(rep.filename or "-").name,
+            f"{st.station_id} {st.station_name}" if st else "-",
+            rep.layout or "-",
+            rep.encoding or "-",
+            f"{rep.rows:,}",
+            _period(rep),
+            missing,
+            f"[red]{len(rep.errors)}[/]" if rep.errors else "0",
+            ", ".join(sorted({w.code for w in rep.warnings})) or "-",
+        )
+    console.print(table)
+    for rep in reports:
+        if rep.errors:
+            console.print(f"[bold red]✗ {rep.filename}[/]")
+            for issue in rep.errors:
+                where = f"line {issue.line}: " if issue.line else ""
+                console.print(f"    [red]{issue.code}[/] {where}{issue.message}")
+            if rep.truncated:
+                console.print(f"    … stopped after {len(rep.errors)} errors")
+    valid = sum(r.valid for r in reports)
+    console.print(f"{valid} of {len(reports)} file(s) valid.")
+
+
+@app.command("validate")
+def validate_command(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files, folders (searched for *.csv) or INMET .zip archives.")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list for scripts.")] = False,
+    max_errors: Annotated[
+        int, typer.Option(min=1, help="Stop reading a file after this many errors.")
+    ] = DEFAULT_MAX_ERRORS,
+) -> None:
+    """Check INMET yearly-archive station files before uploading them.
+
+    Exit code 0 when every file is valid, 1 when any is invalid, 2 for a usage problem.
+    """
+    try:
+        files = list(iter_input_files(paths))
+    except SourceError as exc:
+        raise _fail(str(exc)) from exc
+    if not files:
+        raise _fail("no .csv files found in " + ", ".join(str(p) for p in paths))
+    reports = _validate_all(files, max_errors, quiet=as_json)
+    if as_json:
+        sys.stdout.write(json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=2))
+        sys.stdout.write("\n")
+    else:
+        print_report_table(reports)
+    if not all(r.valid for r in reports):
+        raise typer.Exit(1)
+
+
+@app.command("synth")
+def synth_command(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the files into.")] = (
+        DEFAULT_RAW_DIR
+    ),
+    stations: Annotated[int, typer.Option(min=1, max=999, help="Number of stations.")] = 5,
+    year: Annotated[int, typer.Option(min=2000, max=2100, help="Data year.")] = 2024,
+    layout: Annotated[
+        str | None,
+        typer.Option(help="A (≤2018 style) or B (≥2019 style); default follows the year."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same bytes.")] = 0,
+) -> None:
+    """Generate realistic INMET station-year files (both layouts, with INMET's quirks)."""
+    if layout is not None and layout.upper() not in ("A", "B"):
+        raise _fail(f"--layout must be A or B, not {layout!r}")
+    chosen = layout.upper() if layout else None
+    count = 0
+    with Progress(TextColumn("generating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, transient=True) as progress:
+        task = progress.add_task("synth", total=stations)
+        for _path in generate_archive(out, stations=stations, year=year, seed=seed,
+                                      layout=chosen):  # type: ignore[arg-type]
+            count += 1
+            progress.advance(task)
+    console.print(f"wrote {count} station file(s) for {year} to {out}/")
+
+
+@app.command("demo")
+def demo_command(
+    raw_dir: Annotated[Path, typer.Option(help="Where the input files are.")] = DEFAULT_RAW_DIR,
+) -> None:
+    """The main job on the local default (make demo).
+
+    Validates the station files in data/raw/, generating a realistic sample there first when
+    the folder is empty.
+    """
+    if not raw_dir.exists() or not any(raw_dir.rglob("*.[cC][sS][vV]")):
+        console.print(f"{raw_dir}/ has no station files: generating a sample (inmet synth).")
+        for _ in generate_archive(raw_dir, stations=5, year=2024):
+            pass
+        for _ in generate_archive(raw_dir, stations=3, year=2015):
+            pass
+    files = list(iter_input_files([raw_dir]))
+    reports = _validate_all(files, DEFAULT_MAX_ERRORS, quiet=False)
+    print_report_table(reports, title=f"Station files in {raw_dir}/")
+    if not all(r.valid for r in reports):
+        raise typer.Exit(1)
+
+
+def main() -> None:  # pragma: no cover - console-script entry point
+    app()

@@ -1,0 +1,413 @@
+"""Generate realistic INMET yearly-archive station files (layouts A and B), deterministically.
+
+The files carry every quirk of the real ones (shared/data/inmet_real/FORMAT.md): ISO-8859-1
+or UTF-8 bytes, three metadata spellings, two founding-date formats, ``-9999`` (A) or empty (B)
+for missing, dropped leading zeros (``,2``, ``-,9``), a trailing ``;`` on every line, the three
+radiation labels, radiation missing (or 0) at night, outages where whole hours are missing,
+single sensors failing, and entirely empty station-years. The weather itself is plausible:
+seasonal and diurnal temperature by latitude and altitude, humidity and dew point that agree
+(Magnus formula), pressure from altitude with the semidiurnal tide, solar radiation from the
+sun's elevation, rain events and gusty wind.
+
+Every generated value is returned too (``keep_values=True``) so tests check the round trip.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Final, Literal
+
+from inmet_pipeline.columns import MEASURES, N_MEASURES
+
+Layout = Literal["A", "B"]
+
+
+@dataclass(frozen=True, slots=True)
+class SynthStation:
+    station_id: str
+    name: str
+    region: str
+    state: str
+    latitude: float
+    longitude: float
+    altitude_m: float
+    founded: date
+
+
+# Station attributes in the style of the real network (capitals and a few inland towns). The
+# coordinates are close to the real ones; the series generated for them are synthetic.
+_CATALOGUE: Final[tuple[tuple[str, str, str, str, float, float, float, str], ...]] = (
+    ("A001", "BRASILIA", "CO", "DF", -15.78944444, -47.92583332, 1160.96, "2000-05-07"),
+    ("A101", "MANAUS", "N", "AM", -3.10333333, -60.01638888, 61.25, "2000-05-09"),
+    ("A807", "CURITIBA", "S", "PR", -25.44868800, -49.23060200, 922.91, "2003-01-28"),
+    ("A409", "ARACAJU", "NE", "SE", -10.95000000, -37.04333333, 4.72, "2003-01-01"),
+    ("A701", "SAO PAULO - MIRANTE", "SE", "SP", -23.49638888, -46.62000000, 785.16, "2006-07-25"),
+    ("A801", "PORTO ALEGRE - JARDIM BOTANICO", "S", "RS", -30.05361111, -51.17472221, 41.18,
+     "2000-09-22"),
+    ("A921", "SAO FELIX  DO ARAGUAIA", "CO", "MT", -11.61888888, -50.72777777, 201.0,
+     "2006-12-13"),
+    ("A652", "RIO DE JANEIRO - FORTE DE COPACABANA", "SE", "RJ", -22.98833333, -43.19055555,
+     25.6, "2007-03-21"),
+    ("A301", "RECIFE", "NE", "PE", -8.05916666, -34.95916666, 10.0, "2004-02-18"),
+    ("A401", "SALVADOR", "NE", "BA", -13.01638888, -38.51722222, 47.56, "2000-05-13"),
+    ("A201", "BELEM", "N", "PA", -1.41138888, -48.43944444, 21.0, "2003-07-04"),
+    ("A002", "GOIANIA", "CO", "GO", -16.64277777, -49.22027777, 741.48, "2001-05-29"),
+    ("A901", "CUIABA", "CO", "MT", -15.55916666, -56.06277777, 240.0, "2006-10-03"),
+    ("A702", "CAMPO GRANDE", "CO", "MS", -20.44444444, -54.72277777, 530.0, "2001-09-01"),
+    ("A305", "FORTALEZA", "NE", "CE", -3.81555555, -38.53777777, 29.89, "2007-11-20"),
+    ("A320", "JOAO PESSOA", "NE", "PB", -7.16527777, -34.81555555, 33.5, "2007-07-01"),
+    ("A304", "NATAL", "NE", "RN", -5.83694444, -35.20805555, 48.6, "2003-01-01"),
+    ("A312", "TERESINA", "NE", "PI", -5.03472222, -42.80138888, 75.73, "2007-07-20"),
+    ("A203", "SAO LUIS", "NE", "MA", -2.52694444, -44.21361111, 55.47, "2003-01-01"),
+    ("A104", "RIO BRANCO", "N", "AC", -9.95777777, -67.86888888, 212.0, "2008-06-08"),
+    ("A135", "BOA VISTA", "N", "RR", 2.82027777, -60.67194444, 83.0, "2007-05-04"),
+    ("A806", "FLORIANOPOLIS", "S", "SC", -27.60250000, -48.62000000, 4.87, "2003-06-24"),
+    ("A612", "VITORIA", "SE", "ES", -20.31555555, -40.31722222, 9.0, "2006-10-06"),
+    ("A521", "BELO HORIZONTE (PAMPULHA)", "SE", "MG", -19.88388888, -43.96944444, 854.0,
+     "2006-09-18"),
+    ("A303", "MACEIO", "NE", "AL", -9.55111111, -35.77027777, 84.0, "2003-10-08"),
+    ("A009", "PALMAS", "N", "TO", -10.19083333, -48.30166666, 280.0, "2006-02-14"),
+    ("A249", "Paty do Alferes - Avelar", "SE", "RJ", -22.35000000, -43.41611111, 507.0,
+     "2008-11-19"),
+    ("A425", "FAROL de SANTANA", "NE", "SE", -11.00694444, -37.17166666, 15.0, "2008-06-01"),
+)
+
+_TOWNS: Final = (
+    "ALTO", "BOM JESUS", "CAMPOS", "CRUZEIRO", "ESPERANCA", "FLORESTA", "GUARATINGA", "ITAPIRA",
+    "JARDIM", "LAGOA", "MONTE", "NOVA", "PEDRA", "PORTO", "RIO", "SANTA RITA", "SAO JOSE",
+    "SERRA", "TRES BARRAS", "VALE",
+)
+_SUFFIXES: Final = (
+    "DO SUL", "DO NORTE", "VERDE", "ALEGRE", "DAS ALMAS", "(FAZENDA)", "- AEROPORTO", "DO OESTE",
+    "GRANDE", "DO LESTE", "NOVO", "DA SERRA",
+)
+# (region, state, latitude range, longitude range)
+_STATES_BOX: Final = (
+    ("N", "AM", (-8.0, -1.0), (-68.0, -58.0)), ("N", "PA", (-8.0, -1.0), (-55.0, -47.0)),
+    ("N", "TO", (-12.0, -6.0), (-49.0, -47.0)), ("NE", "BA", (-15.0, -10.0), (-44.0, -39.0)),
+    ("NE", "PI", (-9.0, -4.0), (-44.0, -41.0)), ("NE", "CE", (-7.0, -3.5), (-40.5, -38.0)),
+    ("CO", "MT", (-16.0, -10.0), (-58.0, -52.0)), ("CO", "GO", (-18.0, -14.0), (-51.0, -47.0)),
+    ("CO", "MS", (-22.0, -18.0), (-56.0, -53.0)), ("SE", "MG", (-21.0, -16.0), (-47.0, -42.0)),
+    ("SE", "SP", (-24.0, -20.5), (-51.0, -46.0)), ("S", "PR", (-26.0, -23.0), (-53.0, -49.5)),
+    ("S", "RS", (-31.0, -28.0), (-55.0, -51.0)), ("S", "SC", (-28.0, -26.5), (-52.0, -49.0)),
+)
+
+
+def station_catalogue(n: int, seed: int = 0) -> list[SynthStation]:
+    """``n`` distinct stations: the named catalogue first, then generated ones."""
+    stations = [
+        SynthStation(code, name, reg, uf, lat, lon, alt, date.fromisoformat(founded))
+        for code, name, reg, uf, lat, lon, alt, founded in _CATALOGUE[:n]
+    ]
+    used = {s.station_id for s in stations}
+    rng = random.Random(f"catalogue:{seed}")
+    number = 1
+    while len(stations) < n:
+        code = f"{'ABS'[number // 1000]}{number % 1000:03d}"
+        number += 1
+        if code in used:
+            continue
+        used.add(code)
+        region, uf, (lat0, lat1), (lon0, lon1) = rng.choice(_STATES_BOX)
+        name = f"{rng.choice(_TOWNS)} {rng.choice(_SUFFIXES)}"
+        stations.append(
+            SynthStation(
+                code, name, region, uf, round(rng.uniform(lat0, lat1), 8),
+                round(rng.uniform(lon0, lon1), 8), round(rng.uniform(5, 1200), 2),
+                date(rng.randint(2000, 2010), rng.randint(1, 12), rng.randint(1, 28)),
+            )
+        )
+    return stations
+
+
+@dataclass(slots=True)
+class SynthFile:
+    """One generated station-year file, and (optionally) every value written to it."""
+
+    filename: str
+    data: bytes
+    station: SynthStation
+    layout: Layout
+    encoding: str
+    metadata_style: str
+    year: int
+    rows: int
+    values: list[tuple[datetime, tuple[float | None, ...]]] | None = field(default=None)
+
+
+def format_value(value: float | None, missing: str) -> str:
+    """INMET's way: decimal comma, no leading zero, no decimals for whole numbers."""
+    if value is None:
+        return missing
+    if value == int(value):
+        return str(int(value))
+    text = f"{value:.1f}".replace(".", ",")
+    if text.startswith("0,"):
+        return text[1:]
+    if text.startswith("-0,"):
+        return "-" + text[2:]
+    return text
+
+
+_METADATA_KEYS: Final[dict[str, tuple[str, ...]]] = {
+    "A": ("REGIÃO:", "UF:", "ESTAÇÃO:", "CODIGO (WMO):", "LATITUDE:", "LONGITUDE:", "ALTITUDE:",
+          "DATA DE FUNDAÇÃO (YYYY-MM-DD):"),
+    "2019": ("REGI?O:", "UF:", "ESTAC?O:", "CODIGO (WMO):", "LATITUDE:", "LONGITUDE:",
+             "ALTITUDE:", "DATA DE FUNDAC?O:"),
+    "2020": ("REGIAO:", "UF:", "ESTACAO:", "CODIGO (WMO):", "LATITUDE:", "LONGITUDE:",
+             "ALTITUDE:", "DATA DE FUNDACAO:"),
+}
+
+_HEADER_TAIL: Final = (
+    "PRECIPITAÇÃO TOTAL, HORÁRIO (mm);PRESSAO ATMOSFERICA AO NIVEL DA ESTACAO, HORARIA (mB);"
+    "PRESSÃO ATMOSFERICA MAX.NA HORA ANT. (AUT) (mB);PRESSÃO ATMOSFERICA MIN. NA HORA ANT. (AUT) "
+    "(mB);RADIACAO GLOBAL ({unit});TEMPERATURA DO AR - BULBO SECO, HORARIA (°C);TEMPERATURA DO "
+    "PONTO DE ORVALHO (°C);TEMPERATURA MÁXIMA NA HORA ANT. (AUT) (°C);TEMPERATURA MÍNIMA NA HORA "
+    "ANT. (AUT) (°C);TEMPERATURA ORVALHO MAX. NA HORA ANT. (AUT) (°C);TEMPERATURA ORVALHO MIN. NA "
+    "HORA ANT. (AUT) (°C);UMIDADE REL. MAX. NA HORA ANT. (AUT) (%);UMIDADE REL. MIN. NA HORA ANT. "
+    "(AUT) (%);UMIDADE RELATIVA DO AR, HORARIA (%);VENTO, DIREÇÃO HORARIA (gr) (° (gr));VENTO, "
+    "RAJADA MAXIMA (m/s);VENTO, VELOCIDADE HORARIA (m/s);"
+)
+
+
+def _meta_number(value: float) -> str:
+    text = f"{value:.8f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def _dew_point(temp: float, rh: float) -> float:
+    a, b = 17.62, 243.12
+    gamma = math.log(max(rh, 1.0) / 100.0) + a * temp / (b + temp)
+    return b * gamma / (a - gamma)
+
+
+def _clip(x: float, low: float, high: float) -> float:
+    return low if x < low else high if x > high else x
+
+
+def _r1(x: float) -> float:
+    value = round(x, 1)
+    return 0.0 if value == 0 else value  # never -0.0
+
+
+def _series(
+    st: SynthStation, start: datetime, hours: int, rng: random.Random, night_zero: bool,
+    outlier_rate: float,
+) -> Iterator[tuple[datetime, list[float | None]]]:
+    """Hourly values in MEASURES order, with None for missing."""
+    lat = math.radians(st.latitude)
+    abs_lat = abs(st.latitude)
+    t_mean = 28.0 - 0.25 * max(0.0, abs_lat - 5.0) - 0.0065 * st.altitude_m
+    season_amp = 0.22 * abs_lat
+    diurnal_amp = rng.uniform(3.5, 6.5)
+    p_base = 1013.25 * (1 - 2.25577e-5 * st.altitude_m) ** 5.25588
+    south = -1.0 if st.latitude < 0 else 1.0
+    prevailing = rng.uniform(0, 360)
+    # Slow weather anomalies (AR(1) per hour), rain state, outages.
+    anomaly_t = 0.0
+    anomaly_p = 0.0
+    anomaly_rh = 0.0
+    raining = False
+    outage_left = 0
+    broken: dict[int, int] = {}  # measure index -> hours left of a failed sensor
+    prev_t = prev_td = prev_rh = prev_p = None
+    for h in range(hours):
+        ts = start + timedelta(hours=h)
+        doy = ts.timetuple().tm_yday
+        solar_hour = (ts.hour + st.longitude / 15.0) % 24
+        season = math.cos(2 * math.pi * (doy - 15) / 365.25)  # 1 in January
+        wet_season = 0.5 + 0.5 * season * (-south)  # southern summer is the wet season
+        anomaly_t = 0.97 * anomaly_t + rng.gauss(0, 0.35)
+        anomaly_p = 0.98 * anomaly_p + rng.gauss(0, 0.25)
+        anomaly_rh = 0.95 * anomaly_rh + rng.gauss(0, 1.5)
+        if raining:
+            raining = rng.random() < 0.75
+        else:
+            raining = rng.random() < 0.01 + 0.03 * wet_season * (0.5 + abs(math.sin(
+                math.pi * solar_hour / 24)))
+        cloud = 0.7 if raining else _clip(0.25 + 0.3 * wet_season + rng.gauss(0, 0.1), 0, 0.9)
+        diurnal = math.cos(2 * math.pi * (solar_hour - 15.0) / 24.0)
+        seasonal = 0.5 * season_amp * season * -south  # warmer in the local summer
+        temp = (t_mean + seasonal + diurnal_amp * (1 - 0.5 * cloud) * diurnal + anomaly_t - (2.0 if raining else 0))
+        rh = _clip(75 - 3.2 * (temp - t_mean) + anomaly_rh + (18 if raining else 0)
+                   + 10 * wet_season, 12, 100)
+        td = _dew_point(temp, rh)
+        pressure = (p_base + 1.1 * math.cos(4 * math.pi * (solar_hour - 10) / 24)
+                    + anomaly_p - 2.5 * season * south)
+        # Sun: declination and hour angle give the elevation; ~3.6 kJ/m² per W/m² hour.
+        decl = math.radians(23.44) * math.sin(2 * math.pi * (doy - 81) / 365.0)
+        hour_angle = math.radians(15.0 * (solar_hour - 12.0))
+        sin_el = (math.sin(lat) * math.sin(decl)
+                  + math.cos(lat) * math.cos(decl) * math.cos(hour_angle))
+        radiation: float | None
+        if sin_el <= 0.02:
+            radiation = 0.0 if night_zero else None
+        else:
+            radiation = 1361 * sin_el * 0.78 * (1 - 0.75 * cloud) * 3.6 * rng.uniform(0.92, 1.0)
+        precip = 0.0
+        if raining:
+            precip = rng.expovariate(1 / 2.2) * (3.0 if rng.random() < 0.05 else 1.0)
+        speed = max(0.0, rng.gammavariate(2.0, 0.9) * (1 + 0.35 * diurnal))
+        gust = speed * rng.uniform(1.6, 2.8) + rng.uniform(0, 1.5)
+        direction = (prevailing + rng.gauss(0, 55)) % 360
+        t_prev = prev_t if prev_t is not None else temp
+        td_prev = prev_td if prev_td is not None else td
+        rh_prev = prev_rh if prev_rh is not None else rh
+        p_prev = prev_p if prev_p is not None else pressure
+        prev_t, prev_td, prev_rh, prev_p = temp, td, rh, pressure
+        row: list[float | None] = [
+            _r1(precip),
+            _r1(pressure),
+            _r1(max(pressure, p_prev) + abs(rng.gauss(0, 0.15))),
+            _r1(min(pressure, p_prev) - abs(rng.gauss(0, 0.15))),
+            None if radiation is None else _r1(radiation),
+            _r1(temp),
+            _r1(td),
+            _r1(max(temp, t_prev) + abs(rng.gauss(0, 0.3))),
+            _r1(min(temp, t_prev) - abs(rng.gauss(0, 0.3))),
+            _r1(max(td, td_prev) + abs(rng.gauss(0, 0.3))),
+            _r1(min(td, td_prev) - abs(rng.gauss(0, 0.3))),
+            float(round(_clip(max(rh, rh_prev) + abs(rng.gauss(0, 1.5)), 0, 100))),
+            float(round(_clip(min(rh, rh_prev) - abs(rng.gauss(0, 1.5)), 0, 100))),
+            float(round(rh)),
+            float(round(direction) % 360),
+            _r1(gust),
+            _r1(speed),
+        ]
+        # Outages: the logger stops and every measure of the hour is missing.
+        if outage_left:
+            outage_left -= 1
+            yield ts, [None] * N_MEASURES
+            continue
+        if rng.random() < 0.0008:
+            outage_left = rng.randint(1, 72)
+        # Single sensors fail for a while.
+        if rng.random() < 0.0004:
+            broken[rng.randrange(N_MEASURES)] = rng.randint(6, 24 * 20)
+        for idx in list(broken):
+            row[idx] = None
+            broken[idx] -= 1
+            if not broken[idx]:
+                del broken[idx]
+        for idx in range(N_MEASURES):
+            if row[idx] is not None and rng.random() < 0.003:
+                row[idx] = None
+        if outlier_rate and rng.random() < outlier_rate:
+            idx = rng.randrange(N_MEASURES)
+            row[idx] = float(MEASURES[idx].high + rng.randint(1, 500))
+        yield ts, row
+
+
+def generate_station_year(
+    station: SynthStation,
+    year: int,
+    *,
+    seed: int = 0,
+    layout: Layout | None = None,
+    encoding: str | None = None,
+    metadata_style: str | None = None,
+    empty: bool = False,
+    partial_until: date | None = None,
+    outlier_rate: float = 0.0,
+    keep_values: bool = False,
+) -> SynthFile:
+    """One station-year file as INMET publishes it in its yearly archive."""
+    rng = random.Random(f"{seed}:{station.station_id}:{year}")
+    layout = layout or ("A" if year <= 2018 else "B")
+    # How the file looks depends on the year and on when it was "downloaded" (FORMAT.md §4).
+    downloaded_2021 = year <= 2020 and rng.random() < 0.25
+    if metadata_style is None:
+        if layout == "A":
+            metadata_style = "2019" if downloaded_2021 else "A"
+        else:
+            metadata_style = "2019" if (year == 2019 or downloaded_2021) else "2020"
+    if downloaded_2021:
+        unit = "W/m²"
+    elif year <= 2019:
+        unit = "KJ/m²"
+    else:
+        unit = "Kj/m²"
+    if encoding is None:
+        encoding = "utf-8" if rng.random() < 0.15 else "latin-1"
+    missing = "-9999" if layout == "A" else ""
+    start_day = max(date(year, 1, 1), station.founded) if station.founded.year == year else (
+        date(year, 1, 1))
+    end_day = partial_until or date(year, 12, 31)
+    start = datetime(start_day.year, start_day.month, start_day.day, tzinfo=UTC)
+    hours = ((end_day - start_day).days + 1) * 24
+
+    keys = _METADATA_KEYS[metadata_style]
+    if metadata_style == "A":
+        founded = station.founded.isoformat()
+    else:
+        founded = station.founded.strftime("%d/%m/%y")
+    meta_values = (
+        station.region, station.state, station.name, station.station_id,
+        _meta_number(station.latitude), _meta_number(station.longitude),
+        _meta_number(station.altitude_m), founded,
+    )
+    lines = [f"{k};{v}" for k, v in zip(keys, meta_values, strict=True)]
+    first_two = "DATA (YYYY-MM-DD);HORA (UTC);" if layout == "A" else "Data;Hora UTC;"
+    lines.append(first_two + _HEADER_TAIL.format(unit=unit))
+
+    values: list[tuple[datetime, tuple[float | None, ...]]] | None = [] if keep_values else None
+    date_fmt = "%Y-%m-%d" if layout == "A" else "%Y/%m/%d"
+    rows = 0
+    for ts, row in _series(station, start, hours, rng, night_zero=downloaded_2021,
+                           outlier_rate=outlier_rate):
+        if empty:
+            row = [None] * N_MEASURES
+        hour = f"{ts.hour:02d}:00" if layout == "A" else f"{ts.hour:02d}00 UTC"
+        lines.append(
+            ts.strftime(date_fmt) + ";" + hour + ";"
+            + ";".join(format_value(v, missing) for v in row) + ";"
+        )
+        rows += 1
+        if values is not None:
+            values.append((ts, tuple(row)))
+    text = "\n".join(lines) + "\n"
+    filename = (
+        f"INMET_{station.region}_{station.state}_{station.station_id}_{station.name}_"
+        f"{start_day:%d-%m-%Y}_A_{end_day:%d-%m-%Y}.CSV"
+    )
+    return SynthFile(
+        filename=filename,
+        data=text.encode(encoding),
+        station=station,
+        layout=layout,
+        encoding=encoding,
+        metadata_style=metadata_style,
+        year=year,
+        rows=rows,
+        values=values,
+    )
+
+
+def generate_archive(
+    out_dir: Path,
+    *,
+    stations: int = 5,
+    year: int = 2024,
+    layout: Layout | None = None,
+    seed: int = 0,
+    empty_fraction: float | None = None,
+) -> Iterator[Path]:
+    """Write ``stations`` station-year files into ``out_dir``; yield each path as written.
+
+    About 3.5% of the stations are entirely empty, as in INMET's 2024 archive (20 of 564); with
+    fewer than 30 stations none is, unless ``empty_fraction`` says otherwise.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fraction = empty_fraction if empty_fraction is not None else (0.035 if stations >= 30 else 0)
+    rng = random.Random(f"archive:{seed}:{year}")
+    for station in station_catalogue(stations, seed):
+        empty = rng.random() < fraction
+        synth = generate_station_year(station, year, seed=seed, layout=layout, empty=empty)
+        path = out_dir / synth.filename
+        path.write_bytes(synth.data)
+        yield path
