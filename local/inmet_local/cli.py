@@ -23,7 +23,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
+# Piped output (CI logs, `| less`) gets a fixed wide layout instead of rich's 80 columns.
+console = Console() if sys.stdout.isatty() else Console(width=150)
 err_console = Console(stderr=True)
 
 DEFAULT_RAW_DIR = Path("data/raw")

@@ -186,6 +186,11 @@ def _dew_point(temp: float, rh: float) -> float:
     return b * gamma / (a - gamma)
 
 
+def _relative_humidity(temp: float, dew_point: float) -> float:
+    a, b = 17.62, 243.12
+    return 100.0 * math.exp(a * dew_point / (b + dew_point) - a * temp / (b + temp))
+
+
 def _clip(x: float, low: float, high: float) -> float:
     return low if x < low else high if x > high else x
 
@@ -222,7 +227,7 @@ def _series(
         solar_hour = (ts.hour + st.longitude / 15.0) % 24
         season = math.cos(2 * math.pi * (doy - 15) / 365.25)  # 1 in January
         wet_season = 0.5 + 0.5 * season * (-south)  # southern summer is the wet season
-        anomaly_t = 0.97 * anomaly_t + rng.gauss(0, 0.35)
+        anomaly_t = 0.97 * anomaly_t + rng.gauss(0, 0.6)
         anomaly_p = 0.98 * anomaly_p + rng.gauss(0, 0.25)
         anomaly_rh = 0.95 * anomaly_rh + rng.gauss(0, 1.5)
         if raining:
@@ -232,11 +237,17 @@ def _series(
                 math.pi * solar_hour / 24)))
         cloud = 0.7 if raining else _clip(0.25 + 0.3 * wet_season + rng.gauss(0, 0.1), 0, 0.9)
         diurnal = math.cos(2 * math.pi * (solar_hour - 15.0) / 24.0)
-        seasonal = 0.5 * season_amp * season * -south  # warmer in the local summer
+        seasonal = season_amp * season * -south  # warmer in the local summer
         temp = (t_mean + seasonal + diurnal_amp * (1 - 0.5 * cloud) * diurnal + anomaly_t - (2.0 if raining else 0))
-        rh = _clip(75 - 3.2 * (temp - t_mean) + anomaly_rh + (18 if raining else 0)
-                   + 10 * wet_season, 12, 100)
+        # Relative humidity falls as the day warms; cold-front air (negative anomaly) is dry.
+        daily_swing = diurnal_amp * (1 - 0.5 * cloud) * diurnal
+        rh = _clip(70 - 4.0 * daily_swing + 2.0 * anomaly_t + anomaly_rh
+                   + (18 if raining else 0) + 12 * wet_season, 12, 100)
         td = _dew_point(temp, rh)
+        ceiling = 26.0 + rng.gauss(0, 0.4)  # tropical dew points rarely pass ~27 °C
+        if td > ceiling:
+            td = ceiling
+            rh = _relative_humidity(temp, td)
         pressure = (p_base + 1.1 * math.cos(4 * math.pi * (solar_hour - 10) / 24)
                     + anomaly_p - 2.5 * season * south)
         # Sun: declination and hour angle give the elevation; ~3.6 kJ/m² per W/m² hour.

@@ -745,7 +745,8 @@ class _Scanner:
             rep.period_end = _timestamp(spec, prev_key[:10], prev_key[10:])
             self._summary_warnings()
         elif not rows and not rep.errors:
-            self.error("no_data_rows", "The file has a header but no data rows.", None)
+            self.error("too_short", "The file has the metadata and the header but no data rows.",
+                       None)
 
     def _diagnose(self, line_no: int, raw: bytes, fields: list[bytes], spec: _LayoutSpec,
                   n_fields: int) -> bool:

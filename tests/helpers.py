@@ -1,0 +1,36 @@
+"""Small builders shared by the tests: valid INMET files to start from, and line surgery."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date
+
+from inmet_local.synth import SynthFile, generate_station_year, station_catalogue
+
+
+def small_file(layout: str = "B", *, encoding: str = "latin-1", days: int = 2,
+               station: int = 0, year: int | None = None, seed: int = 1) -> SynthFile:
+    """A valid station file of ``days`` days (24 rows a day), values kept for checks."""
+    year = year or (2015 if layout == "A" else 2024)
+    st = station_catalogue(station + 1)[station]
+    return generate_station_year(
+        st, year, seed=seed, layout=layout,  # type: ignore[arg-type]
+        encoding=encoding, partial_until=date(year, 1, days), keep_values=True,
+    )
+
+
+def lines_of(data: bytes) -> list[bytes]:
+    return data.split(b"\n")[:-1]  # the file ends with one LF
+
+
+def join(lines: list[bytes]) -> bytes:
+    return b"\n".join(lines) + b"\n"
+
+
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
