@@ -9,14 +9,26 @@ from datetime import date
 from inmet_local.synth import SynthFile, generate_station_year, station_catalogue
 
 
-def small_file(layout: str = "B", *, encoding: str = "latin-1", days: int = 2,
-               station: int = 0, year: int | None = None, seed: int = 1) -> SynthFile:
+def small_file(
+    layout: str = "B",
+    *,
+    encoding: str = "latin-1",
+    days: int = 2,
+    station: int = 0,
+    year: int | None = None,
+    seed: int = 1,
+) -> SynthFile:
     """A valid station file of ``days`` days (24 rows a day), values kept for checks."""
     year = year or (2015 if layout == "A" else 2024)
     st = station_catalogue(station + 1)[station]
     return generate_station_year(
-        st, year, seed=seed, layout=layout,  # type: ignore[arg-type]
-        encoding=encoding, partial_until=date(year, 1, days), keep_values=True,
+        st,
+        year,
+        seed=seed,
+        layout=layout,  # type: ignore[arg-type]
+        encoding=encoding,
+        partial_until=date(year, 1, days),
+        keep_values=True,
     )
 
 

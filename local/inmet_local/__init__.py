@@ -1,1 +1,4 @@
-"""inmet_local: the `inmet` CLI, the sample-data generator and the local runtime (never shipped to Lambda)."""
+"""inmet_local: the `inmet` CLI, the sample-data generator and the local runtime.
+
+Never shipped to Lambda.
+"""

@@ -25,7 +25,7 @@ app = typer.Typer(
 )
 # Piped output (CI logs, `| less`) gets a fixed wide layout instead of rich's 80 columns.
 console = Console() if sys.stdout.isatty() else Console(width=150)
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 DEFAULT_RAW_DIR = Path("data/raw")
 
@@ -107,7 +107,8 @@ def print_report_table(reports: list[ValidationReport], title: str = "INMET file
 @app.command("validate")
 def validate_command(
     paths: Annotated[
-        list[Path], typer.Argument(help="Files, folders (searched for *.csv) or INMET .zip archives.")
+        list[Path],
+        typer.Argument(help="Files, folders (searched for *.csv) or INMET .zip archives."),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list for scripts.")] = False,
     max_errors: Annotated[
@@ -152,11 +153,16 @@ def synth_command(
         raise _fail(f"--layout must be A or B, not {layout!r}")
     chosen = layout.upper() if layout else None
     count = 0
-    with Progress(TextColumn("generating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err_console, transient=True) as progress:
+    with Progress(
+        TextColumn("generating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
         task = progress.add_task("synth", total=stations)
-        for _path in generate_archive(out, stations=stations, year=year, seed=seed,
-                                      layout=chosen):  # type: ignore[arg-type]
+        for _path in generate_archive(out, stations=stations, year=year, seed=seed, layout=chosen):  # type: ignore[arg-type]
             count += 1
             progress.advance(task)
     console.print(f"wrote {count} station file(s) for {year} to {out}/")

@@ -56,8 +56,9 @@ def _from_zip(path: Path) -> Iterator[InputFile]:
 
 
 def _from_file(path: Path) -> InputFile:
-    return InputFile(name=path.name, display=str(path), size=path.stat().st_size,
-                     read=path.read_bytes)
+    return InputFile(
+        name=path.name, display=str(path), size=path.stat().st_size, read=path.read_bytes
+    )
 
 
 def iter_input_files(paths: list[Path]) -> Iterator[InputFile]:

@@ -47,12 +47,27 @@ _CATALOGUE: Final[tuple[tuple[str, str, str, str, float, float, float, str], ...
     ("A807", "CURITIBA", "S", "PR", -25.44868800, -49.23060200, 922.91, "2003-01-28"),
     ("A409", "ARACAJU", "NE", "SE", -10.95000000, -37.04333333, 4.72, "2003-01-01"),
     ("A701", "SAO PAULO - MIRANTE", "SE", "SP", -23.49638888, -46.62000000, 785.16, "2006-07-25"),
-    ("A801", "PORTO ALEGRE - JARDIM BOTANICO", "S", "RS", -30.05361111, -51.17472221, 41.18,
-     "2000-09-22"),
-    ("A921", "SAO FELIX  DO ARAGUAIA", "CO", "MT", -11.61888888, -50.72777777, 201.0,
-     "2006-12-13"),
-    ("A652", "RIO DE JANEIRO - FORTE DE COPACABANA", "SE", "RJ", -22.98833333, -43.19055555,
-     25.6, "2007-03-21"),
+    (
+        "A801",
+        "PORTO ALEGRE - JARDIM BOTANICO",
+        "S",
+        "RS",
+        -30.05361111,
+        -51.17472221,
+        41.18,
+        "2000-09-22",
+    ),
+    ("A921", "SAO FELIX  DO ARAGUAIA", "CO", "MT", -11.61888888, -50.72777777, 201.0, "2006-12-13"),
+    (
+        "A652",
+        "RIO DE JANEIRO - FORTE DE COPACABANA",
+        "SE",
+        "RJ",
+        -22.98833333,
+        -43.19055555,
+        25.6,
+        "2007-03-21",
+    ),
     ("A301", "RECIFE", "NE", "PE", -8.05916666, -34.95916666, 10.0, "2004-02-18"),
     ("A401", "SALVADOR", "NE", "BA", -13.01638888, -38.51722222, 47.56, "2000-05-13"),
     ("A201", "BELEM", "N", "PA", -1.41138888, -48.43944444, 21.0, "2003-07-04"),
@@ -68,33 +83,83 @@ _CATALOGUE: Final[tuple[tuple[str, str, str, str, float, float, float, str], ...
     ("A135", "BOA VISTA", "N", "RR", 2.82027777, -60.67194444, 83.0, "2007-05-04"),
     ("A806", "FLORIANOPOLIS", "S", "SC", -27.60250000, -48.62000000, 4.87, "2003-06-24"),
     ("A612", "VITORIA", "SE", "ES", -20.31555555, -40.31722222, 9.0, "2006-10-06"),
-    ("A521", "BELO HORIZONTE (PAMPULHA)", "SE", "MG", -19.88388888, -43.96944444, 854.0,
-     "2006-09-18"),
+    (
+        "A521",
+        "BELO HORIZONTE (PAMPULHA)",
+        "SE",
+        "MG",
+        -19.88388888,
+        -43.96944444,
+        854.0,
+        "2006-09-18",
+    ),
     ("A303", "MACEIO", "NE", "AL", -9.55111111, -35.77027777, 84.0, "2003-10-08"),
     ("A009", "PALMAS", "N", "TO", -10.19083333, -48.30166666, 280.0, "2006-02-14"),
-    ("A249", "Paty do Alferes - Avelar", "SE", "RJ", -22.35000000, -43.41611111, 507.0,
-     "2008-11-19"),
+    (
+        "A249",
+        "Paty do Alferes - Avelar",
+        "SE",
+        "RJ",
+        -22.35000000,
+        -43.41611111,
+        507.0,
+        "2008-11-19",
+    ),
     ("A425", "FAROL de SANTANA", "NE", "SE", -11.00694444, -37.17166666, 15.0, "2008-06-01"),
 )
 
 _TOWNS: Final = (
-    "ALTO", "BOM JESUS", "CAMPOS", "CRUZEIRO", "ESPERANCA", "FLORESTA", "GUARATINGA", "ITAPIRA",
-    "JARDIM", "LAGOA", "MONTE", "NOVA", "PEDRA", "PORTO", "RIO", "SANTA RITA", "SAO JOSE",
-    "SERRA", "TRES BARRAS", "VALE",
+    "ALTO",
+    "BOM JESUS",
+    "CAMPOS",
+    "CRUZEIRO",
+    "ESPERANCA",
+    "FLORESTA",
+    "GUARATINGA",
+    "ITAPIRA",
+    "JARDIM",
+    "LAGOA",
+    "MONTE",
+    "NOVA",
+    "PEDRA",
+    "PORTO",
+    "RIO",
+    "SANTA RITA",
+    "SAO JOSE",
+    "SERRA",
+    "TRES BARRAS",
+    "VALE",
 )
 _SUFFIXES: Final = (
-    "DO SUL", "DO NORTE", "VERDE", "ALEGRE", "DAS ALMAS", "(FAZENDA)", "- AEROPORTO", "DO OESTE",
-    "GRANDE", "DO LESTE", "NOVO", "DA SERRA",
+    "DO SUL",
+    "DO NORTE",
+    "VERDE",
+    "ALEGRE",
+    "DAS ALMAS",
+    "(FAZENDA)",
+    "- AEROPORTO",
+    "DO OESTE",
+    "GRANDE",
+    "DO LESTE",
+    "NOVO",
+    "DA SERRA",
 )
 # (region, state, latitude range, longitude range)
 _STATES_BOX: Final = (
-    ("N", "AM", (-8.0, -1.0), (-68.0, -58.0)), ("N", "PA", (-8.0, -1.0), (-55.0, -47.0)),
-    ("N", "TO", (-12.0, -6.0), (-49.0, -47.0)), ("NE", "BA", (-15.0, -10.0), (-44.0, -39.0)),
-    ("NE", "PI", (-9.0, -4.0), (-44.0, -41.0)), ("NE", "CE", (-7.0, -3.5), (-40.5, -38.0)),
-    ("CO", "MT", (-16.0, -10.0), (-58.0, -52.0)), ("CO", "GO", (-18.0, -14.0), (-51.0, -47.0)),
-    ("CO", "MS", (-22.0, -18.0), (-56.0, -53.0)), ("SE", "MG", (-21.0, -16.0), (-47.0, -42.0)),
-    ("SE", "SP", (-24.0, -20.5), (-51.0, -46.0)), ("S", "PR", (-26.0, -23.0), (-53.0, -49.5)),
-    ("S", "RS", (-31.0, -28.0), (-55.0, -51.0)), ("S", "SC", (-28.0, -26.5), (-52.0, -49.0)),
+    ("N", "AM", (-8.0, -1.0), (-68.0, -58.0)),
+    ("N", "PA", (-8.0, -1.0), (-55.0, -47.0)),
+    ("N", "TO", (-12.0, -6.0), (-49.0, -47.0)),
+    ("NE", "BA", (-15.0, -10.0), (-44.0, -39.0)),
+    ("NE", "PI", (-9.0, -4.0), (-44.0, -41.0)),
+    ("NE", "CE", (-7.0, -3.5), (-40.5, -38.0)),
+    ("CO", "MT", (-16.0, -10.0), (-58.0, -52.0)),
+    ("CO", "GO", (-18.0, -14.0), (-51.0, -47.0)),
+    ("CO", "MS", (-22.0, -18.0), (-56.0, -53.0)),
+    ("SE", "MG", (-21.0, -16.0), (-47.0, -42.0)),
+    ("SE", "SP", (-24.0, -20.5), (-51.0, -46.0)),
+    ("S", "PR", (-26.0, -23.0), (-53.0, -49.5)),
+    ("S", "RS", (-31.0, -28.0), (-55.0, -51.0)),
+    ("S", "SC", (-28.0, -26.5), (-52.0, -49.0)),
 )
 
 
@@ -117,8 +182,13 @@ def station_catalogue(n: int, seed: int = 0) -> list[SynthStation]:
         name = f"{rng.choice(_TOWNS)} {rng.choice(_SUFFIXES)}"
         stations.append(
             SynthStation(
-                code, name, region, uf, round(rng.uniform(lat0, lat1), 8),
-                round(rng.uniform(lon0, lon1), 8), round(rng.uniform(5, 1200), 2),
+                code,
+                name,
+                region,
+                uf,
+                round(rng.uniform(lat0, lat1), 8),
+                round(rng.uniform(lon0, lon1), 8),
+                round(rng.uniform(5, 1200), 2),
                 date(rng.randint(2000, 2010), rng.randint(1, 12), rng.randint(1, 28)),
             )
         )
@@ -155,12 +225,36 @@ def format_value(value: float | None, missing: str) -> str:
 
 
 _METADATA_KEYS: Final[dict[str, tuple[str, ...]]] = {
-    "A": ("REGIÃO:", "UF:", "ESTAÇÃO:", "CODIGO (WMO):", "LATITUDE:", "LONGITUDE:", "ALTITUDE:",
-          "DATA DE FUNDAÇÃO (YYYY-MM-DD):"),
-    "2019": ("REGI?O:", "UF:", "ESTAC?O:", "CODIGO (WMO):", "LATITUDE:", "LONGITUDE:",
-             "ALTITUDE:", "DATA DE FUNDAC?O:"),
-    "2020": ("REGIAO:", "UF:", "ESTACAO:", "CODIGO (WMO):", "LATITUDE:", "LONGITUDE:",
-             "ALTITUDE:", "DATA DE FUNDACAO:"),
+    "A": (
+        "REGIÃO:",
+        "UF:",
+        "ESTAÇÃO:",
+        "CODIGO (WMO):",
+        "LATITUDE:",
+        "LONGITUDE:",
+        "ALTITUDE:",
+        "DATA DE FUNDAÇÃO (YYYY-MM-DD):",
+    ),
+    "2019": (
+        "REGI?O:",
+        "UF:",
+        "ESTAC?O:",
+        "CODIGO (WMO):",
+        "LATITUDE:",
+        "LONGITUDE:",
+        "ALTITUDE:",
+        "DATA DE FUNDAC?O:",
+    ),
+    "2020": (
+        "REGIAO:",
+        "UF:",
+        "ESTACAO:",
+        "CODIGO (WMO):",
+        "LATITUDE:",
+        "LONGITUDE:",
+        "ALTITUDE:",
+        "DATA DE FUNDACAO:",
+    ),
 }
 
 _HEADER_TAIL: Final = (
@@ -201,7 +295,11 @@ def _r1(x: float) -> float:
 
 
 def _series(
-    st: SynthStation, start: datetime, hours: int, rng: random.Random, night_zero: bool,
+    st: SynthStation,
+    start: datetime,
+    hours: int,
+    rng: random.Random,
+    night_zero: bool,
     outlier_rate: float,
 ) -> Iterator[tuple[datetime, list[float | None]]]:
     """Hourly values in MEASURES order, with None for missing."""
@@ -233,28 +331,48 @@ def _series(
         if raining:
             raining = rng.random() < 0.75
         else:
-            raining = rng.random() < 0.01 + 0.03 * wet_season * (0.5 + abs(math.sin(
-                math.pi * solar_hour / 24)))
+            raining = rng.random() < 0.01 + 0.03 * wet_season * (
+                0.5 + abs(math.sin(math.pi * solar_hour / 24))
+            )
         cloud = 0.7 if raining else _clip(0.25 + 0.3 * wet_season + rng.gauss(0, 0.1), 0, 0.9)
         diurnal = math.cos(2 * math.pi * (solar_hour - 15.0) / 24.0)
         seasonal = season_amp * season * -south  # warmer in the local summer
-        temp = (t_mean + seasonal + diurnal_amp * (1 - 0.5 * cloud) * diurnal + anomaly_t - (2.0 if raining else 0))
+        temp = (
+            t_mean
+            + seasonal
+            + diurnal_amp * (1 - 0.5 * cloud) * diurnal
+            + anomaly_t
+            - (2.0 if raining else 0)
+        )
         # Relative humidity falls as the day warms; cold-front air (negative anomaly) is dry.
         daily_swing = diurnal_amp * (1 - 0.5 * cloud) * diurnal
-        rh = _clip(70 - 4.0 * daily_swing + 2.0 * anomaly_t + anomaly_rh
-                   + (18 if raining else 0) + 12 * wet_season, 12, 100)
+        rh = _clip(
+            70
+            - 4.0 * daily_swing
+            + 2.0 * anomaly_t
+            + anomaly_rh
+            + (18 if raining else 0)
+            + 12 * wet_season,
+            12,
+            100,
+        )
         td = _dew_point(temp, rh)
         ceiling = 26.0 + rng.gauss(0, 0.4)  # tropical dew points rarely pass ~27 °C
         if td > ceiling:
             td = ceiling
             rh = _relative_humidity(temp, td)
-        pressure = (p_base + 1.1 * math.cos(4 * math.pi * (solar_hour - 10) / 24)
-                    + anomaly_p - 2.5 * season * south)
+        pressure = (
+            p_base
+            + 1.1 * math.cos(4 * math.pi * (solar_hour - 10) / 24)
+            + anomaly_p
+            - 2.5 * season * south
+        )
         # Sun: declination and hour angle give the elevation; ~3.6 kJ/m² per W/m² hour.
         decl = math.radians(23.44) * math.sin(2 * math.pi * (doy - 81) / 365.0)
         hour_angle = math.radians(15.0 * (solar_hour - 12.0))
-        sin_el = (math.sin(lat) * math.sin(decl)
-                  + math.cos(lat) * math.cos(decl) * math.cos(hour_angle))
+        sin_el = math.sin(lat) * math.sin(decl) + math.cos(lat) * math.cos(decl) * math.cos(
+            hour_angle
+        )
         radiation: float | None
         if sin_el <= 0.02:
             radiation = 0.0 if night_zero else None
@@ -346,8 +464,11 @@ def generate_station_year(
     if encoding is None:
         encoding = "utf-8" if rng.random() < 0.15 else "latin-1"
     missing = "-9999" if layout == "A" else ""
-    start_day = max(date(year, 1, 1), station.founded) if station.founded.year == year else (
-        date(year, 1, 1))
+    start_day = (
+        max(date(year, 1, 1), station.founded)
+        if station.founded.year == year
+        else (date(year, 1, 1))
+    )
     end_day = partial_until or date(year, 12, 31)
     start = datetime(start_day.year, start_day.month, start_day.day, tzinfo=UTC)
     hours = ((end_day - start_day).days + 1) * 24
@@ -358,9 +479,14 @@ def generate_station_year(
     else:
         founded = station.founded.strftime("%d/%m/%y")
     meta_values = (
-        station.region, station.state, station.name, station.station_id,
-        _meta_number(station.latitude), _meta_number(station.longitude),
-        _meta_number(station.altitude_m), founded,
+        station.region,
+        station.state,
+        station.name,
+        station.station_id,
+        _meta_number(station.latitude),
+        _meta_number(station.longitude),
+        _meta_number(station.altitude_m),
+        founded,
     )
     lines = [f"{k};{v}" for k, v in zip(keys, meta_values, strict=True)]
     first_two = "DATA (YYYY-MM-DD);HORA (UTC);" if layout == "A" else "Data;Hora UTC;"
@@ -369,14 +495,19 @@ def generate_station_year(
     values: list[tuple[datetime, tuple[float | None, ...]]] | None = [] if keep_values else None
     date_fmt = "%Y-%m-%d" if layout == "A" else "%Y/%m/%d"
     rows = 0
-    for ts, row in _series(station, start, hours, rng, night_zero=downloaded_2021,
-                           outlier_rate=outlier_rate):
+    for ts, row in _series(
+        station, start, hours, rng, night_zero=downloaded_2021, outlier_rate=outlier_rate
+    ):
         if empty:
             row = [None] * N_MEASURES
         hour = f"{ts.hour:02d}:00" if layout == "A" else f"{ts.hour:02d}00 UTC"
         lines.append(
-            ts.strftime(date_fmt) + ";" + hour + ";"
-            + ";".join(format_value(v, missing) for v in row) + ";"
+            ts.strftime(date_fmt)
+            + ";"
+            + hour
+            + ";"
+            + ";".join(format_value(v, missing) for v in row)
+            + ";"
         )
         rows += 1
         if values is not None:

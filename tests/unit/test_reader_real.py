@@ -37,27 +37,118 @@ def _ts(text: str) -> datetime:
 
 # Figures from shared/data/inmet_real/FORMAT.md §4-§6 and SOURCES.md.
 EXPECTED = [
-    Expected("INMET_N_AM_A101_MANAUS_09-05-2000", "A101", "MANAUS", "A", "utf-8", 5688,
-             _ts("2000-05-09T00:00"), _ts("2000-12-31T23:00"), 13690, 632, "2019",
-             frozenset({"radiation_label_w_m2"})),
-    Expected("INMET_N_AM_A101_MANAUS_01-01-2020", "A101", "MANAUS", "B", "latin-1", 5112,
-             _ts("2020-01-01T00:00"), _ts("2020-07-31T23:00"), 2250, 132, "2019",
-             frozenset({"radiation_label_w_m2"})),
-    Expected("INMET_S_PR_A807_CURITIBA_01-01-2004", "A807", "CURITIBA", "A", "latin-1", 8784,
-             _ts("2004-01-01T00:00"), _ts("2004-12-31T23:00"), 149328, 8784, "A",
-             frozenset({"all_missing"})),
-    Expected("INMET_S_PR_A807_CURITIBA_01-01-2019", "A807", "CURITIBA", "B", "latin-1", 8760,
-             _ts("2019-01-01T00:00"), _ts("2019-12-31T23:00"), 24968, 173, "2019", frozenset()),
-    Expected("INMET_NE_SE_A409_ARACAJU_01-01-2015", "A409", "ARACAJU", "A", "latin-1", 8760,
-             _ts("2015-01-01T00:00"), _ts("2015-12-31T23:00"), 5512, 0, "A", frozenset()),
-    Expected("INMET_NE_SE_A409_ARACAJU_01-01-2022", "A409", "ARACAJU", "B", "latin-1", 8760,
-             _ts("2022-01-01T00:00"), _ts("2022-12-31T23:00"), 113681, 6116, "2020",
-             frozenset()),
-    Expected("INMET_CO_DF_A001_BRASILIA_01-01-2024", "A001", "BRASILIA", "B", "latin-1", 8784,
-             _ts("2024-01-01T00:00"), _ts("2024-12-31T23:00"), 4486, 24, "2020", frozenset()),
-    Expected("INMET_CO_MT_A921_SAO FELIX  DO ARAGUAIA_01-01-2024", "A921",
-             "SAO FELIX  DO ARAGUAIA", "B", "latin-1", 8784, _ts("2024-01-01T00:00"),
-             _ts("2024-12-31T23:00"), 149328, 8784, "2020", frozenset({"all_missing"})),
+    Expected(
+        "INMET_N_AM_A101_MANAUS_09-05-2000",
+        "A101",
+        "MANAUS",
+        "A",
+        "utf-8",
+        5688,
+        _ts("2000-05-09T00:00"),
+        _ts("2000-12-31T23:00"),
+        13690,
+        632,
+        "2019",
+        frozenset({"radiation_label_w_m2"}),
+    ),
+    Expected(
+        "INMET_N_AM_A101_MANAUS_01-01-2020",
+        "A101",
+        "MANAUS",
+        "B",
+        "latin-1",
+        5112,
+        _ts("2020-01-01T00:00"),
+        _ts("2020-07-31T23:00"),
+        2250,
+        132,
+        "2019",
+        frozenset({"radiation_label_w_m2"}),
+    ),
+    Expected(
+        "INMET_S_PR_A807_CURITIBA_01-01-2004",
+        "A807",
+        "CURITIBA",
+        "A",
+        "latin-1",
+        8784,
+        _ts("2004-01-01T00:00"),
+        _ts("2004-12-31T23:00"),
+        149328,
+        8784,
+        "A",
+        frozenset({"all_missing"}),
+    ),
+    Expected(
+        "INMET_S_PR_A807_CURITIBA_01-01-2019",
+        "A807",
+        "CURITIBA",
+        "B",
+        "latin-1",
+        8760,
+        _ts("2019-01-01T00:00"),
+        _ts("2019-12-31T23:00"),
+        24968,
+        173,
+        "2019",
+        frozenset(),
+    ),
+    Expected(
+        "INMET_NE_SE_A409_ARACAJU_01-01-2015",
+        "A409",
+        "ARACAJU",
+        "A",
+        "latin-1",
+        8760,
+        _ts("2015-01-01T00:00"),
+        _ts("2015-12-31T23:00"),
+        5512,
+        0,
+        "A",
+        frozenset(),
+    ),
+    Expected(
+        "INMET_NE_SE_A409_ARACAJU_01-01-2022",
+        "A409",
+        "ARACAJU",
+        "B",
+        "latin-1",
+        8760,
+        _ts("2022-01-01T00:00"),
+        _ts("2022-12-31T23:00"),
+        113681,
+        6116,
+        "2020",
+        frozenset(),
+    ),
+    Expected(
+        "INMET_CO_DF_A001_BRASILIA_01-01-2024",
+        "A001",
+        "BRASILIA",
+        "B",
+        "latin-1",
+        8784,
+        _ts("2024-01-01T00:00"),
+        _ts("2024-12-31T23:00"),
+        4486,
+        24,
+        "2020",
+        frozenset(),
+    ),
+    Expected(
+        "INMET_CO_MT_A921_SAO FELIX  DO ARAGUAIA_01-01-2024",
+        "A921",
+        "SAO FELIX  DO ARAGUAIA",
+        "B",
+        "latin-1",
+        8784,
+        _ts("2024-01-01T00:00"),
+        _ts("2024-12-31T23:00"),
+        149328,
+        8784,
+        "2020",
+        frozenset({"all_missing"}),
+    ),
 ]
 
 
@@ -97,14 +188,20 @@ def test_real_file_decodes_without_mojibake(real_dir: Path, exp: Expected) -> No
 
 
 def test_station_attributes_from_metadata(real_dir: Path) -> None:
-    curitiba_2019 = validate(real_file(real_dir, "INMET_S_PR_A807_CURITIBA_01-01-2019").read_bytes())
-    curitiba_2004 = validate(real_file(real_dir, "INMET_S_PR_A807_CURITIBA_01-01-2004").read_bytes())
+    curitiba_2019 = validate(
+        real_file(real_dir, "INMET_S_PR_A807_CURITIBA_01-01-2019").read_bytes()
+    )
+    curitiba_2004 = validate(
+        real_file(real_dir, "INMET_S_PR_A807_CURITIBA_01-01-2004").read_bytes()
+    )
     brasilia = validate(real_file(real_dir, "INMET_CO_DF_A001_BRASILIA").read_bytes())
     assert curitiba_2019.station is not None
     assert curitiba_2004.station is not None
     assert brasilia.station is not None
     assert (curitiba_2019.station.latitude, curitiba_2019.station.longitude) == (
-        -25.448688, -49.230602)
+        -25.448688,
+        -49.230602,
+    )
     assert curitiba_2019.station.altitude_m == 922.91
     assert curitiba_2004.station.altitude_m == 923.5
     # The founding date in both formats: 2003-01-28 and 28/01/03.
@@ -150,8 +247,25 @@ def test_layout_b_last_row(real_dir: Path) -> None:
     *_, last = rows
     # 2022/12/31;2300 UTC;0;1014,4;1014,4;1014;;26,8;;26,9;26,5;;;;;;58;3,5;1;
     assert last.observed_at == datetime(2022, 12, 31, 23, tzinfo=UTC)
-    assert last.values == (0, 1014.4, 1014.4, 1014, None, 26.8, None, 26.9, 26.5, None, None,
-                           None, None, None, 58, 3.5, 1)
+    assert last.values == (
+        0,
+        1014.4,
+        1014.4,
+        1014,
+        None,
+        26.8,
+        None,
+        26.9,
+        26.5,
+        None,
+        None,
+        None,
+        None,
+        None,
+        58,
+        3.5,
+        1,
+    )
 
 
 @pytest.mark.parametrize(
@@ -162,8 +276,9 @@ def test_layout_b_last_row(real_dir: Path) -> None:
         ("RR_2017.zip", "binary_file"),
     ],
 )
-def test_other_layouts_rejected_with_a_code_naming_them(real_dir: Path, name: str,
-                                                       code: str) -> None:
+def test_other_layouts_rejected_with_a_code_naming_them(
+    real_dir: Path, name: str, code: str
+) -> None:
     path = real_dir / "other_layouts" / name
     if not path.exists():
         pytest.skip(f"{path} absent")

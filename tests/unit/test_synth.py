@@ -32,8 +32,15 @@ def test_generated_file_validates_and_round_trips(
     year: int, layout: str, encoding: str, style: str, station: int
 ) -> None:
     st = station_catalogue(40)[station]
-    synth = generate_station_year(st, year, seed=7, layout=layout,  # type: ignore[arg-type]
-                                  encoding=encoding, metadata_style=style, keep_values=True)
+    synth = generate_station_year(
+        st,
+        year,
+        seed=7,
+        layout=layout,  # type: ignore[arg-type]
+        encoding=encoding,
+        metadata_style=style,
+        keep_values=True,
+    )
     report, rows = read_observations(synth.data, synth.filename)
     back = [(o.observed_at, o.values) for o in rows]
     assert report.valid, report.errors
@@ -50,17 +57,21 @@ def test_generated_file_validates_and_round_trips(
 
 def test_generator_is_deterministic_for_a_seed() -> None:
     st = station_catalogue(3)[2]
-    assert generate_station_year(st, 2019, seed=3).data == generate_station_year(
-        st, 2019, seed=3).data
-    assert generate_station_year(st, 2019, seed=3).data != generate_station_year(
-        st, 2019, seed=4).data
+    assert (
+        generate_station_year(st, 2019, seed=3).data == generate_station_year(st, 2019, seed=3).data
+    )
+    assert (
+        generate_station_year(st, 2019, seed=3).data != generate_station_year(st, 2019, seed=4).data
+    )
 
 
 def test_generated_files_carry_inmet_quirks() -> None:
-    a = generate_station_year(station_catalogue(1)[0], 2010, seed=1, layout="A",
-                              metadata_style="A", encoding="latin-1").data
-    b = generate_station_year(station_catalogue(1)[0], 2024, seed=1, layout="B",
-                              encoding="latin-1").data
+    a = generate_station_year(
+        station_catalogue(1)[0], 2010, seed=1, layout="A", metadata_style="A", encoding="latin-1"
+    ).data
+    b = generate_station_year(
+        station_catalogue(1)[0], 2024, seed=1, layout="B", encoding="latin-1"
+    ).data
     text_a, text_b = a.decode("latin-1"), b.decode("latin-1")
     assert text_a.startswith("REGIÃO:;CO\n")
     assert "ESTAÇÃO:;BRASILIA" in text_a
@@ -68,7 +79,8 @@ def test_generated_files_carry_inmet_quirks() -> None:
     assert text_b.startswith("REGIAO:;CO\n")
     assert "DATA DE FUNDACAO:;07/05/00" in text_b
     assert "LATITUDE:;-15,78944444" in text_b
-    assert "-9999" in text_a and "-9999" not in text_b
+    assert "-9999" in text_a
+    assert "-9999" not in text_b
     assert ";;" in text_b  # empty = missing in B
     assert ";,2;" in text_a + text_b  # dropped leading zeros
     assert all(line.endswith(";") for line in text_b.splitlines()[8:])
@@ -102,8 +114,16 @@ def test_plausible_weather() -> None:
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(0.2, ",2"), (-0.9, "-,9"), (1004.3, "1004,3"), (0.0, "0"), (26.0, "26"), (-4.0, "-4"),
-     (None, "-9999"), (12.5, "12,5")],
+    [
+        (0.2, ",2"),
+        (-0.9, "-,9"),
+        (1004.3, "1004,3"),
+        (0.0, "0"),
+        (26.0, "26"),
+        (-4.0, "-4"),
+        (None, "-9999"),
+        (12.5, "12,5"),
+    ],
 )
 def test_format_value(value: float | None, text: str) -> None:
     assert format_value(value, "-9999") == text

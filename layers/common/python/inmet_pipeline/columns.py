@@ -24,9 +24,15 @@ class Measure:
 
 MEASURES: Final[tuple[Measure, ...]] = (
     Measure("precipitation_mm", "PRECIPITAÇÃO TOTAL, HORÁRIO (mm)", 0, 500, "mm"),
-    Measure("pressure_hpa", "PRESSAO ATMOSFERICA AO NIVEL DA ESTACAO, HORARIA (mB)", 500, 1100, "hPa"),
-    Measure("pressure_max_hpa", "PRESSÃO ATMOSFERICA MAX.NA HORA ANT. (AUT) (mB)", 500, 1100, "hPa"),
-    Measure("pressure_min_hpa", "PRESSÃO ATMOSFERICA MIN. NA HORA ANT. (AUT) (mB)", 500, 1100, "hPa"),
+    Measure(
+        "pressure_hpa", "PRESSAO ATMOSFERICA AO NIVEL DA ESTACAO, HORARIA (mB)", 500, 1100, "hPa"
+    ),
+    Measure(
+        "pressure_max_hpa", "PRESSÃO ATMOSFERICA MAX.NA HORA ANT. (AUT) (mB)", 500, 1100, "hPa"
+    ),
+    Measure(
+        "pressure_min_hpa", "PRESSÃO ATMOSFERICA MIN. NA HORA ANT. (AUT) (mB)", 500, 1100, "hPa"
+    ),
     Measure("radiation_kj_m2", "RADIACAO GLOBAL (Kj/m²)", 0, 6000, "kJ/m²"),
     Measure("air_temp_c", "TEMPERATURA DO AR - BULBO SECO, HORARIA (°C)", -40, 60, "°C"),
     Measure("dew_point_c", "TEMPERATURA DO PONTO DE ORVALHO (°C)", -60, 50, "°C"),

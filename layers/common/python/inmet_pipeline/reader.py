@@ -42,8 +42,11 @@ _SNIFF_BYTES: Final = 8192
 
 REGIONS: Final = frozenset({"N", "NE", "CO", "SE", "S"})
 STATES: Final = frozenset(
-    "AC AL AP AM BA CE DF ES GO MA MT MS MG PA PB PR PE PI RJ RN RS RO RR SC SP SE TO".split()
-)
+    {
+        "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA",
+        "PB", "PR", "PE", "PI", "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO",
+    }
+)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -166,7 +169,7 @@ class InmetFormatError(ValueError):
         self.issue = issue
 
 
-class _TooManyErrors(Exception):
+class _ErrorLimitError(Exception):
     pass
 
 
@@ -188,10 +191,32 @@ _RANGE_TOKEN: Final[dict[str, bytes]] = {
     "0-500": rb"(?:[0-4]?\d?\d" + _DEC + rb"|" + _FRAC + rb"|500" + _ZERO_DEC + rb")",
     "500-1100": rb"(?:(?:[5-9]\d\d|10\d\d)" + _DEC + rb"|1100" + _ZERO_DEC + rb")",
     "0-6000": rb"(?:[0-5]?\d?\d?\d" + _DEC + rb"|" + _FRAC + rb"|6000" + _ZERO_DEC + rb")",
-    "-40-60": rb"(?:[0-5]?\d" + _DEC + rb"|" + _FRAC + rb"|60" + _ZERO_DEC
-    + rb"|-(?:[0-3]?\d" + _DEC + rb"|" + _FRAC + rb"|40" + _ZERO_DEC + rb"))",
-    "-60-50": rb"(?:[0-4]?\d" + _DEC + rb"|" + _FRAC + rb"|50" + _ZERO_DEC
-    + rb"|-(?:[0-5]?\d" + _DEC + rb"|" + _FRAC + rb"|60" + _ZERO_DEC + rb"))",
+    "-40-60": rb"(?:[0-5]?\d"
+    + _DEC
+    + rb"|"
+    + _FRAC
+    + rb"|60"
+    + _ZERO_DEC
+    + rb"|-(?:[0-3]?\d"
+    + _DEC
+    + rb"|"
+    + _FRAC
+    + rb"|40"
+    + _ZERO_DEC
+    + rb"))",
+    "-60-50": rb"(?:[0-4]?\d"
+    + _DEC
+    + rb"|"
+    + _FRAC
+    + rb"|50"
+    + _ZERO_DEC
+    + rb"|-(?:[0-5]?\d"
+    + _DEC
+    + rb"|"
+    + _FRAC
+    + rb"|60"
+    + _ZERO_DEC
+    + rb"))",
     "0-100": rb"(?:\d?\d" + _DEC + rb"|" + _FRAC + rb"|100" + _ZERO_DEC + rb")",
     "0-360": rb"(?:(?:[0-2]?\d?\d|3[0-5]\d)" + _DEC + rb"|" + _FRAC + rb"|360" + _ZERO_DEC + rb")",
 }
@@ -303,7 +328,10 @@ _KEY_HUMAN: Final = (
 )
 
 _MAGIC: Final = (
-    (b"PK\x03\x04", "a ZIP archive (or an .xlsx workbook); unzip it and send the .CSV files inside"),
+    (
+        b"PK\x03\x04",
+        "a ZIP archive (or an .xlsx workbook); unzip it and send the .CSV files inside",
+    ),
     (b"PK\x05\x06", "an empty ZIP archive"),
     (b"\x1f\x8b", "a gzip-compressed file; decompress it first"),
     (b"\xd0\xcf\x11\xe0", "a legacy Excel/OLE2 document (.xls); export it as INMET CSV"),
@@ -383,8 +411,12 @@ class _Lines:
 
 
 class _Scanner:
-    def __init__(self, source: bytes | bytearray | memoryview | BinaryIO, filename: str | None,
-                 max_errors: int) -> None:
+    def __init__(
+        self,
+        source: bytes | bytearray | memoryview | BinaryIO,
+        filename: str | None,
+        max_errors: int,
+    ) -> None:
         self.stream = _as_stream(source)
         self.report = ValidationReport(filename=filename)
         self.max_errors = max(1, max_errors)
@@ -396,7 +428,7 @@ class _Scanner:
         self.report.errors.append(Issue(code, message, line))
         if len(self.report.errors) >= self.max_errors:
             self.report.truncated = True
-            raise _TooManyErrors
+            raise _ErrorLimitError
 
     def warn(self, code: str, message: str, line: int | None = None) -> None:
         self.report.warnings.append(Issue(code, message, line))
@@ -405,7 +437,7 @@ class _Scanner:
     def run(self, want_values: bool) -> Iterator[Observation]:
         try:
             yield from self._scan(want_values)
-        except _TooManyErrors:
+        except _ErrorLimitError:
             return
         finally:
             if self.lines is not None:
@@ -435,8 +467,12 @@ class _Scanner:
             if n == 1 and rep.has_bom:
                 raw = raw[3:]
             if too_long:
-                self.error("line_too_long", f"Line {n} is longer than {MAX_LINE_BYTES} bytes; "
-                           "INMET lines are about 100 bytes.", n)
+                self.error(
+                    "line_too_long",
+                    f"Line {n} is longer than {MAX_LINE_BYTES} bytes; "
+                    "INMET lines are about 100 bytes.",
+                    n,
+                )
                 return
             preamble.append(raw)
             if n == HEADER_LINE:
@@ -516,16 +552,27 @@ class _Scanner:
             value = rest.split(";")[0].strip()
             if not sep or not key.rstrip().endswith(":"):
                 if name == "station_id":
-                    self.error("missing_wmo_code", f"Line {line_no} should be 'CODIGO (WMO):;<code>' "
-                               f"but is {_show(line)}.", line_no)
+                    self.error(
+                        "missing_wmo_code",
+                        f"Line {line_no} should be 'CODIGO (WMO):;<code>' but is {_show(line)}.",
+                        line_no,
+                    )
                 else:
-                    self.error("bad_metadata", f"Line {line_no} should be the station metadata "
-                               f"'{human}:;<value>' but is {_show(line)}.", line_no)
+                    self.error(
+                        "bad_metadata",
+                        f"Line {line_no} should be the station metadata "
+                        f"'{human}:;<value>' but is {_show(line)}.",
+                        line_no,
+                    )
                 ok = False
                 continue
             if not _key_matches(key.rstrip()[:-1], expected):
-                self.error("bad_metadata", f"Line {line_no} should hold '{human}' but its key is "
-                           f"{_show(key)}; metadata lines must come in INMET's order.", line_no)
+                self.error(
+                    "bad_metadata",
+                    f"Line {line_no} should hold '{human}' but its key is "
+                    f"{_show(key)}; metadata lines must come in INMET's order.",
+                    line_no,
+                )
                 ok = False
                 continue
             if i == 0:
@@ -535,13 +582,20 @@ class _Scanner:
             return None
         region = values["region"].upper()
         if region not in REGIONS:
-            self.error("bad_metadata_value", f"REGIAO (line 1) is {_show(values['region'])}; "
-                       "expected one of N, NE, CO, SE, S.", 1)
+            self.error(
+                "bad_metadata_value",
+                f"REGIAO (line 1) is {_show(values['region'])}; expected one of N, NE, CO, SE, S.",
+                1,
+            )
             ok = False
         state = values["state"].upper()
         if state not in STATES:
-            self.error("bad_metadata_value", f"UF (line 2) is {_show(values['state'])}; expected a "
-                       "Brazilian state code such as DF, SP or PR.", 2)
+            self.error(
+                "bad_metadata_value",
+                f"UF (line 2) is {_show(values['state'])}; expected a "
+                "Brazilian state code such as DF, SP or PR.",
+                2,
+            )
             ok = False
         # The name is kept as written (INMET has double spaces and lower case in some names).
         name = values["station_name"].strip()
@@ -550,12 +604,20 @@ class _Scanner:
             ok = False
         wmo = values["station_id"].strip().upper()
         if not wmo:
-            self.error("missing_wmo_code", "CODIGO (WMO) (line 4) is empty: the WMO code "
-                       "identifies the station and is required.", 4)
+            self.error(
+                "missing_wmo_code",
+                "CODIGO (WMO) (line 4) is empty: the WMO code "
+                "identifies the station and is required.",
+                4,
+            )
             ok = False
         elif not _WMO_RE.fullmatch(wmo):
-            self.error("bad_wmo_code", f"CODIGO (WMO) (line 4) is {_show(wmo)}; expected a letter "
-                       "and three digits such as A001.", 4)
+            self.error(
+                "bad_wmo_code",
+                f"CODIGO (WMO) (line 4) is {_show(wmo)}; expected a letter "
+                "and three digits such as A001.",
+                4,
+            )
             ok = False
         coords: dict[str, float] = {}
         for line_no, key, label, low, high in (
@@ -565,17 +627,25 @@ class _Scanner:
         ):
             number = _parse_meta_number(values[key])
             if number is None or not low <= number <= high:
-                self.error("bad_metadata_value", f"{label} (line {line_no}) is "
-                           f"{_show(values[key])}; expected a number between {low:g} and "
-                           f"{high:g} with a decimal comma (e.g. -15,78944444).", line_no)
+                self.error(
+                    "bad_metadata_value",
+                    f"{label} (line {line_no}) is "
+                    f"{_show(values[key])}; expected a number between {low:g} and "
+                    f"{high:g} with a decimal comma (e.g. -15,78944444).",
+                    line_no,
+                )
                 ok = False
             else:
                 coords[key] = number
         founded = _parse_founding_date(values["founded_on"])
         if founded is None and values["founded_on"]:
-            self.warn("bad_founding_date", f"DATA DE FUNDACAO (line 8) is "
-                      f"{_show(values['founded_on'])}; expected YYYY-MM-DD or DD/MM/YY. "
-                      "It is ignored.", 8)
+            self.warn(
+                "bad_founding_date",
+                f"DATA DE FUNDACAO (line 8) is "
+                f"{_show(values['founded_on'])}; expected YYYY-MM-DD or DD/MM/YY. "
+                "It is ignored.",
+                8,
+            )
         if not ok:
             return None
         return StationMeta(
@@ -599,10 +669,11 @@ class _Scanner:
         first_two = (_fold(columns[0]), _fold(columns[1])) if len(columns) >= 2 else ("", "")
         layout = _HEADER_FIRST_TWO.get(first_two)
         if layout is None:
+            found = _show(";".join(columns[:2]))
             self.error(
                 "unknown_header",
-                f"Line 9 should be the column header of layout A ('DATA (YYYY-MM-DD);HORA (UTC);…') "
-                f"or B ('Data;Hora UTC;…') but starts with {_show(';'.join(columns[:2]))}.",
+                "Line 9 should be the column header of layout A ('DATA (YYYY-MM-DD);"
+                f"HORA (UTC);…') or B ('Data;Hora UTC;…') but starts with {found}.",
                 HEADER_LINE,
             )
             return None, trailing, len(fields)
@@ -690,12 +761,17 @@ class _Scanner:
                     blank_at = line_no
                 continue
             if blank_at:
-                self.error("blank_line", f"Line {blank_at} is blank but data rows follow it.",
-                           blank_at)
+                self.error(
+                    "blank_line", f"Line {blank_at} is blank but data rows follow it.", blank_at
+                )
                 blank_at = 0
             if too_long:
-                self.error("line_too_long", f"Line {line_no} is longer than {MAX_LINE_BYTES} "
-                           "bytes; INMET lines are about 100 bytes.", line_no)
+                self.error(
+                    "line_too_long",
+                    f"Line {line_no} is longer than {MAX_LINE_BYTES} "
+                    "bytes; INMET lines are about 100 bytes.",
+                    line_no,
+                )
                 continue
             fields = raw.split(b";")
             if fast(raw) is None and not self._diagnose(line_no, raw, fields, spec, n_fields):
@@ -703,28 +779,42 @@ class _Scanner:
             key = fields[0] + fields[1]
             if key <= prev_key:
                 if key == prev_key:
-                    self.error("duplicate_hour", f"Line {line_no} repeats the hour "
-                               f"{_show_b(fields[0])} {_show_b(fields[1])} of the line above.",
-                               line_no)
+                    self.error(
+                        "duplicate_hour",
+                        f"Line {line_no} repeats the hour "
+                        f"{_show_b(fields[0])} {_show_b(fields[1])} of the line above.",
+                        line_no,
+                    )
                 else:
-                    self.error("hour_out_of_order", f"Line {line_no} ({_show_b(fields[0])} "
-                               f"{_show_b(fields[1])}) goes back in time; rows must be in "
-                               "increasing hour order.", line_no)
+                    self.error(
+                        "hour_out_of_order",
+                        f"Line {line_no} ({_show_b(fields[0])} "
+                        f"{_show_b(fields[1])}) goes back in time; rows must be in "
+                        "increasing hour order.",
+                        line_no,
+                    )
                 continue
             if fields[0] != prev_date:
                 try:
                     spec.parse_date(fields[0])
                 except ValueError:
-                    self.error("bad_date", f"Line {line_no}: {_show_b(fields[0])} is not a real "
-                               "calendar date.", line_no)
+                    self.error(
+                        "bad_date",
+                        f"Line {line_no}: {_show_b(fields[0])} is not a real calendar date.",
+                        line_no,
+                    )
                     continue
                 if not year:
                     year = fields[0][:4]
                     first_key = key
                 elif fields[0][:4] != year:
-                    self.error("mixed_years", f"Line {line_no} is in {fields[0][:4].decode()} but "
-                               f"the file started in {year.decode()}; a station file covers one "
-                               "year.", line_no)
+                    self.error(
+                        "mixed_years",
+                        f"Line {line_no} is in {fields[0][:4].decode()} but "
+                        f"the file started in {year.decode()}; a station file covers one "
+                        "year.",
+                        line_no,
+                    )
                     continue
                 prev_date = fields[0]
             prev_key = key
@@ -735,8 +825,7 @@ class _Scanner:
             if row_missing == n_values:
                 all_missing += 1
             if want_values:
-                yield Observation(line_no, _timestamp(spec, fields[0], fields[1]),
-                                  _values(fields))
+                yield Observation(line_no, _timestamp(spec, fields[0], fields[1]), _values(fields))
         rep.rows = rows
         rep.missing_cells = missing
         rep.all_missing_rows = all_missing
@@ -745,11 +834,13 @@ class _Scanner:
             rep.period_end = _timestamp(spec, prev_key[:10], prev_key[10:])
             self._summary_warnings()
         elif not rows and not rep.errors:
-            self.error("too_short", "The file has the metadata and the header but no data rows.",
-                       None)
+            self.error(
+                "too_short", "The file has the metadata and the header but no data rows.", None
+            )
 
-    def _diagnose(self, line_no: int, raw: bytes, fields: list[bytes], spec: _LayoutSpec,
-                  n_fields: int) -> bool:
+    def _diagnose(
+        self, line_no: int, raw: bytes, fields: list[bytes], spec: _LayoutSpec, n_fields: int
+    ) -> bool:
         """Explain why a line failed the fast check. True when it is valid after all."""
         if len(fields) != n_fields:
             self.error(
@@ -760,12 +851,20 @@ class _Scanner:
             )
             return False
         if not spec.date_re.fullmatch(fields[0]):
-            self.error("bad_date", f"Line {line_no}: the date {_show_b(fields[0])} is not "
-                       f"{spec.date_hint}, as layout {spec.layout} requires.", line_no)
+            self.error(
+                "bad_date",
+                f"Line {line_no}: the date {_show_b(fields[0])} is not "
+                f"{spec.date_hint}, as layout {spec.layout} requires.",
+                line_no,
+            )
             return False
         if not spec.hour_re.fullmatch(fields[1]):
-            self.error("bad_hour", f"Line {line_no}: the hour {_show_b(fields[1])} is not "
-                       f"{spec.hour_hint}, as layout {spec.layout} requires.", line_no)
+            self.error(
+                "bad_hour",
+                f"Line {line_no}: the hour {_show_b(fields[1])} is not "
+                f"{spec.hour_hint}, as layout {spec.layout} requires.",
+                line_no,
+            )
             return False
         ok = True
         for idx, token in enumerate(fields[2 : 2 + N_MEASURES]):
@@ -773,8 +872,11 @@ class _Scanner:
                 continue
             measure = MEASURES[idx]
             if not _NUMBER.fullmatch(token):
-                hint = " (INMET writes numbers with a decimal comma, e.g. 1004,3)" if (
-                    b"." in token) else ""
+                hint = (
+                    " (INMET writes numbers with a decimal comma, e.g. 1004,3)"
+                    if (b"." in token)
+                    else ""
+                )
                 self.error(
                     "invalid_value",
                     f"Line {line_no}, column {idx + 3} ({measure.name}): {_show_b(token)} is not "
@@ -790,16 +892,20 @@ class _Scanner:
                 )
                 self.first_out_of_range.setdefault(measure.name, line_no)
         if ok and n_fields == 2 + N_MEASURES + 1 and fields[-1].strip():
-            self.error("wrong_field_count", f"Line {line_no} has a value after the last column.",
-                       line_no)
+            self.error(
+                "wrong_field_count", f"Line {line_no} has a value after the last column.", line_no
+            )
             return False
         return ok
 
     def _summary_warnings(self) -> None:
         rep = self.report
         if rep.rows and rep.missing_cells == rep.rows * N_MEASURES:
-            self.warn("all_missing", f"All {rep.rows} rows have every measure missing: the "
-                      "station sent no data for this period, so nothing reaches CLEAN.")
+            self.warn(
+                "all_missing",
+                f"All {rep.rows} rows have every measure missing: the "
+                "station sent no data for this period, so nothing reaches CLEAN.",
+            )
         for m in MEASURES:
             count = rep.out_of_range.get(m.name)
             if count:
@@ -813,8 +919,11 @@ class _Scanner:
         if rep.period_start and rep.period_end:
             expected = int((rep.period_end - rep.period_start) / timedelta(hours=1)) + 1
             if expected != rep.rows:
-                self.warn("hour_gaps", f"{expected - rep.rows} hour(s) between the first and the "
-                          "last row have no row; INMET files normally have one row per hour.")
+                self.warn(
+                    "hour_gaps",
+                    f"{expected - rep.rows} hour(s) between the first and the "
+                    "last row have no row; INMET files normally have one row per hour.",
+                )
 
 
 class _ChainStream(io.RawIOBase):
@@ -942,8 +1051,7 @@ def read_observations(
     scanner = _Scanner(source, filename, max_errors=1)
 
     def rows() -> Iterator[Observation]:
-        for obs in scanner.run(want_values=True):
-            yield obs
+        yield from scanner.run(want_values=True)
         if scanner.report.errors:
             raise InmetFormatError(scanner.report.errors[0])
 
