@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# As SAM's Globals set them for every function; set before any handler module is imported,
+# because Powertools reads them when its Logger and Metrics are created.
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "inmet-pipeline")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "InmetPipeline")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REAL_DIR = REPO_ROOT.parent / "shared" / "data" / "inmet_real"

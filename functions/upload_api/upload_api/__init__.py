@@ -1,0 +1,1 @@
+"""UploadFunction: the HTTPS upload endpoint (FastAPI behind Mangum). HTTP in and out only."""

@@ -1,0 +1,230 @@
+"""S3 and DynamoDB adapters. Clients are created on first use, never at import time, and every
+AWS failure becomes ``DependencyUnavailable`` (HTTP 503 upstream)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from inmet_pipeline.errors import DependencyUnavailable
+from inmet_pipeline.settings import AwsSettings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_s3.client import S3Client
+
+# Short timeouts: an API request must answer 503 quickly rather than hang until the gateway's
+# 29-second limit. "standard" retries absorb the odd throttle.
+_BOTO_CONFIG = Config(
+    connect_timeout=3,
+    read_timeout=10,
+    retries={"max_attempts": 3, "mode": "standard"},
+)
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _aws_call(dependency: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    def decorate(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+        @functools.wraps(fn)
+        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            try:
+                return fn(*args, **kwargs)
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "ClientError")
+                message = exc.response.get("Error", {}).get("Message", str(exc))
+                raise DependencyUnavailable(dependency, f"{code}: {message}") from exc
+            except BotoCoreError as exc:
+                raise DependencyUnavailable(dependency, str(exc)) from exc
+
+        return wrapper
+
+    return decorate
+
+
+class S3ObjectStore:
+    """The data bucket."""
+
+    def __init__(self, bucket: str, aws: AwsSettings | None = None) -> None:
+        self.bucket = bucket
+        self._aws = aws or AwsSettings()
+        self._client: S3Client | None = None
+
+    @property
+    def client(self) -> S3Client:
+        if self._client is None:
+            self._client = boto3.client("s3", config=_BOTO_CONFIG, **self._aws.client_kwargs())
+        return self._client
+
+    @_aws_call("S3")
+    def put(
+        self, key: str, data: bytes, content_type: str, metadata: Mapping[str, str] | None = None
+    ) -> None:
+        self.client.put_object(
+            Bucket=self.bucket, Key=key, Body=data, ContentType=content_type,
+            Metadata=dict(metadata or {}),
+        )
+
+    @_aws_call("S3")
+    def get(self, key: str) -> bytes:
+        return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    @_aws_call("S3")
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    yield item["Key"]
+        except (ClientError, BotoCoreError) as exc:
+            raise DependencyUnavailable("S3", str(exc)) from exc
+
+    @_aws_call("S3")
+    def ping(self) -> None:
+        self.client.head_bucket(Bucket=self.bucket)
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal; the documents are JSON, so make them int/float."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _is_conditional_failure(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class DynamoStatusStore:
+    """Upload status records, keyed by ``upload_id``.
+
+    An upload first *claims* its id with a conditional put (status ``uploading``, never shown to
+    users); only the claimant writes the S3 objects, then *completes* the record as
+    ``received``. Concurrent uploads of the same bytes therefore write one set of objects.
+    """
+
+    IN_FLIGHT = "uploading"
+
+    def __init__(self, table_name: str, aws: AwsSettings | None = None) -> None:
+        self.table_name = table_name
+        self._aws = aws or AwsSettings()
+        self._table: Table | None = None
+
+    @property
+    def table(self) -> Table:
+        if self._table is None:
+            resource = boto3.resource("dynamodb", config=_BOTO_CONFIG, **self._aws.client_kwargs())
+            self._table = resource.Table(self.table_name)
+        return self._table
+
+    @_aws_call("DynamoDB")
+    def claim(self, upload_id: str, token: str, now_ms: int) -> bool:
+        try:
+            self.table.put_item(
+                Item={"upload_id": upload_id, "status": self.IN_FLIGHT, "claim_token": token,
+                      "claimed_at_ms": now_ms},
+                ConditionExpression="attribute_not_exists(upload_id)",
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                return False
+            raise
+        return True
+
+    @_aws_call("DynamoDB")
+    def take_over(self, upload_id: str, old_token: str, new_token: str, now_ms: int) -> bool:
+        try:
+            self.table.update_item(
+                Key={"upload_id": upload_id},
+                UpdateExpression="SET claim_token = :new, claimed_at_ms = :now",
+                ConditionExpression="claim_token = :old AND #s = :inflight",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":new": new_token, ":now": now_ms, ":old": old_token,
+                                           ":inflight": self.IN_FLIGHT},
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                return False
+            raise
+        return True
+
+    @_aws_call("DynamoDB")
+    def complete(self, upload_id: str, token: str, document: Mapping[str, Any]) -> None:
+        fields = {k: v for k, v in document.items() if k != "upload_id"}
+        names = {f"#f{i}": k for i, k in enumerate(fields)}
+        values = {f":v{i}": v for i, v in enumerate(fields.values())}
+        assignments = ", ".join(f"#f{i} = :v{i}" for i in range(len(fields)))
+        try:
+            self.table.update_item(
+                Key={"upload_id": upload_id},
+                UpdateExpression=f"SET {assignments} REMOVE claim_token, claimed_at_ms",
+                ConditionExpression="claim_token = :token AND #status = :inflight",
+                ExpressionAttributeNames={**names, "#status": "status"},
+                ExpressionAttributeValues={**values, ":token": token,
+                                           ":inflight": self.IN_FLIGHT},
+            )
+        except ClientError as exc:
+            if not _is_conditional_failure(exc):
+                raise
+            # The load already moved the record on (cleaned/exported) or another request took
+            # over a stale claim: keep its status, fill in the descriptive fields.
+            keep = {k: v for k, v in fields.items() if k != "status" and not k.endswith("_at")}
+            keep["received_at"] = fields.get("received_at")
+            self.update(upload_id, keep)
+
+    @_aws_call("DynamoDB")
+    def release(self, upload_id: str, token: str) -> None:
+        try:
+            self.table.delete_item(
+                Key={"upload_id": upload_id},
+                ConditionExpression="claim_token = :token AND #s = :inflight",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":token": token, ":inflight": self.IN_FLIGHT},
+            )
+        except ClientError as exc:
+            if not _is_conditional_failure(exc):
+                raise
+
+    @_aws_call("DynamoDB")
+    def get(self, upload_id: str) -> dict[str, Any] | None:
+        item = self.table.get_item(Key={"upload_id": upload_id}, ConsistentRead=True).get("Item")
+        return _plain(dict(item)) if item else None
+
+    @_aws_call("DynamoDB")
+    def update(self, upload_id: str, changes: Mapping[str, Any]) -> None:
+        if not changes:
+            return
+        names = {f"#f{i}": k for i, k in enumerate(changes)}
+        values = {f":v{i}": v for i, v in enumerate(changes.values())}
+        assignments = ", ".join(f"#f{i} = :v{i}" for i in range(len(changes)))
+        self.table.update_item(
+            Key={"upload_id": upload_id},
+            UpdateExpression=f"SET {assignments}",
+            ConditionExpression="attribute_exists(upload_id)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
+    @_aws_call("DynamoDB")
+    def ping(self) -> None:
+        self.table.load()

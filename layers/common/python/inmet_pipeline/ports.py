@@ -1,0 +1,49 @@
+"""What the use cases need from the outside world. Adapters implement these; tests fake them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, Protocol
+
+
+class ObjectStore(Protocol):
+    """The data bucket (S3, or moto locally)."""
+
+    def put(self, key: str, data: bytes, content_type: str,
+            metadata: Mapping[str, str] | None = None) -> None: ...
+
+    def get(self, key: str) -> bytes: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def list_keys(self, prefix: str) -> Iterator[str]: ...
+
+    def ping(self) -> None: ...
+
+
+class StatusStore(Protocol):
+    """Upload status records (DynamoDB). Records are plain dicts of JSON-compatible values."""
+
+    def claim(self, upload_id: str, token: str, now_ms: int) -> bool:
+        """Create an in-flight record; False when a record for ``upload_id`` already exists."""
+        ...
+
+    def take_over(self, upload_id: str, old_token: str, new_token: str, now_ms: int) -> bool:
+        """Replace a stale in-flight claim; False when it is no longer that claim."""
+        ...
+
+    def complete(self, upload_id: str, token: str, document: Mapping[str, Any]) -> None:
+        """Store the received upload's document, ending the claim."""
+        ...
+
+    def release(self, upload_id: str, token: str) -> None:
+        """Drop an in-flight claim after a failure, so that a retry starts afresh."""
+        ...
+
+    def get(self, upload_id: str) -> dict[str, Any] | None: ...
+
+    def update(self, upload_id: str, changes: Mapping[str, Any]) -> None:
+        """Set fields of an existing record (status transitions after loading)."""
+        ...
+
+    def ping(self) -> None: ...

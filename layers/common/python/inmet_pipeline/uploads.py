@@ -1,0 +1,233 @@
+"""The upload use case: validate → normalise to UTF-8 → store landing/ and raw/ → record status.
+
+CONTRACTS.md §1-§2. The order of the writes is what keeps data safe:
+
+1. Nothing is written for a rejected file.
+2. The upload claims its id (sha256 of the bytes) with a conditional write: of N concurrent
+   uploads of the same bytes one writes, the others wait for it and answer 200.
+3. ``landing/<id>`` (the bytes as sent), then ``raw/…/<id>.csv`` (UTF-8) — last, because the
+   pipe loads whatever appears under raw/. A failure before it leaves nothing to load.
+4. The record becomes ``received``. If S3 failed, the claim is dropped so a retry starts afresh
+   and no record claims success.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+from urllib.parse import quote
+
+from aws_lambda_powertools import Logger
+
+from inmet_pipeline.errors import DependencyUnavailable, UploadRejected
+from inmet_pipeline.ports import ObjectStore, StatusStore
+from inmet_pipeline.reader import ValidationReport, normalise_to_utf8, validate
+
+logger = Logger(child=True)
+
+MAX_UPLOAD_BYTES: Final = 4 * 1024 * 1024
+UPLOAD_ID_RE: Final = re.compile(r"[0-9a-f]{64}")
+IN_FLIGHT: Final = "uploading"
+# A claim older than this is from a request that died (Lambda timeout is 30 s): take it over.
+STALE_CLAIM_MS: Final = 60_000
+WAIT_FOR_PEER_S: Final = 10.0
+
+# Fields of the status document shown to users (CONTRACTS §1), in a stable order.
+STATUS_FIELDS: Final = (
+    "upload_id", "status", "station_id", "station_name", "year", "rows", "rows_clean",
+    "period_start", "period_end", "layout", "encoding", "filename", "size_bytes", "raw_key",
+    "landing_key", "export_keys", "warnings", "error", "received_at", "cleaned_at",
+    "exported_at", "failed_at",
+)
+# The POST /uploads answer (201 and the duplicate's 200).
+UPLOAD_FIELDS: Final = (
+    "upload_id", "status", "station_id", "station_name", "year", "period_start", "period_end",
+    "rows", "layout", "encoding", "filename", "size_bytes", "raw_key", "landing_key", "warnings",
+    "received_at",
+)
+
+
+def utc_now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def raw_key_for(prefix: str, station_id: str, year: int, upload_id: str) -> str:
+    return f"{prefix.strip('/')}/station={station_id}/year={year:04d}/{upload_id}.csv"
+
+
+def landing_key_for(upload_id: str) -> str:
+    return f"landing/{upload_id}"
+
+
+def status_document(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The user-facing document: every contract field present, internal fields dropped."""
+    doc = {name: record.get(name) for name in STATUS_FIELDS}
+    doc["export_keys"] = list(record.get("export_keys") or [])
+    doc["warnings"] = list(record.get("warnings") or [])
+    return doc
+
+
+def upload_answer(record: Mapping[str, Any]) -> dict[str, Any]:
+    doc = status_document(record)
+    return {name: doc[name] for name in UPLOAD_FIELDS}
+
+
+@dataclass(frozen=True, slots=True)
+class UploadResult:
+    created: bool  # False: the identical bytes were uploaded before (HTTP 200, not 201)
+    document: dict[str, Any]
+    report: ValidationReport | None = None
+
+
+def check_report(report: ValidationReport) -> None:
+    """Raise ``UploadRejected`` for an invalid file: 415 for non-text, 422 otherwise."""
+    if report.valid:
+        return
+    first = report.errors[0]
+    details = [issue.to_dict() for issue in report.errors]
+    if report.is_binary:
+        raise UploadRejected(415, "unsupported_media_type", first.message, None, details)
+    raise UploadRejected(422, first.code, first.message, first.line, details)
+
+
+class UploadService:
+    def __init__(
+        self,
+        objects: ObjectStore,
+        statuses: StatusStore,
+        *,
+        raw_prefix: str = "raw/inmet",
+        max_upload_bytes: int = MAX_UPLOAD_BYTES,
+        clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.objects = objects
+        self.statuses = statuses
+        self.raw_prefix = raw_prefix
+        self.max_upload_bytes = max_upload_bytes
+        self._clock_ms = clock_ms
+        self._sleep = sleep
+
+    # -- queries ------------------------------------------------------------------------------
+    def get(self, upload_id: str) -> dict[str, Any] | None:
+        """The status document, or None for an unknown id (or one still being written)."""
+        if not UPLOAD_ID_RE.fullmatch(upload_id):
+            return None
+        record = self.statuses.get(upload_id)
+        if record is None or record.get("status") == IN_FLIGHT:
+            return None
+        return status_document(record)
+
+    def too_large_error(self, size: int | None = None) -> UploadRejected:
+        limit = self.max_upload_bytes
+        got = f"The file is {size:,} bytes; " if size is not None else "The body is "
+        return UploadRejected(
+            413,
+            "payload_too_large",
+            f"{got}over the direct-upload limit of {limit:,} bytes ({limit / 2**20:g} MB). "
+            "INMET station-year files are 0.3-1.1 MB: send one file per request.",
+        )
+
+    # -- the use case -------------------------------------------------------------------------
+    def accept(self, data: bytes, filename: str | None = None) -> UploadResult:
+        if len(data) > self.max_upload_bytes:
+            raise self.too_large_error(len(data))
+        report = validate(data, filename)
+        check_report(report)
+        assert report.station is not None and report.encoding is not None  # valid report
+        assert report.year is not None
+        upload_id = hashlib.sha256(data).hexdigest()
+        logger.append_keys(upload_id=upload_id, station_id=report.station.station_id)
+
+        token = uuid.uuid4().hex
+        existing = self._claim_or_wait(upload_id, token)
+        if existing is not None:
+            logger.info("duplicate upload: identical bytes were uploaded before")
+            return UploadResult(False, upload_answer(existing), report)
+
+        raw_key = raw_key_for(self.raw_prefix, report.station.station_id, report.year, upload_id)
+        landing_key = landing_key_for(upload_id)
+        metadata = {
+            "upload-id": upload_id,
+            "station-id": report.station.station_id,
+            "original-filename": quote(filename or "", safe=" ()-_.,"),
+            "original-encoding": report.encoding,
+        }
+        try:
+            self.objects.put(landing_key, data, "application/octet-stream", metadata)
+            normalised = normalise_to_utf8(data, report.encoding)
+            self.objects.put(raw_key, normalised, "text/csv; charset=utf-8", metadata)
+        except DependencyUnavailable:
+            logger.exception("storing the upload failed; dropping the claim")
+            try:
+                self.statuses.release(upload_id, token)
+            except DependencyUnavailable:
+                logger.exception("could not drop the claim; it expires after %s ms",
+                                 STALE_CLAIM_MS)
+            raise
+
+        document = self._document(upload_id, report, filename, len(data), raw_key, landing_key)
+        self.statuses.complete(upload_id, token, document)
+        logger.info("upload received", extra={"raw_key": raw_key, "rows": report.rows})
+        return UploadResult(True, upload_answer(document), report)
+
+    def _claim_or_wait(self, upload_id: str, token: str) -> dict[str, Any] | None:
+        """Claim the id (→ None) or return the record of the earlier identical upload."""
+        deadline = time.monotonic() + WAIT_FOR_PEER_S
+        pause = 0.02
+        while True:
+            if self.statuses.claim(upload_id, token, self._clock_ms()):
+                return None
+            record = self.statuses.get(upload_id)
+            if record is not None and record.get("status") != IN_FLIGHT:
+                return record
+            if record is not None:
+                age = self._clock_ms() - int(record.get("claimed_at_ms") or 0)
+                if age > STALE_CLAIM_MS and self.statuses.take_over(
+                    upload_id, str(record.get("claim_token")), token, self._clock_ms()
+                ):
+                    logger.warning("took over a stale claim", extra={"claim_age_ms": age})
+                    return None
+            # else: the other request gave up between our two calls; claim again.
+            if time.monotonic() > deadline:
+                raise DependencyUnavailable(
+                    "upload", "an identical upload is still being stored; retry shortly", 2
+                )
+            self._sleep(pause)
+            pause = min(pause * 2, 0.25)
+
+    @staticmethod
+    def _document(upload_id: str, report: ValidationReport, filename: str | None, size: int,
+                  raw_key: str, landing_key: str) -> dict[str, Any]:
+        assert report.station is not None
+        assert report.period_start is not None and report.period_end is not None
+        return {
+            "upload_id": upload_id,
+            "status": "received",
+            "station_id": report.station.station_id,
+            "station_name": report.station.station_name,
+            "year": report.year,
+            "rows": report.rows,
+            "rows_clean": None,
+            "period_start": report.period_start.date().isoformat(),
+            "period_end": report.period_end.date().isoformat(),
+            "layout": report.layout,
+            "encoding": report.encoding,
+            "filename": filename,
+            "size_bytes": size,
+            "raw_key": raw_key,
+            "landing_key": landing_key,
+            "export_keys": [],
+            "warnings": [f"{w.code}: {w.message}" for w in report.warnings],
+            "error": None,
+            "received_at": utc_now_iso(),
+            "cleaned_at": None,
+            "exported_at": None,
+            "failed_at": None,
+        }

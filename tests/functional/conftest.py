@@ -1,0 +1,55 @@
+"""Fixtures for in-process tests against moto: the template's resources, the upload app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from moto import mock_aws
+
+from inmet_local.template import Provisioned, provision
+from inmet_pipeline.settings import upload_settings
+from upload_api import deps
+from upload_api.app import app
+
+BUCKET = "inmet-test"
+TABLE = "inmet-uploads-test"
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "S3_BUCKET": BUCKET,
+        "INMET_STATUS_TABLE": TABLE,
+        "POWERTOOLS_METRICS_NAMESPACE": "InmetPipeline",
+        "POWERTOOLS_SERVICE_NAME": "inmet-pipeline",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_ENDPOINT_URL", "INMET_API_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    upload_settings.cache_clear()
+    deps._services.clear()
+    yield
+    upload_settings.cache_clear()
+    deps._services.clear()
+
+
+@pytest.fixture
+def aws(aws_env: None) -> Iterator[Provisioned]:
+    """moto in-process, with the bucket and table declared in template.yaml."""
+    from inmet_local.template import LocalNames
+
+    with mock_aws():
+        yield provision({"region_name": "us-east-1"}, LocalNames(bucket=BUCKET, table=TABLE))
+
+
+@pytest.fixture
+def client(aws: Provisioned) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
