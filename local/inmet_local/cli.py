@@ -7,11 +7,13 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from inmet_local.client import DEFAULT_API_URL, ApiClient, UploadOutcome, upload_many
 from inmet_local.sources import InputFile, SourceError, iter_input_files
 from inmet_local.synth import generate_archive
 from inmet_pipeline.reader import DEFAULT_MAX_ERRORS, ValidationReport, validate
@@ -188,6 +190,140 @@ def demo_command(
     print_report_table(reports, title=f"Station files in {raw_dir}/")
     if not all(r.valid for r in reports):
         raise typer.Exit(1)
+
+
+def _env_default(name: str, fallback: str | None = None) -> str | None:
+    import os
+
+    return os.environ.get(name) or fallback
+
+
+ApiUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--api-url", help=f"Upload API base URL [env INMET_API_URL; default {DEFAULT_API_URL}]."
+    ),
+]
+ApiKeyOption = Annotated[
+    str | None, typer.Option("--api-key", help="x-api-key [env INMET_API_KEY].")
+]
+
+
+@app.command("upload")
+def upload_command(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files, folders or INMET yearly .zip archives.")
+    ],
+    api_url: ApiUrlOption = None,
+    api_key: ApiKeyOption = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Requests in flight.")] = 8,
+    retries: Annotated[
+        int, typer.Option(min=1, max=20, help="Attempts per file on 429/503/connection errors.")
+    ] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list for scripts.")] = (
+        False
+    ),
+) -> None:
+    """Upload station files to the API (one request per file, retried with backoff).
+
+    Exit code 0 when every file was accepted or already there, 1 when any was rejected or
+    failed, 2 for a usage problem.
+    """
+    url = api_url or _env_default("INMET_API_URL", DEFAULT_API_URL) or DEFAULT_API_URL
+    key = api_key or _env_default("INMET_API_KEY")
+    try:
+        files = list(iter_input_files(paths))
+    except SourceError as exc:
+        raise _fail(str(exc)) from exc
+    if not files:
+        raise _fail("no .csv files found in " + ", ".join(str(p) for p in paths))
+    with (
+        ApiClient(url, key, max_attempts=retries) as client,
+        Progress(
+            TextColumn("uploading"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+            disable=as_json,
+        ) as progress,
+    ):
+        task = progress.add_task("upload", total=len(files))
+        results = upload_many(client, files, concurrency, on_done=lambda _r: progress.advance(task))
+    results.sort(key=lambda r: r.source)
+    if as_json:
+        sys.stdout.write(
+            json.dumps([_outcome_dict(r) for r in results], ensure_ascii=False, indent=2) + "\n"
+        )
+    else:
+        print_upload_summary(results, url)
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)
+
+
+def _outcome_dict(result: UploadOutcome) -> dict[str, object]:
+    return {
+        "path": result.source,
+        "outcome": result.outcome,
+        "status_code": result.status_code,
+        "upload_id": result.upload_id,
+        "station_id": result.station_id,
+        "rows": result.rows,
+        "error": None
+        if result.ok
+        else {"code": result.code, "message": result.message, "line": result.line},
+        "attempts": result.attempts,
+    }
+
+
+def print_upload_summary(results: list[UploadOutcome], api_url: str) -> None:
+    table = Table(title=f"Uploads to {api_url}", title_justify="left")
+    table.add_column("file", max_width=40, overflow="ellipsis", no_wrap=True)
+    table.add_column("outcome")
+    table.add_column("station")
+    table.add_column("rows", justify="right")
+    table.add_column("upload id / reason", overflow="fold")
+    colours = {"accepted": "green", "duplicate": "cyan", "rejected": "red", "failed": "red"}
+    for r in results:
+        reason = (
+            (r.upload_id or "")[:16]
+            if r.ok
+            else (f"{r.code or ''} {f'line {r.line}: ' if r.line else ''}{r.message or ''}").strip()
+        )
+        table.add_row(
+            Path(r.source).name,
+            f"[{colours[r.outcome]}]{r.outcome}[/]",
+            r.station_id or "-",
+            f"{r.rows:,}" if r.rows is not None else "-",
+            reason,
+        )
+    console.print(table)
+    counts = {k: sum(r.outcome == k for r in results) for k in colours}
+    console.print(", ".join(f"{n} {k}" for k, n in counts.items()) + f" of {len(results)} file(s).")
+
+
+@app.command("status")
+def status_command(
+    upload_id: Annotated[str, typer.Argument(help="The upload_id that POST /uploads returned.")],
+    api_url: ApiUrlOption = None,
+    api_key: ApiKeyOption = None,
+) -> None:
+    """Print an upload's status document (received → cleaned → exported, or failed)."""
+    url = api_url or _env_default("INMET_API_URL", DEFAULT_API_URL) or DEFAULT_API_URL
+    key = api_key or _env_default("INMET_API_KEY")
+    with ApiClient(url, key, max_attempts=1) as client:
+        try:
+            response = client.status(upload_id)
+        except httpx.TransportError as exc:
+            raise _fail(f"cannot reach {url}: {exc}") from exc
+    if response.status_code != 200:
+        try:
+            message = response.json()["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            message = response.text[:200]
+        raise _fail(f"HTTP {response.status_code}: {message}", 1)
+    sys.stdout.write(json.dumps(response.json(), ensure_ascii=False, indent=2) + "\n")
 
 
 def main() -> None:  # pragma: no cover - console-script entry point

@@ -34,11 +34,12 @@ def _construct_tag(loader: _CfnLoader, suffix: str, node: yaml.Node) -> dict[str
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
     else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        assert isinstance(node, yaml.MappingNode)
+        value = loader.construct_mapping(node, deep=True)
     return {name: value}
 
 
-_CfnLoader.add_multi_constructor("!", _construct_tag)  # type: ignore[no-untyped-call]
+_CfnLoader.add_multi_constructor("!", _construct_tag)
 
 
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
@@ -94,8 +95,7 @@ def provision(
             s3.create_bucket(Bucket=bucket)
         versioning = props.get("VersioningConfiguration", {}).get("Status")
         if versioning:
-            s3.put_bucket_versioning(Bucket=bucket,
-                                     VersioningConfiguration={"Status": versioning})
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": versioning})
         if logical == "DataBucket":
             out.bucket = bucket
     dynamodb = boto3.client("dynamodb", **client_kwargs)

@@ -41,16 +41,23 @@ def records() -> list[dict[str, Any]]:
     return table.scan()["Items"]
 
 
-def post_multipart(client: TestClient, data: bytes, name: str = FILE.filename,
-                   **headers: str) -> Any:
+def post_multipart(
+    client: TestClient, data: bytes, name: str = FILE.filename, **headers: str
+) -> Any:
     return client.post("/uploads", files={"file": (name, data, "text/csv")}, headers=headers)
 
 
-def post_raw(client: TestClient, data: bytes, content_type: str = "text/csv",
-             name: str | None = FILE.filename, **headers: str) -> Any:
+def post_raw(
+    client: TestClient,
+    data: bytes,
+    content_type: str = "text/csv",
+    name: str | None = FILE.filename,
+    **headers: str,
+) -> Any:
     extra = {"X-Filename": name} if name else {}
-    return client.post("/uploads", content=data,
-                       headers={"Content-Type": content_type, **extra, **headers})
+    return client.post(
+        "/uploads", content=data, headers={"Content-Type": content_type, **extra, **headers}
+    )
 
 
 # --- 201 / 200 -------------------------------------------------------------------------------
@@ -87,8 +94,7 @@ def test_multipart_upload_is_created_and_stored(client: TestClient, aws: Provisi
     assert "claim_token" not in record
 
 
-def test_identical_bytes_answer_200_and_write_nothing(client: TestClient,
-                                                      aws: Provisioned) -> None:
+def test_identical_bytes_answer_200_and_write_nothing(client: TestClient, aws: Provisioned) -> None:
     first = post_multipart(client, FILE.data)
     again = post_raw(client, FILE.data)
     assert (first.status_code, again.status_code) == (201, 200)
@@ -183,8 +189,9 @@ def test_413_for_multipart_too(client: TestClient, aws: Provisioned) -> None:
     ],
     ids=["zip", "png-bytes", "image-content-type", "json-content-type"],
 )
-def test_415_for_non_text(client: TestClient, aws: Provisioned, data: bytes,
-                          content_type: str) -> None:
+def test_415_for_non_text(
+    client: TestClient, aws: Provisioned, data: bytes, content_type: str
+) -> None:
     response = post_raw(client, data, content_type)
     assert response.status_code == 415
     assert response.json()["error"]["code"] == "unsupported_media_type"
@@ -204,14 +211,16 @@ def test_422_carries_code_message_and_line(client: TestClient, aws: Provisioned)
 
 
 def test_multipart_without_a_file_field(client: TestClient, aws: Provisioned) -> None:
-    response = client.post("/uploads", data={"other": "x"},
-                           files={"attachment": ("a.csv", FILE.data, "text/csv")})
+    response = client.post(
+        "/uploads", data={"other": "x"}, files={"attachment": ("a.csv", FILE.data, "text/csv")}
+    )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "missing_file_field"
 
 
-def test_every_broken_input_gets_4xx_and_leaves_nothing(client: TestClient,
-                                                        aws: Provisioned) -> None:
+def test_every_broken_input_gets_4xx_and_leaves_nothing(
+    client: TestClient, aws: Provisioned
+) -> None:
     for name, data, code, line in CORPUS:
         for send in (post_multipart, post_raw):
             response = send(client, data)
@@ -224,8 +233,9 @@ def test_every_broken_input_gets_4xx_and_leaves_nothing(client: TestClient,
     assert records() == []
 
 
-def test_api_key_required_when_configured(client: TestClient, aws: Provisioned,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_api_key_required_when_configured(
+    client: TestClient, aws: Provisioned, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from inmet_pipeline.settings import upload_settings
 
     monkeypatch.setenv("INMET_API_KEY", "s3cret")
@@ -250,8 +260,7 @@ class FailingPuts(S3ObjectStore):
         self.calls = 0
         self.fail_on = fail_on
 
-    def put(self, key: str, data: bytes, content_type: str,
-            metadata: Any = None) -> None:
+    def put(self, key: str, data: bytes, content_type: str, metadata: Any = None) -> None:
         self.calls += 1
         if self.calls == self.fail_on:
             raise DependencyUnavailable("S3", "injected failure")
@@ -259,8 +268,9 @@ class FailingPuts(S3ObjectStore):
 
 
 @pytest.mark.parametrize("fail_on", [1, 2], ids=["landing-put-fails", "raw-put-fails"])
-def test_s3_failure_is_503_and_no_record_claims_success(client: TestClient, aws: Provisioned,
-                                                        fail_on: int) -> None:
+def test_s3_failure_is_503_and_no_record_claims_success(
+    client: TestClient, aws: Provisioned, fail_on: int
+) -> None:
     service = deps.get_service(deps.get_settings())
     service.objects = FailingPuts(fail_on)
     response = post_multipart(client, FILE.data)
@@ -287,8 +297,9 @@ def test_dynamodb_failure_is_503(client: TestClient, aws: Provisioned) -> None:
 # --- concurrency -------------------------------------------------------------------------------
 
 
-def test_twenty_concurrent_uploads_mixing_distinct_and_identical(client: TestClient,
-                                                                  aws: Provisioned) -> None:
+def test_twenty_concurrent_uploads_mixing_distinct_and_identical(
+    client: TestClient, aws: Provisioned
+) -> None:
     distinct = [small_file("B", station=i, days=2).data for i in range(5)]
     payloads = [distinct[i % 5] for i in range(20)]  # each file 4 times
     answers: list[tuple[int, str]] = [(0, "")] * 20

@@ -43,9 +43,9 @@ def log_lines() -> Iterator[io.StringIO]:
 
 
 @pytest.mark.parametrize("name", ["upload_raw.json", "upload_multipart.json"])
-def test_handler_stores_byte_exact_latin1_content(aws: Provisioned, name: str,
-                                                  capsys: pytest.CaptureFixture[str],
-                                                  log_lines: io.StringIO) -> None:
+def test_handler_stores_byte_exact_latin1_content(
+    aws: Provisioned, name: str, capsys: pytest.CaptureFixture[str], log_lines: io.StringIO
+) -> None:
     event = load_event(name)
     original = _file_in(event)
     assert b"PRECIPITA\xc7\xc3O" in original  # the event carries ISO-8859-1 bytes
@@ -60,8 +60,11 @@ def test_handler_stores_byte_exact_latin1_content(aws: Provisioned, name: str,
     assert raw == original.decode("latin-1").encode("utf-8")
 
     app_logs = [json.loads(line) for line in log_lines.getvalue().splitlines()]
-    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines()
-           if line.startswith("{") and "_aws" in line]
+    emf = [
+        json.loads(line)
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("{") and "_aws" in line
+    ]
     assert app_logs, "Powertools logger printed nothing"
     received = [e for e in app_logs if e["message"] == "upload received"]
     assert received
@@ -96,17 +99,22 @@ def test_without_base64_the_latin1_bytes_are_corrupted(aws: Provisioned) -> None
 def test_template_declares_the_binary_media_types() -> None:
     api = load_template()["Resources"]["UploadsApi"]["Properties"]
     assert {"multipart~1form-data", "text~1csv", "application~1octet-stream"} <= set(
-        api["BinaryMediaTypes"])
+        api["BinaryMediaTypes"]
+    )
 
 
-def test_rejection_metric_has_the_code_dimension(aws: Provisioned,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_rejection_metric_has_the_code_dimension(
+    aws: Provisioned, capsys: pytest.CaptureFixture[str]
+) -> None:
     event = load_event("upload_raw.json")
     event["body"] = base64.b64encode(b"REGIAO:;CO\n").decode()
     response = handler(event, FakeLambdaContext())
     assert response["statusCode"] == 422
-    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines()
-           if line.startswith("{") and "_aws" in line]
+    emf = [
+        json.loads(line)
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("{") and "_aws" in line
+    ]
     rejected = [e for e in emf if "UploadRejected" in e]
     assert rejected
     assert rejected[0]["code"] == "too_short"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging import correlation_paths
@@ -30,8 +30,14 @@ logger = Logger()
 tracer = Tracer()
 
 
-def _error(status: int, code: str, message: str, line: int | None = None,
-           headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+def _error(
+    status: int,
+    code: str,
+    message: str,
+    line: int | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
     body: dict[str, Any] = {"code": code, "message": message, "line": line}
     body.update({k: v for k, v in extra.items() if v})
     return JSONResponse(status_code=status, content={"error": body}, headers=headers)
@@ -57,19 +63,24 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(UploadRejected)
     async def rejected(_request: Request, exc: UploadRejected) -> JSONResponse:
-        logger.info("upload rejected", extra={"code": exc.code, "status": exc.status,
-                                              "line": exc.line})
+        logger.info(
+            "upload rejected", extra={"code": exc.code, "status": exc.status, "line": exc.line}
+        )
         if exc.status != 401:
             record_rejection(exc.code)
         return _error(exc.status, exc.code, exc.message, exc.line, details=exc.details)
 
     @app.exception_handler(DependencyUnavailable)
     async def unavailable(_request: Request, exc: DependencyUnavailable) -> JSONResponse:
-        logger.error("dependency unavailable", extra={"dependency": exc.dependency,
-                                                      "detail": exc.detail})
-        return _error(503, "service_unavailable",
-                      f"{exc.dependency} is unavailable; nothing was stored. Retry in "
-                      f"{exc.retry_after} s.", headers={"Retry-After": str(exc.retry_after)})
+        logger.error(
+            "dependency unavailable", extra={"dependency": exc.dependency, "detail": exc.detail}
+        )
+        return _error(
+            503,
+            "service_unavailable",
+            f"{exc.dependency} is unavailable; nothing was stored. Retry in {exc.retry_after} s.",
+            headers={"Retry-After": str(exc.retry_after)},
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -80,8 +91,12 @@ def create_app() -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {404: "not_found", 405: "method_not_allowed"}
-        return _error(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail),
-                      headers=getattr(exc, "headers", None))
+        return _error(
+            exc.status_code,
+            codes.get(exc.status_code, "http_error"),
+            str(exc.detail),
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(ConfigError)
     async def misconfigured(_request: Request, exc: ConfigError) -> JSONResponse:
@@ -100,9 +115,12 @@ app = create_app()
 _asgi = Mangum(app, lifespan="off")
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST,
-                              clear_state=True)
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
+)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _asgi(event, context)
+    # Mangum types the context with its own protocol; Powertools' LambdaContext is the same
+    # object at run time.
+    return _asgi(event, cast(Any, context))

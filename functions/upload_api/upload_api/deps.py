@@ -48,7 +48,7 @@ def get_service(settings: SettingsDep) -> UploadService:
 ServiceDep = Annotated[UploadService, Depends(get_service)]
 
 
-class Unauthorized(UploadRejected):  # noqa: N818
+class Unauthorized(UploadRejected):
     def __init__(self) -> None:
         super().__init__(401, "unauthorized", "A valid x-api-key header is required.")
 

@@ -16,6 +16,7 @@ def record_outcome(name: str) -> None:
 def record_rejection(code: str) -> None:
     metrics.add_metric(name="UploadRejected", unit=MetricUnit.Count, value=1)  # the total
     # A metric of its own so that the code can be a dimension without tagging the others.
-    with single_metric(name="UploadRejected", unit=MetricUnit.Count, value=1,
-                       namespace=NAMESPACE) as metric:
+    with single_metric(
+        name="UploadRejected", unit=MetricUnit.Count, value=1, namespace=NAMESPACE
+    ) as metric:
         metric.add_dimension(name="code", value=code)

@@ -22,8 +22,14 @@ _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing or wrong x-api-key."},
     413: {"model": ErrorBody, "description": "Over the 4 MB direct-upload limit."},
     415: {"model": ErrorBody, "description": "Not a text file (zip, image, …)."},
-    422: {"model": ErrorBody, "description": "Not a valid INMET station file: code, message, line."},
-    503: {"model": ErrorBody, "description": "S3 or DynamoDB unavailable; retry after Retry-After."},
+    422: {
+        "model": ErrorBody,
+        "description": "Not a valid INMET station file: code, message, line.",
+    },
+    503: {
+        "model": ErrorBody,
+        "description": "S3 or DynamoDB unavailable; retry after Retry-After.",
+    },
 }
 _BODY_TYPES = ("text/csv", "application/octet-stream", "text/plain")
 
@@ -53,6 +59,16 @@ _UPLOAD_BODY: dict[str, Any] = {
 }
 
 
+def _header_text(value: str | None) -> str | None:
+    """HTTP headers arrive as latin-1; a client that sent a UTF-8 file name gets it back."""
+    if value is None:
+        return None
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
 async def _read_body(request: Request, service: UploadService) -> bytes:
     """The body, refused as soon as it passes the limit (never buffered past it)."""
     limit = service.max_upload_bytes
@@ -78,12 +94,15 @@ async def _file_from_multipart(request: Request, body: bytes) -> tuple[bytes, st
     try:
         form = await MultiPartParser(request.headers, stream(), max_files=1, max_fields=5).parse()
     except MultiPartException as exc:
-        raise UploadRejected(422, "bad_multipart", f"The multipart body cannot be read: {exc}.")
+        raise UploadRejected(
+            422, "bad_multipart", f"The multipart body cannot be read: {exc}."
+        ) from None
     try:
         part = form.get("file")
         if not isinstance(part, UploadFile):
             raise UploadRejected(
-                422, "missing_file_field",
+                422,
+                "missing_file_field",
                 "The multipart body has no file field named 'file' (curl -F file=@X.CSV).",
             )
         return await part.read(), part.filename
@@ -101,8 +120,10 @@ async def _file_from_multipart(request: Request, body: bytes) -> tuple[bytes, st
         "multipart field `file` or as the raw body. 201: accepted; 200: the identical bytes "
         "were uploaded before and nothing new was written."
     ),
-    responses={200: {"model": UploadAnswer, "description": "Already uploaded."},
-               **_ERROR_RESPONSES},
+    responses={
+        200: {"model": UploadAnswer, "description": "Already uploaded."},
+        **_ERROR_RESPONSES,
+    },
     openapi_extra=_UPLOAD_BODY,
     dependencies=[Depends(require_api_key)],
 )
@@ -111,7 +132,8 @@ async def create_upload(request: Request, service: ServiceDep, response: Respons
     media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type not in ("multipart/form-data", *_BODY_TYPES):
         raise UploadRejected(
-            415, "unsupported_media_type",
+            415,
+            "unsupported_media_type",
             f"Content-Type {media_type!r} is not accepted; send multipart/form-data (field "
             "'file') or the raw file as text/csv or application/octet-stream.",
         )
@@ -119,7 +141,7 @@ async def create_upload(request: Request, service: ServiceDep, response: Respons
     if media_type == "multipart/form-data":
         data, filename = await _file_from_multipart(request, body)
     else:
-        data, filename = body, request.headers.get("x-filename")
+        data, filename = body, _header_text(request.headers.get("x-filename"))
     # The use case is blocking I/O (boto3): run it off the event loop.
     result = await run_in_threadpool(service.accept, data, filename)
     record_outcome("UploadAccepted" if result.created else "UploadDuplicate")
@@ -131,8 +153,10 @@ async def create_upload(request: Request, service: ServiceDep, response: Respons
     "/uploads/{upload_id}",
     response_model=StatusDocument,
     summary="The status of an upload",
-    responses={404: {"model": ErrorBody, "description": "Unknown upload id."},
-               **{k: v for k, v in _ERROR_RESPONSES.items() if k in (401, 503)}},
+    responses={
+        404: {"model": ErrorBody, "description": "Unknown upload id."},
+        **{k: v for k, v in _ERROR_RESPONSES.items() if k in (401, 503)},
+    },
     dependencies=[Depends(require_api_key)],
 )
 def get_upload(upload_id: str, service: ServiceDep) -> Any:
@@ -140,9 +164,13 @@ def get_upload(upload_id: str, service: ServiceDep) -> Any:
     if document is None:
         return JSONResponse(
             status_code=404,
-            content={"error": {"code": "not_found",
-                               "message": f"No upload with id {upload_id[:80]!r}.",
-                               "line": None}},
+            content={
+                "error": {
+                    "code": "not_found",
+                    "message": f"No upload with id {upload_id[:80]!r}.",
+                    "line": None,
+                }
+            },
         )
     return document
 

@@ -9,8 +9,9 @@ from typing import Any, Protocol
 class ObjectStore(Protocol):
     """The data bucket (S3, or moto locally)."""
 
-    def put(self, key: str, data: bytes, content_type: str,
-            metadata: Mapping[str, str] | None = None) -> None: ...
+    def put(
+        self, key: str, data: bytes, content_type: str, metadata: Mapping[str, str] | None = None
+    ) -> None: ...
 
     def get(self, key: str) -> bytes: ...
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -64,10 +64,7 @@ class UploadSettings(AwsSettings):
     }
 
 
-_S = TypeVar("_S", bound=_Base)
-
-
-def load_settings(cls: type[_S], **overrides: Any) -> _S:
+def load_settings[S: _Base](cls: type[S], **overrides: Any) -> S:
     """Build settings or raise ``ConfigError`` naming each missing or invalid variable."""
     try:
         return cls(**overrides)

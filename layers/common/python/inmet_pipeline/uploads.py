@@ -29,7 +29,9 @@ from inmet_pipeline.errors import DependencyUnavailable, UploadRejected
 from inmet_pipeline.ports import ObjectStore, StatusStore
 from inmet_pipeline.reader import ValidationReport, normalise_to_utf8, validate
 
-logger = Logger(child=True)
+# Same service name as the handlers' Logger: one shared handler, so keys appended here
+# (upload_id, station_id) appear on every line of the request.
+logger = Logger()
 
 MAX_UPLOAD_BYTES: Final = 4 * 1024 * 1024
 UPLOAD_ID_RE: Final = re.compile(r"[0-9a-f]{64}")
@@ -40,15 +42,46 @@ WAIT_FOR_PEER_S: Final = 10.0
 
 # Fields of the status document shown to users (CONTRACTS §1), in a stable order.
 STATUS_FIELDS: Final = (
-    "upload_id", "status", "station_id", "station_name", "year", "rows", "rows_clean",
-    "period_start", "period_end", "layout", "encoding", "filename", "size_bytes", "raw_key",
-    "landing_key", "export_keys", "warnings", "error", "received_at", "cleaned_at",
-    "exported_at", "failed_at",
+    "upload_id",
+    "status",
+    "station_id",
+    "station_name",
+    "year",
+    "rows",
+    "rows_clean",
+    "period_start",
+    "period_end",
+    "layout",
+    "encoding",
+    "filename",
+    "size_bytes",
+    "raw_key",
+    "landing_key",
+    "export_keys",
+    "warnings",
+    "error",
+    "received_at",
+    "cleaned_at",
+    "exported_at",
+    "failed_at",
 )
 # The POST /uploads answer (201 and the duplicate's 200).
 UPLOAD_FIELDS: Final = (
-    "upload_id", "status", "station_id", "station_name", "year", "period_start", "period_end",
-    "rows", "layout", "encoding", "filename", "size_bytes", "raw_key", "landing_key", "warnings",
+    "upload_id",
+    "status",
+    "station_id",
+    "station_name",
+    "year",
+    "period_start",
+    "period_end",
+    "rows",
+    "layout",
+    "encoding",
+    "filename",
+    "size_bytes",
+    "raw_key",
+    "landing_key",
+    "warnings",
     "received_at",
 )
 
@@ -140,7 +173,9 @@ class UploadService:
             raise self.too_large_error(len(data))
         report = validate(data, filename)
         check_report(report)
-        assert report.station is not None and report.encoding is not None  # valid report
+        # A valid report always has these; the asserts tell the type checker.
+        assert report.station is not None
+        assert report.encoding is not None
         assert report.year is not None
         upload_id = hashlib.sha256(data).hexdigest()
         logger.append_keys(upload_id=upload_id, station_id=report.station.station_id)
@@ -168,8 +203,7 @@ class UploadService:
             try:
                 self.statuses.release(upload_id, token)
             except DependencyUnavailable:
-                logger.exception("could not drop the claim; it expires after %s ms",
-                                 STALE_CLAIM_MS)
+                logger.exception("could not drop the claim; it expires after %s ms", STALE_CLAIM_MS)
             raise
 
         document = self._document(upload_id, report, filename, len(data), raw_key, landing_key)
@@ -203,10 +237,17 @@ class UploadService:
             pause = min(pause * 2, 0.25)
 
     @staticmethod
-    def _document(upload_id: str, report: ValidationReport, filename: str | None, size: int,
-                  raw_key: str, landing_key: str) -> dict[str, Any]:
+    def _document(
+        upload_id: str,
+        report: ValidationReport,
+        filename: str | None,
+        size: int,
+        raw_key: str,
+        landing_key: str,
+    ) -> dict[str, Any]:
         assert report.station is not None
-        assert report.period_start is not None and report.period_end is not None
+        assert report.period_start is not None
+        assert report.period_end is not None
         return {
             "upload_id": upload_id,
             "status": "received",

@@ -68,7 +68,10 @@ class S3ObjectStore:
         self, key: str, data: bytes, content_type: str, metadata: Mapping[str, str] | None = None
     ) -> None:
         self.client.put_object(
-            Bucket=self.bucket, Key=key, Body=data, ContentType=content_type,
+            Bucket=self.bucket,
+            Key=key,
+            Body=data,
+            ContentType=content_type,
             Metadata=dict(metadata or {}),
         )
 
@@ -141,8 +144,12 @@ class DynamoStatusStore:
     def claim(self, upload_id: str, token: str, now_ms: int) -> bool:
         try:
             self.table.put_item(
-                Item={"upload_id": upload_id, "status": self.IN_FLIGHT, "claim_token": token,
-                      "claimed_at_ms": now_ms},
+                Item={
+                    "upload_id": upload_id,
+                    "status": self.IN_FLIGHT,
+                    "claim_token": token,
+                    "claimed_at_ms": now_ms,
+                },
                 ConditionExpression="attribute_not_exists(upload_id)",
             )
         except ClientError as exc:
@@ -159,8 +166,12 @@ class DynamoStatusStore:
                 UpdateExpression="SET claim_token = :new, claimed_at_ms = :now",
                 ConditionExpression="claim_token = :old AND #s = :inflight",
                 ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":new": new_token, ":now": now_ms, ":old": old_token,
-                                           ":inflight": self.IN_FLIGHT},
+                ExpressionAttributeValues={
+                    ":new": new_token,
+                    ":now": now_ms,
+                    ":old": old_token,
+                    ":inflight": self.IN_FLIGHT,
+                },
             )
         except ClientError as exc:
             if _is_conditional_failure(exc):
@@ -180,8 +191,7 @@ class DynamoStatusStore:
                 UpdateExpression=f"SET {assignments} REMOVE claim_token, claimed_at_ms",
                 ConditionExpression="claim_token = :token AND #status = :inflight",
                 ExpressionAttributeNames={**names, "#status": "status"},
-                ExpressionAttributeValues={**values, ":token": token,
-                                           ":inflight": self.IN_FLIGHT},
+                ExpressionAttributeValues={**values, ":token": token, ":inflight": self.IN_FLIGHT},
             )
         except ClientError as exc:
             if not _is_conditional_failure(exc):

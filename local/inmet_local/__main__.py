@@ -1,0 +1,5 @@
+"""`python -m inmet_local` is the `inmet` command."""
+
+from inmet_local.cli import app
+
+app()

@@ -1,0 +1,177 @@
+"""The upload client behind `inmet upload` and `inmet status`: concurrent, retrying, bounded.
+
+Files are sent one per request as the raw body (text/csv + X-Filename): the smallest request
+API Gateway can carry. INMET's yearly zip is read member by member, so at most ``concurrency``
+files are in memory at once.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import httpx
+
+from inmet_local.sources import InputFile
+
+RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
+DEFAULT_API_URL: Final = "http://127.0.0.1:8000"
+
+
+@dataclass(slots=True)
+class UploadOutcome:
+    source: str
+    outcome: str  # accepted | duplicate | rejected | failed
+    status_code: int | None = None
+    upload_id: str | None = None
+    station_id: str | None = None
+    rows: int | None = None
+    code: str | None = None
+    message: str | None = None
+    line: int | None = None
+    attempts: int = 0
+    body: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ("accepted", "duplicate")
+
+
+class ApiClient:
+    def __init__(
+        self,
+        api_url: str,
+        api_key: str | None = None,
+        *,
+        timeout: float = 60.0,
+        max_attempts: int = 5,
+        backoff_base: float = 0.5,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        headers = {"x-api-key": api_key} if api_key else {}
+        self.http = httpx.Client(
+            base_url=api_url.rstrip("/"), headers=headers, timeout=timeout, transport=transport
+        )
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _delay(self, attempt: int, response: httpx.Response | None) -> float:
+        if response is not None:
+            retry_after = response.headers.get("retry-after", "")
+            if retry_after.isdigit():
+                return min(float(retry_after), 30.0)
+        # Exponential backoff with full jitter.
+        return random.uniform(0, self.backoff_base * 2 ** (attempt - 1))  # noqa: S311
+
+    def upload(self, item: InputFile) -> UploadOutcome:
+        try:
+            data = item.read()
+        except OSError as exc:
+            return UploadOutcome(item.display, "failed", message=f"cannot read: {exc}")
+        result = UploadOutcome(item.display, "failed")
+        for attempt in range(1, self.max_attempts + 1):
+            result.attempts = attempt
+            response: httpx.Response | None = None
+            try:
+                response = self.http.post(
+                    "/uploads",
+                    content=data,
+                    headers={
+                        "Content-Type": "text/csv",
+                        "X-Filename": item.name.encode("utf-8").decode("latin-1"),
+                    },
+                )
+            except httpx.TransportError as exc:
+                result.message = f"connection error: {exc}"
+            else:
+                if response.status_code not in RETRY_STATUSES:
+                    return _outcome(item.display, response, attempt)
+                result.status_code = response.status_code
+                result.message = _error_of(response).get("message", response.text[:200])
+            if attempt < self.max_attempts:
+                time.sleep(self._delay(attempt, response))
+        return result
+
+    def status(self, upload_id: str) -> httpx.Response:
+        return self.http.get(f"/uploads/{upload_id}")
+
+    def health(self) -> httpx.Response:
+        return self.http.get("/health")
+
+
+def _error_of(response: httpx.Response) -> dict[str, Any]:
+    try:
+        payload = response.json()
+    except ValueError:
+        return {}
+    error = payload.get("error") if isinstance(payload, dict) else None
+    return error if isinstance(error, dict) else {}
+
+
+def _outcome(source: str, response: httpx.Response, attempts: int) -> UploadOutcome:
+    if response.status_code in (200, 201):
+        body = response.json()
+        return UploadOutcome(
+            source,
+            "accepted" if response.status_code == 201 else "duplicate",
+            response.status_code,
+            body.get("upload_id"),
+            body.get("station_id"),
+            body.get("rows"),
+            attempts=attempts,
+            body=body,
+        )
+    error = _error_of(response)
+    return UploadOutcome(
+        source,
+        "rejected",
+        response.status_code,
+        code=error.get("code", f"http_{response.status_code}"),
+        message=error.get("message", response.text[:200]),
+        line=error.get("line"),
+        attempts=attempts,
+    )
+
+
+def upload_many(
+    client: ApiClient,
+    files: Iterable[InputFile],
+    concurrency: int = 8,
+    on_done: Callable[[UploadOutcome], None] | None = None,
+) -> list[UploadOutcome]:
+    """Upload with at most ``concurrency`` requests (and files in memory) at a time."""
+    results: list[UploadOutcome] = []
+    lock = threading.Lock()
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="upload") as pool:
+        pending: set[Future[UploadOutcome]] = set()
+
+        def collect(done: Iterable[Future[UploadOutcome]]) -> None:
+            for future in done:
+                outcome = future.result()
+                with lock:
+                    results.append(outcome)
+                if on_done:
+                    on_done(outcome)
+
+        for item in files:
+            if len(pending) >= concurrency:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                collect(done)
+            pending.add(pool.submit(client.upload, item))
+        done, _ = wait(pending)
+        collect(done)
+    return results

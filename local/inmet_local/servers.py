@@ -1,0 +1,166 @@
+"""Start and stop the local servers (moto, uvicorn, fakesnow) as child processes on 127.0.0.1.
+
+Each server runs in its own process group so that stopping it also stops anything it spawned,
+and readiness is polled (never a fixed sleep).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+HOST = "127.0.0.1"
+
+
+class ServerError(RuntimeError):
+    """A server did not start; the message says which and shows its last log lines."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((HOST, port)) == 0
+
+
+def wait_until(
+    check: Callable[[], bool], timeout: float, what: str, alive: Callable[[], bool] | None = None
+) -> None:
+    deadline = time.monotonic() + timeout
+    pause = 0.05
+    while time.monotonic() < deadline:
+        if alive is not None and not alive():
+            raise ServerError(f"{what} exited during start-up")
+        with contextlib.suppress(Exception):
+            if check():
+                return
+        time.sleep(pause)
+        pause = min(pause * 1.5, 0.5)
+    raise ServerError(f"{what} not ready after {timeout:g} s")
+
+
+def http_ok(url: str) -> Callable[[], bool]:
+    def check() -> bool:
+        return httpx.get(url, timeout=2.0).status_code < 500
+
+    return check
+
+
+@dataclass
+class ManagedProcess:
+    name: str
+    argv: Sequence[str]
+    url: str
+    ready_url: str
+    env: Mapping[str, str] = field(default_factory=dict)
+    log_path: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
+    _log: IO[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> ManagedProcess:
+        env = {**os.environ, **self.env}
+        if self.log_path is not None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            list(self.argv),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT if self._log else subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: stop() ends its children too
+        )
+        try:
+            wait_until(http_ok(self.ready_url), timeout, self.name, alive=self.alive)
+        except ServerError as exc:
+            self.stop()
+            raise ServerError(f"{exc}{self._tail()}") from None
+        return self
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def _tail(self) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        lines = self.log_path.read_text(errors="replace").splitlines()[-15:]
+        return "\n  " + "\n  ".join(lines) if lines else ""
+
+    def stop(self, timeout: float = 10.0) -> None:
+        process = self.process
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(5)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+def moto_server(port: int | None = None, log_path: Path | None = None) -> ManagedProcess:
+    port = port or free_port()
+    url = f"http://{HOST}:{port}"
+    return ManagedProcess(
+        "moto server",
+        [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)],
+        url,
+        f"{url}/moto-api/",
+        log_path=log_path,
+    )
+
+
+def uvicorn_server(
+    env: Mapping[str, str], port: int | None = None, log_path: Path | None = None, workers: int = 1
+) -> ManagedProcess:
+    port = port or free_port()
+    url = f"http://{HOST}:{port}"
+    argv = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "upload_api.app:app",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    if workers > 1:
+        argv += ["--workers", str(workers)]
+    return ManagedProcess(
+        "upload API (uvicorn)", argv, url, f"{url}/health", env=env, log_path=log_path
+    )
+
+
+def aws_env(endpoint_url: str, region: str = "us-east-1") -> dict[str, str]:
+    """Credentials and endpoint for talking to moto server (any credentials work)."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - moto accepts anything
+    }

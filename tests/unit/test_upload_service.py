@@ -1,0 +1,136 @@
+"""The upload use case's claim protocol, with in-memory fakes (no AWS at all)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pytest
+
+from inmet_pipeline.errors import DependencyUnavailable, UploadRejected
+from inmet_pipeline.uploads import IN_FLIGHT, STALE_CLAIM_MS, UploadService
+from tests.helpers import small_file
+
+pytestmark = [pytest.mark.unit]
+
+DATA = small_file("B").data
+
+
+class MemoryObjects:
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def put(
+        self, key: str, data: bytes, content_type: str, metadata: Mapping[str, str] | None = None
+    ) -> None:
+        self.objects[key] = data
+
+    def get(self, key: str) -> bytes:
+        return self.objects[key]
+
+    def exists(self, key: str) -> bool:
+        return key in self.objects
+
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        return iter(sorted(k for k in self.objects if k.startswith(prefix)))
+
+    def ping(self) -> None:
+        return None
+
+
+class MemoryStatuses:
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+
+    def claim(self, upload_id: str, token: str, now_ms: int) -> bool:
+        if upload_id in self.items:
+            return False
+        self.items[upload_id] = {
+            "upload_id": upload_id,
+            "status": IN_FLIGHT,
+            "claim_token": token,
+            "claimed_at_ms": now_ms,
+        }
+        return True
+
+    def take_over(self, upload_id: str, old_token: str, new_token: str, now_ms: int) -> bool:
+        item = self.items.get(upload_id)
+        if not item or item.get("claim_token") != old_token:
+            return False
+        item.update(claim_token=new_token, claimed_at_ms=now_ms)
+        return True
+
+    def complete(self, upload_id: str, token: str, document: Mapping[str, Any]) -> None:
+        item = self.items[upload_id]
+        assert item["claim_token"] == token
+        item.clear()
+        item.update(document)
+
+    def release(self, upload_id: str, token: str) -> None:
+        if self.items.get(upload_id, {}).get("claim_token") == token:
+            del self.items[upload_id]
+
+    def get(self, upload_id: str) -> dict[str, Any] | None:
+        item = self.items.get(upload_id)
+        return dict(item) if item else None
+
+    def update(self, upload_id: str, changes: Mapping[str, Any]) -> None:
+        self.items[upload_id].update(changes)
+
+    def ping(self) -> None:
+        return None
+
+
+def service(now: list[int] | None = None) -> tuple[UploadService, MemoryObjects, MemoryStatuses]:
+    objects, statuses = MemoryObjects(), MemoryStatuses()
+    clock = now or [1_000_000]
+    svc = UploadService(objects, statuses, clock_ms=lambda: clock[0], sleep=lambda s: None)
+    return svc, objects, statuses
+
+
+def test_a_stale_claim_from_a_dead_request_is_taken_over() -> None:
+    now = [1_000_000]
+    svc, objects, statuses = service(now)
+    import hashlib
+
+    upload_id = hashlib.sha256(DATA).hexdigest()
+    statuses.claim(upload_id, "dead-request", now[0])
+    now[0] += STALE_CLAIM_MS + 1
+    result = svc.accept(DATA, "x.CSV")
+    assert result.created
+    assert statuses.items[upload_id]["status"] == "received"
+    assert len(objects.objects) == 2
+
+
+def test_a_live_claim_is_waited_for_then_gives_503() -> None:
+    import hashlib
+
+    import inmet_pipeline.uploads as uploads
+
+    svc, _, statuses = service()
+    upload_id = hashlib.sha256(DATA).hexdigest()
+    statuses.claim(upload_id, "busy", 1_000_000)
+    original = uploads.WAIT_FOR_PEER_S
+    uploads.WAIT_FOR_PEER_S = 0.0
+    try:
+        with pytest.raises(DependencyUnavailable) as info:
+            svc.accept(DATA)
+    finally:
+        uploads.WAIT_FOR_PEER_S = original
+    assert info.value.retry_after == 2
+
+
+def test_in_flight_upload_is_not_shown() -> None:
+    svc, _, statuses = service()
+    statuses.claim("a" * 64, "t", 1)
+    assert svc.get("a" * 64) is None
+
+
+def test_too_large_is_checked_before_anything_else() -> None:
+    svc, objects, statuses = service()
+    svc.max_upload_bytes = 100
+    with pytest.raises(UploadRejected) as info:
+        svc.accept(DATA)
+    assert info.value.status == 413
+    assert objects.objects == {}
+    assert statuses.items == {}
