@@ -162,5 +162,5 @@ def aws_env(endpoint_url: str, region: str = "us-east-1") -> dict[str, str]:
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
         "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - moto accepts anything
+        "AWS_SECRET_ACCESS_KEY": "local",  # moto accepts any credentials
     }

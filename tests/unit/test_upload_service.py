@@ -105,18 +105,12 @@ def test_a_stale_claim_from_a_dead_request_is_taken_over() -> None:
 def test_a_live_claim_is_waited_for_then_gives_503() -> None:
     import hashlib
 
-    import inmet_pipeline.uploads as uploads
-
     svc, _, statuses = service()
+    svc.peer_wait_s = 0.0
     upload_id = hashlib.sha256(DATA).hexdigest()
     statuses.claim(upload_id, "busy", 1_000_000)
-    original = uploads.WAIT_FOR_PEER_S
-    uploads.WAIT_FOR_PEER_S = 0.0
-    try:
-        with pytest.raises(DependencyUnavailable) as info:
-            svc.accept(DATA)
-    finally:
-        uploads.WAIT_FOR_PEER_S = original
+    with pytest.raises(DependencyUnavailable) as info:
+        svc.accept(DATA)
     assert info.value.retry_after == 2
 
 

@@ -139,6 +139,7 @@ class UploadService:
         max_upload_bytes: int = MAX_UPLOAD_BYTES,
         clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
         sleep: Callable[[float], None] = time.sleep,
+        peer_wait_s: float = WAIT_FOR_PEER_S,
     ) -> None:
         self.objects = objects
         self.statuses = statuses
@@ -146,6 +147,7 @@ class UploadService:
         self.max_upload_bytes = max_upload_bytes
         self._clock_ms = clock_ms
         self._sleep = sleep
+        self.peer_wait_s = peer_wait_s
 
     # -- queries ------------------------------------------------------------------------------
     def get(self, upload_id: str) -> dict[str, Any] | None:
@@ -213,7 +215,7 @@ class UploadService:
 
     def _claim_or_wait(self, upload_id: str, token: str) -> dict[str, Any] | None:
         """Claim the id (→ None) or return the record of the earlier identical upload."""
-        deadline = time.monotonic() + WAIT_FOR_PEER_S
+        deadline = time.monotonic() + self.peer_wait_s
         pause = 0.02
         while True:
             if self.statuses.claim(upload_id, token, self._clock_ms()):
