@@ -164,3 +164,37 @@ def aws_env(endpoint_url: str, region: str = "us-east-1") -> dict[str, str]:
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",  # moto accepts any credentials
     }
+
+
+def fakesnow_server(db_path: Path | None = None, port: int | None = None,
+                    log_path: Path | None = None) -> ManagedProcess:
+    """The local Snowflake: fakesnow's HTTP server, one shared warehouse (on disk if db_path)."""
+    port = port or free_port()
+    url = f"http://{HOST}:{port}"
+    argv = [sys.executable, "-m", "inmet_local.fakesnow_server", "--host", HOST, "--port",
+            str(port)]
+    if db_path is not None:
+        argv += ["--db-path", str(db_path)]
+    return ManagedProcess("fakesnow server", argv, url, f"{url}/", log_path=log_path)
+
+
+def fakesnow_connect_kwargs(url: str, database: str | None = None) -> dict[str, object]:
+    """snowflake.connector.connect() arguments for a fakesnow server at ``url``."""
+    host, port = url.removeprefix("http://").split(":")
+    kwargs: dict[str, object] = {
+        "user": "local",
+        "password": "local",
+        "account": "fakesnow",
+        "host": host,
+        "port": int(port),
+        "protocol": "http",
+        "paramstyle": "qmark",
+        "session_parameters": {"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
+        # As fakesnow's own server() helper: an HTTP 500 from fakesnow is a bug, not a blip, so
+        # fail at once instead of retrying for minutes. Long queries are not cut by this.
+        "network_timeout": 1,
+        "login_timeout": 30,
+    }
+    if database:
+        kwargs["database"] = database
+    return kwargs

@@ -1,0 +1,33 @@
+"""Run fakesnow's server with every session sharing one warehouse, persisted in ``--db-path``.
+
+fakesnow's own ``fakesnow -s`` keeps the shared warehouse in memory; the local stack wants it
+on disk so that CLEAN survives a restart. Usage:
+``python -m inmet_local.fakesnow_server --port 8765 --db-path .local/warehouse``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--db-path", type=Path, default=None,
+                        help="folder for the DuckDB files (in memory when omitted)")
+    args = parser.parse_args(argv)
+
+    import fakesnow.server
+    import uvicorn
+    from fakesnow.instance import FakeSnow
+
+    if args.db_path is not None:
+        args.db_path.mkdir(parents=True, exist_ok=True)
+        fakesnow.server.shared_fs = FakeSnow(db_path=args.db_path)
+    uvicorn.run(fakesnow.server.app, host=args.host, port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,217 @@
+-- Views, re-created whenever this file changes (CREATE OR REPLACE loses nothing for a view).
+-- One CTE per step, named for what it holds. The CLEAN rules of CONTRACTS.md §3 live here.
+
+-- The RAW lines of the files in the open batch (a file reloaded with FORCE counts once).
+CREATE OR REPLACE VIEW {{ database }}.{{ raw_schema }}.OPEN_BATCH_LINES AS
+WITH open_files AS (
+  SELECT f.batch_id, f.file_name
+  FROM {{ database }}.{{ raw_schema }}.BATCH_FILES f
+  JOIN {{ database }}.{{ raw_schema }}.BATCHES b ON b.batch_id = f.batch_id
+  WHERE b.status = 'open'
+)
+SELECT o.batch_id, r.*
+FROM {{ database }}.{{ raw_schema }}.INMET_RAW r
+JOIN open_files o ON o.file_name = r.file_name
+QUALIFY ROW_NUMBER() OVER (
+  PARTITION BY r.file_name, r.file_row_number ORDER BY r.loaded_at DESC
+) = 1;
+
+-- Rule 1: station attributes from metadata lines 1-8, by position (INMET spells the keys three
+-- ways: REGIÃO / REGI?O / REGIAO …). Decimal commas become points.
+CREATE OR REPLACE VIEW {{ database }}.{{ clean_schema }}.OPEN_BATCH_FILES AS
+WITH metadata_lines AS (
+  SELECT batch_id, file_name, file_row_number, TRIM(c02) AS value, loaded_at
+  FROM {{ database }}.{{ raw_schema }}.OPEN_BATCH_LINES
+  WHERE file_row_number <= 8
+),
+by_file AS (
+  SELECT
+    batch_id,
+    file_name,
+    MAX(IFF(file_row_number = 1, UPPER(value), NULL)) AS region,
+    MAX(IFF(file_row_number = 2, UPPER(value), NULL)) AS state,
+    MAX(IFF(file_row_number = 3, value, NULL)) AS station_name,
+    MAX(IFF(file_row_number = 4, UPPER(value), NULL)) AS station_id,
+    MAX(IFF(file_row_number = 5, TRY_TO_DECIMAL(REPLACE(value, ',', '.'), 12, 8), NULL)) AS latitude,
+    MAX(IFF(file_row_number = 6, TRY_TO_DECIMAL(REPLACE(value, ',', '.'), 12, 8), NULL)) AS longitude,
+    MAX(IFF(file_row_number = 7, TRY_TO_DECIMAL(REPLACE(value, ',', '.'), 12, 2), NULL)) AS altitude_m,
+    MAX(IFF(file_row_number = 8, value, NULL)) AS founded_text,
+    MAX(loaded_at) AS loaded_at
+  FROM metadata_lines
+  GROUP BY batch_id, file_name
+)
+SELECT
+  by_file.*,
+  '{{ raw_prefix }}' || file_name AS raw_key,
+  REPLACE(SPLIT_PART(file_name, '/', -1), '.csv', '') AS upload_id
+FROM by_file;
+
+-- Rules 2-7 on the data lines (line 10 on) of the open batch.
+CREATE OR REPLACE VIEW {{ database }}.{{ clean_schema }}.OPEN_BATCH_OBSERVATIONS AS
+WITH data_lines AS (
+  SELECT l.*, f.station_id
+  FROM {{ database }}.{{ raw_schema }}.OPEN_BATCH_LINES l
+  JOIN {{ database }}.{{ clean_schema }}.OPEN_BATCH_FILES f ON f.file_name = l.file_name
+  WHERE l.file_row_number >= 10
+),
+parsed AS (
+  -- Rule 2: '2015-01-01' + '00:00' (layout A) or '2019/01/01' + '0000 UTC' (layout B), UTC.
+  -- Rules 3-4: columns 3-19 in order; decimal comma, ',2' = 0.2; '' and -9999 are missing.
+  SELECT
+    l.batch_id, l.file_name, l.file_row_number, l.loaded_at, l.station_id,
+    TRY_CAST(REPLACE(l.c01, '/', '-') || ' ' || LEFT(l.c02, 2) || ':00:00' AS TIMESTAMP_NTZ) AS observed_at,
+    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c03), ''), '-9999'), ',', '.'), 12, 3) AS precipitation_mm_raw,
+    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c04), ''), '-9999'), ',', '.'), 12, 3) AS pressure_hpa_raw,
+    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c05), ''), '-9999'), ',', '.'), 12, 3) AS pressure_max_hpa_raw,
+    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c06), ''), '-9999'), ',', '.'), 12, 3) AS pressure_min_hpa_raw,
+    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c07), ''), '-9999'), ',', '.'), 12, 3) AS radiation_kj_m2_raw,
+    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c08), ''), '-9999'), ',', '.'), 12, 3) AS air_temp_c_raw,
+    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c09), ''), '-9999'), ',', '.'), 12, 3) AS dew_point_c_raw,
+    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c10), ''), '-9999'), ',', '.'), 12, 3) AS air_temp_max_c_raw,
+    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c11), ''), '-9999'), ',', '.'), 12, 3) AS air_temp_min_c_raw,
+    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c12), ''), '-9999'), ',', '.'), 12, 3) AS dew_point_max_c_raw,
+    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c13), ''), '-9999'), ',', '.'), 12, 3) AS dew_point_min_c_raw,
+    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c14), ''), '-9999'), ',', '.'), 12, 3) AS humidity_max_pct_raw,
+    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c15), ''), '-9999'), ',', '.'), 12, 3) AS humidity_min_pct_raw,
+    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c16), ''), '-9999'), ',', '.'), 12, 3) AS humidity_pct_raw,
+    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c17), ''), '-9999'), ',', '.'), 12, 3) AS wind_direction_deg_raw,
+    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c18), ''), '-9999'), ',', '.'), 12, 3) AS wind_gust_ms_raw,
+    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c19), ''), '-9999'), ',', '.'), 12, 3) AS wind_speed_ms_raw
+  FROM data_lines l
+),
+range_checked AS (
+  -- Rule 5: a value outside its physical range is NULL (and counted); RAW keeps it.
+  SELECT
+    batch_id, file_name, file_row_number, loaded_at, station_id, observed_at,
+    IFF(precipitation_mm_raw BETWEEN 0 AND 500, precipitation_mm_raw, NULL)::NUMBER(5,1) AS precipitation_mm,
+    IFF(pressure_hpa_raw BETWEEN 500 AND 1100, pressure_hpa_raw, NULL)::NUMBER(6,1) AS pressure_hpa,
+    IFF(pressure_max_hpa_raw BETWEEN 500 AND 1100, pressure_max_hpa_raw, NULL)::NUMBER(6,1) AS pressure_max_hpa,
+    IFF(pressure_min_hpa_raw BETWEEN 500 AND 1100, pressure_min_hpa_raw, NULL)::NUMBER(6,1) AS pressure_min_hpa,
+    IFF(radiation_kj_m2_raw BETWEEN 0 AND 6000, radiation_kj_m2_raw, NULL)::NUMBER(6,1) AS radiation_kj_m2,
+    IFF(air_temp_c_raw BETWEEN -40 AND 60, air_temp_c_raw, NULL)::NUMBER(4,1) AS air_temp_c,
+    IFF(dew_point_c_raw BETWEEN -60 AND 50, dew_point_c_raw, NULL)::NUMBER(4,1) AS dew_point_c,
+    IFF(air_temp_max_c_raw BETWEEN -40 AND 60, air_temp_max_c_raw, NULL)::NUMBER(4,1) AS air_temp_max_c,
+    IFF(air_temp_min_c_raw BETWEEN -40 AND 60, air_temp_min_c_raw, NULL)::NUMBER(4,1) AS air_temp_min_c,
+    IFF(dew_point_max_c_raw BETWEEN -60 AND 50, dew_point_max_c_raw, NULL)::NUMBER(4,1) AS dew_point_max_c,
+    IFF(dew_point_min_c_raw BETWEEN -60 AND 50, dew_point_min_c_raw, NULL)::NUMBER(4,1) AS dew_point_min_c,
+    IFF(humidity_max_pct_raw BETWEEN 0 AND 100, humidity_max_pct_raw, NULL)::NUMBER(4,1) AS humidity_max_pct,
+    IFF(humidity_min_pct_raw BETWEEN 0 AND 100, humidity_min_pct_raw, NULL)::NUMBER(4,1) AS humidity_min_pct,
+    IFF(humidity_pct_raw BETWEEN 0 AND 100, humidity_pct_raw, NULL)::NUMBER(4,1) AS humidity_pct,
+    IFF(wind_direction_deg_raw BETWEEN 0 AND 360, wind_direction_deg_raw, NULL)::NUMBER(4,1) AS wind_direction_deg,
+    IFF(wind_gust_ms_raw BETWEEN 0 AND 100, wind_gust_ms_raw, NULL)::NUMBER(4,1) AS wind_gust_ms,
+    IFF(wind_speed_ms_raw BETWEEN 0 AND 100, wind_speed_ms_raw, NULL)::NUMBER(4,1) AS wind_speed_ms,
+    (precipitation_mm_raw IS NOT NULL AND NOT (precipitation_mm_raw BETWEEN 0 AND 500)) AS oor_precipitation_mm,
+    (pressure_hpa_raw IS NOT NULL AND NOT (pressure_hpa_raw BETWEEN 500 AND 1100)) AS oor_pressure_hpa,
+    (pressure_max_hpa_raw IS NOT NULL AND NOT (pressure_max_hpa_raw BETWEEN 500 AND 1100)) AS oor_pressure_max_hpa,
+    (pressure_min_hpa_raw IS NOT NULL AND NOT (pressure_min_hpa_raw BETWEEN 500 AND 1100)) AS oor_pressure_min_hpa,
+    (radiation_kj_m2_raw IS NOT NULL AND NOT (radiation_kj_m2_raw BETWEEN 0 AND 6000)) AS oor_radiation_kj_m2,
+    (air_temp_c_raw IS NOT NULL AND NOT (air_temp_c_raw BETWEEN -40 AND 60)) AS oor_air_temp_c,
+    (dew_point_c_raw IS NOT NULL AND NOT (dew_point_c_raw BETWEEN -60 AND 50)) AS oor_dew_point_c,
+    (air_temp_max_c_raw IS NOT NULL AND NOT (air_temp_max_c_raw BETWEEN -40 AND 60)) AS oor_air_temp_max_c,
+    (air_temp_min_c_raw IS NOT NULL AND NOT (air_temp_min_c_raw BETWEEN -40 AND 60)) AS oor_air_temp_min_c,
+    (dew_point_max_c_raw IS NOT NULL AND NOT (dew_point_max_c_raw BETWEEN -60 AND 50)) AS oor_dew_point_max_c,
+    (dew_point_min_c_raw IS NOT NULL AND NOT (dew_point_min_c_raw BETWEEN -60 AND 50)) AS oor_dew_point_min_c,
+    (humidity_max_pct_raw IS NOT NULL AND NOT (humidity_max_pct_raw BETWEEN 0 AND 100)) AS oor_humidity_max_pct,
+    (humidity_min_pct_raw IS NOT NULL AND NOT (humidity_min_pct_raw BETWEEN 0 AND 100)) AS oor_humidity_min_pct,
+    (humidity_pct_raw IS NOT NULL AND NOT (humidity_pct_raw BETWEEN 0 AND 100)) AS oor_humidity_pct,
+    (wind_direction_deg_raw IS NOT NULL AND NOT (wind_direction_deg_raw BETWEEN 0 AND 360)) AS oor_wind_direction_deg,
+    (wind_gust_ms_raw IS NOT NULL AND NOT (wind_gust_ms_raw BETWEEN 0 AND 100)) AS oor_wind_gust_ms,
+    (wind_speed_ms_raw IS NOT NULL AND NOT (wind_speed_ms_raw BETWEEN 0 AND 100)) AS oor_wind_speed_ms
+  FROM parsed
+)
+SELECT
+  range_checked.*,
+  -- Rule 6: a row whose 17 measures are all NULL is not in CLEAN.
+  (
+    precipitation_mm IS NULL
+    AND pressure_hpa IS NULL
+    AND pressure_max_hpa IS NULL
+    AND pressure_min_hpa IS NULL
+    AND radiation_kj_m2 IS NULL
+    AND air_temp_c IS NULL
+    AND dew_point_c IS NULL
+    AND air_temp_max_c IS NULL
+    AND air_temp_min_c IS NULL
+    AND dew_point_max_c IS NULL
+    AND dew_point_min_c IS NULL
+    AND humidity_max_pct IS NULL
+    AND humidity_min_pct IS NULL
+    AND humidity_pct IS NULL
+    AND wind_direction_deg IS NULL
+    AND wind_gust_ms IS NULL
+    AND wind_speed_ms IS NULL
+  ) AS all_missing,
+  -- Rule 7: one row per station and hour; the most recently loaded line wins.
+  ROW_NUMBER() OVER (
+    PARTITION BY station_id, observed_at ORDER BY loaded_at DESC, file_name DESC, file_row_number DESC
+  ) = 1 AS is_latest
+FROM range_checked;
+
+-- The export view: CONTRACTS.md §3 columns, in order. Station attributes from STATIONS (the
+-- most recently loaded file wins).
+CREATE OR REPLACE VIEW {{ database }}.{{ clean_schema }}.{{ clean_view }} COPY GRANTS AS
+SELECT
+  o.station_id,
+  s.station_name,
+  s.region,
+  s.state,
+  s.latitude,
+  s.longitude,
+  s.altitude_m,
+  o.observed_at,
+  o.precipitation_mm,
+  o.pressure_hpa,
+  o.pressure_max_hpa,
+  o.pressure_min_hpa,
+  o.radiation_kj_m2,
+  o.air_temp_c,
+  o.dew_point_c,
+  o.air_temp_max_c,
+  o.air_temp_min_c,
+  o.dew_point_max_c,
+  o.dew_point_min_c,
+  o.humidity_max_pct,
+  o.humidity_min_pct,
+  o.humidity_pct,
+  o.wind_direction_deg,
+  o.wind_gust_ms,
+  o.wind_speed_ms
+FROM {{ database }}.{{ clean_schema }}.OBSERVATIONS o
+JOIN {{ database }}.{{ clean_schema }}.STATIONS s ON s.station_id = o.station_id;
+
+-- CONTRACTS.md §4: the notification of each loaded batch not yet sent.
+CREATE OR REPLACE VIEW {{ database }}.{{ clean_schema }}.PENDING_NOTIFICATIONS AS
+WITH loaded_batches AS (
+  SELECT batch_id, loaded_at
+  FROM {{ database }}.{{ raw_schema }}.BATCHES
+  WHERE status = 'loaded'
+),
+batch_files AS (
+  SELECT f.batch_id, ARRAY_AGG(f.raw_key) WITHIN GROUP (ORDER BY f.raw_key) AS files
+  FROM {{ database }}.{{ clean_schema }}.FILE_LOADS f
+  JOIN loaded_batches b ON b.batch_id = f.batch_id
+  GROUP BY f.batch_id
+),
+batch_partitions AS (
+  SELECT
+    p.batch_id,
+    ARRAY_AGG(OBJECT_CONSTRUCT('station_id', p.station_id, 'year', p.year, 'rows', p.rows))
+      WITHIN GROUP (ORDER BY p.station_id, p.year) AS partitions
+  FROM {{ database }}.{{ clean_schema }}.BATCH_PARTITIONS p
+  JOIN loaded_batches b ON b.batch_id = p.batch_id
+  GROUP BY p.batch_id
+)
+SELECT
+  b.batch_id,
+  TO_JSON(OBJECT_CONSTRUCT(
+    'event', 'inmet.clean.loaded',
+    'batch_id', b.batch_id,
+    'files', COALESCE(f.files, ARRAY_CONSTRUCT()),
+    'partitions', COALESCE(p.partitions, ARRAY_CONSTRUCT()),
+    'loaded_at', REPLACE(TO_VARCHAR(b.loaded_at, 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z'
+  )) AS message
+FROM loaded_batches b
+LEFT JOIN batch_files f ON f.batch_id = b.batch_id
+LEFT JOIN batch_partitions p ON p.batch_id = b.batch_id;
+
+GRANT SELECT ON VIEW {{ database }}.{{ clean_schema }}.{{ clean_view }} TO ROLE {{ export_role }};

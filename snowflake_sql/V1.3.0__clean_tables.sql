@@ -1,0 +1,134 @@
+-- CLEAN: stations and hourly observations typed with units (CONTRACTS.md §3), per-file load
+-- figures, and the partitions each batch touched. The export view (R__views.sql) joins them
+-- into the contract's columns.
+CREATE TABLE IF NOT EXISTS {{ database }}.{{ clean_schema }}.STATIONS (
+  station_id VARCHAR(4) NOT NULL COMMENT 'WMO code, e.g. A001',
+  station_name VARCHAR NOT NULL,
+  region VARCHAR(2) NOT NULL COMMENT 'N, NE, CO, SE or S',
+  state VARCHAR(2) NOT NULL COMMENT 'UF',
+  latitude NUMBER(10,8) NOT NULL COMMENT 'decimal degrees',
+  longitude NUMBER(11,8) NOT NULL COMMENT 'decimal degrees',
+  altitude_m NUMBER(7,2) NOT NULL COMMENT 'metres',
+  founded_text VARCHAR COMMENT 'DATA DE FUNDACAO as written (YYYY-MM-DD or DD/MM/YY)',
+  source_file VARCHAR NOT NULL COMMENT 'the most recently loaded file, whose metadata wins',
+  updated_at TIMESTAMP_NTZ NOT NULL,
+  CONSTRAINT stations_pk PRIMARY KEY (station_id)
+)
+COMMENT = 'One row per station; attributes from the most recently loaded file';
+
+CREATE TABLE IF NOT EXISTS {{ database }}.{{ clean_schema }}.OBSERVATIONS (
+  station_id VARCHAR(4) NOT NULL,
+  observed_at TIMESTAMP_NTZ NOT NULL COMMENT 'UTC',
+  precipitation_mm NUMBER(5,1) COMMENT 'mm, NULL when missing or outside 0..500',
+  pressure_hpa NUMBER(6,1) COMMENT 'hPa, NULL when missing or outside 500..1100',
+  pressure_max_hpa NUMBER(6,1) COMMENT 'hPa, NULL when missing or outside 500..1100',
+  pressure_min_hpa NUMBER(6,1) COMMENT 'hPa, NULL when missing or outside 500..1100',
+  radiation_kj_m2 NUMBER(6,1) COMMENT 'kJ/m2, NULL when missing or outside 0..6000',
+  air_temp_c NUMBER(4,1) COMMENT 'degC, NULL when missing or outside -40..60',
+  dew_point_c NUMBER(4,1) COMMENT 'degC, NULL when missing or outside -60..50',
+  air_temp_max_c NUMBER(4,1) COMMENT 'degC, NULL when missing or outside -40..60',
+  air_temp_min_c NUMBER(4,1) COMMENT 'degC, NULL when missing or outside -40..60',
+  dew_point_max_c NUMBER(4,1) COMMENT 'degC, NULL when missing or outside -60..50',
+  dew_point_min_c NUMBER(4,1) COMMENT 'degC, NULL when missing or outside -60..50',
+  humidity_max_pct NUMBER(4,1) COMMENT '%, NULL when missing or outside 0..100',
+  humidity_min_pct NUMBER(4,1) COMMENT '%, NULL when missing or outside 0..100',
+  humidity_pct NUMBER(4,1) COMMENT '%, NULL when missing or outside 0..100',
+  wind_direction_deg NUMBER(4,1) COMMENT 'deg, NULL when missing or outside 0..360',
+  wind_gust_ms NUMBER(4,1) COMMENT 'm/s, NULL when missing or outside 0..100',
+  wind_speed_ms NUMBER(4,1) COMMENT 'm/s, NULL when missing or outside 0..100',
+  source_file VARCHAR NOT NULL COMMENT 'RAW file the values came from',
+  batch_id VARCHAR NOT NULL,
+  updated_at TIMESTAMP_NTZ NOT NULL,
+  CONSTRAINT observations_pk PRIMARY KEY (station_id, observed_at)
+)
+CLUSTER BY (station_id, observed_at)
+COMMENT = 'Hourly observations: unique per (station_id, observed_at); a later load replaces';
+
+CREATE TABLE IF NOT EXISTS {{ database }}.{{ clean_schema }}.FILE_LOADS (
+  file_name VARCHAR NOT NULL,
+  raw_key VARCHAR NOT NULL COMMENT 'S3 key of the raw/ object',
+  upload_id VARCHAR NOT NULL COMMENT 'sha256 of the uploaded bytes (the object name)',
+  station_id VARCHAR(4),
+  year NUMBER(4,0),
+  batch_id VARCHAR NOT NULL,
+  data_rows NUMBER(10,0) NOT NULL COMMENT 'data lines in the file',
+  rows_clean NUMBER(10,0) NOT NULL COMMENT 'rows of this file that are in CLEAN (rule 6)',
+  all_missing_rows NUMBER(10,0) NOT NULL,
+  out_of_range_values NUMBER(10,0) NOT NULL COMMENT 'values set to NULL by rule 5',
+  oor_precipitation_mm NUMBER(10,0) NOT NULL DEFAULT 0,
+  oor_pressure_hpa NUMBER(10,0) NOT NULL DEFAULT 0,
+  oor_pressure_max_hpa NUMBER(10,0) NOT NULL DEFAULT 0,
+  oor_pressure_min_hpa NUMBER(10,0) NOT NULL DEFAULT 0,
+  oor_radiation_kj_m2 NUMBER(10,0) NOT NULL DEFAULT 0,
+  oor_air_temp_c NUMBER(10,0) NOT NULL DEFAULT 0,
+  oor_dew_point_c NUMBER(10,0) NOT NULL DEFAULT 0,
+  oor_air_temp_max_c NUMBER(10,0) NOT NULL DEFAULT 0,
+  oor_air_temp_min_c NUMBER(10,0) NOT NULL DEFAULT 0,
+  oor_dew_point_max_c NUMBER(10,0) NOT NULL DEFAULT 0,
+  oor_dew_point_min_c NUMBER(10,0) NOT NULL DEFAULT 0,
+  oor_humidity_max_pct NUMBER(10,0) NOT NULL DEFAULT 0,
+  oor_humidity_min_pct NUMBER(10,0) NOT NULL DEFAULT 0,
+  oor_humidity_pct NUMBER(10,0) NOT NULL DEFAULT 0,
+  oor_wind_direction_deg NUMBER(10,0) NOT NULL DEFAULT 0,
+  oor_wind_gust_ms NUMBER(10,0) NOT NULL DEFAULT 0,
+  oor_wind_speed_ms NUMBER(10,0) NOT NULL DEFAULT 0,
+  loaded_at TIMESTAMP_NTZ NOT NULL,
+  CONSTRAINT file_loads_pk PRIMARY KEY (file_name)
+)
+COMMENT = 'What each loaded file contributed, with out-of-range counts per measure';
+
+CREATE TABLE IF NOT EXISTS {{ database }}.{{ clean_schema }}.BATCH_PARTITIONS (
+  batch_id VARCHAR NOT NULL,
+  station_id VARCHAR(4) NOT NULL,
+  year NUMBER(4,0) NOT NULL,
+  rows NUMBER(10,0) NOT NULL COMMENT 'CLEAN rows in the partition after the batch'
+)
+COMMENT = 'The (station, year) partitions each batch changed: what the export rewrites';
+
+-- Work table of the task: the open batch's data lines, parsed once (DELETE + INSERT each run;
+-- no DDL inside the task's transaction).
+CREATE TRANSIENT TABLE IF NOT EXISTS {{ database }}.{{ clean_schema }}.BATCH_WORK (
+  batch_id VARCHAR NOT NULL,
+  file_name VARCHAR NOT NULL,
+  file_row_number NUMBER(10,0) NOT NULL,
+  loaded_at TIMESTAMP_NTZ NOT NULL,
+  station_id VARCHAR(4),
+  observed_at TIMESTAMP_NTZ,
+  precipitation_mm NUMBER(5,1),
+  pressure_hpa NUMBER(6,1),
+  pressure_max_hpa NUMBER(6,1),
+  pressure_min_hpa NUMBER(6,1),
+  radiation_kj_m2 NUMBER(6,1),
+  air_temp_c NUMBER(4,1),
+  dew_point_c NUMBER(4,1),
+  air_temp_max_c NUMBER(4,1),
+  air_temp_min_c NUMBER(4,1),
+  dew_point_max_c NUMBER(4,1),
+  dew_point_min_c NUMBER(4,1),
+  humidity_max_pct NUMBER(4,1),
+  humidity_min_pct NUMBER(4,1),
+  humidity_pct NUMBER(4,1),
+  wind_direction_deg NUMBER(4,1),
+  wind_gust_ms NUMBER(4,1),
+  wind_speed_ms NUMBER(4,1),
+  oor_precipitation_mm BOOLEAN NOT NULL,
+  oor_pressure_hpa BOOLEAN NOT NULL,
+  oor_pressure_max_hpa BOOLEAN NOT NULL,
+  oor_pressure_min_hpa BOOLEAN NOT NULL,
+  oor_radiation_kj_m2 BOOLEAN NOT NULL,
+  oor_air_temp_c BOOLEAN NOT NULL,
+  oor_dew_point_c BOOLEAN NOT NULL,
+  oor_air_temp_max_c BOOLEAN NOT NULL,
+  oor_air_temp_min_c BOOLEAN NOT NULL,
+  oor_dew_point_max_c BOOLEAN NOT NULL,
+  oor_dew_point_min_c BOOLEAN NOT NULL,
+  oor_humidity_max_pct BOOLEAN NOT NULL,
+  oor_humidity_min_pct BOOLEAN NOT NULL,
+  oor_humidity_pct BOOLEAN NOT NULL,
+  oor_wind_direction_deg BOOLEAN NOT NULL,
+  oor_wind_gust_ms BOOLEAN NOT NULL,
+  oor_wind_speed_ms BOOLEAN NOT NULL,
+  all_missing BOOLEAN NOT NULL COMMENT 'rule 6: every measure NULL after rules 4-5',
+  is_latest BOOLEAN NOT NULL COMMENT 'the most recently loaded line for its station and hour'
+)
+COMMENT = 'Scratch space of the PROCESS_RAW task (one batch at a time)';

@@ -1,0 +1,275 @@
+-- The statements of the PROCESS_RAW task, in order, run in one transaction. Plain SQL with no
+-- scripting variables: Snowflake runs them inside the task (R__task.sql includes this file)
+-- and the local runtime runs the very same text on fakesnow (local/inmet_local/warehouse.py).
+-- Each statement ends with ';' at the end of a line.
+
+-- 1. Open a batch.
+INSERT INTO {{ database }}.{{ raw_schema }}.BATCHES (batch_id, status, started_at)
+SELECT UUID_STRING(), 'open', SYSDATE();
+
+-- 2. Capture the stream's files: reading the stream in a DML statement consumes it.
+INSERT INTO {{ database }}.{{ raw_schema }}.BATCH_FILES (batch_id, file_name, loaded_at)
+SELECT b.batch_id, s.file_name, MAX(s.loaded_at)
+FROM {{ database }}.{{ raw_schema }}.INMET_RAW_STREAM s
+CROSS JOIN (SELECT batch_id FROM {{ database }}.{{ raw_schema }}.BATCHES WHERE status = 'open') b
+GROUP BY b.batch_id, s.file_name;
+
+-- 3. Parse the batch once (rules 2-7) into the work table.
+DELETE FROM {{ database }}.{{ clean_schema }}.BATCH_WORK;
+
+INSERT INTO {{ database }}.{{ clean_schema }}.BATCH_WORK (
+  batch_id, file_name, file_row_number, loaded_at, station_id, observed_at,
+  precipitation_mm, pressure_hpa, pressure_max_hpa, pressure_min_hpa,
+  radiation_kj_m2, air_temp_c, dew_point_c, air_temp_max_c,
+  air_temp_min_c, dew_point_max_c, dew_point_min_c, humidity_max_pct,
+  humidity_min_pct, humidity_pct, wind_direction_deg, wind_gust_ms,
+  wind_speed_ms,
+  oor_precipitation_mm, oor_pressure_hpa, oor_pressure_max_hpa,
+  oor_pressure_min_hpa, oor_radiation_kj_m2, oor_air_temp_c,
+  oor_dew_point_c, oor_air_temp_max_c, oor_air_temp_min_c,
+  oor_dew_point_max_c, oor_dew_point_min_c, oor_humidity_max_pct,
+  oor_humidity_min_pct, oor_humidity_pct, oor_wind_direction_deg,
+  oor_wind_gust_ms, oor_wind_speed_ms,
+  all_missing, is_latest
+)
+SELECT
+  batch_id, file_name, file_row_number, loaded_at, station_id, observed_at,
+  precipitation_mm, pressure_hpa, pressure_max_hpa, pressure_min_hpa,
+  radiation_kj_m2, air_temp_c, dew_point_c, air_temp_max_c,
+  air_temp_min_c, dew_point_max_c, dew_point_min_c, humidity_max_pct,
+  humidity_min_pct, humidity_pct, wind_direction_deg, wind_gust_ms,
+  wind_speed_ms,
+  oor_precipitation_mm, oor_pressure_hpa, oor_pressure_max_hpa,
+  oor_pressure_min_hpa, oor_radiation_kj_m2, oor_air_temp_c,
+  oor_dew_point_c, oor_air_temp_max_c, oor_air_temp_min_c,
+  oor_dew_point_max_c, oor_dew_point_min_c, oor_humidity_max_pct,
+  oor_humidity_min_pct, oor_humidity_pct, oor_wind_direction_deg,
+  oor_wind_gust_ms, oor_wind_speed_ms,
+  all_missing, is_latest
+FROM {{ database }}.{{ clean_schema }}.OPEN_BATCH_OBSERVATIONS;
+
+-- 4. Stations (rule 1): the most recently loaded file of each station wins.
+MERGE INTO {{ database }}.{{ clean_schema }}.STATIONS t
+USING (
+  SELECT station_id, station_name, region, state, latitude, longitude, altitude_m, founded_text,
+         file_name, loaded_at
+  FROM {{ database }}.{{ clean_schema }}.OPEN_BATCH_FILES
+  WHERE station_id IS NOT NULL
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY station_id ORDER BY loaded_at DESC, file_name DESC) = 1
+) s
+ON t.station_id = s.station_id
+WHEN MATCHED THEN UPDATE SET
+  station_name = s.station_name, region = s.region, state = s.state, latitude = s.latitude,
+  longitude = s.longitude, altitude_m = s.altitude_m, founded_text = s.founded_text,
+  source_file = s.file_name, updated_at = SYSDATE()
+WHEN NOT MATCHED THEN INSERT (
+  station_id, station_name, region, state, latitude, longitude, altitude_m, founded_text,
+  source_file, updated_at
+) VALUES (
+  s.station_id, s.station_name, s.region, s.state, s.latitude, s.longitude, s.altitude_m,
+  s.founded_text, s.file_name, SYSDATE()
+);
+
+-- 5. Observations (rule 7): upsert by (station_id, observed_at); the batch's line replaces the
+-- stored one, and an hour that the newer file has entirely missing (rule 6) leaves CLEAN.
+MERGE INTO {{ database }}.{{ clean_schema }}.OBSERVATIONS t
+USING (
+  SELECT *
+  FROM {{ database }}.{{ clean_schema }}.BATCH_WORK
+  WHERE is_latest AND station_id IS NOT NULL AND observed_at IS NOT NULL
+) s
+ON t.station_id = s.station_id AND t.observed_at = s.observed_at
+WHEN MATCHED AND s.all_missing THEN DELETE
+WHEN MATCHED THEN UPDATE SET
+  precipitation_mm = s.precipitation_mm,
+  pressure_hpa = s.pressure_hpa,
+  pressure_max_hpa = s.pressure_max_hpa,
+  pressure_min_hpa = s.pressure_min_hpa,
+  radiation_kj_m2 = s.radiation_kj_m2,
+  air_temp_c = s.air_temp_c,
+  dew_point_c = s.dew_point_c,
+  air_temp_max_c = s.air_temp_max_c,
+  air_temp_min_c = s.air_temp_min_c,
+  dew_point_max_c = s.dew_point_max_c,
+  dew_point_min_c = s.dew_point_min_c,
+  humidity_max_pct = s.humidity_max_pct,
+  humidity_min_pct = s.humidity_min_pct,
+  humidity_pct = s.humidity_pct,
+  wind_direction_deg = s.wind_direction_deg,
+  wind_gust_ms = s.wind_gust_ms,
+  wind_speed_ms = s.wind_speed_ms,
+  source_file = s.file_name, batch_id = s.batch_id, updated_at = SYSDATE()
+WHEN NOT MATCHED AND NOT s.all_missing THEN INSERT (
+  station_id, observed_at,
+  precipitation_mm, pressure_hpa, pressure_max_hpa, pressure_min_hpa,
+  radiation_kj_m2, air_temp_c, dew_point_c, air_temp_max_c,
+  air_temp_min_c, dew_point_max_c, dew_point_min_c, humidity_max_pct,
+  humidity_min_pct, humidity_pct, wind_direction_deg, wind_gust_ms,
+  wind_speed_ms,
+  source_file, batch_id, updated_at
+) VALUES (
+  s.station_id, s.observed_at,
+  s.precipitation_mm, s.pressure_hpa, s.pressure_max_hpa, s.pressure_min_hpa,
+  s.radiation_kj_m2, s.air_temp_c, s.dew_point_c, s.air_temp_max_c,
+  s.air_temp_min_c, s.dew_point_max_c, s.dew_point_min_c, s.humidity_max_pct,
+  s.humidity_min_pct, s.humidity_pct, s.wind_direction_deg, s.wind_gust_ms,
+  s.wind_speed_ms,
+  s.file_name, s.batch_id, SYSDATE()
+);
+
+-- 6. What each file contributed, with out-of-range counts per measure.
+MERGE INTO {{ database }}.{{ clean_schema }}.FILE_LOADS t
+USING (
+  SELECT
+    f.file_name, f.raw_key, f.upload_id, f.station_id, f.batch_id, f.loaded_at, w.year,
+    COALESCE(w.data_rows, 0) AS data_rows,
+    COALESCE(w.rows_clean, 0) AS rows_clean,
+    COALESCE(w.all_missing_rows, 0) AS all_missing_rows,
+    COALESCE(w.out_of_range_values, 0) AS out_of_range_values,
+    COALESCE(w.oor_precipitation_mm, 0) AS oor_precipitation_mm,
+    COALESCE(w.oor_pressure_hpa, 0) AS oor_pressure_hpa,
+    COALESCE(w.oor_pressure_max_hpa, 0) AS oor_pressure_max_hpa,
+    COALESCE(w.oor_pressure_min_hpa, 0) AS oor_pressure_min_hpa,
+    COALESCE(w.oor_radiation_kj_m2, 0) AS oor_radiation_kj_m2,
+    COALESCE(w.oor_air_temp_c, 0) AS oor_air_temp_c,
+    COALESCE(w.oor_dew_point_c, 0) AS oor_dew_point_c,
+    COALESCE(w.oor_air_temp_max_c, 0) AS oor_air_temp_max_c,
+    COALESCE(w.oor_air_temp_min_c, 0) AS oor_air_temp_min_c,
+    COALESCE(w.oor_dew_point_max_c, 0) AS oor_dew_point_max_c,
+    COALESCE(w.oor_dew_point_min_c, 0) AS oor_dew_point_min_c,
+    COALESCE(w.oor_humidity_max_pct, 0) AS oor_humidity_max_pct,
+    COALESCE(w.oor_humidity_min_pct, 0) AS oor_humidity_min_pct,
+    COALESCE(w.oor_humidity_pct, 0) AS oor_humidity_pct,
+    COALESCE(w.oor_wind_direction_deg, 0) AS oor_wind_direction_deg,
+    COALESCE(w.oor_wind_gust_ms, 0) AS oor_wind_gust_ms,
+    COALESCE(w.oor_wind_speed_ms, 0) AS oor_wind_speed_ms
+  FROM {{ database }}.{{ clean_schema }}.OPEN_BATCH_FILES f
+  LEFT JOIN (
+    SELECT
+      file_name,
+      MIN(YEAR(observed_at)) AS year,
+      COUNT(*) AS data_rows,
+      COUNT_IF(is_latest AND NOT all_missing) AS rows_clean,
+      COUNT_IF(all_missing) AS all_missing_rows,
+      COUNT_IF(oor_precipitation_mm)
+        + COUNT_IF(oor_pressure_hpa)
+        + COUNT_IF(oor_pressure_max_hpa)
+        + COUNT_IF(oor_pressure_min_hpa)
+        + COUNT_IF(oor_radiation_kj_m2)
+        + COUNT_IF(oor_air_temp_c)
+        + COUNT_IF(oor_dew_point_c)
+        + COUNT_IF(oor_air_temp_max_c)
+        + COUNT_IF(oor_air_temp_min_c)
+        + COUNT_IF(oor_dew_point_max_c)
+        + COUNT_IF(oor_dew_point_min_c)
+        + COUNT_IF(oor_humidity_max_pct)
+        + COUNT_IF(oor_humidity_min_pct)
+        + COUNT_IF(oor_humidity_pct)
+        + COUNT_IF(oor_wind_direction_deg)
+        + COUNT_IF(oor_wind_gust_ms)
+        + COUNT_IF(oor_wind_speed_ms) AS out_of_range_values,
+      COUNT_IF(oor_precipitation_mm) AS oor_precipitation_mm,
+      COUNT_IF(oor_pressure_hpa) AS oor_pressure_hpa,
+      COUNT_IF(oor_pressure_max_hpa) AS oor_pressure_max_hpa,
+      COUNT_IF(oor_pressure_min_hpa) AS oor_pressure_min_hpa,
+      COUNT_IF(oor_radiation_kj_m2) AS oor_radiation_kj_m2,
+      COUNT_IF(oor_air_temp_c) AS oor_air_temp_c,
+      COUNT_IF(oor_dew_point_c) AS oor_dew_point_c,
+      COUNT_IF(oor_air_temp_max_c) AS oor_air_temp_max_c,
+      COUNT_IF(oor_air_temp_min_c) AS oor_air_temp_min_c,
+      COUNT_IF(oor_dew_point_max_c) AS oor_dew_point_max_c,
+      COUNT_IF(oor_dew_point_min_c) AS oor_dew_point_min_c,
+      COUNT_IF(oor_humidity_max_pct) AS oor_humidity_max_pct,
+      COUNT_IF(oor_humidity_min_pct) AS oor_humidity_min_pct,
+      COUNT_IF(oor_humidity_pct) AS oor_humidity_pct,
+      COUNT_IF(oor_wind_direction_deg) AS oor_wind_direction_deg,
+      COUNT_IF(oor_wind_gust_ms) AS oor_wind_gust_ms,
+      COUNT_IF(oor_wind_speed_ms) AS oor_wind_speed_ms
+    FROM {{ database }}.{{ clean_schema }}.BATCH_WORK
+    GROUP BY file_name
+  ) w ON w.file_name = f.file_name
+) s
+ON t.file_name = s.file_name
+WHEN MATCHED THEN UPDATE SET
+  raw_key = s.raw_key, upload_id = s.upload_id, station_id = s.station_id, year = s.year,
+  batch_id = s.batch_id, data_rows = s.data_rows, rows_clean = s.rows_clean,
+  all_missing_rows = s.all_missing_rows, out_of_range_values = s.out_of_range_values,
+  oor_precipitation_mm = s.oor_precipitation_mm,
+  oor_pressure_hpa = s.oor_pressure_hpa,
+  oor_pressure_max_hpa = s.oor_pressure_max_hpa,
+  oor_pressure_min_hpa = s.oor_pressure_min_hpa,
+  oor_radiation_kj_m2 = s.oor_radiation_kj_m2,
+  oor_air_temp_c = s.oor_air_temp_c,
+  oor_dew_point_c = s.oor_dew_point_c,
+  oor_air_temp_max_c = s.oor_air_temp_max_c,
+  oor_air_temp_min_c = s.oor_air_temp_min_c,
+  oor_dew_point_max_c = s.oor_dew_point_max_c,
+  oor_dew_point_min_c = s.oor_dew_point_min_c,
+  oor_humidity_max_pct = s.oor_humidity_max_pct,
+  oor_humidity_min_pct = s.oor_humidity_min_pct,
+  oor_humidity_pct = s.oor_humidity_pct,
+  oor_wind_direction_deg = s.oor_wind_direction_deg,
+  oor_wind_gust_ms = s.oor_wind_gust_ms,
+  oor_wind_speed_ms = s.oor_wind_speed_ms,
+  loaded_at = s.loaded_at
+WHEN NOT MATCHED THEN INSERT (
+  file_name, raw_key, upload_id, station_id, year, batch_id, data_rows, rows_clean,
+  all_missing_rows, out_of_range_values,
+  oor_precipitation_mm,
+  oor_pressure_hpa,
+  oor_pressure_max_hpa,
+  oor_pressure_min_hpa,
+  oor_radiation_kj_m2,
+  oor_air_temp_c,
+  oor_dew_point_c,
+  oor_air_temp_max_c,
+  oor_air_temp_min_c,
+  oor_dew_point_max_c,
+  oor_dew_point_min_c,
+  oor_humidity_max_pct,
+  oor_humidity_min_pct,
+  oor_humidity_pct,
+  oor_wind_direction_deg,
+  oor_wind_gust_ms,
+  oor_wind_speed_ms,
+  loaded_at
+) VALUES (
+  s.file_name, s.raw_key, s.upload_id, s.station_id, s.year, s.batch_id, s.data_rows,
+  s.rows_clean, s.all_missing_rows, s.out_of_range_values,
+  s.oor_precipitation_mm,
+  s.oor_pressure_hpa,
+  s.oor_pressure_max_hpa,
+  s.oor_pressure_min_hpa,
+  s.oor_radiation_kj_m2,
+  s.oor_air_temp_c,
+  s.oor_dew_point_c,
+  s.oor_air_temp_max_c,
+  s.oor_air_temp_min_c,
+  s.oor_dew_point_max_c,
+  s.oor_dew_point_min_c,
+  s.oor_humidity_max_pct,
+  s.oor_humidity_min_pct,
+  s.oor_humidity_pct,
+  s.oor_wind_direction_deg,
+  s.oor_wind_gust_ms,
+  s.oor_wind_speed_ms,
+  s.loaded_at
+);
+
+-- 7. The (station, year) partitions the batch touched, with their CLEAN row counts after it
+-- (0 when a newer all-missing file emptied one: the export then removes that partition).
+INSERT INTO {{ database }}.{{ clean_schema }}.BATCH_PARTITIONS (batch_id, station_id, year, rows)
+SELECT p.batch_id, p.station_id, p.year, COUNT(o.station_id) AS rows
+FROM (
+  SELECT DISTINCT batch_id, station_id, YEAR(observed_at) AS year
+  FROM {{ database }}.{{ clean_schema }}.BATCH_WORK
+  WHERE station_id IS NOT NULL AND observed_at IS NOT NULL
+) p
+LEFT JOIN {{ database }}.{{ clean_schema }}.OBSERVATIONS o
+  ON o.station_id = p.station_id
+  AND o.observed_at >= TIMESTAMP_NTZ_FROM_PARTS(p.year, 1, 1, 0, 0, 0)
+  AND o.observed_at < TIMESTAMP_NTZ_FROM_PARTS(p.year + 1, 1, 1, 0, 0, 0)
+GROUP BY p.batch_id, p.station_id, p.year;
+
+-- 8. Close the batch; its notification is now pending (view PENDING_NOTIFICATIONS).
+UPDATE {{ database }}.{{ raw_schema }}.BATCHES SET status = 'loaded', loaded_at = SYSDATE() WHERE status = 'open';
