@@ -326,5 +326,109 @@ def status_command(
     sys.stdout.write(json.dumps(response.json(), ensure_ascii=False, indent=2) + "\n")
 
 
+snowflake_app = typer.Typer(
+    help="The Snowflake SQL project (snowflake_sql/).", no_args_is_help=True
+)
+app.add_typer(snowflake_app, name="snowflake")
+
+
+@snowflake_app.command("check")
+def snowflake_check() -> None:
+    """Render every script and parse every statement with sqlglot's Snowflake dialect."""
+    from inmet_local.sqlproject import (
+        BOOTSTRAP,
+        SqlProjectError,
+        Statement,
+        parse_snowflake,
+        render,
+        rendered_statements,
+        snowflake_only_reason,
+        split_statements,
+        variables,
+    )
+
+    values = variables()
+    count = 0
+    opaque = 0
+    try:
+        bootstrap = [
+            Statement(BOOTSTRAP, i, sql)
+            for i, sql in enumerate(split_statements(render(BOOTSTRAP, values)), start=1)
+        ]
+        for statement in [*bootstrap, *rendered_statements(values)]:
+            parsed = parse_snowflake(statement)
+            count += 1
+            if type(parsed).__name__ == "Command":
+                opaque += 1
+    except SqlProjectError as exc:
+        raise _fail(str(exc), 1) from exc
+    local = sum(1 for s in rendered_statements(values) if snowflake_only_reason(s.sql) is None)
+    console.print(
+        f"[green]ok[/] {count} statements render and parse in the Snowflake dialect "
+        f"({opaque} Snowflake-only commands parsed as opaque commands); {local} of them also "
+        "run on the local warehouse."
+    )
+
+
+@snowflake_app.command("deploy")
+def snowflake_deploy(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the rendered SQL in order; connect to nothing.")
+    ] = False,
+) -> None:
+    """Apply snowflake_sql/ to the account in .env with schemachange (key-pair auth)."""
+    import os
+    import subprocess
+
+    from inmet_local.sqlproject import SQL_ROOT, SqlProjectError, rendered_statements, variables
+
+    try:
+        values = variables()
+        statements = list(rendered_statements(values))
+    except SqlProjectError as exc:
+        raise _fail(str(exc), 1) from exc
+    if dry_run:
+        current = ""
+        for statement in statements:
+            if statement.script != current:
+                current = statement.script
+                sys.stdout.write(f"\n-- ===== {current} =====\n")
+            sys.stdout.write(statement.sql.rstrip() + ";\n\n")
+        return
+    missing = [
+        n
+        for n in ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_PRIVATE_KEY_PATH")
+        if not os.environ.get(n)
+    ]
+    if missing:
+        raise _fail(
+            "missing setting " + ", ".join(missing) + " (key-pair authentication; "
+            "see .env.example and snowflake_sql/README.md)"
+        )
+    schemachange = Path(sys.executable).with_name("schemachange")
+    command = [
+        str(schemachange),
+        "deploy",
+        "--config-folder",
+        str(SQL_ROOT),
+        "--snowflake-authenticator",
+        "snowflake_jwt",
+        "--snowflake-private-key-path",
+        os.environ["SNOWFLAKE_PRIVATE_KEY_PATH"],
+        "--schemachange-vars",
+        json.dumps(values),
+    ]
+    console.print(f"running schemachange on {len(statements)} statements …")
+    raise typer.Exit(subprocess.call(command, cwd=SQL_ROOT.parent))
+
+
+@snowflake_app.command("bootstrap")
+def snowflake_bootstrap() -> None:
+    """Print the one-time admin script (roles, grants, export user) to run as ACCOUNTADMIN."""
+    from inmet_local.sqlproject import BOOTSTRAP, render, variables
+
+    sys.stdout.write(render(BOOTSTRAP, variables()))
+
+
 def main() -> None:  # pragma: no cover - console-script entry point
     app()

@@ -15,18 +15,25 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--db-path", type=Path, default=None,
-                        help="folder for the DuckDB files (in memory when omitted)")
+    parser.add_argument(
+        "--db-path",
+        type=Path,
+        default=None,
+        help="folder for the DuckDB files (in memory when omitted)",
+    )
     args = parser.parse_args(argv)
 
-    import fakesnow.server
+    import importlib
+
     import uvicorn
     from fakesnow.instance import FakeSnow
 
+    # The module, not the fakesnow.server() helper function of the same name.
+    server_module = importlib.import_module("fakesnow.server")
     if args.db_path is not None:
         args.db_path.mkdir(parents=True, exist_ok=True)
-        fakesnow.server.shared_fs = FakeSnow(db_path=args.db_path)
-    uvicorn.run(fakesnow.server.app, host=args.host, port=args.port, log_level="warning")
+        server_module.shared_fs = FakeSnow(db_path=args.db_path)  # type: ignore[attr-defined]
+    uvicorn.run(server_module.app, host=args.host, port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":

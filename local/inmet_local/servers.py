@@ -166,13 +166,21 @@ def aws_env(endpoint_url: str, region: str = "us-east-1") -> dict[str, str]:
     }
 
 
-def fakesnow_server(db_path: Path | None = None, port: int | None = None,
-                    log_path: Path | None = None) -> ManagedProcess:
+def fakesnow_server(
+    db_path: Path | None = None, port: int | None = None, log_path: Path | None = None
+) -> ManagedProcess:
     """The local Snowflake: fakesnow's HTTP server, one shared warehouse (on disk if db_path)."""
     port = port or free_port()
     url = f"http://{HOST}:{port}"
-    argv = [sys.executable, "-m", "inmet_local.fakesnow_server", "--host", HOST, "--port",
-            str(port)]
+    argv = [
+        sys.executable,
+        "-m",
+        "inmet_local.fakesnow_server",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+    ]
     if db_path is not None:
         argv += ["--db-path", str(db_path)]
     return ManagedProcess("fakesnow server", argv, url, f"{url}/", log_path=log_path)

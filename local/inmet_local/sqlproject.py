@@ -18,7 +18,6 @@ from typing import Any
 import jinja2
 import sqlglot
 import yaml
-from sqlglot import exp
 from sqlglot.errors import ParseError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -177,8 +176,9 @@ def _has_code(sql: str) -> bool:
     return bool(without_comments.strip())
 
 
-def rendered_statements(values: Mapping[str, str] | None = None,
-                        root: Path = SQL_ROOT) -> Iterator[Statement]:
+def rendered_statements(
+    values: Mapping[str, str] | None = None, root: Path = SQL_ROOT
+) -> Iterator[Statement]:
     """Every statement of every script, in deployment order."""
     values = values or variables()
     for script in scripts(root):
@@ -187,7 +187,7 @@ def rendered_statements(values: Mapping[str, str] | None = None,
             yield Statement(script.name, index, sql)
 
 
-def parse_snowflake(statement: Statement) -> exp.Expression:
+def parse_snowflake(statement: Statement) -> Any:
     """Parse with sqlglot's Snowflake dialect; raise SqlProjectError naming the statement."""
     logger = logging.getLogger("sqlglot")
     previous = logger.level
@@ -196,8 +196,7 @@ def parse_snowflake(statement: Statement) -> exp.Expression:
         expressions = sqlglot.parse(statement.sql, read="snowflake")
     except ParseError as exc:
         raise SqlProjectError(
-            f"{statement.script} statement {statement.index} ({statement.first_line[:60]}): "
-            f"{exc}"
+            f"{statement.script} statement {statement.index} ({statement.first_line[:60]}): {exc}"
         ) from exc
     finally:
         logger.setLevel(previous)

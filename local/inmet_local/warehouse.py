@@ -87,8 +87,9 @@ class WarehouseError(RuntimeError):
     pass
 
 
-def _raw_lines_to_copy_rows(file_name: str, data: bytes, loaded_at: bytes,
-                            out: Callable[[bytes], object]) -> int:
+def _raw_lines_to_copy_rows(
+    file_name: str, data: bytes, loaded_at: bytes, out: Callable[[bytes], object]
+) -> int:
     """Write the rows the pipe's COPY makes of ``data`` as ';'-separated lines to ``out``.
 
     Each output line: file_name; row number; the line's first 20 fields, padded with empty
@@ -106,8 +107,14 @@ def _raw_lines_to_copy_rows(file_name: str, data: bytes, loaded_at: bytes,
         if separators >= RAW_FIELDS:
             line = b";".join(line.split(b";")[:RAW_FIELDS])
             separators = RAW_FIELDS - 1
-        out(prefix + str(number).encode() + b";" + line
-            + b";" * (RAW_FIELDS - 1 - separators) + suffix)
+        out(
+            prefix
+            + str(number).encode()
+            + b";"
+            + line
+            + b";" * (RAW_FIELDS - 1 - separators)
+            + suffix
+        )
     return len(lines)
 
 
@@ -212,7 +219,7 @@ class LocalWarehouse:
     # -- pipe ---------------------------------------------------------------------------------
     def stage_file_name(self, key: str) -> str:
         """METADATA$FILENAME: the object key relative to the raw stage's URL."""
-        return key[len(self.raw_prefix):] if key.startswith(self.raw_prefix) else key
+        return key[len(self.raw_prefix) :] if key.startswith(self.raw_prefix) else key
 
     def loaded_file_names(self, names: Iterable[str]) -> set[str]:
         names = list(names)
@@ -282,9 +289,13 @@ class LocalWarehouse:
         import duckdb
 
         parquet = batch.with_suffix(".parquet")
-        names = ["file_name", "file_row_number", *(f"c{i:02d}" for i in range(1, RAW_FIELDS + 1)),
-                 "loaded_at"]
-        types = {name: "VARCHAR" for name in names}
+        names = [
+            "file_name",
+            "file_row_number",
+            *(f"c{i:02d}" for i in range(1, RAW_FIELDS + 1)),
+            "loaded_at",
+        ]
+        types = dict.fromkeys(names, "VARCHAR")
         types["file_row_number"] = "BIGINT"
         types["loaded_at"] = "TIMESTAMP"
         columns = "{" + ", ".join(f"'{n}': '{t}'" for n, t in types.items()) + "}"
@@ -297,22 +308,32 @@ class LocalWarehouse:
             )
         return parquet
 
-    def poll_pipe(self, sqs: Any, queue_url: str, s3: Any, bucket: str, *,
-                  wait_seconds: int = 0, max_messages: int = 10,
-                  max_rounds: int = 50) -> PollResult:
+    def poll_pipe(
+        self,
+        sqs: Any,
+        queue_url: str,
+        s3: Any,
+        bucket: str,
+        *,
+        wait_seconds: int = 0,
+        max_messages: int = 10,
+        max_rounds: int = 50,
+    ) -> PollResult:
         """Drain the pipe's queue (up to ``max_rounds`` receives) and load what it announces."""
         result = PollResult()
         for _ in range(max_rounds):
-            response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=max_messages,
-                                           WaitTimeSeconds=wait_seconds)
+            response = sqs.receive_message(
+                QueueUrl=queue_url, MaxNumberOfMessages=max_messages, WaitTimeSeconds=wait_seconds
+            )
             messages = response.get("Messages", [])
             if not messages:
                 break
             result.messages += len(messages)
             keys: list[str] = []
             for message in messages:
-                keys.extend(k for k in s3_event_keys(message["Body"])
-                            if k.startswith(self.raw_prefix))
+                keys.extend(
+                    k for k in s3_event_keys(message["Body"]) if k.startswith(self.raw_prefix)
+                )
             unique = list(dict.fromkeys(keys))
             already = self.loaded_file_names(self.stage_file_name(k) for k in unique)
             todo = [k for k in unique if self.stage_file_name(k) not in already]
@@ -329,8 +350,10 @@ class LocalWarehouse:
                 result.rows_loaded += rows
             sqs.delete_message_batch(
                 QueueUrl=queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                         for i, m in enumerate(messages)],
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(messages)
+                ],
             )
             wait_seconds = 0
         return result
@@ -363,9 +386,11 @@ class LocalWarehouse:
                     )
             if batch_id is None:
                 raise WarehouseError("the task did not open a batch")
-            files = int(self.scalar(
-                f"SELECT COUNT(*) FROM {self.raw}.BATCH_FILES WHERE batch_id = ?", [batch_id]
-            ))
+            files = int(
+                self.scalar(
+                    f"SELECT COUNT(*) FROM {self.raw}.BATCH_FILES WHERE batch_id = ?", [batch_id]
+                )
+            )
             self.execute(
                 f"DELETE FROM {self.raw}._LOCAL_STREAM_PENDING WHERE file_name IN ("
                 f"SELECT file_name FROM {self.raw}.BATCH_FILES WHERE batch_id = ?)",
@@ -424,31 +449,48 @@ def s3_event_keys(body: str) -> Iterator[str]:
 
 def pipe_error_message(values: Mapping[str, str], key: str, error: str) -> str:
     """A Snowpipe ERROR_INTEGRATION message (INGEST_FAILED_FILE), in Snowflake's shape."""
-    return json.dumps({
-        "version": "1.0",
-        "messageId": str(uuid.uuid4()),
-        "messageType": "INGEST_FAILED_FILE",
-        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-        "accountName": "LOCAL",
-        "pipeName": f"{values['database']}.{values['raw_schema']}.INMET_PIPE",
-        "tableName": f"{values['database']}.{values['raw_schema']}.INMET_RAW",
-        "stageLocation": f"s3://{values.get('bucket', 'local')}/{values.get('raw_prefix', 'raw/')}",
-        "messages": [{"fileName": key, "firstError": error}],
-    })
+    return json.dumps(
+        {
+            "version": "1.0",
+            "messageId": str(uuid.uuid4()),
+            "messageType": "INGEST_FAILED_FILE",
+            "timestamp": datetime.now(UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "accountName": "LOCAL",
+            "pipeName": f"{values['database']}.{values['raw_schema']}.INMET_PIPE",
+            "tableName": f"{values['database']}.{values['raw_schema']}.INMET_RAW",
+            "stageLocation": (
+                f"s3://{values.get('bucket', 'local')}/{values.get('raw_prefix', 'raw/')}"
+            ),
+            "messages": [{"fileName": key, "firstError": error}],
+        }
+    )
 
 
 def task_error_message(values: Mapping[str, str], error: str) -> str:
     """A task ERROR_INTEGRATION message (USER_TASK_FAILED), in Snowflake's shape."""
-    return json.dumps({
-        "version": "1.0",
-        "messageId": str(uuid.uuid4()),
-        "messageType": "USER_TASK_FAILED",
-        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-        "accountName": "LOCAL",
-        "taskName": f"{values['database']}.{values['raw_schema']}.PROCESS_RAW",
-        "taskId": "local",
-        "rootTaskName": f"{values['database']}.{values['raw_schema']}.PROCESS_RAW",
-        "rootTaskId": "local",
-        "messages": [{"runId": datetime.now(UTC).isoformat(), "scheduledTime": None,
-                      "queryId": None, "errorCode": "100000", "errorMessage": error}],
-    })
+    return json.dumps(
+        {
+            "version": "1.0",
+            "messageId": str(uuid.uuid4()),
+            "messageType": "USER_TASK_FAILED",
+            "timestamp": datetime.now(UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "accountName": "LOCAL",
+            "taskName": f"{values['database']}.{values['raw_schema']}.PROCESS_RAW",
+            "taskId": "local",
+            "rootTaskName": f"{values['database']}.{values['raw_schema']}.PROCESS_RAW",
+            "rootTaskId": "local",
+            "messages": [
+                {
+                    "runId": datetime.now(UTC).isoformat(),
+                    "scheduledTime": None,
+                    "queryId": None,
+                    "errorCode": "100000",
+                    "errorMessage": error,
+                }
+            ],
+        }
+    )

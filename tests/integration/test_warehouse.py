@@ -1,0 +1,392 @@
+"""The SQL of snowflake_sql/ on the local warehouse runtime (fakesnow server + real connector):
+the CLEAN rules of CONTRACTS.md §3 against an independent Python oracle, and the emulated
+pipe, stream/task and notifications."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from inmet_local.servers import ManagedProcess, fakesnow_connect_kwargs, fakesnow_server
+from inmet_local.sqlproject import variables
+from inmet_local.synth import generate_station_year, station_catalogue
+from inmet_local.warehouse import LocalWarehouse, s3_event_keys
+from inmet_pipeline.columns import CLEAN_COLUMNS, MEASURE_NAMES
+from inmet_pipeline.reader import normalise_to_utf8, validate
+from tests.conftest import real_file
+from tests.oracle import as_float, expected_clean
+
+pytestmark = [pytest.mark.integration]
+
+
+@pytest.fixture(scope="module")
+def fakesnow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagedProcess]:
+    server = fakesnow_server(log_path=tmp_path_factory.mktemp("logs") / "fakesnow.log").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def warehouse(fakesnow: ManagedProcess, tmp_path: Path) -> Iterator[LocalWarehouse]:
+    """A freshly deployed warehouse in a database of its own."""
+    values = variables({"database": f"T{uuid.uuid4().hex[:10].upper()}"})
+    with LocalWarehouse(
+        fakesnow_connect_kwargs(fakesnow.url), values=values, work_dir=tmp_path / "pipe"
+    ) as wh:
+        wh.deploy()
+        yield wh
+
+
+def raw_object(data: bytes) -> tuple[str, bytes]:
+    """What the upload API writes to raw/ for ``data``."""
+    report = validate(data)
+    assert report.valid, report.errors
+    assert report.station is not None and report.encoding is not None
+    upload_id = hashlib.sha256(data).hexdigest()
+    key = f"raw/inmet/station={report.station.station_id}/year={report.year}/{upload_id}.csv"
+    return key, normalise_to_utf8(data, report.encoding)
+
+
+def clean_rows(wh: LocalWarehouse) -> dict[tuple[str, Any], tuple[float | None, ...]]:
+    columns = ", ".join(MEASURE_NAMES)
+    rows = wh.execute(f"SELECT station_id, observed_at, {columns} FROM {wh.clean}.INMET_CLEAN")
+    return {(r[0], r[1]): tuple(as_float(v) for v in r[2:]) for r in rows}
+
+
+def load(wh: LocalWarehouse, *datas: bytes) -> None:
+    wh.load_objects([raw_object(d) for d in datas])
+    assert wh.run_task() is not None
+
+
+# --- deployment ------------------------------------------------------------------------------
+
+
+def test_deploy_runs_the_portable_sql_and_names_what_it_skips(warehouse: LocalWarehouse) -> None:
+    report = warehouse.deploy()  # idempotent: a second deploy changes nothing
+    ran = " ".join(s.first_line for s in report.ran)
+    assert "CREATE TABLE IF NOT EXISTS" in ran
+    assert "MERGE" not in ran  # the task's statements are not deployment
+    reasons = {reason for _, reason in report.skipped}
+    assert any("pipes" in r for r in reasons)
+    assert any("streams" in r for r in reasons)
+    assert any("tasks" in r for r in reasons)
+    assert "integrations" in reasons
+    assert "grants" in reasons
+    columns = warehouse.execute(f"DESCRIBE VIEW {warehouse.clean}.INMET_CLEAN")
+    assert tuple(c[0].lower() for c in columns) == CLEAN_COLUMNS
+
+
+def test_task_does_not_run_without_data(warehouse: LocalWarehouse) -> None:
+    assert warehouse.run_task() is None
+    assert warehouse.pending_notifications() == []
+
+
+# --- the 8 real files ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def real_datas(real_dir: Path) -> list[bytes]:
+    return [p.read_bytes() for p in sorted(real_dir.glob("*.CSV"))]
+
+
+@pytest.mark.real_data
+def test_real_files_give_exactly_the_contract_clean(
+    warehouse: LocalWarehouse, real_datas: list[bytes]
+) -> None:
+    load(warehouse, *real_datas)
+    expected = expected_clean(real_datas)
+    got = clean_rows(warehouse)
+    assert len(got) == len(expected) == 38787
+    assert got == expected
+    # NULL counts per column, as a readable summary of the same comparison.
+    for i, name in enumerate(MEASURE_NAMES):
+        assert sum(v[i] is None for v in got.values()) == sum(
+            v[i] is None for v in expected.values()
+        ), name
+
+
+@pytest.mark.real_data
+def test_real_files_values_stations_and_file_figures(
+    warehouse: LocalWarehouse, real_dir: Path
+) -> None:
+    brasilia = real_file(real_dir, "INMET_CO_DF_A001_BRASILIA").read_bytes()
+    sao_felix = real_file(real_dir, "INMET_CO_MT_A921").read_bytes()
+    manaus_2000 = real_file(real_dir, "INMET_N_AM_A101_MANAUS_09-05-2000").read_bytes()
+    curitiba_2019 = real_file(real_dir, "INMET_S_PR_A807_CURITIBA_01-01-2019").read_bytes()
+    load(warehouse, brasilia, sao_felix, manaus_2000, curitiba_2019)
+
+    row = warehouse.execute(
+        f"SELECT * FROM {warehouse.clean}.INMET_CLEAN WHERE station_id = 'A001' "
+        "AND observed_at = '2024-08-12 13:00:00'"
+    )[0]
+    record = dict(zip(CLEAN_COLUMNS, row, strict=True))
+    # 2024/08/12;1300 UTC;0;891,9;891,9;891,7;2120,8;21,3;-,2;21,3;19;,2;-2,4;26;23;24;143;4,9;1,3;
+    assert as_float(record["pressure_hpa"]) == 891.9
+    assert as_float(record["dew_point_c"]) == -0.2
+    assert as_float(record["dew_point_max_c"]) == 0.2
+    assert as_float(record["radiation_kj_m2"]) == 2120.8
+    assert as_float(record["wind_direction_deg"]) == 143
+    assert record["station_name"] == "BRASILIA"
+    assert (record["region"], record["state"]) == ("CO", "DF")
+    assert as_float(record["latitude"]) == -15.78944444
+    assert as_float(record["altitude_m"]) == 1160.96
+
+    # Layout A: '2000-05-09' + '00:00', -9999 is NULL.
+    first_manaus = warehouse.execute(
+        f"SELECT MIN(observed_at), MAX(observed_at) FROM {warehouse.clean}.INMET_CLEAN "
+        "WHERE station_id = 'A101'"
+    )[0]
+    assert str(first_manaus[1]) == "2000-12-31 23:00:00"
+
+    figures = {
+        r[0]: r[1:]
+        for r in warehouse.execute(
+            f"SELECT station_id, data_rows, rows_clean, all_missing_rows, out_of_range_values "
+            f"FROM {warehouse.clean}.FILE_LOADS"
+        )
+    }
+    assert figures["A921"] == (8784, 0, 8784, 0)  # entirely empty: 0 rows in CLEAN
+    assert figures["A001"] == (8784, 8760, 24, 0)
+    assert figures["A101"] == (5688, 5056, 632, 0)
+    assert figures["A807"] == (8760, 8587, 173, 0)
+    assert (
+        warehouse.scalar(
+            f"SELECT COUNT(*) FROM {warehouse.clean}.INMET_CLEAN WHERE station_id = 'A921'"
+        )
+        == 0
+    )
+    stations = {
+        r[0]: r[1:]
+        for r in warehouse.execute(
+            f"SELECT station_id, station_name, latitude FROM {warehouse.clean}.STATIONS"
+        )
+    }
+    assert stations["A921"][0] == "SAO FELIX  DO ARAGUAIA"
+    assert as_float(stations["A807"][1]) == -25.448688
+
+
+@pytest.mark.real_data
+def test_raw_keeps_every_line_of_every_file(
+    warehouse: LocalWarehouse, real_datas: list[bytes]
+) -> None:
+    load(warehouse, *real_datas)
+    lines = sum(len(raw_object(d)[1].splitlines()) for d in real_datas)
+    assert warehouse.scalar(f"SELECT COUNT(*) FROM {warehouse.raw}.INMET_RAW") == lines
+    # Metadata line 1 and the header are there, as text.
+    firsts = warehouse.execute(
+        f"SELECT c01, c02 FROM {warehouse.raw}.INMET_RAW WHERE file_row_number = 1"
+    )
+    assert {r[0] for r in firsts} == {"REGIÃO:", "REGI?O:", "REGIAO:"}
+    header = warehouse.scalar(
+        f"SELECT c07 FROM {warehouse.raw}.INMET_RAW WHERE file_row_number = 9 LIMIT 1"
+    )
+    assert header.startswith("RADIACAO GLOBAL")
+
+
+# --- rules 5-7 on generated files ------------------------------------------------------------
+
+
+def _with_values(data: bytes, line: int, changes: dict[int, str]) -> bytes:
+    lines = data.split(b"\n")
+    fields = lines[line - 1].split(b";")
+    for index, value in changes.items():
+        fields[index] = value.encode()
+    lines[line - 1] = b";".join(fields)
+    return b"\n".join(lines)
+
+
+def test_out_of_range_values_are_null_in_clean_kept_in_raw_and_counted(
+    warehouse: LocalWarehouse,
+) -> None:
+    st = station_catalogue(1)[0]
+    data = generate_station_year(st, 2024, seed=3, layout="B").data
+    data = _with_values(data, 20, {2: "600", 15: "130"})  # rain 600 mm, humidity 130 %
+    data = _with_values(data, 21, {7: "-45"})  # air temperature -45 °C
+    report = validate(data)
+    assert report.out_of_range == {"precipitation_mm": 1, "humidity_pct": 1, "air_temp_c": 1}
+    load(warehouse, data)
+    row = warehouse.execute(
+        f"SELECT precipitation_mm, humidity_pct, air_temp_c, pressure_hpa FROM "
+        f"{warehouse.clean}.INMET_CLEAN WHERE observed_at = '2024-01-01 10:00:00'"
+    )[0]
+    assert row[0] is None and row[1] is None and row[3] is not None
+    assert (
+        warehouse.scalar(
+            f"SELECT air_temp_c FROM {warehouse.clean}.INMET_CLEAN "
+            "WHERE observed_at = '2024-01-01 11:00:00'"
+        )
+        is None
+    )
+    assert (
+        warehouse.scalar(f"SELECT c03 FROM {warehouse.raw}.INMET_RAW WHERE file_row_number = 20")
+        == "600"
+    )
+    counts = warehouse.execute(
+        f"SELECT out_of_range_values, oor_precipitation_mm, oor_humidity_pct, oor_air_temp_c "
+        f"FROM {warehouse.clean}.FILE_LOADS"
+    )[0]
+    assert counts == (3, 1, 1, 1)
+    assert clean_rows(warehouse) == expected_clean([data])
+
+
+def test_loading_the_same_file_twice_changes_nothing(warehouse: LocalWarehouse) -> None:
+    data = generate_station_year(station_catalogue(1)[0], 2019, seed=4).data
+    load(warehouse, data)
+    before = clean_rows(warehouse)
+    key, body = raw_object(data)
+    # Force the same file through COPY again (the poller itself would skip it: its load
+    # history knows the name, see test_pipe_poller_…): CLEAN does not change.
+    loaded, _ = warehouse.load_objects([(key, body)])
+    assert loaded == [key]
+    assert warehouse.run_task() is not None
+    assert clean_rows(warehouse) == before
+    assert warehouse.loaded_file_names([warehouse.stage_file_name(key)]) == {
+        warehouse.stage_file_name(key)
+    }
+    # The same bytes under another name (a manual re-copy): still nothing changes.
+    warehouse.load_objects([(key.replace(".csv", "-copy.csv"), body)])
+    warehouse.run_task()
+    assert clean_rows(warehouse) == before
+
+
+def test_a_corrected_file_replaces_the_changed_values(warehouse: LocalWarehouse) -> None:
+    st = station_catalogue(2)
+    first = generate_station_year(st[0], 2024, seed=5, layout="B").data
+    other_station = generate_station_year(st[1], 2024, seed=5, layout="B").data
+    load(warehouse, first, other_station)
+    corrected = _with_values(first, 30, {7: "31,5"})  # a new air temperature
+    corrected = _with_values(corrected, 31, {i: "" for i in range(2, 19)})  # an hour blanked
+    load(warehouse, corrected)
+    got = clean_rows(warehouse)
+    assert got == expected_clean([first, other_station, corrected])
+    assert got[("A001", _ts("2024-01-01 20:00:00"))][5] == 31.5
+    assert ("A001", _ts("2024-01-01 21:00:00")) not in got
+    # The other station is untouched.
+    assert {k: v for k, v in got.items() if k[0] == "A101"} == {
+        k: v for k, v in expected_clean([other_station]).items()
+    }
+
+
+def test_two_stations_never_mix(warehouse: LocalWarehouse) -> None:
+    st = station_catalogue(2)
+    a = generate_station_year(st[0], 2015, seed=6, layout="A").data
+    b = generate_station_year(st[1], 2015, seed=6, layout="A").data
+    load(warehouse, a, b)
+    got = clean_rows(warehouse)
+    assert got == expected_clean([a, b])
+    names = dict(
+        warehouse.execute(
+            f"SELECT DISTINCT station_id, station_name FROM {warehouse.clean}.INMET_CLEAN"
+        )
+    )
+    assert names == {"A001": "BRASILIA", "A101": "MANAUS"}
+
+
+def _ts(text: str) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text)
+
+
+# --- notification ----------------------------------------------------------------------------
+
+
+def test_notification_follows_the_contract(warehouse: LocalWarehouse) -> None:
+    datas = [generate_station_year(s, 2024, seed=7).data for s in station_catalogue(2)]
+    load(warehouse, *datas)
+    sent: list[str] = []
+    messages = warehouse.send_notifications(sent.append)
+    assert len(messages) == 1
+    message = json.loads(sent[0])
+    assert set(message) == {"event", "batch_id", "files", "partitions", "loaded_at"}
+    assert message["event"] == "inmet.clean.loaded"
+    assert sorted(message["files"]) == sorted(raw_object(d)[0] for d in datas)
+    assert {(p["station_id"], p["year"]) for p in message["partitions"]} == {
+        ("A001", 2024),
+        ("A101", 2024),
+    }
+    for partition in message["partitions"]:
+        assert partition["rows"] == warehouse.scalar(
+            f"SELECT COUNT(*) FROM {warehouse.clean}.INMET_CLEAN WHERE station_id = ?",
+            [partition["station_id"]],
+        )
+    assert message["loaded_at"].endswith("Z")
+    assert warehouse.pending_notifications() == []  # sent once
+
+
+def test_s3_event_keys_are_url_decoded() -> None:
+    body = json.dumps(
+        {
+            "Records": [
+                {
+                    "eventName": "ObjectCreated:Put",
+                    "s3": {"object": {"key": "raw/inmet/station%3DA001/year%3D2024/abc.csv"}},
+                },
+                {"eventName": "ObjectRemoved:Delete", "s3": {"object": {"key": "raw/x.csv"}}},
+            ]
+        }
+    )
+    assert list(s3_event_keys(body)) == ["raw/inmet/station=A001/year=2024/abc.csv"]
+    assert list(s3_event_keys("not json")) == []
+
+
+def test_pipe_poller_loads_what_s3_announces_and_skips_repeats(warehouse: LocalWarehouse) -> None:
+    import boto3
+    from moto import mock_aws
+
+    datas = [generate_station_year(s, 2024, seed=8).data for s in station_catalogue(2)]
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        sns = boto3.client("sns", region_name="us-east-1")
+        s3.create_bucket(Bucket="pipe-test")
+        queue_url = sqs.create_queue(QueueName="pipe")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        s3.put_bucket_notification_configuration(
+            Bucket="pipe-test",
+            NotificationConfiguration={
+                "QueueConfigurations": [
+                    {
+                        "QueueArn": queue_arn,
+                        "Events": ["s3:ObjectCreated:*"],
+                        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "raw/"}]}},
+                    }
+                ]
+            },
+        )
+        for data in datas:
+            key, body = raw_object(data)
+            s3.put_object(Bucket="pipe-test", Key=key, Body=body)
+            s3.put_object(Bucket="pipe-test", Key=f"landing/{key[-68:-4]}", Body=data)
+        first = warehouse.poll_pipe(sqs, queue_url, s3, "pipe-test")
+        assert sorted(first.files_loaded) == sorted(raw_object(d)[0] for d in datas)
+        assert first.rows_loaded == sum(len(raw_object(d)[1].splitlines()) for d in datas)
+        # S3 delivers at least once: the same event again is skipped, as Snowpipe does.
+        key0, body0 = raw_object(datas[0])
+        s3.put_object(Bucket="pipe-test", Key=key0, Body=body0)
+        again = warehouse.poll_pipe(sqs, queue_url, s3, "pipe-test")
+        assert again.files_loaded == []
+        assert again.files_skipped == [key0]
+        run = warehouse.run_task()
+        assert run is not None
+        assert run.files == 2
+
+        topic = sns.create_topic(Name="loads")["TopicArn"]
+        inbox = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+        inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn)
+        warehouse.send_notifications(lambda m: sns.publish(TopicArn=topic, Message=m))
+        received = sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10)["Messages"]
+        message = json.loads(json.loads(received[0]["Body"])["Message"])
+        assert message["batch_id"] == run.batch_id
+        assert len(message["partitions"]) == 2

@@ -1,0 +1,159 @@
+"""snowflake_sql/: every statement renders and parses in Snowflake's dialect; the SQL states the
+same physical ranges as the Python column spec; deploy --dry-run prints everything in order."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from inmet_local.cli import app
+from inmet_local.sqlproject import (
+    BOOTSTRAP,
+    SQL_ROOT,
+    TASK_BODY,
+    Statement,
+    parse_snowflake,
+    render,
+    rendered_statements,
+    scripts,
+    snowflake_only_reason,
+    split_statements,
+    variables,
+)
+from inmet_pipeline.columns import CLEAN_COLUMNS, MEASURES
+
+pytestmark = [pytest.mark.unit]
+
+
+def test_scripts_follow_schemachange_order() -> None:
+    names = [s.name for s in scripts()]
+    versioned = [n for n in names if n.startswith("V")]
+    assert versioned == sorted(
+        versioned, key=lambda n: [int(x) for x in n[1:].split("__")[0].split(".")]
+    )
+    assert names.index("R__task.sql") > names.index(versioned[-1])
+    assert all(re.fullmatch(r"(V\d+(\.\d+)*|R)__[a-z_]+\.sql", n) for n in names)
+
+
+def test_every_statement_renders_and_parses_in_the_snowflake_dialect() -> None:
+    statements = list(rendered_statements())
+    bootstrap = [
+        Statement(BOOTSTRAP, i, s)
+        for i, s in enumerate(split_statements(render(BOOTSTRAP, variables())), start=1)
+    ]
+    task = [
+        Statement(TASK_BODY, i, s)
+        for i, s in enumerate(split_statements(render(TASK_BODY, variables())), start=1)
+    ]
+    assert len(statements) >= 30
+    for statement in [*bootstrap, *statements, *task]:
+        parse_snowflake(statement)  # raises with the file and statement on error
+        assert "{{" not in statement.sql and "{%" not in statement.sql
+
+
+def test_every_name_is_a_variable() -> None:
+    """No database or schema name is hard-coded: rendering with other names changes them all."""
+    values = variables({"database": "OTHERDB", "raw_schema": "LANDING", "clean_schema": "GOLD"})
+    text = "\n".join(s.sql for s in rendered_statements(values))
+    assert "INMET." not in text
+    assert "OTHERDB.LANDING.INMET_RAW" in text
+    assert "OTHERDB.GOLD.OBSERVATIONS" in text
+
+
+def test_tables_pipes_and_streams_are_never_replaced() -> None:
+    for statement in rendered_statements():
+        head = statement.first_line.upper()
+        if head.startswith("CREATE OR REPLACE"):
+            assert re.match(r"CREATE OR REPLACE (VIEW|TASK|FILE FORMAT)\b", head), head
+
+
+def test_the_sql_states_the_contract_ranges() -> None:
+    view = render("R__views.sql", variables())
+    for measure in MEASURES:
+        pattern = (
+            rf"IFF\({measure.name}_raw BETWEEN {measure.low:g} AND {measure.high:g}, "
+            rf"{measure.name}_raw, NULL\)"
+        )
+        assert re.search(pattern, view), measure.name
+
+
+def test_the_export_view_has_the_contract_columns_in_order() -> None:
+    view = render("R__views.sql", variables())
+    body = view[
+        view.index("VIEW INMET.CLEAN.INMET_CLEAN") : view.index("FROM INMET.CLEAN.OBSERVATIONS")
+    ]
+    columns = re.findall(r"^\s+[os]\.(\w+),?$", body, flags=re.M)
+    assert tuple(columns) == CLEAN_COLUMNS
+
+
+def test_the_task_includes_the_local_runtimes_statements() -> None:
+    task = render("R__task.sql", variables())
+    body = render(TASK_BODY, variables())
+    assert body.strip() in task
+    assert "SYSTEM$SEND_SNOWFLAKE_NOTIFICATION" in task
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT 1; SELECT 2;", ["SELECT 1", "SELECT 2"]),
+        ("SELECT ';' AS x; SELECT 'it''s;'", ["SELECT ';' AS x", "SELECT 'it''s;'"]),
+        ("-- a; comment\nSELECT 1;\n-- trailing only\n", ["-- a; comment\nSELECT 1"]),
+        (
+            "CREATE TASK t AS EXECUTE IMMEDIATE $$ BEGIN SELECT 1; END; $$; ALTER TASK t RESUME",
+            [
+                "CREATE TASK t AS EXECUTE IMMEDIATE $$ BEGIN SELECT 1; END; $$",
+                "ALTER TASK t RESUME",
+            ],
+        ),
+        ("/* x; */ SELECT 1", ["/* x; */ SELECT 1"]),
+    ],
+)
+def test_split_statements(sql: str, expected: list[str]) -> None:
+    assert split_statements(sql) == expected
+
+
+@pytest.mark.parametrize(
+    ("sql", "skipped"),
+    [
+        ("CREATE PIPE IF NOT EXISTS p AS COPY INTO t FROM @s", True),
+        ("-- comment\nCREATE STREAM IF NOT EXISTS s ON TABLE t", True),
+        ("GRANT SELECT ON VIEW v TO ROLE r", True),
+        ("CREATE STAGE IF NOT EXISTS s URL = 's3://b/' STORAGE_INTEGRATION = i", True),
+        ("CREATE TABLE IF NOT EXISTS t (a INT)", False),
+        ("CREATE OR REPLACE VIEW v AS SELECT 1", False),
+        ("MERGE INTO t USING s ON t.a = s.a WHEN MATCHED THEN DELETE", False),
+    ],
+)
+def test_snowflake_only_statements(sql: str, skipped: bool) -> None:
+    assert (snowflake_only_reason(sql) is not None) is skipped
+
+
+def test_check_and_dry_run_commands() -> None:
+    runner = CliRunner()
+    check = runner.invoke(app, ["snowflake", "check"])
+    assert check.exit_code == 0, check.output
+    assert "render and parse in the Snowflake dialect" in check.output
+    dry = runner.invoke(app, ["snowflake", "deploy", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    headers = re.findall(r"-- ===== (\S+) =====", dry.output)
+    assert headers == [s.name for s in scripts()]
+    assert "CREATE PIPE IF NOT EXISTS INMET.RAW.INMET_PIPE" in dry.output
+    assert "{{" not in dry.output
+    bootstrap = runner.invoke(app, ["snowflake", "bootstrap"])
+    assert "TYPE = SERVICE" in bootstrap.output
+
+
+def test_deploy_without_credentials_names_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_PRIVATE_KEY_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(app, ["snowflake", "deploy"])
+    assert result.exit_code == 2
+    assert "SNOWFLAKE_ACCOUNT" in result.output
+
+
+def test_sql_root_is_the_repository_folder() -> None:
+    assert SQL_ROOT.name == "snowflake_sql"
+    assert (SQL_ROOT / "schemachange-config.yml").exists()
