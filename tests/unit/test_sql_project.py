@@ -50,7 +50,8 @@ def test_every_statement_renders_and_parses_in_the_snowflake_dialect() -> None:
     assert len(statements) >= 30
     for statement in [*bootstrap, *statements, *task]:
         parse_snowflake(statement)  # raises with the file and statement on error
-        assert "{{" not in statement.sql and "{%" not in statement.sql
+        assert "{{" not in statement.sql
+        assert "{%" not in statement.sql
 
 
 def test_every_name_is_a_variable() -> None:
