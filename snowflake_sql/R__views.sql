@@ -1,20 +1,18 @@
 -- Views, re-created whenever this file changes (CREATE OR REPLACE loses nothing for a view).
 -- One CTE per step, named for what it holds. The CLEAN rules of CONTRACTS.md §3 live here.
 
--- The RAW lines of the files in the open batch (a file reloaded with FORCE counts once).
+-- The RAW lines of the files in the open batch. A file loaded twice (ALTER PIPE … REFRESH or
+-- COPY … FORCE) counts once: its latest load, whose time the batch recorded.
 CREATE OR REPLACE VIEW {{ database }}.{{ raw_schema }}.OPEN_BATCH_LINES AS
 WITH open_files AS (
-  SELECT f.batch_id, f.file_name
+  SELECT f.batch_id, f.file_name, f.loaded_at
   FROM {{ database }}.{{ raw_schema }}.BATCH_FILES f
   JOIN {{ database }}.{{ raw_schema }}.BATCHES b ON b.batch_id = f.batch_id
   WHERE b.status = 'open'
 )
 SELECT o.batch_id, r.*
 FROM {{ database }}.{{ raw_schema }}.INMET_RAW r
-JOIN open_files o ON o.file_name = r.file_name
-QUALIFY ROW_NUMBER() OVER (
-  PARTITION BY r.file_name, r.file_row_number ORDER BY r.loaded_at DESC
-) = 1;
+JOIN open_files o ON o.file_name = r.file_name AND o.loaded_at = r.loaded_at;
 
 -- Rule 1: station attributes from metadata lines 1-8, by position (INMET spells the keys three
 -- ways: REGIÃO / REGI?O / REGIAO …). Decimal commas become points.

@@ -29,7 +29,7 @@ import logging
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -81,41 +81,83 @@ class TaskRun:
     batch_id: str
     files: int
     seconds: float
+    step_seconds: tuple[tuple[str, float], ...] = ()
 
 
 class WarehouseError(RuntimeError):
     pass
 
 
-def _raw_lines_to_copy_rows(
-    file_name: str, data: bytes, loaded_at: bytes, out: Callable[[bytes], object]
-) -> int:
-    """Write the rows the pipe's COPY makes of ``data`` as ';'-separated lines to ``out``.
-
-    Each output line: file_name; row number; the line's first 20 fields, padded with empty
-    fields (NULL, as for a short line in Snowflake); the load time.
-    """
-    prefix = file_name.encode("utf-8") + b";"
-    suffix = b";" + loaded_at + b"\n"
-    lines = data.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()  # the final line end does not start a record
-    for number, line in enumerate(lines, start=1):
-        if line.endswith(b"\r"):
-            line = line[:-1]
+def _pad_lines(data: bytes) -> bytes:
+    """Each line with exactly RAW_FIELDS fields: short lines padded with empty fields (NULL, as
+    Snowflake reads a short line with ERROR_ON_COLUMN_COUNT_MISMATCH = FALSE), extra fields
+    dropped (the pipe's COPY selects $1..$20)."""
+    out = []
+    for line in data.split(b"\n"):
         separators = line.count(b";")
         if separators >= RAW_FIELDS:
             line = b";".join(line.split(b";")[:RAW_FIELDS])
             separators = RAW_FIELDS - 1
-        out(
-            prefix
-            + str(number).encode()
-            + b";"
-            + line
-            + b";" * (RAW_FIELDS - 1 - separators)
-            + suffix
-        )
-    return len(lines)
+        out.append(line + b";" * (RAW_FIELDS - 1 - separators))
+    return b"\n".join(out)
+
+
+def _copy_rows_table(files: list[tuple[str, bytes]], loaded_at: datetime) -> Any:
+    """The rows the pipe's COPY makes of ``files`` [(METADATA$FILENAME, bytes)], as an Arrow
+    table with RAW's columns. Built in bulk by Arrow's CSV reader; only the short metadata
+    lines (and any malformed line) are padded in Python."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    chunks: list[bytes] = []
+    names: list[str] = []
+    counts: list[int] = []
+    full = RAW_FIELDS - 1
+    for name, raw in files:
+        data = raw.replace(b"\r\n", b"\n")
+        if data.endswith(b"\n"):
+            data = data[:-1]  # the final line end does not start a record
+        if not data:
+            continue
+        parts = data.split(b"\n", 9)
+        body = parts[9] if len(parts) == 10 else b""
+        if body and body.count(b";") == full * (body.count(b"\n") + 1):
+            chunk = _pad_lines(b"\n".join(parts[:9])) + b"\n" + body
+        else:
+            chunk = _pad_lines(data)
+        chunks.append(chunk)
+        names.append(name)
+        counts.append(data.count(b"\n") + 1)
+    if not chunks:
+        return None
+    blob = b"\n".join(chunks) + b"\n"
+    columns = [f"c{i:02d}" for i in range(1, RAW_FIELDS + 1)]
+    table = pacsv.read_csv(
+        pa.py_buffer(blob),
+        read_options=pacsv.ReadOptions(column_names=columns, block_size=64 << 20),
+        parse_options=pacsv.ParseOptions(
+            delimiter=";",
+            quote_char=False,
+            escape_char=False,
+            double_quote=False,
+            newlines_in_values=False,
+            ignore_empty_lines=False,
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(columns, pa.string()),
+            strings_can_be_null=True,
+            null_values=["", "\\N"],
+            quoted_strings_can_be_null=True,
+        ),
+    )
+    file_index = pa.array([i for i, n in enumerate(counts) for _ in range(n)], pa.int32())
+    file_name = pa.DictionaryArray.from_arrays(file_index, pa.array(names, pa.string()))
+    row_number = pa.array([r for n in counts for r in range(1, n + 1)], pa.int64())
+    table = table.add_column(0, "file_name", file_name.cast(pa.string()))
+    table = table.add_column(1, "file_row_number", row_number)
+    return table.append_column(
+        "loaded_at", pa.array([loaded_at] * table.num_rows, pa.timestamp("us"))
+    )
 
 
 class LocalWarehouse:
@@ -232,81 +274,53 @@ class LocalWarehouse:
         )
         return {r[0] for r in rows}
 
-    def load_objects(self, objects: Iterable[tuple[str, bytes]]) -> tuple[list[str], int]:
+    def load_objects(self, objects: Sequence[tuple[str, bytes]]) -> tuple[list[str], int]:
         """Load (key, bytes) objects like the pipe: one bulk COPY for all of them.
 
-        Returns the keys loaded and the number of RAW rows. Keys loaded before are skipped.
+        Returns the keys loaded and the number of RAW rows. (The poller consults the load
+        history first; this method loads what it is given.)
         """
-        batch = self.work_dir / f"pipe-{uuid.uuid4().hex}.csv"
-        loaded_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f").encode()
-        keys: list[str] = []
-        counts: list[tuple[str, int]] = []
-        rows = 0
-        with batch.open("wb", buffering=1024 * 1024) as out:
-            for key, data in objects:
-                name = self.stage_file_name(key)
-                n = _raw_lines_to_copy_rows(name, data, loaded_at, out.write)
-                keys.append(key)
-                counts.append((name, n))
-                rows += n
+        loaded_at = datetime.now(UTC).replace(tzinfo=None)
+        table = _copy_rows_table(
+            [(self.stage_file_name(key), data) for key, data in objects], loaded_at
+        )
+        if table is None:
+            return [], 0
+        parquet = self.work_dir / f"pipe-{uuid.uuid4().hex}.parquet"
         try:
-            if not keys:
-                return [], 0
-            parquet = self._to_parquet(batch)
+            import pyarrow.parquet as pq
+
+            pq.write_table(table, parquet, compression="none")
             # No explicit transaction: fakesnow cannot write RAW and its own load history in
             # one. If a step after the COPY fails, the file is loaded again by the next poll
-            # and OPEN_BATCH_LINES counts each (file, line) once.
+            # and the task reads only its latest load.
             self.execute(
                 f"COPY INTO {self.raw}.INMET_RAW FROM 'file://{self.work_dir}/' "
                 f"FILES = ('{parquet.name}') FILE_FORMAT = (TYPE = PARQUET) "
                 "MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE"
             )
-            stamp = loaded_at.decode()
-            values = ", ".join("(?, ?, ?)" for _ in counts)
-            self.execute(
-                f"INSERT INTO {self.raw}._LOCAL_PIPE_HISTORY (file_name, rows, loaded_at) "
-                f"VALUES {values}",
-                [v for name, n in counts for v in (name, n, stamp)],
-            )
-            marks = ", ".join("(?)" for _ in counts)
-            self.execute(
-                f"INSERT INTO {self.raw}._LOCAL_STREAM_PENDING (file_name) VALUES {marks}",
-                [name for name, _ in counts],
-            )
         finally:
-            batch.unlink(missing_ok=True)
-            batch.with_suffix(".parquet").unlink(missing_ok=True)
-        return keys, rows
-
-    @staticmethod
-    def _to_parquet(batch: Path) -> Path:
-        """The batch as Parquet with the RAW column names.
-
-        fakesnow's CSV COPY cannot target more than 10 columns (DuckDB names them column00…),
-        so the batch goes through Parquet, which it matches to RAW by column name. The CSV is
-        read with the pipe's file format: ';', no quoting, no escapes, empty field = NULL.
-        """
-        import duckdb
-
-        parquet = batch.with_suffix(".parquet")
-        names = [
-            "file_name",
-            "file_row_number",
-            *(f"c{i:02d}" for i in range(1, RAW_FIELDS + 1)),
-            "loaded_at",
-        ]
-        types = dict.fromkeys(names, "VARCHAR")
-        types["file_row_number"] = "BIGINT"
-        types["loaded_at"] = "TIMESTAMP"
-        columns = "{" + ", ".join(f"'{n}': '{t}'" for n, t in types.items()) + "}"
-        with duckdb.connect() as duck:
-            duck.execute(
-                f"COPY (SELECT * FROM read_csv('{batch}', delim = ';', header = false, "
-                f"quote = '', escape = '', nullstr = ['', '\\N'], columns = {columns}, "
-                "auto_detect = false, parallel = false, max_line_size = 1048576)) "
-                f"TO '{parquet}' (FORMAT parquet)"
+            parquet.unlink(missing_ok=True)
+        counts = table.group_by("file_name").aggregate([("file_row_number", "count")])
+        pairs = list(
+            zip(
+                counts.column("file_name").to_pylist(),
+                counts.column("file_row_number_count").to_pylist(),
+                strict=True,
             )
-        return parquet
+        )
+        stamp = loaded_at.strftime("%Y-%m-%d %H:%M:%S.%f")
+        self.execute(
+            f"INSERT INTO {self.raw}._LOCAL_PIPE_HISTORY (file_name, rows, loaded_at) VALUES "
+            + ", ".join("(?, ?, ?)" for _ in pairs),
+            [v for name, n in pairs for v in (name, n, stamp)],
+        )
+        self.execute(
+            f"INSERT INTO {self.raw}._LOCAL_STREAM_PENDING (file_name) VALUES "
+            + ", ".join("(?)" for _ in pairs),
+            [name for name, _ in pairs],
+        )
+        return [key for key, _ in objects], int(table.num_rows)
 
     def poll_pipe(
         self,
@@ -316,46 +330,56 @@ class LocalWarehouse:
         bucket: str,
         *,
         wait_seconds: int = 0,
-        max_messages: int = 10,
-        max_rounds: int = 50,
+        max_files: int = 1000,
+        max_receives: int = 1000,
     ) -> PollResult:
-        """Drain the pipe's queue (up to ``max_rounds`` receives) and load what it announces."""
+        """Drain the pipe's queue and load what it announces, in bulk.
+
+        Messages are collected until the queue is empty or ``max_files`` keys are pending; the
+        new files are then loaded with one COPY and the messages deleted (a failure leaves them
+        in the queue for the next poll: at-least-once, like S3's events).
+        """
         result = PollResult()
-        for _ in range(max_rounds):
+        pending: list[dict[str, Any]] = []
+        keys: list[str] = []
+        for _ in range(max_receives):
             response = sqs.receive_message(
-                QueueUrl=queue_url, MaxNumberOfMessages=max_messages, WaitTimeSeconds=wait_seconds
+                QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds
             )
             messages = response.get("Messages", [])
             if not messages:
                 break
-            result.messages += len(messages)
-            keys: list[str] = []
+            wait_seconds = 0
+            pending.extend(messages)
             for message in messages:
                 keys.extend(
                     k for k in s3_event_keys(message["Body"]) if k.startswith(self.raw_prefix)
                 )
-            unique = list(dict.fromkeys(keys))
-            already = self.loaded_file_names(self.stage_file_name(k) for k in unique)
-            todo = [k for k in unique if self.stage_file_name(k) not in already]
-            result.files_skipped.extend(k for k in unique if k not in todo)
-            fetched: list[tuple[str, bytes]] = []
-            for key in todo:
-                try:
-                    fetched.append((key, s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
-                except Exception as exc:  # a vanished object is the pipe's "file not found"
-                    result.errors.append((key, f"Remote file '{key}' was not found: {exc}"))
-            if fetched:
-                loaded, rows = self.load_objects(fetched)
-                result.files_loaded.extend(loaded)
-                result.rows_loaded += rows
+            if len(keys) >= max_files:
+                break
+        result.messages = len(pending)
+        if not pending:
+            return result
+        unique = list(dict.fromkeys(keys))
+        already = self.loaded_file_names(self.stage_file_name(k) for k in unique)
+        todo = [k for k in unique if self.stage_file_name(k) not in already]
+        result.files_skipped = [k for k in unique if k not in todo]
+        fetched: list[tuple[str, bytes]] = []
+        for key in todo:
+            try:
+                fetched.append((key, s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
+            except Exception as exc:  # a vanished object is the pipe's "file not found"
+                result.errors.append((key, f"Remote file '{key}' was not found: {exc}"))
+        if fetched:
+            result.files_loaded, result.rows_loaded = self.load_objects(fetched)
+        for start in range(0, len(pending), 10):
             sqs.delete_message_batch(
                 QueueUrl=queue_url,
                 Entries=[
                     {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                    for i, m in enumerate(messages)
+                    for i, m in enumerate(pending[start : start + 10])
                 ],
             )
-            wait_seconds = 0
         return result
 
     # -- task ---------------------------------------------------------------------------------
@@ -377,9 +401,12 @@ class LocalWarehouse:
         # Every statement is an idempotent upsert, so the next run redoes the batch cleanly.
         statements = self.task_statements()
         batch_id: str | None = None
+        steps: list[tuple[str, float]] = []
         try:
             for sql in statements:
+                step_started = time.perf_counter()
                 self.execute(sql)
+                steps.append((_step_name(sql), time.perf_counter() - step_started))
                 if batch_id is None:
                     batch_id = self.scalar(
                         f"SELECT batch_id FROM {self.raw}.BATCHES WHERE status = 'open'"
@@ -399,7 +426,7 @@ class LocalWarehouse:
         except Exception:
             self._undo_batch(batch_id)
             raise
-        return TaskRun(batch_id, files, time.perf_counter() - started)
+        return TaskRun(batch_id, files, time.perf_counter() - started, tuple(steps))
 
     def _undo_batch(self, batch_id: str | None) -> None:
         with contextlib.suppress(Exception):
@@ -427,6 +454,18 @@ class LocalWarehouse:
             )
             sent.append(json.loads(message))
         return sent
+
+
+def _step_name(sql: str) -> str:
+    """The numbered comment that heads each task statement, else its first code line."""
+    for line in sql.splitlines():
+        text = line.strip()
+        if text.startswith("-- ") and text[3:4].isdigit():
+            return text[3:]
+    return next(
+        (ln.strip() for ln in sql.splitlines() if ln.strip() and not ln.strip().startswith("--")),
+        "",
+    )[:60]
 
 
 def s3_event_keys(body: str) -> Iterator[str]:

@@ -74,8 +74,16 @@ class MemoryStatuses:
         item = self.items.get(upload_id)
         return dict(item) if item else None
 
-    def update(self, upload_id: str, changes: Mapping[str, Any]) -> None:
-        self.items[upload_id].update(changes)
+    def update(
+        self,
+        upload_id: str,
+        changes: Mapping[str, Any],
+        set_if_missing: Mapping[str, Any] | None = None,
+    ) -> None:
+        item = self.items[upload_id]
+        item.update(changes)
+        for name, value in (set_if_missing or {}).items():
+            item.setdefault(name, value)
 
     def ping(self) -> None:
         return None

@@ -43,8 +43,14 @@ class StatusStore(Protocol):
 
     def get(self, upload_id: str) -> dict[str, Any] | None: ...
 
-    def update(self, upload_id: str, changes: Mapping[str, Any]) -> None:
-        """Set fields of an existing record (status transitions after loading)."""
+    def update(
+        self,
+        upload_id: str,
+        changes: Mapping[str, Any],
+        set_if_missing: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Set fields of an existing record; ``set_if_missing`` only where still unset (the
+        first time a step was reached stays the time of that step)."""
         ...
 
     def ping(self) -> None: ...

@@ -270,7 +270,6 @@ class UploadService:
             "warnings": [f"{w.code}: {w.message}" for w in report.warnings],
             "error": None,
             "received_at": utc_now_iso(),
-            "cleaned_at": None,
-            "exported_at": None,
-            "failed_at": None,
+            # cleaned_at / exported_at / failed_at are absent until reached (the status
+            # document shows them as null): the export sets each once, with if_not_exists.
         }

@@ -221,15 +221,28 @@ class DynamoStatusStore:
         return _plain(dict(item)) if item else None
 
     @_aws_call("DynamoDB")
-    def update(self, upload_id: str, changes: Mapping[str, Any]) -> None:
-        if not changes:
+    def update(
+        self,
+        upload_id: str,
+        changes: Mapping[str, Any],
+        set_if_missing: Mapping[str, Any] | None = None,
+    ) -> None:
+        extra = dict(set_if_missing or {})
+        if not changes and not extra:
             return
-        names = {f"#f{i}": k for i, k in enumerate(changes)}
-        values = {f":v{i}": v for i, v in enumerate(changes.values())}
-        assignments = ", ".join(f"#f{i} = :v{i}" for i in range(len(changes)))
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        assignments = []
+        for i, (name, value) in enumerate(changes.items()):
+            names[f"#f{i}"], values[f":v{i}"] = name, value
+            assignments.append(f"#f{i} = :v{i}")
+        for i, (name, value) in enumerate(extra.items()):
+            names[f"#m{i}"], values[f":m{i}"] = name, value
+            # Only when absent: records leave the step timestamps out until they are reached.
+            assignments.append(f"#m{i} = if_not_exists(#m{i}, :m{i})")
         self.table.update_item(
             Key={"upload_id": upload_id},
-            UpdateExpression=f"SET {assignments}",
+            UpdateExpression="SET " + ", ".join(assignments),
             ConditionExpression="attribute_exists(upload_id)",
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,

@@ -1,0 +1,181 @@
+"""Load a generated INMET year through the local pipe poller and task, and compare with the same
+transform written as one plain DuckDB query over the raw files, in the same run.
+
+Goal (issue 4): the pipeline at most 3x the DuckDB query. Default: 564 stations (INMET's 2024
+archive size, ~5 M rows). Run: `.venv/bin/python benchmarks/bench_warehouse.py [--stations N]`.
+Generated files are cached in data/bench/<year>-<N>/ (git-ignored) between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import resource
+import time
+from pathlib import Path
+
+import boto3
+import duckdb
+from moto import mock_aws
+
+from inmet_local.servers import fakesnow_connect_kwargs, fakesnow_server
+from inmet_local.synth import generate_archive
+from inmet_local.warehouse import LocalWarehouse
+from inmet_pipeline.reader import normalise_to_utf8, validate
+
+REPO = Path(__file__).resolve().parent.parent
+
+# CONTRACTS.md §3 as one DuckDB query over the raw files (the baseline).
+_MEASURES = [
+    ("precipitation_mm", 0, 500),
+    ("pressure_hpa", 500, 1100),
+    ("pressure_max_hpa", 500, 1100),
+    ("pressure_min_hpa", 500, 1100),
+    ("radiation_kj_m2", 0, 6000),
+    ("air_temp_c", -40, 60),
+    ("dew_point_c", -60, 50),
+    ("air_temp_max_c", -40, 60),
+    ("air_temp_min_c", -40, 60),
+    ("dew_point_max_c", -60, 50),
+    ("dew_point_min_c", -60, 50),
+    ("humidity_max_pct", 0, 100),
+    ("humidity_min_pct", 0, 100),
+    ("humidity_pct", 0, 100),
+    ("wind_direction_deg", 0, 360),
+    ("wind_gust_ms", 0, 100),
+    ("wind_speed_ms", 0, 100),
+]
+
+
+def duckdb_query(glob: str) -> str:
+    columns = "{" + ", ".join(f"'c{i:02d}': 'VARCHAR'" for i in range(1, 21)) + "}"
+    parsed = ",\n".join(
+        f"TRY_CAST(REPLACE(NULLIF(NULLIF(TRIM(c{i + 3:02d}), ''), '-9999'), ',', '.') "
+        f"AS DECIMAL(12,3)) AS {name}"
+        for i, (name, _, _) in enumerate(_MEASURES)
+    )
+    checked = ",\n".join(
+        f"IF({n} BETWEEN {lo} AND {hi}, {n}, NULL) AS {n}" for n, lo, hi in _MEASURES
+    )
+    all_null = " AND ".join(f"{n} IS NULL" for n, _, _ in _MEASURES)
+    return f"""
+    WITH lines AS (
+      SELECT *
+      FROM read_csv('{glob}', delim=';', header=false, quote='', escape='', columns={columns},
+                    null_padding=true, filename=true, auto_detect=false)
+    ),
+    -- (DuckDB gives no line numbers, so the metadata line is found by its key.)
+    stations AS (SELECT filename, MAX(IF(c01 LIKE 'CODIGO%', TRIM(c02), NULL)) AS station_id
+                 FROM lines GROUP BY filename),
+    parsed AS (
+      SELECT s.station_id,
+             TRY_CAST(REPLACE(l.c01, '/', '-') || ' ' || LEFT(l.c02, 2) || ':00:00' AS TIMESTAMP)
+               AS observed_at,
+             {parsed}
+      FROM lines l JOIN stations s USING (filename)
+    ),
+    checked AS (SELECT station_id, observed_at, {checked} FROM parsed
+                WHERE observed_at IS NOT NULL)
+    SELECT COUNT(*) FROM (
+      SELECT * FROM checked WHERE NOT ({all_null})
+      QUALIFY row_number() OVER (PARTITION BY station_id, observed_at) = 1
+    )
+    """
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--stations", type=int, default=564)
+    parser.add_argument("--year", type=int, default=2024)
+    parser.add_argument("--files-per-poll", type=int, default=1000)
+    args = parser.parse_args()
+
+    folder = REPO / "data" / "bench" / f"{args.year}-{args.stations}"
+    paths = sorted(folder.glob("*.CSV"))
+    if len(paths) != args.stations:
+        print(f"generating {args.stations} station files in {folder} (cached for next runs) …")
+        paths = sorted(generate_archive(folder, stations=args.stations, year=args.year, seed=1))
+    size = sum(p.stat().st_size for p in paths)
+    # Both sides start from what raw/ holds: the files normalised to UTF-8 by the upload.
+    raw_dir = folder / "raw"
+    raw_dir.mkdir(exist_ok=True)
+    raw_objects: list[tuple[str, bytes]] = []
+    for path in paths:
+        data = path.read_bytes()
+        report = validate(data)
+        assert report.encoding is not None and report.station is not None
+        body = normalise_to_utf8(data, report.encoding)
+        key = (
+            f"raw/inmet/station={report.station.station_id}/year={report.year}/"
+            f"{hashlib.sha256(data).hexdigest()}.csv"
+        )
+        (raw_dir / f"{report.station.station_id}.csv").write_bytes(body)
+        raw_objects.append((key, body))
+    print(f"{len(paths)} files, {size / 1e6:.0f} MB")
+
+    start = time.perf_counter()
+    with duckdb.connect() as duck:
+        (clean_rows,) = duck.execute(duckdb_query(str(raw_dir / "*.csv"))).fetchone() or (0,)
+    duck_s = time.perf_counter() - start
+    print(f"DuckDB, one query over the raw files: {duck_s:7.1f} s  ({clean_rows:,} CLEAN rows)")
+
+    server = fakesnow_server(log_path=REPO / "data" / "bench" / "fakesnow.log").start()
+    try:
+        with mock_aws():
+            s3 = boto3.client("s3", region_name="us-east-1")
+            sqs = boto3.client("sqs", region_name="us-east-1")
+            s3.create_bucket(Bucket="bench")
+            queue = sqs.create_queue(QueueName="pipe")["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
+                "Attributes"
+            ]["QueueArn"]
+            s3.put_bucket_notification_configuration(
+                Bucket="bench",
+                NotificationConfiguration={
+                    "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]
+                },
+            )
+            for key, body in raw_objects:  # what the upload API writes (not timed here)
+                s3.put_object(Bucket="bench", Key=key, Body=body)
+            with LocalWarehouse(
+                fakesnow_connect_kwargs(server.url), work_dir=REPO / "data" / "bench" / "pipe"
+            ) as wh:
+                wh.deploy()
+                start = time.perf_counter()
+                polled = wh.poll_pipe(sqs, queue, s3, "bench", max_files=args.files_per_poll)
+                while True:  # keep polling until the queue is drained
+                    more = wh.poll_pipe(sqs, queue, s3, "bench", max_files=args.files_per_poll)
+                    if not more.messages:
+                        break
+                    polled.files_loaded += more.files_loaded
+                    polled.rows_loaded += more.rows_loaded
+                pipe_s = time.perf_counter() - start
+                start = time.perf_counter()
+                run = wh.run_task()
+                task_s = time.perf_counter() - start
+                got = wh.scalar(f"SELECT COUNT(*) FROM {wh.clean}.OBSERVATIONS")
+    finally:
+        server.stop()
+    assert run is not None
+    total = pipe_s + task_s
+    print(
+        f"pipe poller (SQS -> S3 -> RAW):       {pipe_s:7.1f} s  ({polled.rows_loaded:,} RAW rows)"
+    )
+    print(f"task (RAW -> CLEAN, MERGE):           {task_s:7.1f} s  ({got:,} CLEAN rows)")
+    print(
+        f"pipeline total:                       {total:7.1f} s  "
+        f"= {total / duck_s:.2f} x DuckDB (goal: <= 3x); "
+        f"{polled.rows_loaded / total:,.0f} rows/s"
+    )
+    for step, seconds in run.step_seconds:
+        print(f"    task step {seconds:6.1f} s  {step[:70]}")
+    print(f"peak RSS of this process: {peak_rss_mb():.0f} MB")
+    assert got == clean_rows, "the pipeline and the DuckDB query disagree"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""ExportFunction and ErrorNotificationFunction: subscribed to the warehouse's SNS topics."""

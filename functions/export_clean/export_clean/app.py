@@ -1,0 +1,60 @@
+"""Lambda handlers: the load notification → export; an error notification → failed uploads.
+
+Both are subscribed to SNS topics that Snowflake publishes to. A failure re-raises: SNS → Lambda
+is asynchronous, so Lambda retries and then sends the event to the on-failure dead-letter queue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from export_clean.deps import export_service
+from inmet_pipeline.notifications import ErrorNotification, LoadNotification
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace="InmetPipeline")
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_source(data_class=SNSEvent)
+def handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
+    results = []
+    for record in event.records:
+        message = LoadNotification.parse(record.sns.message)
+        result = export_service().export_batch(message)
+        metrics.add_metric("PartitionsExported", MetricUnit.Count, len(result.export_keys))
+        metrics.add_metric("UploadsExported", MetricUnit.Count, len(result.uploads))
+        results.append(
+            {
+                "batch_id": result.batch_id,
+                "export_keys": result.export_keys,
+                "removed_keys": result.removed_keys,
+                "uploads": result.uploads,
+            }
+        )
+    return {"batches": results}
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_source(data_class=SNSEvent)
+def error_handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
+    failed: list[str] = []
+    for record in event.records:
+        notification = ErrorNotification.parse(record.sns.message)
+        logger.error(
+            "Snowflake reported an error",
+            extra={"type": notification.message_type, "error": notification.error},
+        )
+        failed.extend(export_service().record_failure(notification))
+    metrics.add_metric("UploadsFailed", MetricUnit.Count, len(failed))
+    return {"failed_uploads": failed}

@@ -1,0 +1,25 @@
+"""Builds the export service from settings, once per warm container, on first use."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import boto3
+
+from inmet_pipeline.adapters.aws import DynamoStatusStore
+from inmet_pipeline.adapters.snowflake import LocalExporter, SnowflakeExporter, SnowflakeSettings
+from inmet_pipeline.exports import ExportService, PartitionExporter
+from inmet_pipeline.settings import UploadSettings, load_settings
+
+
+@lru_cache(maxsize=1)
+def export_service() -> ExportService:
+    storage = load_settings(UploadSettings)
+    warehouse = load_settings(SnowflakeSettings)
+    exporter: PartitionExporter
+    if warehouse.local:
+        s3 = boto3.client("s3", **storage.client_kwargs())
+        exporter = LocalExporter(warehouse, s3, storage.s3_bucket)
+    else:
+        exporter = SnowflakeExporter(warehouse)
+    return ExportService(exporter, DynamoStatusStore(storage.inmet_status_table, storage))

@@ -1,0 +1,97 @@
+"""The messages the warehouse sends: the load notification (CONTRACTS.md §4) and Snowflake's
+error notifications (pipe INGEST_FAILED_FILE, task USER_TASK_FAILED)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+UPLOAD_ID_IN_KEY = re.compile(r"([0-9a-f]{64})(?:-[^/]*)?\.csv$")
+
+
+class NotificationError(ValueError):
+    """A message that is not what the contract says; the message names what is wrong."""
+
+
+class Partition(BaseModel):
+    station_id: str = Field(pattern=r"^[A-Z]\d{3}$")
+    year: int = Field(ge=1900, le=2200)
+    rows: int = Field(ge=0)
+
+
+class LoadNotification(BaseModel):
+    """CONTRACTS.md §4."""
+
+    event: Literal["inmet.clean.loaded"]
+    batch_id: str = Field(min_length=1)
+    files: list[str]
+    partitions: list[Partition]
+    loaded_at: str
+
+    @field_validator("files")
+    @classmethod
+    def _raw_keys(cls, files: list[str]) -> list[str]:
+        for key in files:
+            if not key.startswith("raw/"):
+                raise ValueError(f"file {key!r} is not under raw/")
+        return files
+
+    @classmethod
+    def parse(cls, body: str | dict[str, Any]) -> LoadNotification:
+        try:
+            data = json.loads(body) if isinstance(body, str) else body
+            return cls.model_validate(data)
+        except (ValueError, ValidationError) as exc:
+            raise NotificationError(f"not a load notification (CONTRACTS §4): {exc}") from exc
+
+
+def upload_id_of(key: str) -> str | None:
+    """raw/inmet/station=A001/year=2024/<sha256>.csv -> <sha256>."""
+    match = UPLOAD_ID_IN_KEY.search(key)
+    return match.group(1) if match else None
+
+
+class ErrorNotification(BaseModel):
+    """A Snowflake ERROR_INTEGRATION message: which files failed (pipe) or the task's error."""
+
+    message_type: str
+    files: list[str]  # object keys, when the pipe says which
+    error: str
+
+    @classmethod
+    def parse(cls, body: str | dict[str, Any]) -> ErrorNotification:
+        try:
+            data = json.loads(body) if isinstance(body, str) else body
+        except ValueError as exc:
+            raise NotificationError(f"error notification is not JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise NotificationError("error notification is not a JSON object")
+        kind = str(data.get("messageType", ""))
+        messages = data.get("messages") or []
+        if not isinstance(messages, list):
+            raise NotificationError("error notification: 'messages' is not a list")
+        if kind.startswith("INGEST_FAILED"):
+            stage = str(data.get("stageLocation", ""))
+            prefix = stage.split("/", 3)[3] if stage.count("/") >= 3 else ""
+            files = []
+            errors = []
+            for item in messages:
+                name = str(item.get("fileName", "")).lstrip("/")
+                files.append(name if name.startswith("raw/") else prefix + name)
+                errors.append(str(item.get("firstError", "")))
+            return cls(
+                message_type=kind,
+                files=files,
+                error="; ".join(e for e in errors if e) or "the pipe could not load the file",
+            )
+        if kind.startswith("USER_TASK_FAILED"):
+            errors = [str(m.get("errorMessage", "")) for m in messages if isinstance(m, dict)]
+            return cls(
+                message_type=kind,
+                files=[],
+                error="; ".join(e for e in errors if e) or "the task failed",
+            )
+        raise NotificationError(f"unknown error notification type {kind!r}")

@@ -1,0 +1,264 @@
+"""The export function (and the error handler) against moto and the local warehouse: a load
+notification produces partitions equal to CLEAN, statuses say exported, a duplicate delivery
+changes nothing, a failure leaves no partial partition, an error marks uploads failed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from export_clean import app as export_app
+from export_clean.deps import export_service
+from inmet_local.servers import ManagedProcess, fakesnow_connect_kwargs, fakesnow_server
+from inmet_local.sqlproject import variables
+from inmet_local.synth import generate_station_year, station_catalogue
+from inmet_local.template import LocalNames, provision
+from inmet_local.warehouse import LocalWarehouse
+from inmet_pipeline.adapters.aws import DynamoStatusStore, S3ObjectStore
+from inmet_pipeline.columns import CLEAN_COLUMNS
+from inmet_pipeline.errors import DependencyUnavailable
+from inmet_pipeline.exports import csv_field, partition_select
+from inmet_pipeline.settings import upload_settings
+from inmet_pipeline.uploads import UploadService
+from tests.events import FakeLambdaContext, load_event
+
+pytestmark = [pytest.mark.integration]
+
+BUCKET = "inmet-export-test"
+TABLE = "inmet-uploads-export"
+
+
+@pytest.fixture(scope="module")
+def fakesnow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagedProcess]:
+    server = fakesnow_server(log_path=tmp_path_factory.mktemp("logs") / "fakesnow.log").start()
+    yield server
+    server.stop()
+
+
+@dataclass
+class Stack:
+    warehouse: LocalWarehouse
+    uploads: UploadService
+    s3: Any
+
+    def upload_and_load(self, *datas: bytes) -> list[str]:
+        ids = [
+            self.uploads.accept(d, f"f{i}.CSV").document["upload_id"] for i, d in enumerate(datas)
+        ]
+        objects = []
+        for upload_id in ids:
+            key = self.uploads.statuses.get(upload_id)["raw_key"]  # type: ignore[index]
+            objects.append((key, self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()))
+        self.warehouse.load_objects(objects)
+        assert self.warehouse.run_task() is not None
+        return ids
+
+    def notification_event(self) -> dict[str, Any]:
+        sent: list[str] = []
+        self.warehouse.send_notifications(sent.append)
+        assert len(sent) == 1
+        event = load_event("export_notification.json")
+        event["Records"][0]["Sns"]["Message"] = sent[0]
+        return event
+
+    def partition(self, key: str) -> list[list[str]]:
+        body = self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read().decode("utf-8")
+        return list(csv.reader(io.StringIO(body)))
+
+    def status(self, upload_id: str) -> dict[str, Any]:
+        doc = self.uploads.get(upload_id)
+        assert doc is not None
+        return doc
+
+
+@pytest.fixture
+def stack(
+    fakesnow: ManagedProcess, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[Stack]:
+    database = f"E{uuid.uuid4().hex[:10].upper()}"
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "S3_BUCKET": BUCKET,
+        "INMET_STATUS_TABLE": TABLE,
+        "INMET_SNOWFLAKE_LOCAL_URL": fakesnow.url,
+        "SNOWFLAKE_DATABASE": database,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    upload_settings.cache_clear()
+    export_service.cache_clear()
+    with mock_aws():
+        provision({"region_name": "us-east-1"}, LocalNames(bucket=BUCKET, table=TABLE))
+        values = variables({"database": database})
+        with LocalWarehouse(
+            fakesnow_connect_kwargs(fakesnow.url), values=values, work_dir=tmp_path / "pipe"
+        ) as wh:
+            wh.deploy()
+            uploads = UploadService(S3ObjectStore(BUCKET), DynamoStatusStore(TABLE))
+            yield Stack(wh, uploads, boto3.client("s3", region_name="us-east-1"))
+    export_service.cache_clear()
+    upload_settings.cache_clear()
+
+
+def _expected_partition(wh: LocalWarehouse, station: str, year: int) -> list[list[str]]:
+    sql, params = partition_select(f"{wh.clean}.INMET_CLEAN", station, year)
+    return [list(CLEAN_COLUMNS)] + [[csv_field(v) for v in row] for row in wh.execute(sql, params)]
+
+
+def test_notification_exports_partitions_equal_to_clean(stack: Stack) -> None:
+    st = station_catalogue(2)
+    datas = [
+        generate_station_year(st[0], 2024, seed=11).data,
+        generate_station_year(st[1], 2024, seed=11).data,
+    ]
+    ids = stack.upload_and_load(*datas)
+    result = export_app.handler(stack.notification_event(), FakeLambdaContext())
+    keys = result["batches"][0]["export_keys"]
+    assert sorted(keys) == [
+        "processed/inmet_clean/station=A001/year=2024/inmet_clean.csv",
+        "processed/inmet_clean/station=A101/year=2024/inmet_clean.csv",
+    ]
+    for key, station in zip(sorted(keys), ("A001", "A101"), strict=True):
+        rows = stack.partition(key)
+        assert rows == _expected_partition(stack.warehouse, station, 2024)
+        assert rows[0] == list(CLEAN_COLUMNS)
+        assert rows[1][7] == "2024-01-01T00:00:00Z"
+        assert [r[7] for r in rows[1:]] == sorted(r[7] for r in rows[1:])
+        assert all(r[0] == station for r in rows[1:])
+        assert any(field == "" for r in rows[1:] for field in r)  # NULL is an empty field
+    for upload_id in ids:
+        doc = stack.status(upload_id)
+        assert doc["status"] == "exported"
+        assert doc["rows_clean"] == len(stack.partition(doc["export_keys"][0])) - 1
+        assert doc["cleaned_at"]
+        assert doc["exported_at"]
+        assert doc["error"] is None
+
+
+def test_a_duplicate_delivery_changes_nothing(stack: Stack) -> None:
+    [upload_id] = stack.upload_and_load(
+        generate_station_year(station_catalogue(1)[0], 2019, seed=12).data
+    )
+    event = stack.notification_event()
+    export_app.handler(event, FakeLambdaContext())
+    key = "processed/inmet_clean/station=A001/year=2019/inmet_clean.csv"
+    first_bytes = stack.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    first_status = stack.status(upload_id)
+    export_app.handler(event, FakeLambdaContext())
+    assert stack.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == first_bytes
+    assert stack.status(upload_id) == first_status
+
+
+class FailingExporter:
+    """Wraps the real exporter; the warehouse fails on the second partition."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.calls = 0
+
+    def export_partition(self, station_id: str, year: int, key: str) -> int:
+        self.calls += 1
+        if self.calls == 2:
+            raise DependencyUnavailable("Snowflake", "injected: warehouse went away")
+        return int(self.inner.export_partition(station_id, year, key))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_failure_re_raises_and_leaves_no_partial_partition(stack: Stack) -> None:
+    st = station_catalogue(2)
+    ids = stack.upload_and_load(
+        generate_station_year(st[0], 2024, seed=13).data,
+        generate_station_year(st[1], 2024, seed=13).data,
+    )
+    event = stack.notification_event()
+    service = export_service()
+    real = service.exporter
+    service.exporter = FailingExporter(real)
+    with pytest.raises(DependencyUnavailable):
+        export_app.handler(event, FakeLambdaContext())
+    listing = stack.s3.list_objects_v2(Bucket=BUCKET, Prefix="processed/").get("Contents", [])
+    assert [o["Key"] for o in listing] == [
+        "processed/inmet_clean/station=A001/year=2024/inmet_clean.csv"
+    ]  # whole, or absent
+    assert {stack.status(i)["status"] for i in ids} == {"received"}
+    # Lambda retries the event: it completes.
+    service.exporter = real
+    export_app.handler(event, FakeLambdaContext())
+    assert {stack.status(i)["status"] for i in ids} == {"exported"}
+
+
+def test_an_all_missing_file_is_exported_with_zero_rows(stack: Stack) -> None:
+    empty = generate_station_year(station_catalogue(1)[0], 2024, empty=True).data
+    [upload_id] = stack.upload_and_load(empty)
+    result = export_app.handler(stack.notification_event(), FakeLambdaContext())
+    assert result["batches"][0]["export_keys"] == []
+    doc = stack.status(upload_id)
+    assert (doc["status"], doc["rows_clean"], doc["export_keys"]) == ("exported", 0, [])
+
+
+def test_error_notification_marks_the_upload_failed(stack: Stack) -> None:
+    data = generate_station_year(station_catalogue(1)[0], 2024, seed=14).data
+    result = stack.uploads.accept(data, "x.CSV")
+    upload_id = result.document["upload_id"]
+    event = load_event("snowflake_error.json")
+    message = json.loads(event["Records"][0]["Sns"]["Message"])
+    message["messages"][0]["fileName"] = result.document["raw_key"].removeprefix("raw/")
+    event["Records"][0]["Sns"]["Message"] = json.dumps(message)
+    out = export_app.error_handler(event, FakeLambdaContext())
+    assert out["failed_uploads"] == [upload_id]
+    doc = stack.status(upload_id)
+    assert doc["status"] == "failed"
+    assert doc["error"]["code"] == "snowflake_load_failed"
+    assert "Numeric value 'abc' is not recognized" in doc["error"]["message"]
+    assert doc["failed_at"]
+
+
+def test_task_failure_marks_the_files_it_did_not_process(stack: Stack) -> None:
+    from inmet_local.warehouse import task_error_message
+
+    data = generate_station_year(station_catalogue(1)[0], 2024, seed=15).data
+    result = stack.uploads.accept(data, "x.CSV")
+    key = result.document["raw_key"]
+    stack.warehouse.load_objects(
+        [(key, stack.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())]
+    )
+    event = load_event("snowflake_error.json")
+    event["Records"][0]["Sns"]["Message"] = task_error_message(
+        stack.warehouse.values, "Division by zero"
+    )
+    out = export_app.error_handler(event, FakeLambdaContext())
+    assert out["failed_uploads"] == [result.document["upload_id"]]
+    assert stack.status(result.document["upload_id"])["error"]["code"] == "snowflake_task_failed"
+
+
+def test_events_of_sam_local_invoke_work_end_to_end(stack: Stack) -> None:
+    """upload_raw.json through the upload handler, then export_notification.json as is."""
+    from upload_api.app import handler as upload_handler
+    from upload_api.deps import _services
+
+    _services.clear()
+    response = upload_handler(load_event("upload_raw.json"), FakeLambdaContext())
+    assert response["statusCode"] == 201
+    body = json.loads(response["body"])
+    raw = stack.s3.get_object(Bucket=BUCKET, Key=body["raw_key"])["Body"].read()
+    stack.warehouse.load_objects([(body["raw_key"], raw)])
+    stack.warehouse.run_task()
+    result = export_app.handler(load_event("export_notification.json"), FakeLambdaContext())
+    assert result["batches"][0]["uploads"] == [body["upload_id"]]
+    assert stack.status(body["upload_id"])["status"] == "exported"
+    _services.clear()
