@@ -24,8 +24,8 @@ $(BIN)/.installed-$(EXTRAS): pyproject.toml
 
 install: $(BIN)/.installed-$(EXTRAS) ## create .venv with the project and its tools
 
-demo: install ## the main job on the local default (see README)
-	$(INMET) demo
+demo: install ## the main job on the local default: the whole pipeline on this machine
+	$(INMET) local run --upload
 
 test: install ## lint, type-check and run the whole test suite
 	$(BIN)/ruff check .

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +13,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+# Powertools reads these when a module creates its Logger: set them before any import of
+# the functions' code (as SAM's Globals do in AWS).
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "inmet-pipeline")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "InmetPipeline")
 
 from inmet_local.client import DEFAULT_API_URL, ApiClient, UploadOutcome, upload_many
 from inmet_local.sources import InputFile, SourceError, iter_input_files
@@ -432,3 +438,165 @@ def snowflake_bootstrap() -> None:
 
 def main() -> None:  # pragma: no cover - console-script entry point
     app()
+
+
+# ------------------------------------------------------------------------------------------------
+# fetch and the local stack
+# ------------------------------------------------------------------------------------------------
+
+DEFAULT_OUT = Path("data/processed/inmet_clean.csv")
+
+
+@app.command("fetch")
+def fetch_command(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the CSV.")] = DEFAULT_OUT,
+    source: Annotated[
+        str,
+        typer.Option("--from", help="s3 (the exported partitions) or snowflake (the export view)."),
+    ] = "s3",
+) -> None:
+    """Write the contract CSV of CLEAN (CONTRACTS §3) to one local file, at constant memory."""
+    from inmet_local.fetch import FetchError, fetch_from_s3, fetch_from_warehouse
+    from inmet_pipeline.adapters.snowflake import SnowflakeSettings, connection
+    from inmet_pipeline.errors import DependencyUnavailable
+    from inmet_pipeline.settings import ConfigError, UploadSettings, load_settings
+
+    if source not in ("s3", "snowflake"):
+        raise _fail(f"--from must be s3 or snowflake, not {source!r}")
+    try:
+        with Progress(
+            TextColumn("fetching"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("fetch", total=None)
+
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            if source == "s3":
+                import boto3
+
+                storage = load_settings(UploadSettings)
+                s3 = boto3.client("s3", **storage.client_kwargs())
+                result = fetch_from_s3(s3, storage.s3_bucket, out, advance)
+            else:
+                warehouse = load_settings(SnowflakeSettings)
+                result = fetch_from_warehouse(
+                    connection(warehouse), warehouse.view, out, progress=advance
+                )
+    except (ConfigError, FetchError, DependencyUnavailable) as exc:
+        raise _fail(str(exc), 1) from exc
+    console.print(f"wrote {result.rows:,} rows ({result.bytes / 1e6:.1f} MB) to {out}")
+
+
+local_app = typer.Typer(
+    help="The whole pipeline on this machine (moto, fakesnow, uvicorn).", no_args_is_help=True
+)
+app.add_typer(local_app, name="local")
+
+DataDirOption = Annotated[
+    Path,
+    typer.Option(
+        "--data-dir", help="Where the warehouse, the pipe's work files and the logs live."
+    ),
+]
+PortOption = Annotated[int, typer.Option("--port", help="Port of the upload API on 127.0.0.1.")]
+
+
+def _check_dotenv() -> None:
+    """The local default needs no .env; a .env that is present must be valid."""
+    import os
+
+    from pydantic import ValidationError
+
+    from inmet_pipeline.settings import AwsSettings
+
+    env_file = Path(os.environ.get("INMET_ENV_FILE", ".env"))
+    if not env_file.exists():
+        return
+    try:
+        AwsSettings(_env_file=env_file)
+    except ValidationError as exc:
+        names = ", ".join(str(e["loc"][0]).upper() for e in exc.errors())
+        raise _fail(f"{env_file} has invalid settings: {names}") from exc
+    for number, line in enumerate(env_file.read_text(encoding="utf-8").splitlines(), start=1):
+        text = line.strip()
+        if text and not text.startswith("#") and "=" not in text:
+            raise _fail(f"{env_file} line {number}: expected NAME=value, got {text[:40]!r}")
+
+
+@local_app.command("up")
+def local_up(port: PortOption = 8000, data_dir: DataDirOption = Path(".local")) -> None:
+    """Start the local stack and keep it running until Ctrl-C (or SIGTERM)."""
+    import signal
+    import threading
+
+    from inmet_local.servers import ServerError
+    from inmet_local.stack import LocalStack
+
+    _check_dotenv()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stack = LocalStack(data_dir, port=port)
+    try:
+        stack.start(say=lambda text: console.print(text, highlight=False))
+    except ServerError as exc:
+        raise _fail(str(exc), 1) from exc
+    try:
+        console.print(f"ready: http://127.0.0.1:{port}", highlight=False)
+        sys.stdout.flush()
+        while not stop.wait(0.5):
+            pass
+    finally:
+        console.print("stopping …")
+        stack.stop()
+        console.print("stopped.")
+
+
+@local_app.command("run")
+def local_run(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Files to upload (default data/raw/; a generated sample when it is empty)."
+        ),
+    ] = None,
+    upload: Annotated[
+        bool,
+        typer.Option(
+            "--upload",
+            help="Upload the files and run them through "
+            "the pipeline (the seed's pipeline.sh --upload).",
+        ),
+    ] = False,
+    out: Annotated[Path, typer.Option("--out", help="Where inmet_clean.csv goes.")] = DEFAULT_OUT,
+    data_dir: DataDirOption = Path(".local"),
+    port: PortOption = 8000,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for the uploads to be exported.")
+    ] = 600.0,
+) -> None:
+    """The seed's pipeline.sh: start the stack; with --upload, send the files, wait until each
+    is exported, fetch inmet_clean.csv and summarise. Without --upload it only starts the stack
+    (Ctrl-C stops it)."""
+    from inmet_local.runner import run_pipeline
+
+    _check_dotenv()
+    if not upload:
+        local_up(port=port, data_dir=data_dir)
+        return
+    code = run_pipeline(
+        paths or [DEFAULT_RAW_DIR],
+        out=out,
+        data_dir=data_dir,
+        port=port,
+        timeout=timeout,
+        console=console,
+        err_console=err_console,
+    )
+    raise typer.Exit(code)

@@ -110,4 +110,12 @@ def provision(
             )
         if logical == "UploadsTable":
             out.table = table
+    sns = boto3.client("sns", **client_kwargs)
+    for logical in _resources(template, "AWS::SNS::Topic"):
+        out.topics[logical] = sns.create_topic(Name=names.for_logical(logical, logical))["TopicArn"]
+    sqs = boto3.client("sqs", **client_kwargs)
+    for logical in _resources(template, "AWS::SQS::Queue"):
+        out.queues[logical] = sqs.create_queue(QueueName=names.for_logical(logical, logical))[
+            "QueueUrl"
+        ]
     return out

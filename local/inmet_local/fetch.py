@@ -1,0 +1,136 @@
+"""`inmet fetch`: the contract CSV (CONTRACTS §3) into one local file, at constant memory.
+
+- from S3 (default): the exported partitions under processed/inmet_clean/, joined in
+  (station_id, year) order; each partition is already sorted by observed_at, so the result is
+  sorted by station_id, observed_at. Streamed object by object.
+- from Snowflake: the export view, in batches of rows (the seed's fetch_from_snowflake.py).
+
+The output is written to a temporary file beside the target and renamed at the end, so an
+interrupted fetch never leaves a half-written inmet_clean.csv.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from inmet_pipeline.columns import CLEAN_COLUMNS
+from inmet_pipeline.exports import PROCESSED_PREFIX, csv_lines
+
+_PARTITION = re.compile(r"station=([A-Z0-9]+)/year=(\d{4})/")
+HEADER = (",".join(CLEAN_COLUMNS) + "\n").encode()
+
+
+class FetchError(RuntimeError):
+    pass
+
+
+@dataclass(slots=True)
+class FetchResult:
+    path: Path
+    rows: int
+    partitions: int
+    bytes: int
+
+
+def _atomic_writer(out: Path) -> tuple[Any, Path]:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    return os.fdopen(fd, "wb", buffering=1024 * 1024), Path(tmp)
+
+
+def partition_keys(s3: Any, bucket: str, prefix: str = PROCESSED_PREFIX) -> list[str]:
+    keys: list[tuple[str, int, str]] = []
+    paginator = s3.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            match = _PARTITION.search(item["Key"])
+            if match and item["Key"].endswith(".csv"):
+                keys.append((match.group(1), int(match.group(2)), item["Key"]))
+    return [k for _, _, k in sorted(keys)]
+
+
+def fetch_from_s3(
+    s3: Any, bucket: str, out: Path, progress: Callable[[int, int], None] | None = None
+) -> FetchResult:
+    keys = partition_keys(s3, bucket)
+    if not keys:
+        raise FetchError(
+            f"no exported partitions under s3://{bucket}/{PROCESSED_PREFIX} yet: "
+            "upload files and wait until their status is 'exported'"
+        )
+    handle, tmp = _atomic_writer(out)
+    rows = 0
+    size = 0
+    try:
+        with handle:
+            handle.write(HEADER)
+            size += len(HEADER)
+            for index, key in enumerate(keys, start=1):
+                body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+                first = True
+                for piece in body.iter_chunks(1024 * 1024):
+                    chunk = piece
+                    if first:  # each partition starts with the header: keep only ours
+                        header, _, chunk = piece.partition(b"\n")
+                        if header.rstrip(b"\r") != HEADER.rstrip(b"\n"):
+                            raise FetchError(f"{key}: unexpected header {header[:120]!r}")
+                        first = False
+                    handle.write(chunk)
+                    rows += chunk.count(b"\n")
+                    size += len(chunk)
+                if progress:
+                    progress(index, len(keys))
+        tmp.replace(out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return FetchResult(out, rows, len(keys), size)
+
+
+def fetch_from_warehouse(
+    conn: Any,
+    view: str,
+    out: Path,
+    batch_rows: int = 50_000,
+    progress: Callable[[int, int], None] | None = None,
+) -> FetchResult:
+    total = conn.cursor().execute(f"SELECT COUNT(*) FROM {view}").fetchone()[0]  # noqa: S608
+    columns = ", ".join(
+        "REPLACE(TO_VARCHAR(observed_at, 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z'"
+        if c == "observed_at"
+        else c
+        for c in CLEAN_COLUMNS
+    )
+    cursor = conn.cursor()
+    cursor.execute(f"SELECT {columns} FROM {view} ORDER BY station_id, observed_at")  # noqa: S608
+    handle, tmp = _atomic_writer(out)
+    rows = 0
+    size = 0
+    try:
+        with handle:
+
+            def batches() -> Any:
+                nonlocal rows
+                while batch := cursor.fetchmany(batch_rows):
+                    rows += len(batch)
+                    yield from batch
+                    if progress:
+                        progress(rows, int(total))
+
+            for text in csv_lines(batches()):
+                data = text.encode("utf-8")
+                handle.write(data)
+                size += len(data)
+        tmp.replace(out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        cursor.close()
+    return FetchResult(out, rows, 0, size)

@@ -1,0 +1,377 @@
+"""The whole pipeline on one machine: `inmet local up` and `inmet local run`.
+
+Started on 127.0.0.1, in this order:
+1. moto server (S3, SQS, SNS, DynamoDB) with the resources template.yaml declares, the bucket's
+   raw/ notification to a queue standing in for the pipe's (as in AWS once the pipe exists),
+   and one SQS queue subscribed to each SNS topic (standing in for the Lambda subscriptions);
+2. the fakesnow server, its warehouse on disk in ``<data-dir>/warehouse`` (survives restarts),
+   with snowflake_sql/ deployed;
+3. the upload API under uvicorn, configured like UploadFunction;
+4. the runtime loop (a thread): pipe poller → task runner → notifier → ExportFunction /
+   error handler, called in-process with the same SNS-shaped events Lambda gets.
+
+What does not survive a restart: moto's state (S3 objects, upload statuses). The warehouse
+(RAW, CLEAN) does; files uploaded again after a restart are recognised by the pipe's load
+history and re-exported without being loaded twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from inmet_local.servers import (
+    ManagedProcess,
+    ServerError,
+    aws_env,
+    fakesnow_connect_kwargs,
+    fakesnow_server,
+    moto_server,
+    port_in_use,
+    uvicorn_server,
+)
+from inmet_local.sqlproject import variables
+from inmet_local.template import LocalNames, Provisioned, provision
+from inmet_local.warehouse import LocalWarehouse, pipe_error_message, task_error_message
+
+log = logging.getLogger("inmet.local")
+
+BUCKET = "inmet-local"
+TABLE = "inmet-uploads"
+PIPE_QUEUE = "snowpipe-local"
+# The Lambda function subscribed to each topic in template.yaml.
+_FUNCTIONS = {
+    "LoadNotificationTopic": "ExportFunction",
+    "ErrorNotificationTopic": "ErrorNotificationFunction",
+}
+
+
+@dataclass(slots=True)
+class LocalLambdaContext:
+    """The context object Lambda passes to a handler (what Powertools reads of it)."""
+
+    function_name: str
+    aws_request_id: str
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 512
+    log_group_name: str = "/local"
+    log_stream_name: str = "local"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:000000000000:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+    @classmethod
+    def for_function(cls, name: str) -> LocalLambdaContext:
+        import uuid
+
+        return cls(function_name=name, aws_request_id=str(uuid.uuid4()))
+
+
+@dataclass(slots=True)
+class RuntimeStats:
+    files_loaded: int = 0
+    rows_loaded: int = 0
+    batches: int = 0
+    exports: int = 0
+    errors: list[str] = field(default_factory=list)
+    last_error: str | None = None
+
+
+def _sns_event(topic_arn: str, message: str) -> dict[str, Any]:
+    """The event Lambda receives from an SNS subscription (the shape of events/*.json)."""
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": f"{topic_arn}:local",
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": "local",
+                    "TopicArn": topic_arn,
+                    "Subject": None,
+                    "Message": message,
+                    "Timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+                    "SignatureVersion": "1",
+                    "Signature": "",
+                    "SigningCertUrl": "",
+                    "UnsubscribeUrl": "",
+                    "MessageAttributes": {},
+                },
+            }
+        ]
+    }
+
+
+class LocalStack:
+    def __init__(self, data_dir: Path, port: int = 8000, api_key: str | None = None) -> None:
+        self.data_dir = data_dir.resolve()
+        self.port = port
+        self.api_key = api_key
+        self.logs = self.data_dir / "logs"
+        self.moto: ManagedProcess | None = None
+        self.fakesnow: ManagedProcess | None = None
+        self.api: ManagedProcess | None = None
+        self.provisioned: Provisioned | None = None
+        self.warehouse: LocalWarehouse | None = None
+        self.stats = RuntimeStats()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._dispatch: dict[str, str] = {}  # topic logical id -> queue URL
+        self.env: dict[str, str] = {}
+
+    # -- life cycle -----------------------------------------------------------------------------
+    def start(self, say: Callable[[str], None] = print) -> None:
+        if port_in_use(self.port):
+            raise ServerError(
+                f"port {self.port} on 127.0.0.1 is in use; stop what uses it or "
+                "choose another with --port"
+            )
+        self.logs.mkdir(parents=True, exist_ok=True)
+        try:
+            self.moto = moto_server(log_path=self.logs / "moto.log").start()
+            say(f"moto server (S3, SQS, SNS, DynamoDB): {self.moto.url}")
+            self.fakesnow = fakesnow_server(
+                db_path=self.data_dir / "warehouse", log_path=self.logs / "fakesnow.log"
+            ).start()
+            say(
+                f"fakesnow server (Snowflake):         {self.fakesnow.url}  "
+                f"warehouse in {self.data_dir / 'warehouse'}"
+            )
+            self._provision()
+            self._deploy_warehouse(say)
+            self.env = self._function_env()
+            self.api = uvicorn_server(
+                self.env, port=self.port, log_path=self.logs / "api.log"
+            ).start()
+            say(f"upload API (uvicorn):                {self.api.url}  docs: {self.api.url}/docs")
+            self._thread = threading.Thread(
+                target=self._run_loop, name="inmet-runtime", daemon=True
+            )
+            self._thread.start()
+            say(f"logs: {self.logs}")
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        if self.warehouse is not None:
+            self.warehouse.close()
+        for server in (self.api, self.fakesnow, self.moto):
+            if server is not None:
+                server.stop()
+
+    def __enter__(self) -> LocalStack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- set-up ---------------------------------------------------------------------------------
+    @property
+    def client_kwargs(self) -> dict[str, Any]:
+        assert self.moto is not None
+        return {
+            "endpoint_url": self.moto.url,
+            "region_name": "us-east-1",
+            "aws_access_key_id": "local",
+            "aws_secret_access_key": "local",
+        }
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, **self.client_kwargs)  # type: ignore[call-overload]
+
+    def _provision(self) -> None:
+        self.provisioned = provision(self.client_kwargs, LocalNames(bucket=BUCKET, table=TABLE))
+        sqs, s3, sns = self.client("sqs"), self.client("s3"), self.client("sns")
+        # The pipe's queue: in AWS its ARN comes from SHOW PIPES and becomes the bucket's
+        # raw/ notification target (template parameter); here a local queue plays it.
+        pipe = sqs.create_queue(QueueName=PIPE_QUEUE)["QueueUrl"]
+        self.provisioned.queues["SnowpipeQueue"] = pipe
+        s3.put_bucket_notification_configuration(
+            Bucket=BUCKET,
+            NotificationConfiguration={
+                "QueueConfigurations": [
+                    {
+                        "QueueArn": self._queue_arn(sqs, pipe),
+                        "Events": ["s3:ObjectCreated:*"],
+                        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "raw/"}]}},
+                    }
+                ]
+            },
+        )
+        for logical, topic in self.provisioned.topics.items():
+            queue = sqs.create_queue(QueueName=f"local-{logical}")["QueueUrl"]
+            sns.subscribe(
+                TopicArn=topic,
+                Protocol="sqs",
+                Endpoint=self._queue_arn(sqs, queue),
+                Attributes={"RawMessageDelivery": "false"},
+            )
+            self._dispatch[logical] = queue
+
+    @staticmethod
+    def _queue_arn(sqs: Any, url: str) -> str:
+        return str(
+            sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ]
+        )
+
+    def _deploy_warehouse(self, say: Callable[[str], None]) -> None:
+        assert self.fakesnow is not None
+        values = variables({"bucket": BUCKET})
+        self.warehouse = LocalWarehouse(
+            fakesnow_connect_kwargs(self.fakesnow.url),
+            values=values,
+            work_dir=self.data_dir / "pipe",
+        )
+        report = self.warehouse.deploy()
+        say(
+            f"warehouse: {len(report.ran)} statements run; left to Snowflake: "
+            f"{report.skipped_summary()}"
+        )
+
+    def _function_env(self) -> dict[str, str]:
+        assert self.moto is not None
+        assert self.fakesnow is not None
+        env = {
+            **aws_env(self.moto.url),
+            "S3_BUCKET": BUCKET,
+            "S3_PATH": "raw/inmet",
+            "INMET_STATUS_TABLE": TABLE,
+            "INMET_SNOWFLAKE_LOCAL_URL": self.fakesnow.url,
+            "SNOWFLAKE_DATABASE": variables()["database"],
+            "POWERTOOLS_SERVICE_NAME": "inmet-pipeline",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            "INMET_ENV_FILE": "/dev/null",  # the local stack ignores .env by design
+        }
+        if self.api_key:
+            env["INMET_API_KEY"] = self.api_key
+        return env
+
+    # -- the runtime loop -----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _function_environment(self) -> Iterator[None]:
+        """The ExportFunction's environment, for in-process handler calls."""
+        saved = {k: os.environ.get(k) for k in self.env}
+        os.environ.update(self.env)
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+    def _run_loop(self) -> None:
+        from export_clean import app as export_app
+        from export_clean.deps import export_service
+
+        assert self.warehouse is not None
+
+        assert self.provisioned is not None
+        # The functions' structured logs go to a file, as they would go to CloudWatch.
+        handler = export_app.logger.registered_handler
+        log_file = (self.logs / "functions.log").open("a", encoding="utf-8")
+        previous = None
+        if isinstance(handler, logging.StreamHandler):
+            previous = handler.setStream(log_file)
+        with self._function_environment():
+            export_service.cache_clear()
+            sqs, s3, sns = self.client("sqs"), self.client("s3"), self.client("sns")
+            topics = self.provisioned.topics
+            while not self._stop.is_set():
+                try:
+                    self._cycle(sqs, s3, sns, topics, export_app)
+                except Exception as exc:  # keep serving; the error is logged and shown
+                    self.stats.last_error = f"{type(exc).__name__}: {exc}"
+                    self.stats.errors.append(self.stats.last_error)
+                    log.error("runtime cycle failed:\n%s", traceback.format_exc())
+                    self._stop.wait(1.0)
+        if isinstance(handler, logging.StreamHandler) and previous is not None:
+            handler.setStream(previous)
+        log_file.close()
+
+    def _cycle(
+        self, sqs: Any, s3: Any, sns: Any, topics: Mapping[str, str], export_app: Any
+    ) -> None:
+        wh = self.warehouse
+        assert wh is not None
+        assert self.provisioned is not None
+        polled = wh.poll_pipe(
+            sqs, self.provisioned.queues["SnowpipeQueue"], s3, BUCKET, wait_seconds=1
+        )
+        self.stats.files_loaded += len(polled.files_loaded)
+        self.stats.rows_loaded += polled.rows_loaded
+        for key, error in polled.errors:
+            sns.publish(
+                TopicArn=topics["ErrorNotificationTopic"],
+                Message=pipe_error_message(wh.values, key, error),
+            )
+        if polled.files_skipped:
+            replay = wh.replay_notification(polled.files_skipped)
+            if replay:
+                sns.publish(TopicArn=topics["LoadNotificationTopic"], Message=replay)
+        try:
+            run = wh.run_task()
+        except Exception as exc:
+            sns.publish(
+                TopicArn=topics["ErrorNotificationTopic"],
+                Message=task_error_message(wh.values, str(exc)),
+            )
+            raise
+        if run is not None:
+            self.stats.batches += 1
+        wh.send_notifications(
+            lambda m: sns.publish(TopicArn=topics["LoadNotificationTopic"], Message=m)
+        )
+        self._dispatch_topic(sqs, "LoadNotificationTopic", export_app.handler)
+        self._dispatch_topic(sqs, "ErrorNotificationTopic", export_app.error_handler)
+
+    def _dispatch_topic(self, sqs: Any, logical: str, handler: Callable[..., Any]) -> None:
+        queue = self._dispatch[logical]
+        while True:
+            messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
+            if not messages:
+                return
+            for message in messages:
+                envelope = json.loads(message["Body"])
+                event = _sns_event(envelope["TopicArn"], envelope["Message"])
+                function = _FUNCTIONS[logical]
+                handler(event, LocalLambdaContext.for_function(function))  # raises: retried
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+                if logical == "LoadNotificationTopic":
+                    self.stats.exports += 1
+
+    # -- queries for the CLI --------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        wh = self.warehouse
+        assert wh is not None
+        return {
+            "raw_rows": int(wh.scalar(f"SELECT COUNT(*) FROM {wh.raw}.INMET_RAW")),
+            "clean_rows": int(wh.scalar(f"SELECT COUNT(*) FROM {wh.clean}.OBSERVATIONS")),
+        }
