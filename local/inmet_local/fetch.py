@@ -97,40 +97,53 @@ def fetch_from_warehouse(
     conn: Any,
     view: str,
     out: Path,
-    batch_rows: int = 50_000,
+    batch_rows: int = 20_000,
     progress: Callable[[int, int], None] | None = None,
 ) -> FetchResult:
-    total = conn.cursor().execute(f"SELECT COUNT(*) FROM {view}").fetchone()[0]  # noqa: S608
-    columns = ", ".join(
-        "REPLACE(TO_VARCHAR(observed_at, 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z'"
-        if c == "observed_at"
-        else c
-        for c in CLEAN_COLUMNS
+    """The export view, partition by partition ((station, year) order), in row batches.
+
+    Memory is bounded by one partition (~9,000 rows) whatever the table's size: a server that
+    returns a whole result at once (fakesnow does) never gets asked for more than that.
+    """
+    from inmet_pipeline.exports import partition_select
+
+    listing = conn.cursor()
+    listing.execute(
+        f"SELECT station_id, YEAR(observed_at) AS year, COUNT(*) FROM {view} "  # noqa: S608
+        "GROUP BY 1, 2 ORDER BY 1, 2"
     )
-    cursor = conn.cursor()
-    cursor.execute(f"SELECT {columns} FROM {view} ORDER BY station_id, observed_at")  # noqa: S608
+    partitions = [(str(s), int(y), int(n)) for s, y, n in listing.fetchall()]
+    listing.close()
+    total = sum(n for _, _, n in partitions)
     handle, tmp = _atomic_writer(out)
     rows = 0
     size = 0
     try:
         with handle:
+            handle.write(HEADER)
+            size += len(HEADER)
+            for station_id, year, _ in partitions:
+                sql, params = partition_select(view, station_id, year)
+                cursor = conn.cursor()
+                try:
+                    cursor.execute(sql, params)
 
-            def batches() -> Any:
-                nonlocal rows
-                while batch := cursor.fetchmany(batch_rows):
-                    rows += len(batch)
-                    yield from batch
-                    if progress:
-                        progress(rows, int(total))
+                    def batches(cursor: Any = cursor) -> Any:
+                        nonlocal rows
+                        while batch := cursor.fetchmany(batch_rows):
+                            rows += len(batch)
+                            yield from batch
 
-            for text in csv_lines(batches()):
-                data = text.encode("utf-8")
-                handle.write(data)
-                size += len(data)
+                    for text in csv_lines(batches(), header=False):
+                        data = text.encode("utf-8")
+                        handle.write(data)
+                        size += len(data)
+                finally:
+                    cursor.close()
+                if progress:
+                    progress(rows, total)
         tmp.replace(out)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    finally:
-        cursor.close()
-    return FetchResult(out, rows, 0, size)
+    return FetchResult(out, rows, len(partitions), size)

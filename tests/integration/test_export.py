@@ -262,3 +262,47 @@ def test_events_of_sam_local_invoke_work_end_to_end(stack: Stack) -> None:
     assert result["batches"][0]["uploads"] == [body["upload_id"]]
     assert stack.status(body["upload_id"])["status"] == "exported"
     _services.clear()
+
+
+def test_fetch_from_s3_and_from_the_warehouse_agree(
+    stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from inmet_local.cli import app as cli
+    from inmet_local.fetch import fetch_from_s3
+
+    st = station_catalogue(3)
+    datas = [generate_station_year(s, 2015, seed=16).data for s in st]
+    datas.append(generate_station_year(st[0], 2016, seed=16).data)
+    stack.upload_and_load(*datas)
+    export_app.handler(stack.notification_event(), FakeLambdaContext())
+    from_s3 = fetch_from_s3(stack.s3, BUCKET, tmp_path / "s3.csv")
+    assert from_s3.partitions == 4
+    result = CliRunner().invoke(
+        cli, ["fetch", "--from", "snowflake", "--out", str(tmp_path / "wh.csv")]
+    )
+    assert result.exit_code == 0, result.output
+    s3_bytes = (tmp_path / "s3.csv").read_bytes()
+    assert s3_bytes == (tmp_path / "wh.csv").read_bytes()
+    rows = list(csv.reader(io.StringIO(s3_bytes.decode("utf-8"))))
+    assert tuple(rows[0]) == CLEAN_COLUMNS
+    keys = [(r[0], r[7]) for r in rows[1:]]
+    assert keys == sorted(keys)
+    assert (
+        len(keys)
+        == len(set(keys))
+        == stack.warehouse.scalar(f"SELECT COUNT(*) FROM {stack.warehouse.clean}.INMET_CLEAN")
+    )
+    assert all(r[7].endswith("Z") and "T" in r[7] for r in rows[1:])
+
+
+def test_fetch_before_any_export_says_what_to_do(stack: Stack, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from inmet_local.cli import app as cli
+
+    result = CliRunner().invoke(cli, ["fetch", "--out", str(tmp_path / "x.csv")])
+    assert result.exit_code == 1
+    assert "no exported partitions" in result.output
+    assert not (tmp_path / "x.csv").exists()
