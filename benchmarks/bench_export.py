@@ -94,7 +94,7 @@ def main() -> None:
                 "aws_secret_access_key": "local",
             }
             provision(kwargs, LocalNames(bucket="bench", table="bench-uploads"))
-            s3 = boto3.client("s3", **kwargs)
+            s3 = boto3.client("s3", **kwargs)  # type: ignore[call-overload]
             env = {
                 **aws_env(moto.url),
                 "S3_BUCKET": "bench",

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -76,8 +75,8 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
-    yield tmp_path / "local"
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "local"
 
 
 def _upload(url: str, path: Path) -> httpx.Response:
