@@ -38,6 +38,19 @@ err_console = Console(stderr=True, soft_wrap=True)
 DEFAULT_RAW_DIR = Path("data/raw")
 
 
+def _progress(label: str, *, disable: bool = False) -> Progress:
+    """A transient progress bar on stderr (stdout stays clean for --json and pipes)."""
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=disable,
+    )
+
+
 def _fail(message: str, code: int = 2) -> typer.Exit:
     err_console.print(f"[bold red]error:[/] {message}")
     return typer.Exit(code)
@@ -45,15 +58,7 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 def _validate_all(files: list[InputFile], max_errors: int, quiet: bool) -> list[ValidationReport]:
     reports: list[ValidationReport] = []
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=quiet or len(files) < 5,
-    ) as progress:
+    with _progress("validating", disable=quiet or len(files) < 5) as progress:
         task = progress.add_task("validating", total=len(files))
         for item in files:
             try:
@@ -161,14 +166,7 @@ def synth_command(
         raise _fail(f"--layout must be A or B, not {layout!r}")
     chosen = layout.upper() if layout else None
     count = 0
-    with Progress(
-        TextColumn("generating"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as progress:
+    with _progress("generating") as progress:
         task = progress.add_task("synth", total=stations)
         for _path in generate_archive(out, stations=stations, year=year, seed=seed, layout=chosen):  # type: ignore[arg-type]
             count += 1
@@ -245,15 +243,7 @@ def upload_command(
         raise _fail("no .csv files found in " + ", ".join(str(p) for p in paths))
     with (
         ApiClient(url, key, max_attempts=retries) as client,
-        Progress(
-            TextColumn("uploading"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-            disable=as_json,
-        ) as progress,
+        _progress("uploading", disable=as_json) as progress,
     ):
         task = progress.add_task("upload", total=len(files))
         results = upload_many(client, files, concurrency, on_done=lambda _r: progress.advance(task))
@@ -464,14 +454,7 @@ def fetch_command(
     if source not in ("s3", "snowflake"):
         raise _fail(f"--from must be s3 or snowflake, not {source!r}")
     try:
-        with Progress(
-            TextColumn("fetching"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-        ) as progress:
+        with _progress("fetching") as progress:
             task = progress.add_task("fetch", total=None)
 
             def advance(done: int, total: int) -> None:

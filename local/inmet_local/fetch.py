@@ -11,10 +11,11 @@ interrupted fetch never leaves a half-written inmet_clean.csv.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,10 +39,19 @@ class FetchResult:
     bytes: int
 
 
-def _atomic_writer(out: Path) -> tuple[Any, Path]:
+@contextlib.contextmanager
+def _atomic_output(out: Path) -> Iterator[Any]:
+    """A binary file that becomes ``out`` only if the block completes."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    return os.fdopen(fd, "wb", buffering=1024 * 1024), Path(tmp)
+    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb", buffering=1024 * 1024) as handle:
+            yield handle
+        tmp.replace(out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def partition_keys(s3: Any, bucket: str, prefix: str = PROCESSED_PREFIX) -> list[str]:
@@ -64,32 +74,26 @@ def fetch_from_s3(
             f"no exported partitions under s3://{bucket}/{PROCESSED_PREFIX} yet: "
             "upload files and wait until their status is 'exported'"
         )
-    handle, tmp = _atomic_writer(out)
     rows = 0
     size = 0
-    try:
-        with handle:
-            handle.write(HEADER)
-            size += len(HEADER)
-            for index, key in enumerate(keys, start=1):
-                body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-                first = True
-                for piece in body.iter_chunks(1024 * 1024):
-                    chunk = piece
-                    if first:  # each partition starts with the header: keep only ours
-                        header, _, chunk = piece.partition(b"\n")
-                        if header.rstrip(b"\r") != HEADER.rstrip(b"\n"):
-                            raise FetchError(f"{key}: unexpected header {header[:120]!r}")
-                        first = False
-                    handle.write(chunk)
-                    rows += chunk.count(b"\n")
-                    size += len(chunk)
-                if progress:
-                    progress(index, len(keys))
-        tmp.replace(out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with _atomic_output(out) as handle:
+        handle.write(HEADER)
+        size += len(HEADER)
+        for index, key in enumerate(keys, start=1):
+            body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+            first = True
+            for piece in body.iter_chunks(1024 * 1024):
+                chunk = piece
+                if first:  # each partition starts with the header: keep only ours
+                    header, _, chunk = piece.partition(b"\n")
+                    if header.rstrip(b"\r") != HEADER.rstrip(b"\n"):
+                        raise FetchError(f"{key}: unexpected header {header[:120]!r}")
+                    first = False
+                handle.write(chunk)
+                rows += chunk.count(b"\n")
+                size += len(chunk)
+            if progress:
+                progress(index, len(keys))
     return FetchResult(out, rows, len(keys), size)
 
 
@@ -115,35 +119,29 @@ def fetch_from_warehouse(
     partitions = [(str(s), int(y), int(n)) for s, y, n in listing.fetchall()]
     listing.close()
     total = sum(n for _, _, n in partitions)
-    handle, tmp = _atomic_writer(out)
     rows = 0
     size = 0
-    try:
-        with handle:
-            handle.write(HEADER)
-            size += len(HEADER)
-            for station_id, year, _ in partitions:
-                sql, params = partition_select(view, station_id, year)
-                cursor = conn.cursor()
-                try:
-                    cursor.execute(sql, params)
+    with _atomic_output(out) as handle:
+        handle.write(HEADER)
+        size += len(HEADER)
+        for station_id, year, _ in partitions:
+            sql, params = partition_select(view, station_id, year)
+            cursor = conn.cursor()
+            try:
+                cursor.execute(sql, params)
 
-                    def batches(cursor: Any = cursor) -> Any:
-                        nonlocal rows
-                        while batch := cursor.fetchmany(batch_rows):
-                            rows += len(batch)
-                            yield from batch
+                def batches(cursor: Any = cursor) -> Any:
+                    nonlocal rows
+                    while batch := cursor.fetchmany(batch_rows):
+                        rows += len(batch)
+                        yield from batch
 
-                    for text in csv_lines(batches(), header=False):
-                        data = text.encode("utf-8")
-                        handle.write(data)
-                        size += len(data)
-                finally:
-                    cursor.close()
-                if progress:
-                    progress(rows, total)
-        tmp.replace(out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+                for text in csv_lines(batches(), header=False):
+                    data = text.encode("utf-8")
+                    handle.write(data)
+                    size += len(data)
+            finally:
+                cursor.close()
+            if progress:
+                progress(rows, total)
     return FetchResult(out, rows, len(partitions), size)

@@ -20,7 +20,10 @@ from typing import IO
 
 import httpx
 
+from inmet_pipeline.adapters.snowflake import fakesnow_connect_kwargs
+
 HOST = "127.0.0.1"
+__all__ = ["fakesnow_connect_kwargs"]  # re-exported for the tools: one definition
 
 
 class ServerError(RuntimeError):
@@ -184,25 +187,3 @@ def fakesnow_server(
     if db_path is not None:
         argv += ["--db-path", str(db_path)]
     return ManagedProcess("fakesnow server", argv, url, f"{url}/", log_path=log_path)
-
-
-def fakesnow_connect_kwargs(url: str, database: str | None = None) -> dict[str, object]:
-    """snowflake.connector.connect() arguments for a fakesnow server at ``url``."""
-    host, port = url.removeprefix("http://").split(":")
-    kwargs: dict[str, object] = {
-        "user": "local",
-        "password": "local",
-        "account": "fakesnow",
-        "host": host,
-        "port": int(port),
-        "protocol": "http",
-        "paramstyle": "qmark",
-        "session_parameters": {"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
-        # As fakesnow's own server() helper: an HTTP 500 from fakesnow is a bug, not a blip, so
-        # fail at once instead of retrying for minutes. Long queries are not cut by this.
-        "network_timeout": 1,
-        "login_timeout": 30,
-    }
-    if database:
-        kwargs["database"] = database
-    return kwargs

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from inmet_local.servers import ManagedProcess, aws_env, moto_server, uvicorn_server
+from inmet_local.servers import (
+    ManagedProcess,
+    aws_env,
+    fakesnow_server,
+    moto_server,
+    uvicorn_server,
+)
 from inmet_local.template import LocalNames, Provisioned, provision
 
 BUCKET = "inmet-it"
@@ -55,3 +61,11 @@ def api(
 @pytest.fixture
 def tmp_files(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture(scope="module")
+def fakesnow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagedProcess]:
+    """A fakesnow server for the module; each test deploys into a database of its own."""
+    server = fakesnow_server(log_path=tmp_path_factory.mktemp("logs") / "fakesnow.log").start()
+    yield server
+    server.stop()

@@ -19,7 +19,7 @@ from moto import mock_aws
 
 from export_clean import app as export_app
 from export_clean.deps import export_service
-from inmet_local.servers import ManagedProcess, fakesnow_connect_kwargs, fakesnow_server
+from inmet_local.servers import ManagedProcess, fakesnow_connect_kwargs
 from inmet_local.sqlproject import variables
 from inmet_local.synth import generate_station_year, station_catalogue
 from inmet_local.template import LocalNames, provision
@@ -36,13 +36,6 @@ pytestmark = [pytest.mark.integration]
 
 BUCKET = "inmet-export-test"
 TABLE = "inmet-uploads-export"
-
-
-@pytest.fixture(scope="module")
-def fakesnow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagedProcess]:
-    server = fakesnow_server(log_path=tmp_path_factory.mktemp("logs") / "fakesnow.log").start()
-    yield server
-    server.stop()
 
 
 @dataclass

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from inmet_local.servers import ManagedProcess, fakesnow_connect_kwargs, fakesnow_server
+from inmet_local.servers import ManagedProcess, fakesnow_connect_kwargs
 from inmet_local.sqlproject import variables
 from inmet_local.synth import generate_station_year, station_catalogue
 from inmet_local.warehouse import LocalWarehouse, s3_event_keys
@@ -23,13 +23,6 @@ from tests.conftest import real_file
 from tests.oracle import as_float, expected_clean
 
 pytestmark = [pytest.mark.integration]
-
-
-@pytest.fixture(scope="module")
-def fakesnow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagedProcess]:
-    server = fakesnow_server(log_path=tmp_path_factory.mktemp("logs") / "fakesnow.log").start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
