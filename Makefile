@@ -8,7 +8,7 @@ PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3) $(sh
 VENV := .venv
 BIN := $(VENV)/bin
 INMET := $(BIN)/inmet
-EXTRAS ?= dev
+EXTRAS ?= dev,ml
 
 .PHONY: help install demo test test-fast lint format bench clean
 

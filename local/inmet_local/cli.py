@@ -583,3 +583,131 @@ def local_run(
         err_console=err_console,
     )
     raise typer.Exit(code)
+
+
+@app.command("train")
+def train_command(
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="An inmet_clean.csv (default "
+            "data/processed/inmet_clean.csv; a generated "
+            "sample when it does not exist).",
+        ),
+    ] = None,
+    station: Annotated[
+        list[str] | None, typer.Option("--station", help="Only these stations (repeat the option).")
+    ] = None,
+    tracking_uri: Annotated[
+        str | None,
+        typer.Option(
+            "--tracking-uri",
+            help="MLflow tracking URI [env MLFLOW_TRACKING_URI; default a local "
+            "store under ./mlruns].",
+        ),
+    ] = None,
+    experiment: Annotated[str, typer.Option(help="MLflow experiment.")] = (
+        "inmet-next-hour-temperature"
+    ),
+    model_name: Annotated[str, typer.Option(help="Registered model name.")] = (
+        "inmet-next-hour-temperature"
+    ),
+) -> None:
+    """Train the next-hour air-temperature model on CLEAN and log it to MLflow.
+
+    The last line printed is a JSON object (run_id, mae_model, mae_persistence,
+    mae_climatology, …) for scripts.
+    """
+    from inmet_local.ml.data import load_clean, load_or_sample
+    from inmet_local.ml.train import default_tracking_uri, train
+
+    try:
+        if data is not None:
+            if not data.exists():
+                raise _fail(f"{data}: no such file")
+            frame, source = load_clean(data), str(data)
+        else:
+            frame, source = load_or_sample()
+        uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
+        err_console.print(f"training on {source} ({len(frame):,} rows); tracking: {uri}")
+        result = train(
+            frame,
+            stations=station,
+            tracking_uri=uri,
+            experiment=experiment,
+            model_name=model_name,
+            data_source=source,
+        )
+    except ValueError as exc:
+        raise _fail(str(exc), 1) from exc
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
+compose_app = typer.Typer(
+    help="The experiments stack (local/compose.yml: MLflow, MySQL, "
+    "MinIO, Jupyter); needs a Docker engine.",
+    no_args_is_help=True,
+)
+local_app.add_typer(compose_app, name="compose")
+
+
+def _compose(*args: str) -> None:
+    import shutil
+    import subprocess
+
+    from inmet_local.template import REPO_ROOT
+
+    docker = shutil.which("docker")
+    if docker is None:
+        raise _fail(
+            "docker is not installed. Without Docker, train with `inmet train` (runs go "
+            "to ./mlruns) and open the notebooks in local/notebooks/ with Jupyter.",
+            1,
+        )
+    env_file = REPO_ROOT / ".env"
+    if not env_file.exists():
+        raise _fail(
+            f"{env_file} is missing: copy .env.example and set the MYSQL_* and MINIO_* passwords", 1
+        )
+    command = [
+        docker,
+        "compose",
+        "-f",
+        str(REPO_ROOT / "local" / "compose.yml"),
+        "--env-file",
+        str(env_file),
+        *args,
+    ]
+    code = subprocess.call(command)
+    if code:
+        raise _fail(
+            f"`{' '.join(command[1:])}` failed (exit {code}); is the Docker engine running?", code
+        )
+
+
+@compose_app.command("up")
+def compose_up() -> None:
+    """Build and start MLflow (127.0.0.1:5000), MinIO, MySQL and Jupyter (127.0.0.1:8888)."""
+    _compose("up", "-d", "--build", "--wait")
+
+
+@compose_app.command("down")
+def compose_down(
+    volumes: Annotated[
+        bool, typer.Option("--volumes", help="Also delete the MySQL and MinIO data.")
+    ] = False,
+) -> None:
+    """Stop the experiments stack."""
+    _compose("down", *(["--volumes"] if volumes else []))
+
+
+@compose_app.command("logs")
+def compose_logs(
+    service: Annotated[str | None, typer.Argument(help="mlflow, mysql, minio or jupyter.")] = (
+        None
+    ),
+    follow: Annotated[bool, typer.Option("--follow", "-f")] = False,
+) -> None:
+    """The seed's `docker compose logs …`."""
+    _compose("logs", *(["--follow"] if follow else []), *([service] if service else []))
