@@ -18,69 +18,13 @@ import boto3
 import duckdb
 from moto import mock_aws
 
+from inmet_local.baseline import duckdb_query
 from inmet_local.servers import fakesnow_connect_kwargs, fakesnow_server
 from inmet_local.synth import generate_archive
 from inmet_local.warehouse import LocalWarehouse
 from inmet_pipeline.reader import normalise_to_utf8, validate
 
 REPO = Path(__file__).resolve().parent.parent
-
-# CONTRACTS.md §3 as one DuckDB query over the raw files (the baseline).
-_MEASURES = [
-    ("precipitation_mm", 0, 500),
-    ("pressure_hpa", 500, 1100),
-    ("pressure_max_hpa", 500, 1100),
-    ("pressure_min_hpa", 500, 1100),
-    ("radiation_kj_m2", 0, 6000),
-    ("air_temp_c", -40, 60),
-    ("dew_point_c", -60, 50),
-    ("air_temp_max_c", -40, 60),
-    ("air_temp_min_c", -40, 60),
-    ("dew_point_max_c", -60, 50),
-    ("dew_point_min_c", -60, 50),
-    ("humidity_max_pct", 0, 100),
-    ("humidity_min_pct", 0, 100),
-    ("humidity_pct", 0, 100),
-    ("wind_direction_deg", 0, 360),
-    ("wind_gust_ms", 0, 100),
-    ("wind_speed_ms", 0, 100),
-]
-
-
-def duckdb_query(glob: str) -> str:
-    columns = "{" + ", ".join(f"'c{i:02d}': 'VARCHAR'" for i in range(1, 21)) + "}"
-    parsed = ",\n".join(
-        f"TRY_CAST(REPLACE(NULLIF(NULLIF(TRIM(c{i + 3:02d}), ''), '-9999'), ',', '.') "
-        f"AS DECIMAL(12,3)) AS {name}"
-        for i, (name, _, _) in enumerate(_MEASURES)
-    )
-    checked = ",\n".join(
-        f"IF({n} BETWEEN {lo} AND {hi}, {n}, NULL) AS {n}" for n, lo, hi in _MEASURES
-    )
-    all_null = " AND ".join(f"{n} IS NULL" for n, _, _ in _MEASURES)
-    return f"""
-    WITH lines AS (
-      SELECT *
-      FROM read_csv('{glob}', delim=';', header=false, quote='', escape='', columns={columns},
-                    null_padding=true, filename=true, auto_detect=false)
-    ),
-    -- (DuckDB gives no line numbers, so the metadata line is found by its key.)
-    stations AS (SELECT filename, MAX(IF(c01 LIKE 'CODIGO%', TRIM(c02), NULL)) AS station_id
-                 FROM lines GROUP BY filename),
-    parsed AS (
-      SELECT s.station_id,
-             TRY_CAST(REPLACE(l.c01, '/', '-') || ' ' || LEFT(l.c02, 2) || ':00:00' AS TIMESTAMP)
-               AS observed_at,
-             {parsed}
-      FROM lines l JOIN stations s USING (filename)
-    ),
-    checked AS (SELECT station_id, observed_at, {checked} FROM parsed
-                WHERE observed_at IS NOT NULL)
-    SELECT COUNT(*) FROM (
-      SELECT * FROM checked WHERE NOT ({all_null})
-      QUALIFY row_number() OVER (PARTITION BY station_id, observed_at) = 1
-    )
-    """
 
 
 def peak_rss_mb() -> float:

@@ -1,0 +1,115 @@
+"""A generated full year (564 station files, ~440 MB) through `inmet local run --upload`, and in
+the same run the same transform as one DuckDB query over the raw files.
+
+Prints wall time, rows per second and peak memory of each, and the ratio (issue 7's goal: at
+most 3x the DuckDB time). Peak memory is the largest single process's high-water mark
+(getrusage of waited-for children): the stack's processes each hold their own share.
+Run: `.venv/bin/python benchmarks/bench_local_run.py [--stations 564]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from inmet_local.servers import free_port
+from inmet_local.synth import generate_archive
+from inmet_pipeline.reader import normalise_to_utf8, validate
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def child_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--stations", type=int, default=564)
+    parser.add_argument("--year", type=int, default=2024)
+    args = parser.parse_args()
+    folder = REPO / "data" / "bench" / f"{args.year}-{args.stations}"
+    paths = sorted(folder.glob("*.CSV"))
+    if len(paths) != args.stations:
+        paths = sorted(generate_archive(folder, stations=args.stations, year=args.year, seed=1))
+    size = sum(p.stat().st_size for p in paths)
+    raw = folder / "raw"
+    raw.mkdir(exist_ok=True)
+    for path in paths:  # DuckDB reads what raw/ holds: the files normalised to UTF-8
+        data = path.read_bytes()
+        report = validate(data)
+        assert report.encoding is not None and report.station is not None
+        (raw / f"{report.station.station_id}.csv").write_bytes(
+            normalise_to_utf8(data, report.encoding)
+        )
+    print(f"{len(paths)} station files, {size / 1e6:.0f} MB")
+
+    code = (
+        "import sys, time, duckdb; sys.path.insert(0, sys.argv[2]);"
+        "from bench_warehouse import duckdb_query; t = time.perf_counter();"
+        "n = duckdb.connect().execute(duckdb_query(sys.argv[1])).fetchone()[0];"
+        "print(n, time.perf_counter() - t)"
+    )
+    before = child_peak_mb()
+    start = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(raw / "*.csv"), str(Path(__file__).parent)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    duck_s = time.perf_counter() - start
+    duck_rows = int(out[0])
+    duck_mb = child_peak_mb()
+    print(
+        f"DuckDB one query:        {duck_s:7.1f} s  {duck_rows / duck_s:>10,.0f} rows/s  "
+        f"peak {duck_mb:6.0f} MB  ({duck_rows:,} CLEAN rows)"
+    )
+
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "inmet_local",
+                "local",
+                "run",
+                "--upload",
+                str(folder),
+                "--data-dir",
+                f"{tmp}/local",
+                "--port",
+                str(free_port()),
+                "--out",
+                f"{tmp}/inmet_clean.csv",
+                "--timeout",
+                "3600",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        pipe_s = time.perf_counter() - start
+        with Path(f"{tmp}/inmet_clean.csv").open() as fh:
+            rows = sum(1 for _ in fh) - 1
+    pipe_mb = max(child_peak_mb(), before)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    print(
+        f"inmet local run --upload: {pipe_s:7.1f} s  {rows / pipe_s:>10,.0f} rows/s  "
+        f"peak {pipe_mb:6.0f} MB (largest process)  ({rows:,} CLEAN rows)"
+    )
+    print(f"ratio: {pipe_s / duck_s:.2f} x DuckDB (goal: <= 3x)")
+    for line in result.stdout.splitlines():
+        if line.startswith(("time:", "warehouse:", "uploads:")):
+            print("  " + line)
+    assert rows == duck_rows, "the pipeline and the DuckDB query disagree"
+
+
+if __name__ == "__main__":
+    main()

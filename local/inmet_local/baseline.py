@@ -1,0 +1,45 @@
+"""CONTRACTS.md §3 as one plain DuckDB query over raw files: the yardstick the benchmarks
+compare the pipeline with (benchmarks/bench_warehouse.py, bench_local_run.py). Not used by the
+pipeline itself, whose rules live in snowflake_sql/."""
+
+from __future__ import annotations
+
+from inmet_pipeline.columns import MEASURES
+
+_MEASURES = [(m.name, m.low, m.high) for m in MEASURES]
+
+
+def duckdb_query(glob: str) -> str:
+    columns = "{" + ", ".join(f"'c{i:02d}': 'VARCHAR'" for i in range(1, 21)) + "}"
+    parsed = ",\n".join(
+        f"TRY_CAST(REPLACE(NULLIF(NULLIF(TRIM(c{i + 3:02d}), ''), '-9999'), ',', '.') "
+        f"AS DECIMAL(12,3)) AS {name}"
+        for i, (name, _, _) in enumerate(_MEASURES)
+    )
+    checked = ",\n".join(
+        f"IF({n} BETWEEN {lo} AND {hi}, {n}, NULL) AS {n}" for n, lo, hi in _MEASURES
+    )
+    all_null = " AND ".join(f"{n} IS NULL" for n, _, _ in _MEASURES)
+    return f"""
+    WITH lines AS (
+      SELECT *
+      FROM read_csv('{glob}', delim=';', header=false, quote='', escape='', columns={columns},
+                    null_padding=true, filename=true, auto_detect=false)
+    ),
+    -- (DuckDB gives no line numbers, so the metadata line is found by its key.)
+    stations AS (SELECT filename, MAX(IF(c01 LIKE 'CODIGO%', TRIM(c02), NULL)) AS station_id
+                 FROM lines GROUP BY filename),
+    parsed AS (
+      SELECT s.station_id,
+             TRY_CAST(REPLACE(l.c01, '/', '-') || ' ' || LEFT(l.c02, 2) || ':00:00' AS TIMESTAMP)
+               AS observed_at,
+             {parsed}
+      FROM lines l JOIN stations s USING (filename)
+    ),
+    checked AS (SELECT station_id, observed_at, {checked} FROM parsed
+                WHERE observed_at IS NOT NULL)
+    SELECT COUNT(*) FROM (
+      SELECT * FROM checked WHERE NOT ({all_null})
+      QUALIFY row_number() OVER (PARTITION BY station_id, observed_at) = 1
+    )
+    """
