@@ -48,6 +48,9 @@ def _atomic_output(out: Path) -> Iterator[Any]:
     try:
         with os.fdopen(fd, "wb", buffering=1024 * 1024) as handle:
             yield handle
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o666 & ~umask)  # mkstemp makes it private; the result is an ordinary file
         tmp.replace(out)
     except BaseException:
         tmp.unlink(missing_ok=True)
