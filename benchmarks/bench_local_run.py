@@ -50,19 +50,24 @@ def main() -> None:
     print(f"{len(paths)} station files, {size / 1e6:.0f} MB")
 
     code = (
-        "import sys, time, duckdb; sys.path.insert(0, sys.argv[2]);"
-        "from bench_warehouse import duckdb_query; t = time.perf_counter();"
-        "n = duckdb.connect().execute(duckdb_query(sys.argv[1])).fetchone()[0];"
+        "import sys, time, duckdb;"
+        "from inmet_local.baseline import duckdb_query; t = time.perf_counter();"
+        "con = duckdb.connect(config={'enable_progress_bar': False});"
+        "n = con.execute(duckdb_query(sys.argv[1])).fetchone()[0];"
         "print(n, time.perf_counter() - t)"
     )
     before = child_peak_mb()
     start = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(raw / "*.csv"), str(Path(__file__).parent)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    out = (
+        subprocess.run(
+            [sys.executable, "-c", code, str(raw / "*.csv")],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.splitlines()[-1]
+        .split()
+    )  # the last line: DuckDB may print progress before
     duck_s = time.perf_counter() - start
     duck_rows = int(out[0])
     duck_mb = child_peak_mb()
