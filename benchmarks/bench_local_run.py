@@ -52,7 +52,7 @@ def main() -> None:
     code = (
         "import sys, time, duckdb;"
         "from inmet_local.baseline import duckdb_query; t = time.perf_counter();"
-        "con = duckdb.connect(config={'enable_progress_bar': False});"
+        "con = duckdb.connect(); con.execute('SET enable_progress_bar = false');"
         "n = con.execute(duckdb_query(sys.argv[1])).fetchone()[0];"
         "print(n, time.perf_counter() - t)"
     )
