@@ -38,7 +38,7 @@ def main() -> None:
     if len(paths) != args.stations:
         paths = sorted(generate_archive(folder, stations=args.stations, year=args.year, seed=1))
     size = sum(p.stat().st_size for p in paths)
-    raw = folder / "raw"
+    raw = folder.parent / f"{folder.name}-raw"  # beside, not inside: the upload reads folder
     raw.mkdir(exist_ok=True)
     for path in paths:  # DuckDB reads what raw/ holds: the files normalised to UTF-8
         data = path.read_bytes()

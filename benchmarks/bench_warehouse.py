@@ -45,7 +45,7 @@ def main() -> None:
         paths = sorted(generate_archive(folder, stations=args.stations, year=args.year, seed=1))
     size = sum(p.stat().st_size for p in paths)
     # Both sides start from what raw/ holds: the files normalised to UTF-8 by the upload.
-    raw_dir = folder / "raw"
+    raw_dir = folder.parent / f"{folder.name}-raw"  # beside, not inside: uploads read folder
     raw_dir.mkdir(exist_ok=True)
     raw_objects: list[tuple[str, bytes]] = []
     for path in paths:

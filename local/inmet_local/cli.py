@@ -38,6 +38,17 @@ err_console = Console(stderr=True, soft_wrap=True)
 DEFAULT_RAW_DIR = Path("data/raw")
 
 
+def _input_files(paths: list[Path]) -> list[InputFile]:
+    """The station files under ``paths``, or a usage error (exit 2) that says why not."""
+    try:
+        files = list(iter_input_files(paths))
+    except SourceError as exc:
+        raise _fail(str(exc)) from exc
+    if not files:
+        raise _fail("no .csv files found in " + ", ".join(str(p) for p in paths))
+    return files
+
+
 def _progress(label: str, *, disable: bool = False) -> Progress:
     """A transient progress bar on stderr (stdout stays clean for --json and pipes)."""
     return Progress(
@@ -132,12 +143,7 @@ def validate_command(
 
     Exit code 0 when every file is valid, 1 when any is invalid, 2 for a usage problem.
     """
-    try:
-        files = list(iter_input_files(paths))
-    except SourceError as exc:
-        raise _fail(str(exc)) from exc
-    if not files:
-        raise _fail("no .csv files found in " + ", ".join(str(p) for p in paths))
+    files = _input_files(paths)
     reports = _validate_all(files, max_errors, quiet=as_json)
     if as_json:
         sys.stdout.write(json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=2))
@@ -235,12 +241,7 @@ def upload_command(
     """
     url = api_url or _env_default("INMET_API_URL", DEFAULT_API_URL) or DEFAULT_API_URL
     key = api_key or _env_default("INMET_API_KEY")
-    try:
-        files = list(iter_input_files(paths))
-    except SourceError as exc:
-        raise _fail(str(exc)) from exc
-    if not files:
-        raise _fail("no .csv files found in " + ", ".join(str(p) for p in paths))
+    files = _input_files(paths)
     with (
         ApiClient(url, key, max_attempts=retries) as client,
         _progress("uploading", disable=as_json) as progress,

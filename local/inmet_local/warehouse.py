@@ -526,50 +526,50 @@ def s3_event_keys(body: str) -> Iterator[str]:
             yield unquote_plus(key)
 
 
-def pipe_error_message(values: Mapping[str, str], key: str, error: str) -> str:
-    """A Snowpipe ERROR_INTEGRATION message (INGEST_FAILED_FILE), in Snowflake's shape."""
+def _error_envelope(message_type: str, **fields: Any) -> str:
+    """The fields every Snowflake ERROR_INTEGRATION message carries, plus ``fields``."""
     return json.dumps(
         {
             "version": "1.0",
             "messageId": str(uuid.uuid4()),
-            "messageType": "INGEST_FAILED_FILE",
+            "messageType": message_type,
             "timestamp": datetime.now(UTC)
             .isoformat(timespec="milliseconds")
             .replace("+00:00", "Z"),
             "accountName": "LOCAL",
-            "pipeName": f"{values['database']}.{values['raw_schema']}.INMET_PIPE",
-            "tableName": f"{values['database']}.{values['raw_schema']}.INMET_RAW",
-            "stageLocation": (
-                f"s3://{values.get('bucket', 'local')}/{values.get('raw_prefix', 'raw/')}"
-            ),
-            "messages": [{"fileName": key, "firstError": error}],
+            **fields,
         }
+    )
+
+
+def pipe_error_message(values: Mapping[str, str], key: str, error: str) -> str:
+    """A Snowpipe ERROR_INTEGRATION message (INGEST_FAILED_FILE), in Snowflake's shape."""
+    schema = f"{values['database']}.{values['raw_schema']}"
+    return _error_envelope(
+        "INGEST_FAILED_FILE",
+        pipeName=f"{schema}.INMET_PIPE",
+        tableName=f"{schema}.INMET_RAW",
+        stageLocation=f"s3://{values.get('bucket', 'local')}/{values.get('raw_prefix', 'raw/')}",
+        messages=[{"fileName": key, "firstError": error}],
     )
 
 
 def task_error_message(values: Mapping[str, str], error: str) -> str:
     """A task ERROR_INTEGRATION message (USER_TASK_FAILED), in Snowflake's shape."""
-    return json.dumps(
-        {
-            "version": "1.0",
-            "messageId": str(uuid.uuid4()),
-            "messageType": "USER_TASK_FAILED",
-            "timestamp": datetime.now(UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z"),
-            "accountName": "LOCAL",
-            "taskName": f"{values['database']}.{values['raw_schema']}.PROCESS_RAW",
-            "taskId": "local",
-            "rootTaskName": f"{values['database']}.{values['raw_schema']}.PROCESS_RAW",
-            "rootTaskId": "local",
-            "messages": [
-                {
-                    "runId": datetime.now(UTC).isoformat(),
-                    "scheduledTime": None,
-                    "queryId": None,
-                    "errorCode": "100000",
-                    "errorMessage": error,
-                }
-            ],
-        }
+    task = f"{values['database']}.{values['raw_schema']}.PROCESS_RAW"
+    return _error_envelope(
+        "USER_TASK_FAILED",
+        taskName=task,
+        taskId="local",
+        rootTaskName=task,
+        rootTaskId="local",
+        messages=[
+            {
+                "runId": datetime.now(UTC).isoformat(),
+                "scheduledTime": None,
+                "queryId": None,
+                "errorCode": "100000",
+                "errorMessage": error,
+            }
+        ],
     )
