@@ -168,6 +168,12 @@ class FailingExporter:
             raise DependencyUnavailable("Snowflake", "injected: warehouse went away")
         return int(self.inner.export_partition(station_id, year, key))
 
+    def export_partitions(self, partitions: Any) -> dict[str, int]:
+        written = {}
+        for station_id, year, key in partitions:
+            written[key] = self.export_partition(station_id, year, key)
+        return written
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 

@@ -35,6 +35,34 @@ def partition_key(station_id: str, year: int, prefix: str = PROCESSED_PREFIX) ->
     return f"{prefix}station={station_id}/year={year:04d}/{PARTITION_FILE}"
 
 
+def _select_columns() -> str:
+    return ", ".join(
+        # ISO 8601 UTC, written without quoted format literals (fakesnow mishandles them).
+        "REPLACE(TO_VARCHAR(observed_at, 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z' AS observed_at"
+        if c == "observed_at"
+        else c
+        for c in CLEAN_COLUMNS
+    )
+
+
+def stations_select(
+    view: str, station_ids: Sequence[str], first_year: int, last_year: int
+) -> tuple[str, list[Any]]:
+    """Several stations' rows over a span of years, sorted by station then time: the local
+    export reads a group of partitions in one query and splits the stream."""
+    marks = ", ".join("?" for _ in station_ids)
+    sql = (
+        f"SELECT {_select_columns()} FROM {view} "  # noqa: S608 - names from settings
+        f"WHERE station_id IN ({marks}) AND observed_at >= ? AND observed_at < ? "
+        "ORDER BY station_id, observed_at"
+    )
+    return sql, [
+        *station_ids,
+        f"{first_year:04d}-01-01 00:00:00",
+        f"{last_year + 1:04d}-01-01 00:00:00",
+    ]
+
+
 def partition_select(view: str, station_id: str, year: int) -> tuple[str, list[Any]]:
     """The contract columns of one partition, in order, sorted (CONTRACTS §3).
 
@@ -42,16 +70,9 @@ def partition_select(view: str, station_id: str, year: int) -> tuple[str, list[A
     micro-partitions clustered by (station_id, observed_at): the cost follows the partition,
     not the table.
     """
-    columns = [
-        # ISO 8601 UTC, written without quoted format literals (fakesnow mishandles them).
-        "REPLACE(TO_VARCHAR(observed_at, 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z' AS observed_at"
-        if c == "observed_at"
-        else c
-        for c in CLEAN_COLUMNS
-    ]
     # The view name comes from settings; the values are bound.
     sql = (
-        f"SELECT {', '.join(columns)} FROM {view} "  # noqa: S608
+        f"SELECT {_select_columns()} FROM {view} "  # noqa: S608
         "WHERE station_id = ? AND observed_at >= ? AND observed_at < ? "
         "ORDER BY observed_at"
     )
@@ -116,6 +137,11 @@ class PartitionExporter(Protocol):
         one, never a part); return its row count."""
         ...
 
+    def export_partitions(self, partitions: Sequence[tuple[str, int, str]]) -> dict[str, int]:
+        """Write several (station_id, year, key) partitions; rows written by key. Each object
+        is written whole; on failure, those already written are complete."""
+        ...
+
     def remove_partition(self, key: str) -> None: ...
 
     def rows_clean(self, raw_keys: Sequence[str]) -> dict[str, int]:
@@ -153,15 +179,18 @@ class ExportService:
         logger.append_keys(batch_id=message.batch_id)
         rows_clean = self.exporter.rows_clean(message.files)
         keys_by_partition: dict[tuple[str, int], str] = {}
+        todo: list[tuple[str, int, str]] = []
         for partition in message.partitions:
             key = partition_key(partition.station_id, partition.year, self.processed_prefix)
             if partition.rows == 0:
                 self.exporter.remove_partition(key)
                 result.removed_keys.append(key)
-                continue
-            written = self.exporter.export_partition(partition.station_id, partition.year, key)
-            logger.info("partition exported", extra={"key": key, "rows": written})
-            keys_by_partition[(partition.station_id, partition.year)] = key
+            else:
+                todo.append((partition.station_id, partition.year, key))
+        rows_written = self.exporter.export_partitions(todo)
+        for station_id, year, key in todo:
+            logger.info("partition exported", extra={"key": key, "rows": rows_written.get(key)})
+            keys_by_partition[(station_id, year)] = key
             result.export_keys.append(key)
         now = utc_now_iso()
         for raw_key in message.files:
@@ -171,9 +200,9 @@ class ExportService:
                 logger.warning("loaded file has no upload record", extra={"raw_key": raw_key})
                 result.unknown_files.append(raw_key)
                 continue
-            station, year = record.get("station_id"), record.get("year")
+            station, record_year = record.get("station_id"), record.get("year")
             export_keys = [
-                k for (s, y), k in keys_by_partition.items() if s == station and y == year
+                k for (s, y), k in keys_by_partition.items() if s == station and y == record_year
             ]
             self.statuses.update(
                 upload_id,

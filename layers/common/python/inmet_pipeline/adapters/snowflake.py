@@ -224,9 +224,46 @@ class SnowflakeExporter(_WarehouseQueries):
         rows = _query(self.conn, sql)
         return int(rows[0][0]) if rows else 0
 
+    def export_partitions(self, partitions: Sequence[tuple[str, int, str]]) -> dict[str, int]:
+        # One unload per partition: each is a single-file COPY that Snowflake prunes to the
+        # partition's micro-partitions.
+        return {key: self.export_partition(s, y, key) for s, y, key in partitions}
+
     def remove_partition(self, key: str) -> None:
         path = key.split("/", 2)[-1] if key.startswith("processed/") else key
         _query(self.conn, f"REMOVE @{self.stage}/{path.removeprefix('inmet_clean/')}")
+
+
+class _PartitionFile:
+    """One partition's contract CSV, spooled (memory up to 8 MB, then a temporary file)."""
+
+    def __init__(self) -> None:
+        import csv
+        import io
+
+        from inmet_pipeline.columns import CLEAN_COLUMNS
+
+        self.spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024, mode="w+b")  # noqa: SIM115 - closed by close()
+        self.text = io.TextIOWrapper(self.spool, encoding="utf-8", newline="")
+        self.writer = csv.writer(self.text, lineterminator="\n")
+        self.writer.writerow(CLEAN_COLUMNS)
+        self.rows = 0
+
+    def write(self, row: Sequence[Any]) -> None:
+        from inmet_pipeline.exports import csv_field
+
+        self.writer.writerow([csv_field(v) for v in row])
+        self.rows += 1
+
+    def finish(self) -> Any:
+        self.text.flush()
+        self.spool.seek(0)
+        return self.spool
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.text.detach()
+        self.spool.close()
 
 
 class LocalExporter(_WarehouseQueries):
@@ -269,6 +306,65 @@ class LocalExporter(_WarehouseQueries):
             except Exception as exc:
                 raise DependencyUnavailable("S3", str(exc)) from exc
         return count
+
+    # Partitions read per query: one query per partition costs ~0.4 s on fakesnow, so a year of
+    # 564 stations is read in groups; a group stays small because fakesnow returns a whole
+    # result at once (memory ~ GROUP partitions, not the batch).
+    GROUP = 16
+
+    def export_partitions(self, partitions: Sequence[tuple[str, int, str]]) -> dict[str, int]:
+        import snowflake.connector
+
+        from inmet_pipeline.exports import stations_select
+
+        written: dict[str, int] = {}
+        ordered = sorted(partitions)
+        for start in range(0, len(ordered), self.GROUP):
+            group = ordered[start : start + self.GROUP]
+            wanted = {(s, y): key for s, y, key in group}
+            stations = sorted({s for s, _, _ in group})
+            sql, params = stations_select(
+                self.settings.view,
+                stations,
+                min(y for _, y, _ in group),
+                max(y for _, y, _ in group),
+            )
+            outputs: dict[str, _PartitionFile] = {}
+            cursor = self.conn.cursor()
+            try:
+                cursor.execute(sql, params)
+                while batch := cursor.fetchmany(5000):
+                    for row in batch:
+                        key = wanted.get((row[0], int(row[7][:4])))
+                        if key is None:
+                            continue  # a year of this station that the batch did not touch
+                        if key not in outputs:
+                            outputs[key] = _PartitionFile()
+                        outputs[key].write(row)
+            except snowflake.connector.errors.Error as exc:
+                for pending in outputs.values():
+                    pending.close()
+                raise DependencyUnavailable("Snowflake", str(exc)) from exc
+            finally:
+                cursor.close()
+            for station_id, year, key in group:
+                output = outputs.get(key)
+                if output is None:  # no rows: the same as the single-partition path
+                    written[key] = self.export_partition(station_id, year, key)
+                    continue
+                try:
+                    self.s3.upload_fileobj(
+                        output.finish(),
+                        self.bucket,
+                        key,
+                        ExtraArgs={"ContentType": "text/csv; charset=utf-8"},
+                    )
+                except Exception as exc:
+                    raise DependencyUnavailable("S3", str(exc)) from exc
+                finally:
+                    output.close()
+                written[key] = output.rows
+        return written
 
     def remove_partition(self, key: str) -> None:
         with contextlib.suppress(Exception):
