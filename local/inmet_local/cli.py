@@ -180,28 +180,6 @@ def synth_command(
     console.print(f"wrote {count} station file(s) for {year} to {out}/")
 
 
-@app.command("demo")
-def demo_command(
-    raw_dir: Annotated[Path, typer.Option(help="Where the input files are.")] = DEFAULT_RAW_DIR,
-) -> None:
-    """The main job on the local default (make demo).
-
-    Validates the station files in data/raw/, generating a realistic sample there first when
-    the folder is empty.
-    """
-    if not raw_dir.exists() or not any(raw_dir.rglob("*.[cC][sS][vV]")):
-        console.print(f"{raw_dir}/ has no station files: generating a sample (inmet synth).")
-        for _ in generate_archive(raw_dir, stations=5, year=2024):
-            pass
-        for _ in generate_archive(raw_dir, stations=3, year=2015):
-            pass
-    files = list(iter_input_files([raw_dir]))
-    reports = _validate_all(files, DEFAULT_MAX_ERRORS, quiet=False)
-    print_report_table(reports, title=f"Station files in {raw_dir}/")
-    if not all(r.valid for r in reports):
-        raise typer.Exit(1)
-
-
 def _env_default(name: str, fallback: str | None = None) -> str | None:
     import os
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -24,15 +24,6 @@ class MemoryObjects:
         self, key: str, data: bytes, content_type: str, metadata: Mapping[str, str] | None = None
     ) -> None:
         self.objects[key] = data
-
-    def get(self, key: str) -> bytes:
-        return self.objects[key]
-
-    def exists(self, key: str) -> bool:
-        return key in self.objects
-
-    def list_keys(self, prefix: str) -> Iterator[str]:
-        return iter(sorted(k for k in self.objects if k.startswith(prefix)))
 
     def ping(self) -> None:
         return None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from inmet_pipeline.columns import CLEAN_COLUMNS, MEASURE_NAMES, STATION_COLUMNS
+from inmet_pipeline.columns import CLEAN_COLUMNS, MEASURE_NAMES
 
 DEFAULT_CLEAN_CSV = Path("data/processed/inmet_clean.csv")
 
@@ -69,6 +69,3 @@ def load_or_sample(path: Path | None = None) -> tuple[pd.DataFrame, str]:
     if path.exists():
         return load_clean(path), str(path)
     return sample_clean(), "generated sample (no inmet_clean.csv yet: run make demo)"
-
-
-__all__ = ["DEFAULT_CLEAN_CSV", "STATION_COLUMNS", "load_clean", "load_or_sample", "sample_clean"]

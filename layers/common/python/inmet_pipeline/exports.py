@@ -20,7 +20,6 @@ from typing import Any, Final, Protocol
 from aws_lambda_powertools import Logger
 
 from inmet_pipeline.columns import CLEAN_COLUMNS
-from inmet_pipeline.errors import DependencyUnavailable
 from inmet_pipeline.notifications import ErrorNotification, LoadNotification, upload_id_of
 from inmet_pipeline.ports import StatusStore
 from inmet_pipeline.uploads import utc_now_iso
@@ -247,15 +246,3 @@ class ExportService:
                 extra={"error": notification.error},
             )
         return failed
-
-
-__all__ = [
-    "DependencyUnavailable",
-    "ExportResult",
-    "ExportService",
-    "PartitionExporter",
-    "copy_into_statement",
-    "csv_lines",
-    "partition_key",
-    "partition_select",
-]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 
@@ -12,12 +12,6 @@ class ObjectStore(Protocol):
     def put(
         self, key: str, data: bytes, content_type: str, metadata: Mapping[str, str] | None = None
     ) -> None: ...
-
-    def get(self, key: str) -> bytes: ...
-
-    def exists(self, key: str) -> bool: ...
-
-    def list_keys(self, prefix: str) -> Iterator[str]: ...
 
     def ping(self) -> None: ...
 

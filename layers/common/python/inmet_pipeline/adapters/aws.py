@@ -4,7 +4,7 @@ AWS failure becomes ``DependencyUnavailable`` (HTTP 503 upstream)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -74,29 +74,6 @@ class S3ObjectStore:
             ContentType=content_type,
             Metadata=dict(metadata or {}),
         )
-
-    @_aws_call("S3")
-    def get(self, key: str) -> bytes:
-        return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-
-    @_aws_call("S3")
-    def exists(self, key: str) -> bool:
-        try:
-            self.client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return False
-            raise
-        return True
-
-    def list_keys(self, prefix: str) -> Iterator[str]:
-        paginator = self.client.get_paginator("list_objects_v2")
-        try:
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-                for item in page.get("Contents", []):
-                    yield item["Key"]
-        except (ClientError, BotoCoreError) as exc:
-            raise DependencyUnavailable("S3", str(exc)) from exc
 
     @_aws_call("S3")
     def ping(self) -> None:
