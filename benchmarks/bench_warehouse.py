@@ -21,6 +21,7 @@ from moto import mock_aws
 from inmet_local.baseline import duckdb_query
 from inmet_local.servers import fakesnow_connect_kwargs, fakesnow_server
 from inmet_local.synth import generate_archive
+from inmet_local.template import pipe_queue
 from inmet_local.warehouse import LocalWarehouse
 from inmet_pipeline.reader import normalise_to_utf8, validate
 
@@ -73,16 +74,7 @@ def main() -> None:
             s3 = boto3.client("s3", region_name="us-east-1")
             sqs = boto3.client("sqs", region_name="us-east-1")
             s3.create_bucket(Bucket="bench")
-            queue = sqs.create_queue(QueueName="pipe")["QueueUrl"]
-            arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
-                "Attributes"
-            ]["QueueArn"]
-            s3.put_bucket_notification_configuration(
-                Bucket="bench",
-                NotificationConfiguration={
-                    "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]
-                },
-            )
+            queue = pipe_queue(sqs, s3, "bench", "pipe")
             for key, body in raw_objects:  # what the upload API writes (not timed here)
                 s3.put_object(Bucket="bench", Key=key, Body=body)
             with LocalWarehouse(

@@ -42,7 +42,7 @@ from inmet_local.servers import (
     uvicorn_server,
 )
 from inmet_local.sqlproject import variables
-from inmet_local.template import LocalNames, Provisioned, provision
+from inmet_local.template import LocalNames, Provisioned, pipe_queue, provision, queue_arn
 from inmet_local.warehouse import LocalWarehouse, pipe_error_message, task_error_message
 
 log = logging.getLogger("inmet.local")
@@ -204,37 +204,16 @@ class LocalStack:
         sqs, s3, sns = self.client("sqs"), self.client("s3"), self.client("sns")
         # The pipe's queue: in AWS its ARN comes from SHOW PIPES and becomes the bucket's
         # raw/ notification target (template parameter); here a local queue plays it.
-        pipe = sqs.create_queue(QueueName=PIPE_QUEUE)["QueueUrl"]
-        self.provisioned.queues["SnowpipeQueue"] = pipe
-        s3.put_bucket_notification_configuration(
-            Bucket=BUCKET,
-            NotificationConfiguration={
-                "QueueConfigurations": [
-                    {
-                        "QueueArn": self._queue_arn(sqs, pipe),
-                        "Events": ["s3:ObjectCreated:*"],
-                        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "raw/"}]}},
-                    }
-                ]
-            },
-        )
+        self.provisioned.queues["SnowpipeQueue"] = pipe_queue(sqs, s3, BUCKET, PIPE_QUEUE)
         for logical, topic in self.provisioned.topics.items():
             queue = sqs.create_queue(QueueName=f"local-{logical}")["QueueUrl"]
             sns.subscribe(
                 TopicArn=topic,
                 Protocol="sqs",
-                Endpoint=self._queue_arn(sqs, queue),
+                Endpoint=queue_arn(sqs, queue),
                 Attributes={"RawMessageDelivery": "false"},
             )
             self._dispatch[logical] = queue
-
-    @staticmethod
-    def _queue_arn(sqs: Any, url: str) -> str:
-        return str(
-            sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-                "QueueArn"
-            ]
-        )
 
     def _deploy_warehouse(self, say: Callable[[str], None]) -> None:
         assert self.fakesnow is not None

@@ -119,3 +119,30 @@ def provision(
             "QueueUrl"
         ]
     return out
+
+
+def queue_arn(sqs: Any, queue_url: str) -> str:
+    return str(
+        sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+    )
+
+
+def pipe_queue(sqs: Any, s3: Any, bucket: str, name: str, prefix: str = "raw/") -> str:
+    """A queue standing in for the pipe's, with the bucket's object-created events under
+    ``prefix`` sent to it — what the second deploy configures in AWS (SnowpipeQueueArn)."""
+    url = str(sqs.create_queue(QueueName=name)["QueueUrl"])
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": queue_arn(sqs, url),
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}},
+                }
+            ]
+        },
+    )
+    return url

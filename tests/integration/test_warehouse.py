@@ -16,6 +16,7 @@ import pytest
 from inmet_local.servers import ManagedProcess, fakesnow_connect_kwargs
 from inmet_local.sqlproject import variables
 from inmet_local.synth import generate_station_year, station_catalogue
+from inmet_local.template import pipe_queue, queue_arn
 from inmet_local.warehouse import LocalWarehouse, s3_event_keys
 from inmet_pipeline.columns import CLEAN_COLUMNS, MEASURE_NAMES
 from inmet_pipeline.reader import normalise_to_utf8, validate
@@ -341,22 +342,7 @@ def test_pipe_poller_loads_what_s3_announces_and_skips_repeats(warehouse: LocalW
         sqs = boto3.client("sqs", region_name="us-east-1")
         sns = boto3.client("sns", region_name="us-east-1")
         s3.create_bucket(Bucket="pipe-test")
-        queue_url = sqs.create_queue(QueueName="pipe")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        s3.put_bucket_notification_configuration(
-            Bucket="pipe-test",
-            NotificationConfiguration={
-                "QueueConfigurations": [
-                    {
-                        "QueueArn": queue_arn,
-                        "Events": ["s3:ObjectCreated:*"],
-                        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "raw/"}]}},
-                    }
-                ]
-            },
-        )
+        queue_url = pipe_queue(sqs, s3, "pipe-test", "pipe")
         for data in datas:
             key, body = raw_object(data)
             s3.put_object(Bucket="pipe-test", Key=key, Body=body)
@@ -376,9 +362,7 @@ def test_pipe_poller_loads_what_s3_announces_and_skips_repeats(warehouse: LocalW
 
         topic = sns.create_topic(Name="loads")["TopicArn"]
         inbox = sqs.create_queue(QueueName="inbox")["QueueUrl"]
-        inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
+        inbox_arn = queue_arn(sqs, inbox)
         sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn)
         warehouse.send_notifications(lambda m: sns.publish(TopicArn=topic, Message=m))
         received = sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10)["Messages"]
