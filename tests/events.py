@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from inmet_local.stack import LocalLambdaContext
 
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 
@@ -15,15 +16,9 @@ def load_event(name: str) -> dict[str, Any]:
     return data
 
 
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "test-function"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
-    aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
-    log_group_name: str = "/aws/lambda/test-function"
-    log_stream_name: str = "2026/11/26/[$LATEST]abcdef"
+REQUEST_ID = "52fdfc07-2182-154f-163f-5f0f9a621d72"
 
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+
+def lambda_context() -> LocalLambdaContext:
+    """The context Lambda passes to a handler (the local runtime's own stand-in)."""
+    return LocalLambdaContext(function_name="test-function", aws_request_id=REQUEST_ID)

@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from inmet_local.template import Provisioned, load_template
-from tests.events import FakeLambdaContext, load_event
+from tests.events import REQUEST_ID, lambda_context, load_event
 from tests.functional.conftest import BUCKET
 from upload_api.app import handler
 from upload_api.app import logger as app_logger
@@ -49,7 +49,7 @@ def test_handler_stores_byte_exact_latin1_content(
     event = load_event(name)
     original = _file_in(event)
     assert b"PRECIPITA\xc7\xc3O" in original  # the event carries ISO-8859-1 bytes
-    response = handler(event, FakeLambdaContext())
+    response = handler(event, lambda_context())
     assert response["statusCode"] == 201, response
     body = json.loads(response["body"])
     s3 = boto3.client("s3", region_name="us-east-1")
@@ -70,7 +70,7 @@ def test_handler_stores_byte_exact_latin1_content(
     assert received
     assert received[0]["upload_id"] == body["upload_id"]
     assert received[0]["station_id"] == "A001"
-    assert received[0]["function_request_id"] == FakeLambdaContext.aws_request_id
+    assert received[0]["function_request_id"] == REQUEST_ID
     assert received[0]["service"] == "inmet-pipeline"
     assert all(entry["upload_id"] == body["upload_id"] for entry in app_logs)
     assert any("UploadAccepted" in e for e in emf), "no UploadAccepted metric flushed"
@@ -83,7 +83,7 @@ def test_without_base64_the_latin1_bytes_are_corrupted(aws: Provisioned) -> None
     original = base64.b64decode(event["body"])
     event["body"] = original.decode("utf-8", errors="replace")
     event["isBase64Encoded"] = False
-    response = handler(event, FakeLambdaContext())
+    response = handler(event, lambda_context())
     if response["statusCode"] == 201:
         body = json.loads(response["body"])
         s3 = boto3.client("s3", region_name="us-east-1")
@@ -108,7 +108,7 @@ def test_rejection_metric_has_the_code_dimension(
 ) -> None:
     event = load_event("upload_raw.json")
     event["body"] = base64.b64encode(b"REGIAO:;CO\n").decode()
-    response = handler(event, FakeLambdaContext())
+    response = handler(event, lambda_context())
     assert response["statusCode"] == 422
     emf = [
         json.loads(line)

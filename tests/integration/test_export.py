@@ -30,7 +30,7 @@ from inmet_pipeline.errors import DependencyUnavailable
 from inmet_pipeline.exports import csv_field, partition_select
 from inmet_pipeline.settings import upload_settings
 from inmet_pipeline.uploads import UploadService
-from tests.events import FakeLambdaContext, load_event
+from tests.events import lambda_context, load_event
 
 pytestmark = [pytest.mark.integration]
 
@@ -118,7 +118,7 @@ def test_notification_exports_partitions_equal_to_clean(stack: Stack) -> None:
         generate_station_year(st[1], 2024, seed=11).data,
     ]
     ids = stack.upload_and_load(*datas)
-    result = export_app.handler(stack.notification_event(), FakeLambdaContext())
+    result = export_app.handler(stack.notification_event(), lambda_context())
     keys = result["batches"][0]["export_keys"]
     assert sorted(keys) == [
         "processed/inmet_clean/station=A001/year=2024/inmet_clean.csv",
@@ -146,11 +146,11 @@ def test_a_duplicate_delivery_changes_nothing(stack: Stack) -> None:
         generate_station_year(station_catalogue(1)[0], 2019, seed=12).data
     )
     event = stack.notification_event()
-    export_app.handler(event, FakeLambdaContext())
+    export_app.handler(event, lambda_context())
     key = "processed/inmet_clean/station=A001/year=2019/inmet_clean.csv"
     first_bytes = stack.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
     first_status = stack.status(upload_id)
-    export_app.handler(event, FakeLambdaContext())
+    export_app.handler(event, lambda_context())
     assert stack.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == first_bytes
     assert stack.status(upload_id) == first_status
 
@@ -189,7 +189,7 @@ def test_a_failure_re_raises_and_leaves_no_partial_partition(stack: Stack) -> No
     real = service.exporter
     service.exporter = FailingExporter(real)
     with pytest.raises(DependencyUnavailable):
-        export_app.handler(event, FakeLambdaContext())
+        export_app.handler(event, lambda_context())
     listing = stack.s3.list_objects_v2(Bucket=BUCKET, Prefix="processed/").get("Contents", [])
     assert [o["Key"] for o in listing] == [
         "processed/inmet_clean/station=A001/year=2024/inmet_clean.csv"
@@ -197,14 +197,14 @@ def test_a_failure_re_raises_and_leaves_no_partial_partition(stack: Stack) -> No
     assert {stack.status(i)["status"] for i in ids} == {"received"}
     # Lambda retries the event: it completes.
     service.exporter = real
-    export_app.handler(event, FakeLambdaContext())
+    export_app.handler(event, lambda_context())
     assert {stack.status(i)["status"] for i in ids} == {"exported"}
 
 
 def test_an_all_missing_file_is_exported_with_zero_rows(stack: Stack) -> None:
     empty = generate_station_year(station_catalogue(1)[0], 2024, empty=True).data
     [upload_id] = stack.upload_and_load(empty)
-    result = export_app.handler(stack.notification_event(), FakeLambdaContext())
+    result = export_app.handler(stack.notification_event(), lambda_context())
     assert result["batches"][0]["export_keys"] == []
     doc = stack.status(upload_id)
     assert (doc["status"], doc["rows_clean"], doc["export_keys"]) == ("exported", 0, [])
@@ -218,7 +218,7 @@ def test_error_notification_marks_the_upload_failed(stack: Stack) -> None:
     message = json.loads(event["Records"][0]["Sns"]["Message"])
     message["messages"][0]["fileName"] = result.document["raw_key"].removeprefix("raw/")
     event["Records"][0]["Sns"]["Message"] = json.dumps(message)
-    out = export_app.error_handler(event, FakeLambdaContext())
+    out = export_app.error_handler(event, lambda_context())
     assert out["failed_uploads"] == [upload_id]
     doc = stack.status(upload_id)
     assert doc["status"] == "failed"
@@ -240,7 +240,7 @@ def test_task_failure_marks_the_files_it_did_not_process(stack: Stack) -> None:
     event["Records"][0]["Sns"]["Message"] = task_error_message(
         stack.warehouse.values, "Division by zero"
     )
-    out = export_app.error_handler(event, FakeLambdaContext())
+    out = export_app.error_handler(event, lambda_context())
     assert out["failed_uploads"] == [result.document["upload_id"]]
     assert stack.status(result.document["upload_id"])["error"]["code"] == "snowflake_task_failed"
 
@@ -251,13 +251,13 @@ def test_events_of_sam_local_invoke_work_end_to_end(stack: Stack) -> None:
     from upload_api.deps import _services
 
     _services.clear()
-    response = upload_handler(load_event("upload_raw.json"), FakeLambdaContext())
+    response = upload_handler(load_event("upload_raw.json"), lambda_context())
     assert response["statusCode"] == 201
     body = json.loads(response["body"])
     raw = stack.s3.get_object(Bucket=BUCKET, Key=body["raw_key"])["Body"].read()
     stack.warehouse.load_objects([(body["raw_key"], raw)])
     stack.warehouse.run_task()
-    result = export_app.handler(load_event("export_notification.json"), FakeLambdaContext())
+    result = export_app.handler(load_event("export_notification.json"), lambda_context())
     assert result["batches"][0]["uploads"] == [body["upload_id"]]
     assert stack.status(body["upload_id"])["status"] == "exported"
     _services.clear()
@@ -275,7 +275,7 @@ def test_fetch_from_s3_and_from_the_warehouse_agree(
     datas = [generate_station_year(s, 2015, seed=16).data for s in st]
     datas.append(generate_station_year(st[0], 2016, seed=16).data)
     stack.upload_and_load(*datas)
-    export_app.handler(stack.notification_event(), FakeLambdaContext())
+    export_app.handler(stack.notification_event(), lambda_context())
     from_s3 = fetch_from_s3(stack.s3, BUCKET, tmp_path / "s3.csv")
     assert from_s3.partitions == 4
     result = CliRunner().invoke(
