@@ -10,7 +10,26 @@ BIN := $(VENV)/bin
 INMET := $(BIN)/inmet
 EXTRAS ?= dev,ml
 
-.PHONY: help install demo test test-fast lint format bench clean
+.PHONY: help install demo test test-fast lint format bench clean tools build validate deploy invoke sizes
+
+# AWS SAM CLI and checkov live in their own virtualenvs: both pin boto3, botocore and
+# pydantic ranges that conflict with the project's (and with each other's).
+TOOLS := .tools
+SAM := $(TOOLS)/sam/bin/sam
+CHECKOV := $(TOOLS)/checkov/bin/checkov
+SAM_CLI_VERSION ?= 1.170.0
+CHECKOV_VERSION ?= 3.3.30
+# The Lambda functions' instruction set: x86_64 matches this machine, so what CI builds is what
+# it imports and invokes (tests/integration/test_sam_build.py). `make build ARCH=arm64` builds
+# Graviton artifacts (cross-downloaded wheels); deploy them with the same ARCH.
+ARCH ?= x86_64
+# sam build resolves `python3.12` on PATH; pyenv's shim is refused by SAM, so the real binary's
+# folder goes first.
+SAM_ENV := PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 INMET_LAMBDA_ARCH=$(ARCH) \
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1}
+CONFIG_ENV ?= default
+EVENT ?= events/upload_raw.json
+FUNCTION ?= UploadFunction
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,11 +46,11 @@ install: $(BIN)/.installed-$(EXTRAS) ## create .venv with the project and its to
 demo: install ## the main job on the local default: the whole pipeline on this machine
 	$(INMET) local run --upload
 
-test: install ## lint, type-check and run the whole test suite
+test: install validate build ## lint, type-check, check the template, sam build, run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	INMET_REQUIRE_SAM_BUILD=1 $(BIN)/pytest
 
 test-fast: install ## unit tests only
 	$(BIN)/pytest -m unit -q
@@ -47,5 +66,35 @@ format: install ## apply ruff's formatting and fixes
 bench: install ## the benchmarks (print figures; not part of the tests)
 	$(BIN)/python benchmarks/bench_validate.py
 
-clean: ## remove the virtualenv, caches and build output
-	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
+$(SAM):
+	@test -x $(TOOLS)/sam/bin/python || $(PYTHON) -m venv $(TOOLS)/sam
+	$(TOOLS)/sam/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/sam/bin/python -m pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION)
+
+$(CHECKOV):
+	@test -x $(TOOLS)/checkov/bin/python || $(PYTHON) -m venv $(TOOLS)/checkov
+	$(TOOLS)/checkov/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/checkov/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
+
+tools: $(SAM) $(CHECKOV) ## install AWS SAM CLI and checkov in .tools/
+
+validate: install $(SAM) $(CHECKOV) ## sam validate --lint, cfn-lint and checkov on template.yaml
+	$(SAM_ENV) $(SAM) validate --lint --template-file template.yaml
+	$(BIN)/cfn-lint template.yaml
+	$(CHECKOV) --file template.yaml --framework cloudformation --skip-download --compact --quiet
+
+build: $(SAM) ## sam build (ARCH=x86_64|arm64) into .aws-sam/build
+	$(SAM_ENV) $(SAM) build --template-file template.yaml --parameter-overrides Architecture=$(ARCH)
+
+sizes: install build ## unzipped size and cold import time of each built function with its layers
+	$(BIN)/python benchmarks/bench_artifacts.py
+
+# Parameters come from samconfig.toml (Architecture there must match the ARCH built with).
+deploy: build ## sam deploy (CONFIG_ENV=default|prod; the first time: make deploy GUIDED=1)
+	$(SAM_ENV) $(SAM) deploy --config-env $(CONFIG_ENV) $(if $(GUIDED),--guided)
+
+invoke: install ## a handler with an event against the running local stack (FUNCTION=, EVENT=)
+	$(INMET) local invoke $(FUNCTION) --event $(EVENT)
+
+clean: ## remove the virtualenvs, caches and build output
+	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -564,6 +564,51 @@ def local_run(
     raise typer.Exit(code)
 
 
+@local_app.command("invoke")
+def local_invoke(
+    function: Annotated[
+        str, typer.Argument(help="Logical id in template.yaml, e.g. UploadFunction.")
+    ],
+    event: Annotated[
+        Path,
+        typer.Option("--event", "-e", help="The event JSON (see events/).", exists=True),
+    ],
+    data_dir: DataDirOption = Path(".local"),
+    env_vars: Annotated[
+        Path, typer.Option("--env-vars", "-n", help="Per-function variables, as for sam.")
+    ] = Path("env.json"),
+    built: Annotated[
+        bool,
+        typer.Option(
+            "--built",
+            help="Load the code from .aws-sam/build like Lambda (runtime Python, only the "
+            "function's folder and its layers on the path) instead of this virtualenv.",
+        ),
+    ] = False,
+) -> None:
+    """`sam local invoke` without Docker: run FUNCTION's handler with EVENT against the running
+    local stack (`inmet local up`) and print what it returns; its logs go to stderr."""
+    from inmet_local.invoke import (
+        InvokeError,
+        function_spec,
+        invocation_env,
+        invoke,
+        stack_state,
+    )
+
+    try:
+        state = stack_state(data_dir)
+        spec = function_spec(function, names=state.get("names", {}))
+        env = invocation_env(spec, state["env"], env_vars)
+        result = invoke(function, event, env, built=built, stream_logs=True)
+    except InvokeError as exc:
+        raise _fail(str(exc), 2) from exc
+    sys.stdout.write(json.dumps(result.result, ensure_ascii=False, indent=2) + "\n")
+    if not result.ok:
+        err_console.print(f"[red]{function} raised {result.result['errorType']}[/]")
+        raise typer.Exit(1)
+
+
 @app.command("train")
 def train_command(
     data: Annotated[

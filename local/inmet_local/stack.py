@@ -31,6 +31,7 @@ from typing import Any
 
 import boto3
 
+from inmet_local.invoke import STATE_FILE
 from inmet_local.servers import (
     ManagedProcess,
     ServerError,
@@ -165,11 +166,31 @@ class LocalStack:
             )
             self._thread.start()
             say(f"logs: {self.logs}")
+            self._write_state()
         except BaseException:
             self.stop()
             raise
 
+    @property
+    def state_file(self) -> Path:
+        return self.data_dir / STATE_FILE
+
+    def _write_state(self) -> None:
+        """Where this stack is, for `inmet local invoke` (removed again by stop())."""
+        assert self.api is not None
+        assert self.provisioned is not None
+        state = {
+            "pid": os.getpid(),
+            "api_url": self.api.url,
+            "env": self.env,
+            "names": {"DataBucket": BUCKET, "UploadsTable": TABLE, **self.provisioned.topics},
+        }
+        self.state_file.write_text(json.dumps(state, indent=2), encoding="utf-8")
+
     def stop(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            if self.api is not None:  # only a stack that started wrote it
+                self.state_file.unlink()
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)

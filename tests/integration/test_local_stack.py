@@ -4,6 +4,7 @@ a broken file; then a restart on the same --data-dir; then nothing left running.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ import pytest
 from inmet_local.servers import free_port, port_in_use
 from inmet_pipeline.columns import CLEAN_COLUMNS
 from tests.conftest import real_file
+from tests.events import EVENTS_DIR
 from tests.oracle import expected_clean
 
 pytestmark = [pytest.mark.integration, pytest.mark.real_data, pytest.mark.slow]
@@ -161,11 +163,13 @@ def test_end_to_end_over_http_then_restart(real_dir: Path, data_dir: Path, tmp_p
             assert [float(v) if v else None for v in row[8:]] == list(values)
         # A source value, straight from the file: Brasília 2024-08-12 13:00, dew point -,2.
         assert by_key[("A001", "2024-08-12T13:00:00Z")][14] == "-0.2"
+
     finally:
         seconds = stack.stop()
     assert seconds < 30
     assert not [p for p in processes if _alive(p)]
     assert not port_in_use(port)
+    assert not (data_dir / "stack.json").exists()  # removed on stop
 
     # Restart on the same data dir: CLEAN is still there; the same files again change nothing.
     port = free_port()
@@ -177,6 +181,20 @@ def test_end_to_end_over_http_then_restart(real_dir: Path, data_dir: Path, tmp_p
         assert {d["status"] for d in docs.values()} == {"exported"}
         rows_again = _fetch(_moto_env(stack.log), tmp_path / "again.csv")
         assert rows_again == rows
+
+        # Then `inmet local invoke` (sam local invoke without Docker) against this stack.
+        assert (data_dir / "stack.json").exists()
+        invoked = subprocess.run(
+            [sys.executable, "-m", "inmet_local", "local", "invoke", "UploadFunction",
+             "-e", str(EVENTS_DIR / "upload_raw.json"), "--data-dir", str(data_dir)],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert invoked.returncode == 0, invoked.stderr[-2000:]
+        answer = json.loads(invoked.stdout)
+        assert answer["statusCode"] == 201
+        status = httpx.get(f"{stack.url}/uploads/{json.loads(answer['body'])['upload_id']}")
+        assert status.status_code == 200  # the handler wrote to the stack's own table
     finally:
         stack.stop()
     assert not port_in_use(port)
+    assert not (data_dir / "stack.json").exists()

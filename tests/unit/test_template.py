@@ -82,3 +82,142 @@ def test_only_snowflakes_role_may_publish_to_the_topics() -> None:
     for role in ("SnowflakeSnsRole", "SnowflakeStorageRole"):
         trust = RESOURCES[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
         assert "sts:ExternalId" in trust["Condition"]["StringEquals"]
+
+
+# -- the synthesised template: what CloudFormation receives after the SAM transform ----------
+
+# AWS managed policies SAM attaches, and why each may name "*": CloudWatch Logs groups are
+# created by Lambda on first use and X-Ray's PutTraceSegments has no resource-level permission.
+ALLOWED_MANAGED_POLICIES = {
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+    "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+}
+
+
+class _NoManagedPolicyLookup:
+    """The transform asks IAM for managed policy names only when a template uses them by
+    name; this one does not, so no AWS call is needed."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+@pytest.fixture(scope="module")
+def synthesised(monkeypatch_module: pytest.MonkeyPatch) -> dict[str, Any]:
+    from samtranslator.translator.transform import transform
+
+    monkeypatch_module.setenv("AWS_DEFAULT_REGION", "sa-east-1")
+    template = load_template()
+    # As `sam package` does: local code folders become S3 locations.
+    for name, resource in template["Resources"].items():
+        props = resource.get("Properties", {})
+        for key in ("CodeUri", "ContentUri"):
+            if key in props:
+                props[key] = f"s3://artifacts/{name}.zip"
+    result: dict[str, Any] = transform(template, {}, _NoManagedPolicyLookup())
+    return result["Resources"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module() -> Any:
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+def _synth_of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {k: v for k, v in resources.items() if v["Type"] == kind}
+
+
+def test_synthesised_api_requires_the_key_on_every_method(synthesised: dict[str, Any]) -> None:
+    [api] = _synth_of_type(synthesised, "AWS::ApiGateway::RestApi").values()
+    body = api["Properties"]["Body"]
+    assert body["securityDefinitions"]["api_key"] == {
+        "type": "apiKey",
+        "name": "x-api-key",
+        "in": "header",
+    }
+    methods = [(path, m, op) for path, ops in body["paths"].items() for m, op in ops.items()]
+    assert {(p, m) for p, m, _ in methods} == {
+        ("/uploads", "post"),
+        ("/uploads/{upload_id}", "get"),
+        ("/health", "get"),
+    }
+    for path, method, op in methods:
+        assert op["security"] == [{"api_key": []}], (path, method)
+    [plan] = _synth_of_type(synthesised, "AWS::ApiGateway::UsagePlan").values()
+    assert plan["Properties"]["Throttle"]["RateLimit"] > 0
+    assert plan["Properties"]["Quota"]["Limit"] > 0
+    assert _synth_of_type(synthesised, "AWS::ApiGateway::UsagePlanKey")
+    assert set(body["x-amazon-apigateway-binary-media-types"]) >= {
+        "multipart/form-data",
+        "text/csv",
+    }
+
+
+def test_synthesised_bucket_is_not_public_and_tls_only(synthesised: dict[str, Any]) -> None:
+    [bucket] = _synth_of_type(synthesised, "AWS::S3::Bucket").values()
+    block = bucket["Properties"]["PublicAccessBlockConfiguration"]
+    assert block == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert "AccessControl" not in bucket["Properties"]
+    [policy] = _synth_of_type(synthesised, "AWS::S3::BucketPolicy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert not [s for s in statements if s["Effect"] == "Allow"]  # nobody is granted anything
+    [deny] = statements
+    assert deny["Principal"] == "*"
+    assert deny["Action"] == "s3:*"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def _statements(role: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for policy in role["Properties"].get("Policies", []):
+        if "Fn::If" in policy:  # a conditional policy: check both branches
+            branches = [
+                b for b in policy["Fn::If"][1:] if isinstance(b, dict) and "PolicyName" in b
+            ]
+        else:
+            branches = [policy]
+        for branch in branches:
+            found.extend(branch["PolicyDocument"]["Statement"])
+    return found
+
+
+def test_synthesised_function_roles_name_their_resources(synthesised: dict[str, Any]) -> None:
+    functions = _synth_of_type(synthesised, "AWS::Lambda::Function")
+    assert set(functions) == {"UploadFunction", "ExportFunction", "ErrorNotificationFunction"}
+    for name, function in functions.items():
+        role_name = function["Properties"]["Role"]["Fn::GetAtt"][0]
+        role = synthesised[role_name]
+        assert set(role["Properties"].get("ManagedPolicyArns", [])) <= ALLOWED_MANAGED_POLICIES
+        statements = _statements(role)
+        assert statements, name
+        for statement in statements:
+            resources = statement["Resource"]
+            resources = resources if isinstance(resources, list) else [resources]
+            assert "*" not in resources, (name, statement)
+            actions = statement["Action"]
+            actions = actions if isinstance(actions, list) else [actions]
+            assert not [a for a in actions if a.endswith(":*") or a == "*"], (name, statement)
+
+
+def test_synthesised_permissions_name_their_sources(synthesised: dict[str, Any]) -> None:
+    permissions = _synth_of_type(synthesised, "AWS::Lambda::Permission")
+    assert permissions
+    for name, permission in permissions.items():
+        props = permission["Properties"]
+        assert props["Principal"] in {"sns.amazonaws.com", "apigateway.amazonaws.com"}, name
+        assert props.get("SourceArn"), f"{name} lets any {props['Principal']} source invoke"
+    sns = [
+        p["Properties"]
+        for p in permissions.values()
+        if p["Properties"]["Principal"] == "sns.amazonaws.com"
+    ]
+    assert {p["SourceArn"]["Ref"] for p in sns} == {
+        "LoadNotificationTopic",
+        "ErrorNotificationTopic",
+    }

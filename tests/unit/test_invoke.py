@@ -1,0 +1,111 @@
+"""`inmet local invoke`: the function's spec from template.yaml, its environment's precedence,
+and clear errors when the function, the stack or the event is missing."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from inmet_local.cli import app
+from inmet_local.invoke import (
+    InvokeError,
+    env_json_values,
+    function_spec,
+    invocation_env,
+    invoke,
+    stack_state,
+)
+from tests.events import EVENTS_DIR
+
+pytestmark = [pytest.mark.unit]
+
+
+def test_unknown_function_lists_the_template_functions() -> None:
+    with pytest.raises(InvokeError, match="ExportFunction, UploadFunction"):
+        function_spec("Nope")
+
+
+def test_spec_follows_the_template() -> None:
+    spec = function_spec("ExportFunction", names={"DataBucket": "bkt"})
+    assert spec.handler == "export_clean.app.handler"
+    assert spec.code_uri == "functions/export_clean/"
+    assert spec.layers == ("CommonLayer", "SnowflakeLayer")
+    assert spec.environment["S3_BUCKET"] == "bkt"  # Globals, !Ref resolved to the local name
+    assert spec.environment["SNOWFLAKE_DATABASE"] == "INMET"  # a parameter's default
+    assert "SNOWFLAKE_ACCOUNT" not in spec.environment  # empty default: not set
+
+
+def test_no_running_stack_says_how_to_start_one(tmp_path: Path) -> None:
+    with pytest.raises(InvokeError, match="inmet local up"):
+        stack_state(tmp_path)
+    (tmp_path / "stack.json").write_text(json.dumps({"pid": 2**22 + 12345, "env": {}}))
+    with pytest.raises(InvokeError, match="is not running"):
+        stack_state(tmp_path)
+    (tmp_path / "stack.json").write_text(json.dumps({"pid": os.getpid(), "env": {"A": "1"}}))
+    assert stack_state(tmp_path)["env"] == {"A": "1"}
+
+
+def test_env_json_precedence_and_errors(tmp_path: Path) -> None:
+    env_file = tmp_path / "env.json"
+    env_file.write_text(
+        json.dumps(
+            {
+                "Parameters": {"LEVEL": "DEBUG", "S3_BUCKET": "from-parameters"},
+                "UploadFunction": {"S3_BUCKET": "from-function"},
+            }
+        )
+    )
+    assert env_json_values("UploadFunction", env_file) == {
+        "LEVEL": "DEBUG",
+        "S3_BUCKET": "from-function",
+    }
+    spec = function_spec("UploadFunction", names={"DataBucket": "from-template"})
+    env = invocation_env(spec, {"AWS_ENDPOINT_URL": "http://x", "S3_BUCKET": "stack"}, env_file)
+    assert env["S3_BUCKET"] == "from-function"  # env.json wins over the stack and template
+    assert env["AWS_ENDPOINT_URL"] == "http://x"
+    assert env["INMET_STATUS_TABLE"] == "UploadsTable"  # no local name given: the logical id
+    assert env_json_values("UploadFunction", tmp_path / "absent.json") == {}
+    env_file.write_text("{not json")
+    with pytest.raises(InvokeError, match="not valid JSON"):
+        env_json_values("UploadFunction", env_file)
+    env_file.write_text(json.dumps({"UploadFunction": ["A=1"]}))
+    with pytest.raises(InvokeError, match="must be an object"):
+        env_json_values("UploadFunction", env_file)
+
+
+def test_a_raising_handler_gives_lambdas_error_object() -> None:
+    """An SNS event given to the API function: Mangum cannot handle it; the error comes back
+    as Lambda reports it, with the traceback in the logs."""
+    result = invoke(
+        "UploadFunction",
+        json.loads((EVENTS_DIR / "snowflake_error.json").read_text()),
+        {"S3_BUCKET": "b", "INMET_ENV_FILE": "/dev/null", "POWERTOOLS_TRACE_DISABLED": "true"},
+    )
+    assert not result.ok
+    assert result.result["errorType"]
+    assert "Traceback" in result.logs
+
+
+def test_cli_without_a_stack_exits_2_with_the_reason(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = runner.invoke(
+        app,
+        [
+            "local",
+            "invoke",
+            "UploadFunction",
+            "-e",
+            str(EVENTS_DIR / "upload_raw.json"),
+            "--data-dir",
+            str(tmp_path),
+        ],
+    )
+    assert out.exit_code == 2
+    assert "no local stack is running" in out.output
+    missing = runner.invoke(app, ["local", "invoke", "UploadFunction", "-e", "nope.json"])
+    assert missing.exit_code == 2
+    assert "nope.json" in missing.output
