@@ -51,9 +51,9 @@ def main() -> None:
 
     code = (
         "import sys, time, duckdb;"
-        "from inmet_local.baseline import duckdb_query; t = time.perf_counter();"
+        "from inmet_local.baseline import duckdb_clean_rows; t = time.perf_counter();"
         "con = duckdb.connect(); con.execute('SET enable_progress_bar = false');"
-        "n = con.execute(duckdb_query(sys.argv[1])).fetchone()[0];"
+        "n = duckdb_clean_rows(con, sys.argv[1]);"
         "print(n, time.perf_counter() - t)"
     )
     before = child_peak_mb()
@@ -111,7 +111,7 @@ def main() -> None:
     )
     print(f"ratio: {pipe_s / duck_s:.2f} x DuckDB (goal: <= 3x)")
     for line in result.stdout.splitlines():
-        if line.startswith(("time:", "warehouse:", "uploads:")):
+        if line.startswith(("time:", "warehouse:", "uploads:", "runtime:")):
             print("  " + line)
     assert rows == duck_rows, "the pipeline and the DuckDB query disagree"
 

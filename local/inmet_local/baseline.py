@@ -10,6 +10,9 @@ _MEASURES = [(m.name, m.low, m.high) for m in MEASURES]
 
 
 def duckdb_query(glob: str) -> str:
+    """One statement: CLEAN's rows (rules 1-7) from the raw files, written to a table ``clean``
+    (the pipeline writes CLEAN too, so the yardstick materialises its result; counting alone
+    would let DuckDB skip work the pipeline cannot)."""
     columns = "{" + ", ".join(f"'c{i:02d}': 'VARCHAR'" for i in range(1, 21)) + "}"
     parsed = ",\n".join(
         f"TRY_CAST(REPLACE(NULLIF(NULLIF(TRIM(c{i + 3:02d}), ''), '-9999'), ',', '.') "
@@ -38,8 +41,13 @@ def duckdb_query(glob: str) -> str:
     ),
     checked AS (SELECT station_id, observed_at, {checked} FROM parsed
                 WHERE observed_at IS NOT NULL)
-    SELECT COUNT(*) FROM (
-      SELECT * FROM checked WHERE NOT ({all_null})
-      QUALIFY row_number() OVER (PARTITION BY station_id, observed_at) = 1
-    )
+    SELECT * FROM checked WHERE NOT ({all_null})
+    QUALIFY row_number() OVER (PARTITION BY station_id, observed_at) = 1
     """
+
+
+def duckdb_clean_rows(con: object, glob: str) -> int:
+    """Run the yardstick on a DuckDB connection: CREATE TABLE clean AS …; its row count."""
+    execute = con.execute  # type: ignore[attr-defined]
+    execute(f"CREATE OR REPLACE TABLE clean AS {duckdb_query(glob)}")
+    return int(execute("SELECT COUNT(*) FROM clean").fetchone()[0])

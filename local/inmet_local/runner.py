@@ -120,6 +120,7 @@ def run_pipeline(
         stages["fetch"] = time.perf_counter() - mark
         counts = stack.counts()
         problems = _summary(results, docs, counts, fetched, stages, console)
+        console.print(f"runtime: {stack.stats.describe()}", highlight=False)
         if stack.stats.errors:
             console.print(
                 f"[yellow]runtime errors ({len(stack.stats.errors)}), last:[/] "

@@ -126,7 +126,7 @@ def moto_server(port: int | None = None, log_path: Path | None = None) -> Manage
     url = f"http://{HOST}:{port}"
     return ManagedProcess(
         "moto server",
-        [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)],
+        [sys.executable, "-m", "inmet_local.moto_server", "-H", HOST, "-p", str(port)],
         url,
         f"{url}/moto-api/",
         log_path=log_path,

@@ -74,6 +74,7 @@ class PollResult:
     rows_loaded: int = 0
     messages: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)  # (key, message)
+    seconds: float = 0.0  # from the first message received to the load's end
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,6 +345,7 @@ class LocalWarehouse:
         in the queue for the next poll: at-least-once, like S3's events).
         """
         result = PollResult()
+        started = time.perf_counter()
         pending: list[dict[str, Any]] = []
         keys: list[str] = []
         for _ in range(max_receives):
@@ -353,6 +355,8 @@ class LocalWarehouse:
             messages = response.get("Messages", [])
             if not messages:
                 break
+            if not pending:
+                started = time.perf_counter()
             wait_seconds = 0
             pending.extend(messages)
             for message in messages:
@@ -384,6 +388,7 @@ class LocalWarehouse:
                     for i, m in enumerate(pending[start : start + 10])
                 ],
             )
+        result.seconds = time.perf_counter() - started
         return result
 
     # -- task ---------------------------------------------------------------------------------

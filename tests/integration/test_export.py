@@ -27,7 +27,13 @@ from inmet_local.warehouse import LocalWarehouse
 from inmet_pipeline.adapters.aws import DynamoStatusStore, S3ObjectStore
 from inmet_pipeline.columns import CLEAN_COLUMNS
 from inmet_pipeline.errors import DependencyUnavailable
-from inmet_pipeline.exports import csv_field, partition_select
+from inmet_pipeline.exports import (
+    csv_field,
+    csv_lines,
+    partition_select,
+    stations_lines_select,
+    stations_select,
+)
 from inmet_pipeline.settings import upload_settings
 from inmet_pipeline.uploads import UploadService
 from tests.events import lambda_context, load_event
@@ -139,6 +145,34 @@ def test_notification_exports_partitions_equal_to_clean(stack: Stack) -> None:
         assert doc["cleaned_at"]
         assert doc["exported_at"]
         assert doc["error"] is None
+
+
+def test_the_warehouse_formats_lines_exactly_as_the_csv_writer(stack: Stack) -> None:
+    """The local export's lines come formatted from SQL; they must equal what csv.writer and
+    csv_field make of the same rows, quoting and NULLs included."""
+    st = station_catalogue(1)
+    stack.upload_and_load(generate_station_year(st[0], 2024, seed=12).data)
+    wh = stack.warehouse
+    wh.execute(
+        f"UPDATE {wh.clean}.STATIONS SET station_name = ?, state = ? WHERE station_id = ?",
+        ['SAO "PAULO", SP', "D\nF", "A001"],
+    )
+    wh.execute(
+        f"UPDATE {wh.clean}.OBSERVATIONS SET air_temp_c = -0.2, humidity_pct = 0, "
+        "precipitation_mm = NULL WHERE station_id = 'A001' AND observed_at < '2024-01-01 05:00:00'"
+    )
+    view = f"{wh.clean}.INMET_CLEAN"
+    sql, params = stations_select(view, ["A001"], 2024, 2024)
+    expected = [
+        "".join(csv_lines([row], header=False)).removesuffix("\n")
+        for row in wh.execute(sql, params)
+    ]
+    sql, params = stations_lines_select(view, ["A001"], 2024, 2024)
+    got = wh.execute(sql, params)
+    assert [line for _, _, line in got] == expected
+    assert {(station, int(year)) for station, year, _ in got} == {("A001", 2024)}
+    assert expected[0].startswith('A001,"SAO ""PAULO"", SP",CO,"D\nF",')
+    assert ",-0.2," in expected[0]
 
 
 def test_a_duplicate_delivery_changes_nothing(stack: Stack) -> None:

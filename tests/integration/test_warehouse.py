@@ -232,6 +232,15 @@ def test_out_of_range_values_are_null_in_clean_kept_in_raw_and_counted(
     assert clean_rows(warehouse) == expected_clean([data])
 
 
+def assert_one_row_per_station_hour(wh: LocalWarehouse) -> None:
+    """Rule 7's uniqueness, which no constraint enforces (V1.3.0 says why)."""
+    duplicates = wh.execute(
+        f"SELECT station_id, observed_at, COUNT(*) FROM {wh.clean}.OBSERVATIONS "
+        "GROUP BY station_id, observed_at HAVING COUNT(*) > 1 LIMIT 5"
+    )
+    assert duplicates == []
+
+
 def test_loading_the_same_file_twice_changes_nothing(warehouse: LocalWarehouse) -> None:
     data = generate_station_year(station_catalogue(1)[0], 2019, seed=4).data
     load(warehouse, data)
@@ -250,6 +259,7 @@ def test_loading_the_same_file_twice_changes_nothing(warehouse: LocalWarehouse) 
     warehouse.load_objects([(key.replace(".csv", "-copy.csv"), body)])
     warehouse.run_task()
     assert clean_rows(warehouse) == before
+    assert_one_row_per_station_hour(warehouse)
 
 
 def test_a_corrected_file_replaces_the_changed_values(warehouse: LocalWarehouse) -> None:
@@ -267,6 +277,7 @@ def test_a_corrected_file_replaces_the_changed_values(warehouse: LocalWarehouse)
     # The other station is untouched.
     untouched = {k: v for k, v in got.items() if k[0] == "A101"}
     assert untouched == expected_clean([other_station])
+    assert_one_row_per_station_hour(warehouse)
 
 
 def test_two_stations_never_mix(warehouse: LocalWarehouse) -> None:
@@ -282,6 +293,7 @@ def test_two_stations_never_mix(warehouse: LocalWarehouse) -> None:
         )
     )
     assert names == {"A001": "BRASILIA", "A101": "MANAUS"}
+    assert_one_row_per_station_hour(warehouse)
 
 
 def _ts(text: str) -> Any:

@@ -44,6 +44,44 @@ def _select_columns() -> str:
     )
 
 
+_TEXT_COLUMNS: Final = frozenset({"station_id", "station_name", "region", "state"})
+
+
+def _csv_field_sql(column: str) -> str:
+    """SQL for one value as ``csv_field`` and ``csv.writer`` write it: '' for NULL, numbers as
+    their decimal text, text quoted only when it holds ',', '"' or a line break."""
+    if column == "observed_at":
+        return "REPLACE(TO_VARCHAR(observed_at, 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z'"
+    if column in _TEXT_COLUMNS:
+        return (
+            f"CASE WHEN {column} IS NULL THEN '' "
+            f"WHEN CONTAINS({column}, ',') OR CONTAINS({column}, '\"') "
+            f"OR CONTAINS({column}, CHR(10)) OR CONTAINS({column}, CHR(13)) "
+            f"THEN '\"' || REPLACE({column}, '\"', '\"\"') || '\"' ELSE {column} END"
+        )
+    return f"COALESCE(TO_VARCHAR({column}), '')"
+
+
+def stations_lines_select(
+    view: str, station_ids: Sequence[str], first_year: int, last_year: int
+) -> tuple[str, list[Any]]:
+    """Like ``stations_select``, but each row is (station_id, year, the partition's CSV line):
+    the warehouse formats the values, so the local export moves one string per row instead
+    of converting 25 values in Python (a year of 564 stations: 115 M values)."""
+    line = " || ',' || ".join(_csv_field_sql(c) for c in CLEAN_COLUMNS)
+    marks = ", ".join("?" for _ in station_ids)
+    sql = (
+        f"SELECT station_id, YEAR(observed_at) AS year, {line} AS line "  # noqa: S608
+        f"FROM {view} WHERE station_id IN ({marks}) AND observed_at >= ? AND observed_at < ? "
+        "ORDER BY station_id, observed_at"
+    )
+    return sql, [
+        *station_ids,
+        f"{first_year:04d}-01-01 00:00:00",
+        f"{last_year + 1:04d}-01-01 00:00:00",
+    ]
+
+
 def stations_select(
     view: str, station_ids: Sequence[str], first_year: int, last_year: int
 ) -> tuple[str, list[Any]]:

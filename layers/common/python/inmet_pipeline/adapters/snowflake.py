@@ -249,10 +249,10 @@ class _PartitionFile:
         self.writer.writerow(CLEAN_COLUMNS)
         self.rows = 0
 
-    def write(self, row: Sequence[Any]) -> None:
-        from inmet_pipeline.exports import csv_field
-
-        self.writer.writerow([csv_field(v) for v in row])
+    def write_line(self, line: str) -> None:
+        """One row, already formatted as a CSV line by the warehouse (without its end)."""
+        self.text.write(line)
+        self.text.write("\n")
         self.rows += 1
 
     def finish(self) -> Any:
@@ -315,7 +315,7 @@ class LocalExporter(_WarehouseQueries):
     def export_partitions(self, partitions: Sequence[tuple[str, int, str]]) -> dict[str, int]:
         import snowflake.connector
 
-        from inmet_pipeline.exports import stations_select
+        from inmet_pipeline.exports import stations_lines_select
 
         written: dict[str, int] = {}
         ordered = sorted(partitions)
@@ -323,7 +323,7 @@ class LocalExporter(_WarehouseQueries):
             group = ordered[start : start + self.GROUP]
             wanted = {(s, y): key for s, y, key in group}
             stations = sorted({s for s, _, _ in group})
-            sql, params = stations_select(
+            sql, params = stations_lines_select(
                 self.settings.view,
                 stations,
                 min(y for _, y, _ in group),
@@ -333,14 +333,14 @@ class LocalExporter(_WarehouseQueries):
             cursor = self.conn.cursor()
             try:
                 cursor.execute(sql, params)
-                while batch := cursor.fetchmany(5000):
-                    for row in batch:
-                        key = wanted.get((row[0], int(row[7][:4])))
+                while batch := cursor.fetchmany(20000):
+                    for station_id, year, line in batch:
+                        key = wanted.get((station_id, int(year)))
                         if key is None:
                             continue  # a year of this station that the batch did not touch
                         if key not in outputs:
                             outputs[key] = _PartitionFile()
-                        outputs[key].write(row)
+                        outputs[key].write_line(line)
             except snowflake.connector.errors.Error as exc:
                 for pending in outputs.values():
                     pending.close()

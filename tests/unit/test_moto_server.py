@@ -1,0 +1,47 @@
+"""The local stack's fix for moto's SQS decides exactly what moto decides, only faster."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.sqs.models import SQSBackend
+
+from inmet_local.moto_server import apply_fixes
+
+pytestmark = [pytest.mark.unit]
+
+
+def _receive_after(age_seconds: float, retention: int) -> list[Any]:
+    """Send a message, age it by ``age_seconds``, receive: what comes back."""
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(
+            QueueName="q", Attributes={"MessageRetentionPeriod": str(retention)}
+        )["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="hello")
+        from moto.sqs.models import sqs_backends
+
+        queue: Any = sqs_backends["123456789012"]["us-east-1"].get_queue("q")
+        for message in queue._messages:
+            message.sent_timestamp = int((time.time() - age_seconds) * 1000)
+        return list(sqs.receive_message(QueueUrl=url).get("Messages", []))
+
+
+@pytest.mark.parametrize(("age", "kept"), [(0, True), (59, True), (61, False), (10**6, False)])
+def test_retention_is_decided_as_moto_does(age: float, kept: bool) -> None:
+    original = SQSBackend.is_message_valid_based_on_retention_period
+    unfixed = _receive_after(age, retention=60)
+    apply_fixes()
+    try:
+        fixed = _receive_after(age, retention=60)
+    finally:
+        SQSBackend.is_message_valid_based_on_retention_period = original  # type: ignore[method-assign]
+        SQSBackend._inmet_fixed = False  # type: ignore[attr-defined]
+    assert bool(unfixed) == kept
+    assert bool(fixed) == kept
+    if kept:
+        assert fixed[0]["Body"] == unfixed[0]["Body"] == "hello"
