@@ -295,7 +295,16 @@ class LocalWarehouse:
         try:
             import pyarrow.parquet as pq
 
-            pq.write_table(table, parquet, compression="none")
+            # Uncompressed, no statistics, dictionary only for the file name: the file is read
+            # once, next door, so writing it fast matters more than its size (1.1 s instead of
+            # 2.3 s for a year of 564 stations).
+            pq.write_table(
+                table,
+                parquet,
+                compression="none",
+                use_dictionary=["file_name"],
+                write_statistics=False,
+            )
             # No explicit transaction: fakesnow cannot write RAW and its own load history in
             # one. If a step after the COPY fails, the file is loaded again by the next poll
             # and the task reads only its latest load.

@@ -31,7 +31,7 @@ from inmet_pipeline.exports import (
     csv_field,
     csv_lines,
     partition_select,
-    stations_lines_select,
+    stations_csv_select,
     stations_select,
 )
 from inmet_pipeline.settings import upload_settings
@@ -163,14 +163,12 @@ def test_the_warehouse_formats_lines_exactly_as_the_csv_writer(stack: Stack) -> 
     )
     view = f"{wh.clean}.INMET_CLEAN"
     sql, params = stations_select(view, ["A001"], 2024, 2024)
-    expected = [
-        "".join(csv_lines([row], header=False)).removesuffix("\n")
-        for row in wh.execute(sql, params)
-    ]
-    sql, params = stations_lines_select(view, ["A001"], 2024, 2024)
-    got = wh.execute(sql, params)
-    assert [line for _, _, line in got] == expected
-    assert {(station, int(year)) for station, year, _ in got} == {("A001", 2024)}
+    rows = wh.execute(sql, params)
+    expected = ["".join(csv_lines([row], header=False)).removesuffix("\n") for row in rows]
+    sql, params = stations_csv_select(view, ["A001"], 2024, 2024)
+    [(station, year, count, body)] = wh.execute(sql, params)
+    assert (station, int(year), int(count)) == ("A001", 2024, len(rows))
+    assert body == "\n".join(expected)
     assert expected[0].startswith('A001,"SAO ""PAULO"", SP",CO,"D\nF",')
     assert ",-0.2," in expected[0]
 

@@ -10,14 +10,13 @@ UploadFunction never loads it.
 from __future__ import annotations
 
 import contextlib
-import tempfile
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import SecretStr
 
 from inmet_pipeline.errors import DependencyUnavailable
-from inmet_pipeline.exports import copy_into_statement, csv_lines, partition_select
+from inmet_pipeline.exports import copy_into_statement
 from inmet_pipeline.settings import AwsSettings, ConfigError
 
 _CONNECTIONS: dict[tuple[Any, ...], Any] = {}
@@ -234,40 +233,8 @@ class SnowflakeExporter(_WarehouseQueries):
         _query(self.conn, f"REMOVE @{self.stage}/{path.removeprefix('inmet_clean/')}")
 
 
-class _PartitionFile:
-    """One partition's contract CSV, spooled (memory up to 8 MB, then a temporary file)."""
-
-    def __init__(self) -> None:
-        import csv
-        import io
-
-        from inmet_pipeline.columns import CLEAN_COLUMNS
-
-        self.spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024, mode="w+b")  # noqa: SIM115 - closed by close()
-        self.text = io.TextIOWrapper(self.spool, encoding="utf-8", newline="")
-        self.writer = csv.writer(self.text, lineterminator="\n")
-        self.writer.writerow(CLEAN_COLUMNS)
-        self.rows = 0
-
-    def write_line(self, line: str) -> None:
-        """One row, already formatted as a CSV line by the warehouse (without its end)."""
-        self.text.write(line)
-        self.text.write("\n")
-        self.rows += 1
-
-    def finish(self) -> Any:
-        self.text.flush()
-        self.spool.seek(0)
-        return self.spool
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.text.detach()
-        self.spool.close()
-
-
 class LocalExporter(_WarehouseQueries):
-    """fakesnow cannot unload: run the same SELECT and stream it to S3 (bounded memory)."""
+    """fakesnow cannot unload: run the partitions' SELECT there and write each to S3 whole."""
 
     def __init__(self, settings: SnowflakeSettings, s3: Any, bucket: str) -> None:
         super().__init__(settings)
@@ -275,95 +242,47 @@ class LocalExporter(_WarehouseQueries):
         self.bucket = bucket
 
     def export_partition(self, station_id: str, year: int, key: str) -> int:
-        import snowflake.connector
-
-        sql, params = partition_select(self.settings.view, station_id, year)
-        count = 0
-        # Spooled: in memory up to 8 MB, then a temporary file; one upload at the end, so the
-        # object appears whole or not at all.
-        with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024, mode="w+b") as spool:
-            cursor = self.conn.cursor()
-            try:
-                cursor.execute(sql, params)
-
-                def rows() -> Any:
-                    nonlocal count
-                    while batch := cursor.fetchmany(5000):
-                        count += len(batch)
-                        yield from batch
-
-                for chunk in csv_lines(rows()):
-                    spool.write(chunk.encode("utf-8"))
-            except snowflake.connector.errors.Error as exc:
-                raise DependencyUnavailable("Snowflake", str(exc)) from exc
-            finally:
-                cursor.close()
-            spool.seek(0)
-            try:
-                self.s3.upload_fileobj(
-                    spool, self.bucket, key, ExtraArgs={"ContentType": "text/csv; charset=utf-8"}
-                )
-            except Exception as exc:
-                raise DependencyUnavailable("S3", str(exc)) from exc
-        return count
+        return self.export_partitions([(station_id, year, key)])[key]
 
     # Partitions read per query: one query per partition costs ~0.4 s on fakesnow, so a year of
-    # 564 stations is read in groups; a group stays small because fakesnow returns a whole
-    # result at once (memory ~ GROUP partitions, not the batch).
+    # 564 stations is read in groups. Each partition comes back as one row holding its whole
+    # CSV body (formatted by the warehouse, see stations_csv_select); memory ~ GROUP partitions
+    # (~1 MB each), not the batch.
     GROUP = 16
 
     def export_partitions(self, partitions: Sequence[tuple[str, int, str]]) -> dict[str, int]:
-        import snowflake.connector
+        from inmet_pipeline.columns import CLEAN_COLUMNS
+        from inmet_pipeline.exports import stations_csv_select
 
-        from inmet_pipeline.exports import stations_lines_select
-
+        header = ",".join(CLEAN_COLUMNS) + "\n"
         written: dict[str, int] = {}
         ordered = sorted(partitions)
         for start in range(0, len(ordered), self.GROUP):
             group = ordered[start : start + self.GROUP]
-            wanted = {(s, y): key for s, y, key in group}
-            stations = sorted({s for s, _, _ in group})
-            sql, params = stations_lines_select(
+            sql, params = stations_csv_select(
                 self.settings.view,
-                stations,
+                sorted({s for s, _, _ in group}),
                 min(y for _, y, _ in group),
                 max(y for _, y, _ in group),
             )
-            outputs: dict[str, _PartitionFile] = {}
-            cursor = self.conn.cursor()
-            try:
-                cursor.execute(sql, params)
-                while batch := cursor.fetchmany(20000):
-                    for station_id, year, line in batch:
-                        key = wanted.get((station_id, int(year)))
-                        if key is None:
-                            continue  # a year of this station that the batch did not touch
-                        if key not in outputs:
-                            outputs[key] = _PartitionFile()
-                        outputs[key].write_line(line)
-            except snowflake.connector.errors.Error as exc:
-                for pending in outputs.values():
-                    pending.close()
-                raise DependencyUnavailable("Snowflake", str(exc)) from exc
-            finally:
-                cursor.close()
+            found = {
+                (station, int(year)): (int(rows), str(body))
+                for station, year, rows, body in _query(self.conn, sql, params)
+            }
             for station_id, year, key in group:
-                output = outputs.get(key)
-                if output is None:  # no rows: the same as the single-partition path
-                    written[key] = self.export_partition(station_id, year, key)
-                    continue
+                rows, body = found.get((station_id, year), (0, ""))
+                data = (header + body + ("\n" if body else "")).encode("utf-8")
                 try:
-                    self.s3.upload_fileobj(
-                        output.finish(),
-                        self.bucket,
-                        key,
-                        ExtraArgs={"ContentType": "text/csv; charset=utf-8"},
+                    # One PUT of the whole object: it appears whole or not at all.
+                    self.s3.put_object(
+                        Bucket=self.bucket,
+                        Key=key,
+                        Body=data,
+                        ContentType="text/csv; charset=utf-8",
                     )
                 except Exception as exc:
                     raise DependencyUnavailable("S3", str(exc)) from exc
-                finally:
-                    output.close()
-                written[key] = output.rows
+                written[key] = rows
         return written
 
     def remove_partition(self, key: str) -> None:
