@@ -63,8 +63,13 @@ format: install ## apply ruff's formatting and fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: install ## the benchmarks (print figures; not part of the tests)
+bench: install ## the benchmarks (print figures; not part of the tests; ~15 min)
 	$(BIN)/python benchmarks/bench_validate.py
+	$(BIN)/python benchmarks/bench_upload.py
+	$(BIN)/python benchmarks/bench_warehouse.py
+	$(BIN)/python benchmarks/bench_export.py
+	$(BIN)/python benchmarks/bench_local_run.py
+	$(MAKE) sizes
 
 $(SAM):
 	@test -x $(TOOLS)/sam/bin/python || $(PYTHON) -m venv $(TOOLS)/sam
