@@ -11,7 +11,8 @@ integration or external stage, so this module emulates exactly those:
 - **pipe poller**: the bucket's SQS queue (S3 event notifications, as Snowpipe gets them) → the
   rows the pipe's COPY produces (one per line; fields split on ';' with no quoting; empty
   fields NULL; METADATA$FILENAME relative to the stage; METADATA$FILE_ROW_NUMBER from 1), in
-  bulk: one COPY INTO per poll from a local CSV file, never row by row. Like Snowpipe it skips
+  bulk: one COPY INTO per chunk of files (an Arrow-built Parquet file), never row by row; the
+  next chunk is fetched while one loads. Like Snowpipe it skips
   a file name it has loaded before.
 - **task runner**: when the stream has data, runs the statements of snowflake_sql/task/
   process_batch.sql — the same text the Snowflake task includes — in one transaction, and
@@ -30,6 +31,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -167,6 +169,10 @@ def _copy_rows_table(files: list[tuple[str, bytes]], loaded_at: datetime) -> Any
 
 class LocalWarehouse:
     """One connection to the fakesnow server and the emulated Snowflake services."""
+
+    # Files per COPY when a poll brings many: big enough for bulk loading, small enough that
+    # fetching the next chunk overlaps loading this one.
+    load_chunk = 96
 
     def __init__(
         self,
@@ -350,8 +356,9 @@ class LocalWarehouse:
         """Drain the pipe's queue and load what it announces, in bulk.
 
         Messages are collected until the queue is empty or ``max_files`` keys are pending; the
-        new files are then loaded with one COPY and the messages deleted (a failure leaves them
-        in the queue for the next poll: at-least-once, like S3's events).
+        new files are then loaded in chunks of ``load_chunk`` (one COPY each) and the messages
+        deleted (a failure leaves them in the queue for the next poll: at-least-once, like S3's
+        events).
         """
         result = PollResult()
         started = time.perf_counter()
@@ -381,14 +388,26 @@ class LocalWarehouse:
         already = self.loaded_file_names(self.stage_file_name(k) for k in unique)
         todo = [k for k in unique if self.stage_file_name(k) not in already]
         result.files_skipped = [k for k in unique if k not in todo]
-        fetched: list[tuple[str, bytes]] = []
-        for key in todo:
-            try:
-                fetched.append((key, s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
-            except Exception as exc:  # a vanished object is the pipe's "file not found"
-                result.errors.append((key, f"Remote file '{key}' was not found: {exc}"))
-        if fetched:
-            result.files_loaded, result.rows_loaded = self.load_objects(fetched)
+        # Fetching (Python, holds the GIL) overlaps loading (Arrow's parser and the warehouse's
+        # COPY, which do not): each chunk is loaded by one background thread while the next is
+        # fetched. A failed load re-raises below, before any message is deleted.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipe-load") as loader:
+            loads: list[Future[tuple[list[str], int]]] = []
+            fetched: list[tuple[str, bytes]] = []
+            for key in todo:
+                try:
+                    fetched.append((key, s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
+                except Exception as exc:  # a vanished object is the pipe's "file not found"
+                    result.errors.append((key, f"Remote file '{key}' was not found: {exc}"))
+                if len(fetched) >= self.load_chunk:
+                    loads.append(loader.submit(self.load_objects, fetched))
+                    fetched = []
+            if fetched:
+                loads.append(loader.submit(self.load_objects, fetched))
+            for load in loads:
+                keys, rows = load.result()
+                result.files_loaded += keys
+                result.rows_loaded += rows
         for start in range(0, len(pending), 10):
             sqs.delete_message_batch(
                 QueueUrl=queue_url,

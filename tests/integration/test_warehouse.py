@@ -381,3 +381,37 @@ def test_pipe_poller_loads_what_s3_announces_and_skips_repeats(warehouse: LocalW
         message = json.loads(json.loads(received[0]["Body"])["Message"])
         assert message["batch_id"] == run.batch_id
         assert len(message["partitions"]) == 2
+
+
+def test_a_poll_of_many_files_loads_them_in_chunks_and_all_arrive(
+    warehouse: LocalWarehouse,
+) -> None:
+    """More files than ``load_chunk``: several COPYs overlapped with fetching; every line of
+    every file is in RAW once, and one task run takes them all."""
+    import boto3
+    from moto import mock_aws
+
+    datas = [generate_station_year(s, 2019, seed=9).data for s in station_catalogue(5)]
+    warehouse.load_chunk = 2
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        s3.create_bucket(Bucket="pipe-chunks")
+        queue_url = pipe_queue(sqs, s3, "pipe-chunks", "pipe")
+        for data in datas:
+            key, body = raw_object(data)
+            s3.put_object(Bucket="pipe-chunks", Key=key, Body=body)
+        polled = warehouse.poll_pipe(sqs, queue_url, s3, "pipe-chunks")
+    assert sorted(polled.files_loaded) == sorted(raw_object(d)[0] for d in datas)
+    lines = sum(len(raw_object(d)[1].splitlines()) for d in datas)
+    assert polled.rows_loaded == lines
+    assert warehouse.scalar(f"SELECT COUNT(*) FROM {warehouse.raw}.INMET_RAW") == lines
+    loads = warehouse.execute(
+        f"SELECT COUNT(DISTINCT loaded_at) FROM {warehouse.raw}._LOCAL_PIPE_HISTORY"
+    )
+    assert loads[0][0] == 3  # 2 + 2 + 1 files
+    run = warehouse.run_task()
+    assert run is not None
+    assert run.files == 5
+    assert clean_rows(warehouse) == expected_clean(datas)
+    assert_one_row_per_station_hour(warehouse)
