@@ -348,23 +348,48 @@ class LocalStack:
             previous = handler.setStream(log_file)
         with self._function_environment():
             export_service.cache_clear()
-            sqs, s3, sns = self.client("sqs"), self.client("s3"), self.client("sns")
-            topics = self.provisioned.topics
-            while not self._stop.is_set():
-                try:
-                    self._cycle(sqs, s3, sns, topics, export_app)
-                except Exception as exc:  # keep serving; the error is logged and shown
-                    self.stats.last_error = f"{type(exc).__name__}: {exc}"
-                    self.stats.errors.append(self.stats.last_error)
-                    log.error("runtime cycle failed:\n%s", traceback.format_exc())
-                    self._stop.wait(1.0)
+            # Snowflake and Lambda work independently: the functions (a thread of their own)
+            # export batch k while the pipe and the task load and clean batch k+1.
+            functions = threading.Thread(
+                target=self._serve,
+                args=(self._functions_cycle, export_app),
+                name="inmet-functions",
+                daemon=True,
+            )
+            functions.start()
+            self._serve(self._warehouse_cycle, export_app)
+            functions.join(timeout=60)
         if isinstance(handler, logging.StreamHandler) and previous is not None:
             handler.setStream(previous)
         log_file.close()
 
-    def _cycle(
+    def _serve(self, cycle: Callable[..., None], export_app: Any) -> None:
+        """Run ``cycle`` until stop(), with clients of its own; an error is recorded and
+        shown, and the cycle goes on (as Snowflake and Lambda retry)."""
+        assert self.provisioned is not None
+        sqs, s3, sns = self.client("sqs"), self.client("s3"), self.client("sns")
+        while not self._stop.is_set():
+            try:
+                cycle(sqs, s3, sns, self.provisioned.topics, export_app)
+            except Exception as exc:
+                self.stats.last_error = f"{type(exc).__name__}: {exc}"
+                self.stats.errors.append(self.stats.last_error)
+                log.error("runtime cycle failed:\n%s", traceback.format_exc())
+                self._stop.wait(1.0)
+
+    def _functions_cycle(
         self, sqs: Any, s3: Any, sns: Any, topics: Mapping[str, str], export_app: Any
     ) -> None:
+        """SNS → ExportFunction / ErrorNotificationFunction, with Lambda-shaped events."""
+        handled = self._dispatch_topic(sqs, "LoadNotificationTopic", export_app.handler)
+        handled += self._dispatch_topic(sqs, "ErrorNotificationTopic", export_app.error_handler)
+        if not handled:
+            self._stop.wait(0.5)
+
+    def _warehouse_cycle(
+        self, sqs: Any, s3: Any, sns: Any, topics: Mapping[str, str], export_app: Any
+    ) -> None:
+        """The pipe, the task and the notifications: what Snowflake does."""
         wh = self.warehouse
         assert wh is not None
         assert self.provisioned is not None
@@ -398,17 +423,17 @@ class LocalStack:
         wh.send_notifications(
             lambda m: sns.publish(TopicArn=topics["LoadNotificationTopic"], Message=m)
         )
-        self._dispatch_topic(sqs, "LoadNotificationTopic", export_app.handler)
-        self._dispatch_topic(sqs, "ErrorNotificationTopic", export_app.error_handler)
 
-    def _dispatch_topic(self, sqs: Any, logical: str, handler: Callable[..., Any]) -> None:
+    def _dispatch_topic(self, sqs: Any, logical: str, handler: Callable[..., Any]) -> int:
+        """Deliver what the topic's queue holds to its function; the number delivered."""
         queue = self._dispatch[logical]
-        while True:
+        delivered = 0
+        while not self._stop.is_set():
             messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get(
                 "Messages", []
             )
             if not messages:
-                return
+                break
             for message in messages:
                 envelope = json.loads(message["Body"])
                 event = _sns_event(envelope["TopicArn"], envelope["Message"])
@@ -416,9 +441,11 @@ class LocalStack:
                 started = time.perf_counter()
                 handler(event, LocalLambdaContext.for_function(function))  # raises: retried
                 sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+                delivered += 1
                 if logical == "LoadNotificationTopic":
                     self.stats.exports += 1
                     self.stats.export_seconds += time.perf_counter() - started
+        return delivered
 
     # -- queries for the CLI --------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
