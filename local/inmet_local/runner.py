@@ -97,7 +97,7 @@ def _wait_for_statuses(
                 return docs
             if time.monotonic() > deadline:
                 return docs
-            time.sleep(3.0)  # a scan every 3 s: 1 s measurably slowed moto for the pipeline
+            time.sleep(3.0)  # soon enough to see the end; leaves moto to the pipeline
 
 
 def run_pipeline(
