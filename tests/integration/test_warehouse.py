@@ -4,6 +4,7 @@ pipe, stream/task and notifications."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import uuid
@@ -344,21 +345,31 @@ def test_s3_event_keys_are_url_decoded() -> None:
     assert list(s3_event_keys("not json")) == []
 
 
-def test_pipe_poller_loads_what_s3_announces_and_skips_repeats(warehouse: LocalWarehouse) -> None:
+@contextlib.contextmanager
+def _bucket_with_pipe(bucket: str, datas: list[bytes]) -> Iterator[tuple[Any, Any, str]]:
+    """In moto: a bucket whose raw/ events go to the pipe's queue, holding ``datas`` under
+    raw/ (and their originals under landing/, which the pipe must ignore); (s3, sqs, queue)."""
     import boto3
     from moto import mock_aws
 
-    datas = [generate_station_year(s, 2024, seed=8).data for s in station_catalogue(2)]
     with mock_aws():
         s3 = boto3.client("s3", region_name="us-east-1")
         sqs = boto3.client("sqs", region_name="us-east-1")
-        sns = boto3.client("sns", region_name="us-east-1")
-        s3.create_bucket(Bucket="pipe-test")
-        queue_url = pipe_queue(sqs, s3, "pipe-test", "pipe")
+        s3.create_bucket(Bucket=bucket)
+        queue_url = pipe_queue(sqs, s3, bucket, "pipe")
         for data in datas:
             key, body = raw_object(data)
-            s3.put_object(Bucket="pipe-test", Key=key, Body=body)
-            s3.put_object(Bucket="pipe-test", Key=f"landing/{key[-68:-4]}", Body=data)
+            s3.put_object(Bucket=bucket, Key=key, Body=body)
+            s3.put_object(Bucket=bucket, Key=f"landing/{key[-68:-4]}", Body=data)
+        yield s3, sqs, queue_url
+
+
+def test_pipe_poller_loads_what_s3_announces_and_skips_repeats(warehouse: LocalWarehouse) -> None:
+    import boto3
+
+    datas = [generate_station_year(s, 2024, seed=8).data for s in station_catalogue(2)]
+    with _bucket_with_pipe("pipe-test", datas) as (s3, sqs, queue_url):
+        sns = boto3.client("sns", region_name="us-east-1")
         first = warehouse.poll_pipe(sqs, queue_url, s3, "pipe-test")
         assert sorted(first.files_loaded) == sorted(raw_object(d)[0] for d in datas)
         assert first.rows_loaded == sum(len(raw_object(d)[1].splitlines()) for d in datas)
@@ -388,19 +399,9 @@ def test_a_poll_of_many_files_loads_them_in_chunks_and_all_arrive(
 ) -> None:
     """More files than ``load_chunk``: several COPYs overlapped with fetching; every line of
     every file is in RAW once, and one task run takes them all."""
-    import boto3
-    from moto import mock_aws
-
     datas = [generate_station_year(s, 2019, seed=9).data for s in station_catalogue(5)]
     warehouse.load_chunk = 2
-    with mock_aws():
-        s3 = boto3.client("s3", region_name="us-east-1")
-        sqs = boto3.client("sqs", region_name="us-east-1")
-        s3.create_bucket(Bucket="pipe-chunks")
-        queue_url = pipe_queue(sqs, s3, "pipe-chunks", "pipe")
-        for data in datas:
-            key, body = raw_object(data)
-            s3.put_object(Bucket="pipe-chunks", Key=key, Body=body)
+    with _bucket_with_pipe("pipe-chunks", datas) as (s3, sqs, queue_url):
         polled = warehouse.poll_pipe(sqs, queue_url, s3, "pipe-chunks")
     assert sorted(polled.files_loaded) == sorted(raw_object(d)[0] for d in datas)
     lines = sum(len(raw_object(d)[1].splitlines()) for d in datas)
