@@ -94,9 +94,10 @@ build: $(SAM) ## sam build (ARCH=x86_64|arm64) into .aws-sam/build
 sizes: install build ## unzipped size and cold import time of each built function with its layers
 	$(BIN)/python benchmarks/bench_artifacts.py
 
-# Parameters come from samconfig.toml (Architecture there must match the ARCH built with).
+# Parameters come from samconfig.toml (Architecture there must match the ARCH built with);
+# PARAMS passes more sam deploy options, e.g. PARAMS="--parameter-overrides Stage=dev …".
 deploy: build ## sam deploy (CONFIG_ENV=default|prod; the first time: make deploy GUIDED=1)
-	$(SAM_ENV) $(SAM) deploy --config-env $(CONFIG_ENV) $(if $(GUIDED),--guided)
+	$(SAM_ENV) $(SAM) deploy --config-env $(CONFIG_ENV) $(if $(GUIDED),--guided) $(PARAMS)
 
 invoke: install ## a handler with an event against the running local stack (FUNCTION=, EVENT=)
 	$(INMET) local invoke $(FUNCTION) --event $(EVENT)
