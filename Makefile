@@ -50,7 +50,9 @@ test: install validate build ## lint, type-check, check the template, sam build,
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	INMET_REQUIRE_SAM_BUILD=1 $(BIN)/pytest
+	@# pytest exits 5 when it collected nothing: a broken suite, said plainly (make then fails).
+	INMET_REQUIRE_SAM_BUILD=1 $(BIN)/pytest || { status=$$?; \
+	  if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; fi; exit $$status; }
 
 test-fast: install ## unit tests only
 	$(BIN)/pytest -m unit -q
