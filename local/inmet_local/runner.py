@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from inmet_local.servers import ServerError
 from inmet_local.sources import SourceError, iter_input_files
 from inmet_local.stack import BUCKET, TABLE, LocalStack
 from inmet_local.synth import generate_archive
+from inmet_pipeline.adapters.aws import plain_item
 
 DONE_LINE = "[DONE] Pipeline concluído!"
 FINAL = {"exported", "failed"}
@@ -42,17 +42,6 @@ def _sample_if_empty(paths: list[Path], console: Console) -> None:
         pass
 
 
-def _plain(value: Any) -> Any:
-    """A DynamoDB item's values as JSON would give them (numbers come back as Decimal)."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def table_statuses(table: Any) -> Callable[[set[str]], dict[str, dict[str, object]]]:
     """Read the status documents of ``ids`` straight from the stack's table: one scan per
     round instead of one API request per upload (a year is 564 uploads), so watching does not
@@ -65,7 +54,7 @@ def table_statuses(table: Any) -> Callable[[set[str]], dict[str, dict[str, objec
             page = table.scan(**kwargs)
             for item in page.get("Items", []):
                 if item.get("upload_id") in ids:
-                    docs[str(item["upload_id"])] = _plain(item)
+                    docs[str(item["upload_id"])] = plain_item(dict(item))
             if "LastEvaluatedKey" not in page:
                 return docs
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -80,14 +80,14 @@ class S3ObjectStore:
         self.client.head_bucket(Bucket=self.bucket)
 
 
-def _plain(value: Any) -> Any:
+def plain_item(value: Any) -> Any:
     """DynamoDB numbers come back as Decimal; the documents are JSON, so make them int/float."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain_item(v) for v in value]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain_item(v) for k, v in value.items()}
     return value
 
 
@@ -195,7 +195,7 @@ class DynamoStatusStore:
     @_aws_call("DynamoDB")
     def get(self, upload_id: str) -> dict[str, Any] | None:
         item = self.table.get_item(Key={"upload_id": upload_id}, ConsistentRead=True).get("Item")
-        return _plain(dict(item)) if item else None
+        return plain_item(dict(item)) if item else None
 
     @_aws_call("DynamoDB")
     def update(
