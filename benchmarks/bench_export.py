@@ -12,7 +12,6 @@ when absent). Run: `.venv/bin/python benchmarks/bench_export.py [--small 10] [--
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import subprocess
 import sys
@@ -21,35 +20,16 @@ import time
 from pathlib import Path
 
 import boto3
+from bench_data import bench_year
 
 from inmet_local.servers import aws_env, fakesnow_connect_kwargs, fakesnow_server, moto_server
 from inmet_local.sqlproject import variables
-from inmet_local.synth import generate_archive
 from inmet_local.template import LocalNames, provision
 from inmet_local.warehouse import LocalWarehouse
 from inmet_pipeline.adapters.snowflake import LocalExporter, SnowflakeSettings
 from inmet_pipeline.exports import partition_key
-from inmet_pipeline.reader import normalise_to_utf8, validate
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def raw_objects(count: int) -> list[tuple[str, bytes]]:
-    folder = REPO / "data" / "bench" / "2024-564"
-    paths = sorted(folder.glob("*.CSV"))
-    if len(paths) < 564:
-        paths = sorted(generate_archive(folder, stations=564, year=2024, seed=1))
-    out = []
-    for path in paths[:count]:
-        data = path.read_bytes()
-        report = validate(data)
-        assert report.station is not None and report.encoding is not None
-        key = (
-            f"raw/inmet/station={report.station.station_id}/year={report.year}/"
-            f"{hashlib.sha256(data).hexdigest()}.csv"
-        )
-        out.append((key, normalise_to_utf8(data, report.encoding)))
-    return out
 
 
 def fetch_rss_mb(source: str, env: dict[str, str], out: Path) -> tuple[float, float]:
@@ -81,7 +61,7 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=10)
     parser.add_argument("--large", type=int, default=500)
     args = parser.parse_args()
-    objects = raw_objects(args.large)
+    objects = bench_year().raw_objects[: args.large]
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         moto = moto_server().start()

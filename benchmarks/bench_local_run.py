@@ -17,11 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from inmet_local.servers import free_port
-from inmet_local.synth import generate_archive
-from inmet_pipeline.reader import normalise_to_utf8, validate
+from bench_data import bench_year
 
-REPO = Path(__file__).resolve().parent.parent
+from inmet_local.servers import free_port
 
 
 def child_peak_mb() -> float:
@@ -33,21 +31,9 @@ def main() -> None:
     parser.add_argument("--stations", type=int, default=564)
     parser.add_argument("--year", type=int, default=2024)
     args = parser.parse_args()
-    folder = REPO / "data" / "bench" / f"{args.year}-{args.stations}"
-    paths = sorted(folder.glob("*.CSV"))
-    if len(paths) != args.stations:
-        paths = sorted(generate_archive(folder, stations=args.stations, year=args.year, seed=1))
-    size = sum(p.stat().st_size for p in paths)
-    raw = folder.parent / f"{folder.name}-raw"  # beside, not inside: the upload reads folder
-    raw.mkdir(exist_ok=True)
-    for path in paths:  # DuckDB reads what raw/ holds: the files normalised to UTF-8
-        data = path.read_bytes()
-        report = validate(data)
-        assert report.encoding is not None and report.station is not None
-        (raw / f"{report.station.station_id}.csv").write_bytes(
-            normalise_to_utf8(data, report.encoding)
-        )
-    print(f"{len(paths)} station files, {size / 1e6:.0f} MB")
+    data = bench_year(args.stations, args.year)
+    folder, raw = data.folder, data.raw_dir
+    print(f"{len(data.paths)} station files, {data.size / 1e6:.0f} MB")
 
     code = (
         "import sys, time, duckdb;"

@@ -9,24 +9,19 @@ Generated files are cached in data/bench/<year>-<N>/ (git-ignored) between runs.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import resource
 import time
-from pathlib import Path
 
 import boto3
 import duckdb
+from bench_data import BENCH_DIR, bench_year
 from moto import mock_aws
 
 from inmet_local.baseline import duckdb_clean_rows
 from inmet_local.moto_server import apply_fixes
 from inmet_local.servers import fakesnow_connect_kwargs, fakesnow_server
-from inmet_local.synth import generate_archive
 from inmet_local.template import pipe_queue
 from inmet_local.warehouse import LocalWarehouse
-from inmet_pipeline.reader import normalise_to_utf8, validate
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def peak_rss_mb() -> float:
@@ -40,28 +35,9 @@ def main() -> None:
     parser.add_argument("--files-per-poll", type=int, default=1000)
     args = parser.parse_args()
 
-    folder = REPO / "data" / "bench" / f"{args.year}-{args.stations}"
-    paths = sorted(folder.glob("*.CSV"))
-    if len(paths) != args.stations:
-        print(f"generating {args.stations} station files in {folder} (cached for next runs) …")
-        paths = sorted(generate_archive(folder, stations=args.stations, year=args.year, seed=1))
-    size = sum(p.stat().st_size for p in paths)
-    # Both sides start from what raw/ holds: the files normalised to UTF-8 by the upload.
-    raw_dir = folder.parent / f"{folder.name}-raw"  # beside, not inside: uploads read folder
-    raw_dir.mkdir(exist_ok=True)
-    raw_objects: list[tuple[str, bytes]] = []
-    for path in paths:
-        data = path.read_bytes()
-        report = validate(data)
-        assert report.encoding is not None and report.station is not None
-        body = normalise_to_utf8(data, report.encoding)
-        key = (
-            f"raw/inmet/station={report.station.station_id}/year={report.year}/"
-            f"{hashlib.sha256(data).hexdigest()}.csv"
-        )
-        (raw_dir / f"{report.station.station_id}.csv").write_bytes(body)
-        raw_objects.append((key, body))
-    print(f"{len(paths)} files, {size / 1e6:.0f} MB")
+    data = bench_year(args.stations, args.year)
+    raw_dir, raw_objects = data.raw_dir, data.raw_objects
+    print(f"{len(data.paths)} files, {data.size / 1e6:.0f} MB")
 
     start = time.perf_counter()
     with duckdb.connect() as duck:
@@ -73,7 +49,7 @@ def main() -> None:
     )
 
     apply_fixes()  # moto's SQS drains a full queue in O(n²) without it (see moto_server.py)
-    server = fakesnow_server(log_path=REPO / "data" / "bench" / "fakesnow.log").start()
+    server = fakesnow_server(log_path=BENCH_DIR / "fakesnow.log").start()
     try:
         with mock_aws():
             s3 = boto3.client("s3", region_name="us-east-1")
@@ -83,7 +59,7 @@ def main() -> None:
             for key, body in raw_objects:  # what the upload API writes (not timed here)
                 s3.put_object(Bucket="bench", Key=key, Body=body)
             with LocalWarehouse(
-                fakesnow_connect_kwargs(server.url), work_dir=REPO / "data" / "bench" / "pipe"
+                fakesnow_connect_kwargs(server.url), work_dir=BENCH_DIR / "pipe"
             ) as wh:
                 wh.deploy()
                 start = time.perf_counter()

@@ -5,7 +5,6 @@ pipe, stream/task and notifications."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import uuid
 from collections.abc import Iterator
@@ -20,7 +19,8 @@ from inmet_local.synth import generate_station_year, station_catalogue
 from inmet_local.template import pipe_queue, queue_arn
 from inmet_local.warehouse import LocalWarehouse, s3_event_keys
 from inmet_pipeline.columns import CLEAN_COLUMNS, MEASURE_NAMES
-from inmet_pipeline.reader import normalise_to_utf8, validate
+from inmet_pipeline.reader import validate
+from inmet_pipeline.uploads import raw_object
 from tests.conftest import real_file
 from tests.oracle import as_float, expected_clean
 
@@ -36,17 +36,6 @@ def warehouse(fakesnow: ManagedProcess, tmp_path: Path) -> Iterator[LocalWarehou
     ) as wh:
         wh.deploy()
         yield wh
-
-
-def raw_object(data: bytes) -> tuple[str, bytes]:
-    """What the upload API writes to raw/ for ``data``."""
-    report = validate(data)
-    assert report.valid, report.errors
-    assert report.station is not None
-    assert report.encoding is not None
-    upload_id = hashlib.sha256(data).hexdigest()
-    key = f"raw/inmet/station={report.station.station_id}/year={report.year}/{upload_id}.csv"
-    return key, normalise_to_utf8(data, report.encoding)
 
 
 def clean_rows(wh: LocalWarehouse) -> dict[tuple[str, Any], tuple[float | None, ...]]:

@@ -94,6 +94,24 @@ def raw_key_for(prefix: str, station_id: str, year: int, upload_id: str) -> str:
     return f"{prefix.strip('/')}/station={station_id}/year={year:04d}/{upload_id}.csv"
 
 
+def upload_id_for(data: bytes) -> str:
+    """An upload's id: the sha256 of its bytes (identical bytes are one upload)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def raw_object(data: bytes, prefix: str = "raw/inmet") -> tuple[str, bytes]:
+    """The raw/ object an accepted upload of ``data`` writes: its key and its UTF-8 body. For
+    the tools that stand in for the upload (tests, benchmarks). A file the upload would
+    reject raises ``UploadRejected``, with the API's code and message."""
+    report = validate(data)
+    check_report(report)
+    assert report.station is not None
+    assert report.encoding is not None
+    assert report.year is not None
+    key = raw_key_for(prefix, report.station.station_id, report.year, upload_id_for(data))
+    return key, normalise_to_utf8(data, report.encoding)
+
+
 def landing_key_for(upload_id: str) -> str:
     return f"landing/{upload_id}"
 
@@ -179,7 +197,7 @@ class UploadService:
         assert report.station is not None
         assert report.encoding is not None
         assert report.year is not None
-        upload_id = hashlib.sha256(data).hexdigest()
+        upload_id = upload_id_for(data)
         logger.append_keys(upload_id=upload_id, station_id=report.station.station_id)
 
         token = uuid.uuid4().hex
