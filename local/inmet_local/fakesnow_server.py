@@ -1,7 +1,8 @@
 """Run fakesnow's server with every session sharing one warehouse, persisted in ``--db-path``.
 
 fakesnow's own ``fakesnow -s`` keeps the shared warehouse in memory; the local stack wants it
-on disk so that CLEAN survives a restart. Usage:
+on disk so that CLEAN survives a restart. The server also answers the local unload adapter's
+route (``inmet_local.unload``), standing in for Snowflake's COPY INTO @stage. Usage:
 ``python -m inmet_local.fakesnow_server --port 8765 --db-path .local/warehouse``.
 """
 
@@ -33,6 +34,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.db_path is not None:
         args.db_path.mkdir(parents=True, exist_ok=True)
         server_module.shared_fs = FakeSnow(db_path=args.db_path)  # type: ignore[attr-defined]
+    from inmet_local.unload import route
+
+    server_module.app.router.routes.insert(0, route(lambda: server_module.shared_fs))
     uvicorn.run(server_module.app, host=args.host, port=args.port, log_level="warning")
 
 

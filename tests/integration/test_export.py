@@ -31,7 +31,6 @@ from inmet_pipeline.exports import (
     csv_field,
     csv_lines,
     partition_select,
-    stations_csv_select,
     stations_select,
 )
 from inmet_pipeline.settings import upload_settings
@@ -147,11 +146,15 @@ def test_notification_exports_partitions_equal_to_clean(stack: Stack) -> None:
         assert doc["error"] is None
 
 
-def test_the_warehouse_formats_lines_exactly_as_the_csv_writer(stack: Stack) -> None:
-    """The local export's lines come formatted from SQL; they must equal what csv.writer and
-    csv_field make of the same rows, quoting and NULLs included."""
-    st = station_catalogue(1)
-    stack.upload_and_load(generate_station_year(st[0], 2024, seed=12).data)
+def test_the_unload_adapter_writes_bytes_exactly_as_the_csv_writer(stack: Stack) -> None:
+    """The local export's files are written by DuckDB's CSV writer in the fakesnow server;
+    they must equal what csv.writer and csv_field make of the same rows, quoting, negative
+    decimals and NULLs included, behind the contract's header."""
+    st = station_catalogue(2)
+    stack.upload_and_load(
+        generate_station_year(st[0], 2024, seed=12).data,
+        generate_station_year(st[1], 2024, seed=13).data,
+    )
     wh = stack.warehouse
     wh.execute(
         f"UPDATE {wh.clean}.STATIONS SET station_name = ?, state = ? WHERE station_id = ?",
@@ -162,15 +165,29 @@ def test_the_warehouse_formats_lines_exactly_as_the_csv_writer(stack: Stack) -> 
         "precipitation_mm = NULL WHERE station_id = 'A001' AND observed_at < '2024-01-01 05:00:00'"
     )
     view = f"{wh.clean}.INMET_CLEAN"
-    sql, params = stations_select(view, ["A001"], 2024, 2024)
-    rows = wh.execute(sql, params)
-    expected = ["".join(csv_lines([row], header=False)).removesuffix("\n") for row in rows]
-    sql, params = stations_csv_select(view, ["A001"], 2024, 2024)
-    [(station, year, count, body)] = wh.execute(sql, params)
-    assert (station, int(year), int(count)) == ("A001", 2024, len(rows))
-    assert body == "\n".join(expected)
-    assert expected[0].startswith('A001,"SAO ""PAULO"", SP",CO,"D\nF",')
-    assert ",-0.2," in expected[0]
+    keys = {s.station_id: f"processed/test/station={s.station_id}/year=2024/x.csv" for s in st}
+    exporter = export_service().exporter
+    written = exporter.export_partitions([(s, 2024, k) for s, k in keys.items()])
+    for station_id, key in keys.items():
+        sql, params = stations_select(view, [station_id], 2024, 2024)
+        rows = wh.execute(sql, params)
+        expected = "".join(csv_lines(rows)).encode("utf-8")
+        assert stack.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == expected
+        assert written[key] == len(rows) > 8000
+    first = stack.partition(keys["A001"])[1]
+    assert first[1:4] == ['SAO "PAULO", SP', "CO", "D\nF"]
+    assert first[CLEAN_COLUMNS.index("air_temp_c")] == "-0.2"
+    assert first[CLEAN_COLUMNS.index("precipitation_mm")] == ""
+
+
+def test_an_unload_the_warehouse_refuses_names_the_reason(stack: Stack) -> None:
+    exporter = export_service().exporter
+    with pytest.raises(DependencyUnavailable, match="local unload failed: .*NOPE"):
+        exporter._unload("SELECT * FROM NOPE.NOPE.NOPE", [], [])  # type: ignore[attr-defined]
+    with pytest.raises(DependencyUnavailable, match="not an absolute path"):
+        exporter._unload(  # type: ignore[attr-defined]
+            "SELECT 1", [], [{"station_id": "A001", "year": 2024, "path": "relative.csv"}]
+        )
 
 
 def test_a_duplicate_delivery_changes_nothing(stack: Stack) -> None:

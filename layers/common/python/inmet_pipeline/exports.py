@@ -3,8 +3,8 @@ the uploads of the batch marked ``cleaned`` then ``exported``. Also the error us
 Snowflake error notification → the uploads concerned marked ``failed``.
 
 The partition query and the Snowflake unload statement are built here once; the Snowflake
-adapter runs the unload (the data never passes through Lambda), the local adapter runs the same
-SELECT and streams it to S3.
+adapter runs the unload (the data never passes through Lambda); locally, the fakesnow server's
+unload adapter (inmet_local.unload) writes the files and the local adapter puts them in S3.
 """
 
 from __future__ import annotations
@@ -44,53 +44,11 @@ def _select_columns() -> str:
     )
 
 
-_TEXT_COLUMNS: Final = frozenset({"station_id", "station_name", "region", "state"})
-
-
-def _csv_field_sql(column: str) -> str:
-    """SQL for one value as ``csv_field`` and ``csv.writer`` write it: '' for NULL, numbers as
-    their decimal text, text quoted only when it holds ',', '"' or a line break."""
-    if column == "observed_at":
-        return "REPLACE(TO_VARCHAR(observed_at, 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z'"
-    if column in _TEXT_COLUMNS:
-        return (
-            f"CASE WHEN {column} IS NULL THEN '' "
-            f"WHEN CONTAINS({column}, ',') OR CONTAINS({column}, '\"') "
-            f"OR CONTAINS({column}, CHR(10)) OR CONTAINS({column}, CHR(13)) "
-            f"THEN '\"' || REPLACE({column}, '\"', '\"\"') || '\"' ELSE {column} END"
-        )
-    return f"COALESCE(TO_VARCHAR({column}), '')"
-
-
-def stations_csv_select(
-    view: str, station_ids: Sequence[str], first_year: int, last_year: int
-) -> tuple[str, list[Any]]:
-    """One row per (station_id, year) partition of these stations and years: its row count and
-    its CSV body (the lines without the header, sorted by time, '\\n'-separated), formatted by
-    the warehouse. The local export then moves one string per partition instead of converting
-    25 values per row in Python (a year of 564 stations: 115 M values)."""
-    line = " || ',' || ".join(_csv_field_sql(c) for c in CLEAN_COLUMNS)
-    marks = ", ".join("?" for _ in station_ids)
-    # The view's name comes from settings; the values are bound.
-    sql = (
-        "SELECT station_id, year, COUNT(*) AS row_count, "  # noqa: S608
-        "LISTAGG(line, CHR(10)) WITHIN GROUP (ORDER BY observed_at) AS body FROM ("
-        f"SELECT station_id, observed_at, YEAR(observed_at) AS year, {line} AS line "
-        f"FROM {view} WHERE station_id IN ({marks}) AND observed_at >= ? AND observed_at < ?"
-        ") GROUP BY station_id, year ORDER BY station_id, year"
-    )
-    return sql, [
-        *station_ids,
-        f"{first_year:04d}-01-01 00:00:00",
-        f"{last_year + 1:04d}-01-01 00:00:00",
-    ]
-
-
 def stations_select(
     view: str, station_ids: Sequence[str], first_year: int, last_year: int
 ) -> tuple[str, list[Any]]:
     """Several stations' rows over a span of years, sorted by station then time: the local
-    export reads a group of partitions in one query and splits the stream."""
+    unload adapter runs it once for a group of partitions and writes each partition's file."""
     marks = ", ".join("?" for _ in station_ids)
     sql = (
         f"SELECT {_select_columns()} FROM {view} "  # noqa: S608 - names from settings

@@ -234,7 +234,9 @@ class SnowflakeExporter(_WarehouseQueries):
 
 
 class LocalExporter(_WarehouseQueries):
-    """fakesnow cannot unload: run the partitions' SELECT there and write each to S3 whole."""
+    """fakesnow cannot unload: its server's unload adapter (``inmet_local.unload``, the local
+    stand-in for COPY INTO @stage) writes each partition's CSV to a local file with DuckDB's
+    CSV writer, and this exporter puts each file in S3 whole, behind the contract's header."""
 
     def __init__(self, settings: SnowflakeSettings, s3: Any, bucket: str) -> None:
         super().__init__(settings)
@@ -244,45 +246,73 @@ class LocalExporter(_WarehouseQueries):
     def export_partition(self, station_id: str, year: int, key: str) -> int:
         return self.export_partitions([(station_id, year, key)])[key]
 
-    # Partitions read per query: one query per partition costs ~0.4 s on fakesnow, so a year of
-    # 564 stations is read in groups. Each partition comes back as one row holding its whole
-    # CSV body (formatted by the warehouse, see stations_csv_select); memory ~ GROUP partitions
-    # (~1 MB each), not the batch.
-    GROUP = 16
+    # Partitions per unload request: the adapter runs one query for the group (a scan of
+    # CLEAN) and holds its result, ~9,000 rows a partition, while it writes the files.
+    GROUP = 48
+    UNLOAD_ROUTE = "/inmet-local/unload"
+
+    def _unload(self, sql: str, params: Sequence[Any], parts: list[dict[str, Any]]) -> Any:
+        import json
+        import urllib.error
+        import urllib.request
+
+        assert self.settings.inmet_snowflake_local_url is not None
+        url = self.settings.inmet_snowflake_local_url.rstrip("/") + self.UNLOAD_ROUTE
+        body = json.dumps({"sql": sql, "params": list(params), "partitions": parts}).encode()
+        request = urllib.request.Request(  # noqa: S310 - the local warehouse's http URL
+            url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=600) as response:  # noqa: S310
+                return json.loads(response.read())["rows"]
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace")
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                detail = json.loads(detail)["error"]
+            raise DependencyUnavailable("Snowflake", f"local unload failed: {detail}") from exc
+        except (urllib.error.URLError, OSError) as exc:
+            raise DependencyUnavailable("Snowflake", f"local unload failed: {exc}") from exc
 
     def export_partitions(self, partitions: Sequence[tuple[str, int, str]]) -> dict[str, int]:
-        from inmet_pipeline.columns import CLEAN_COLUMNS
-        from inmet_pipeline.exports import stations_csv_select
+        import tempfile
+        from pathlib import Path
 
-        header = ",".join(CLEAN_COLUMNS) + "\n"
+        from inmet_pipeline.columns import CLEAN_COLUMNS
+        from inmet_pipeline.exports import stations_select
+
+        header = (",".join(CLEAN_COLUMNS) + "\n").encode("utf-8")
         written: dict[str, int] = {}
         ordered = sorted(partitions)
-        for start in range(0, len(ordered), self.GROUP):
-            group = ordered[start : start + self.GROUP]
-            sql, params = stations_csv_select(
-                self.settings.view,
-                sorted({s for s, _, _ in group}),
-                min(y for _, y, _ in group),
-                max(y for _, y, _ in group),
-            )
-            found = {
-                (station, int(year)): (int(rows), str(body))
-                for station, year, rows, body in _query(self.conn, sql, params)
-            }
-            for station_id, year, key in group:
-                rows, body = found.get((station_id, year), (0, ""))
-                data = (header + body + ("\n" if body else "")).encode("utf-8")
-                try:
-                    # One PUT of the whole object: it appears whole or not at all.
-                    self.s3.put_object(
-                        Bucket=self.bucket,
-                        Key=key,
-                        Body=data,
-                        ContentType="text/csv; charset=utf-8",
-                    )
-                except Exception as exc:
-                    raise DependencyUnavailable("S3", str(exc)) from exc
-                written[key] = rows
+        with tempfile.TemporaryDirectory(prefix="inmet-unload-") as tmp:
+            for start in range(0, len(ordered), self.GROUP):
+                group = ordered[start : start + self.GROUP]
+                sql, params = stations_select(
+                    self.settings.view,
+                    sorted({s for s, _, _ in group}),
+                    min(y for _, y, _ in group),
+                    max(y for _, y, _ in group),
+                )
+                paths = {key: Path(tmp, f"{i}.csv") for i, (_, _, key) in enumerate(group)}
+                rows = self._unload(
+                    sql,
+                    params,
+                    [{"station_id": s, "year": y, "path": str(paths[key])} for s, y, key in group],
+                )
+                for _, _, key in group:
+                    path = paths[key]
+                    data = header + (path.read_bytes() if path.exists() else b"")
+                    path.unlink(missing_ok=True)
+                    try:
+                        # One PUT of the whole object: it appears whole or not at all.
+                        self.s3.put_object(
+                            Bucket=self.bucket,
+                            Key=key,
+                            Body=data,
+                            ContentType="text/csv; charset=utf-8",
+                        )
+                    except Exception as exc:
+                        raise DependencyUnavailable("S3", str(exc)) from exc
+                    written[key] = int(rows.get(str(path), 0))
         return written
 
     def remove_partition(self, key: str) -> None:

@@ -1,0 +1,118 @@
+"""The local unload adapter: what Snowflake's ``COPY INTO @stage`` does, for the fakesnow server.
+
+fakesnow cannot unload. Before this adapter the local export asked the warehouse for each
+partition's CSV text (LISTAGG of SQL-formatted lines) and received it through fakesnow's HTTP
+protocol: a year of 564 stations is ~750 MB of CSV, sent as base64 Arrow inside JSON and decoded
+by the connector. That hop cost more than everything else the export does.
+
+Here the fakesnow server process writes the files itself, as Snowflake writes to its stage:
+
+1. the exporter's SELECT (Snowflake SQL, the partitions of several stations sorted by station
+   and time: ``inmet_pipeline.exports.stations_select``) runs through fakesnow's own
+   translation on the shared warehouse, so the rows are exactly what a query would return;
+2. an in-memory DuckDB writes each (station, year) partition of that result with its CSV
+   writer (``,`` separated, minimal quoting, empty field for NULL, ``\\n`` line ends) to the
+   file the caller named, without a header (the caller owns the contract's header line).
+
+The route is ``POST /inmet-local/unload`` on the fakesnow server (``fakesnow_server.py`` mounts
+it). Body: ``{"sql": ..., "params": [...], "partitions": [{"station_id", "year", "path"}]}``;
+answer ``{"rows": {path: n}}``, or ``{"error": message}`` with status 400 (bad request or SQL
+error) or 500. The paths must be absolute: the caller and the server share this machine.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ROUTE = "/inmet-local/unload"
+STATION_COLUMN = 0  # CLEAN's column order (CONTRACTS §3): station_id first,
+OBSERVED_AT_COLUMN = 7  # observed_at eighth, as ISO text 'YYYY-MM-DDTHH:MI:SSZ'
+
+
+class UnloadError(ValueError):
+    """The request cannot be served; the message says why."""
+
+
+def _partitions(raw: Any) -> list[tuple[str, int, Path]]:
+    if not isinstance(raw, list):
+        raise UnloadError("'partitions' must be a list of {station_id, year, path}")
+    parts = []
+    for item in raw:
+        try:
+            station, year, path = str(item["station_id"]), int(item["year"]), Path(item["path"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UnloadError(f"bad partition {item!r}: needs station_id, year, path") from exc
+        if not path.is_absolute() or not path.parent.is_dir():
+            raise UnloadError(f"{path}: not an absolute path in an existing folder")
+        parts.append((station, year, path))
+    return parts
+
+
+def unload_partitions(
+    fs: Any, sql: str, params: Sequence[Any], partitions: Sequence[tuple[str, int, Path]]
+) -> dict[str, int]:
+    """Run ``sql`` on the fakesnow instance ``fs`` and write each partition's rows to its path.
+
+    Returns the rows written by path (0 for a partition with no rows: its file is empty).
+    """
+    import duckdb
+    import snowflake.connector.errors
+
+    conn = fs.connect()
+    try:
+        cursor = conn.cursor()
+        try:
+            # As fakesnow's server passes a request's bindings.
+            cursor.execute(sql, binding_params=tuple(params), server=True)
+        except snowflake.connector.errors.Error as exc:
+            raise UnloadError(f"the unload query failed: {exc}") from exc
+        table = cursor._arrow_table  # the result fakesnow already holds, as Arrow
+    finally:
+        conn.close()
+    if table is None or table.num_columns <= OBSERVED_AT_COLUMN:
+        raise UnloadError("the unload query must select CLEAN's columns in contract order")
+    names = table.column_names
+    station, observed = names[STATION_COLUMN], names[OBSERVED_AT_COLUMN]
+    writer = duckdb.connect()
+    try:
+        writer.register("result", table)
+        written: dict[str, int] = {}
+        for station_id, year, path in partitions:
+            # The path is quoted as a SQL literal: COPY takes no parameter for its target.
+            target = "'" + str(path).replace("'", "''") + "'"
+            rows = writer.execute(
+                f'COPY (SELECT * FROM result WHERE "{station}" = ? AND "{observed}" LIKE ? '  # noqa: S608 - names from the result, path quoted
+                f'ORDER BY "{observed}") TO {target} (FORMAT CSV, HEADER false)',
+                [station_id, f"{year:04d}-%"],
+            ).fetchall()
+            written[str(path)] = int(rows[0][0]) if rows else 0
+    finally:
+        writer.close()
+    return written
+
+
+def route(fs_of: Any) -> Any:
+    """The Starlette route; ``fs_of()`` gives the server's shared FakeSnow instance."""
+    from starlette.concurrency import run_in_threadpool
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def unload(request: Request) -> JSONResponse:
+        try:
+            body = json.loads(await request.body())
+            if not isinstance(body, dict) or not isinstance(body.get("sql"), str):
+                raise UnloadError("the body must be a JSON object with 'sql'")
+            params = body.get("params") or []
+            parts = _partitions(body.get("partitions"))
+            rows = await run_in_threadpool(unload_partitions, fs_of(), body["sql"], params, parts)
+        except (UnloadError, ValueError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        except Exception as exc:  # a bug or a disk error: say what, keep serving
+            return JSONResponse({"error": f"{type(exc).__name__}: {exc}"}, status_code=500)
+        return JSONResponse({"rows": rows})
+
+    return Route(ROUTE, unload, methods=["POST"])
