@@ -203,15 +203,18 @@ class ExportService:
             export_keys = [
                 k for (s, y), k in keys_by_partition.items() if s == station and y == record_year
             ]
+            # One write records both steps (cleaned, then exported): the partitions are
+            # already in S3 here, so a separate "cleaned" write would be visible only for the
+            # moment between two writes, and it doubled the status writes of every batch.
             self.statuses.update(
                 upload_id,
-                {"status": "cleaned", "rows_clean": rows_clean.get(raw_key, 0), "error": None},
-                set_if_missing={"cleaned_at": now},
-            )
-            self.statuses.update(
-                upload_id,
-                {"status": "exported", "export_keys": export_keys},
-                set_if_missing={"exported_at": now},
+                {
+                    "status": "exported",
+                    "rows_clean": rows_clean.get(raw_key, 0),
+                    "error": None,
+                    "export_keys": export_keys,
+                },
+                set_if_missing={"cleaned_at": now, "exported_at": now},
             )
             result.uploads.append(upload_id)
         return result

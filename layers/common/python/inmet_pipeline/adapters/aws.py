@@ -20,8 +20,11 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
 
 # Short timeouts: an API request must answer 503 quickly rather than hang until the gateway's
-# 29-second limit. "standard" retries absorb the odd throttle.
+# 29-second limit. "standard" retries absorb the odd throttle. Lambda serves one request at a
+# time; under uvicorn the app's thread pool (40 threads) shares one client, and botocore's
+# default pool of 10 connections made it open and close a connection for most calls.
 _BOTO_CONFIG = Config(
+    max_pool_connections=40,
     connect_timeout=3,
     read_timeout=10,
     retries={"max_attempts": 3, "mode": "standard"},
