@@ -78,16 +78,38 @@ def unload_partitions(
     station, observed = names[STATION_COLUMN], names[OBSERVED_AT_COLUMN]
     writer = duckdb.connect()
     try:
+        # The result is sorted by station and time, so each (station, year) partition is one
+        # run of rows: find the runs once, then write each as a zero-copy slice. (Filtering the
+        # whole result per partition converted all of it from Arrow for every file: 27 ms a
+        # file, 15 s for a year.)
         writer.register("result", table)
+        runs = writer.execute(
+            f'SELECT "{station}", LEFT("{observed}", 4), COUNT(*) FROM result '  # noqa: S608
+            "GROUP BY ALL ORDER BY 1, 2"
+        ).fetchall()
+        writer.unregister("result")
+        slices: dict[tuple[str, int], tuple[int, int]] = {}
+        offset = 0
+        for station_id, year, count in runs:
+            slices[(str(station_id), int(year))] = (offset, int(count))
+            offset += int(count)
+        if offset != table.num_rows:
+            raise UnloadError("the unload query must sort by station_id, observed_at")
         written: dict[str, int] = {}
         for station_id, year, path in partitions:
+            start, count = slices.get((station_id, year), (0, 0))
+            part = table.slice(start, count)
+            if count and not (
+                part[station].unique().to_pylist() == [station_id]
+                and part[observed][0].as_py().startswith(f"{year:04d}-")
+                and part[observed][count - 1].as_py().startswith(f"{year:04d}-")
+            ):
+                raise UnloadError("the unload query must sort by station_id, observed_at")
+            writer.register("part", part)
             # The path is quoted as a SQL literal: COPY takes no parameter for its target.
             target = "'" + str(path).replace("'", "''") + "'"
-            rows = writer.execute(
-                f'COPY (SELECT * FROM result WHERE "{station}" = ? AND "{observed}" LIKE ? '  # noqa: S608 - names from the result, path quoted
-                f'ORDER BY "{observed}") TO {target} (FORMAT CSV, HEADER false)',
-                [station_id, f"{year:04d}-%"],
-            ).fetchall()
+            rows = writer.execute(f"COPY part TO {target} (FORMAT CSV, HEADER false)").fetchall()
+            writer.unregister("part")
             written[str(path)] = int(rows[0][0]) if rows else 0
     finally:
         writer.close()

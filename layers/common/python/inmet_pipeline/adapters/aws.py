@@ -162,16 +162,14 @@ class DynamoStatusStore:
     @_aws_call("DynamoDB")
     def complete(self, upload_id: str, token: str, document: Mapping[str, Any]) -> None:
         fields = {k: v for k, v in document.items() if k != "upload_id"}
-        names = {f"#f{i}": k for i, k in enumerate(fields)}
-        values = {f":v{i}": v for i, v in enumerate(fields.values())}
-        assignments = ", ".join(f"#f{i} = :v{i}" for i in range(len(fields)))
         try:
-            self.table.update_item(
-                Key={"upload_id": upload_id},
-                UpdateExpression=f"SET {assignments} REMOVE claim_token, claimed_at_ms",
+            # The whole record replaces the claim (its token and time go with it). A put, not
+            # an update of ~20 attributes: the same write, far cheaper for moto to evaluate.
+            self.table.put_item(
+                Item={**fields, "upload_id": upload_id},
                 ConditionExpression="claim_token = :token AND #status = :inflight",
-                ExpressionAttributeNames={**names, "#status": "status"},
-                ExpressionAttributeValues={**values, ":token": token, ":inflight": self.IN_FLIGHT},
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":token": token, ":inflight": self.IN_FLIGHT},
             )
         except ClientError as exc:
             if not _is_conditional_failure(exc):
