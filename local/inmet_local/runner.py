@@ -170,6 +170,17 @@ def run_pipeline(
         return 1
     finally:
         stack.stop()
+    if stack.cpu_seconds:
+        # Where the machine's time went: with every stage overlapping, the sum of these over
+        # the number of cores is the least wall time this run could have taken.
+        own = time.process_time()
+        total = own + sum(stack.cpu_seconds.values())
+        console.print(
+            f"cpu: {total:.1f} s in all ("
+            + ", ".join(f"{name} {sec:.1f} s" for name, sec in stack.cpu_seconds.items())
+            + f", runtime and client {own:.1f} s)",
+            highlight=False,
+        )
     console.print(DONE_LINE)
     return 1 if problems else 0
 

@@ -105,6 +105,18 @@ class ManagedProcess:
         lines = self.log_path.read_text(errors="replace").splitlines()[-15:]
         return "\n  " + "\n  ".join(lines) if lines else ""
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time (user + system) the server has used so far; None when it is not running
+        or the system has no /proc (the figure is for the run summary only)."""
+        if not self.alive():
+            return None
+        assert self.process is not None
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return None
+
     def stop(self, timeout: float = 10.0) -> None:
         process = self.process
         if process is not None and process.poll() is None:

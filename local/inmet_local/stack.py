@@ -183,6 +183,7 @@ class LocalStack:
         self._thread: threading.Thread | None = None
         self._dispatch: dict[str, str] = {}  # topic logical id -> queue URL
         self.env: dict[str, str] = {}
+        self.cpu_seconds: dict[str, float] = {}  # by server, read as stop() stops it
 
     # -- life cycle -----------------------------------------------------------------------------
     def start(self, say: Callable[[str], None] = print) -> None:
@@ -246,6 +247,9 @@ class LocalStack:
             self.warehouse.close()
         for server in (self.api, self.fakesnow, self.moto):
             if server is not None:
+                cpu = server.cpu_seconds()
+                if cpu is not None:
+                    self.cpu_seconds[server.name] = cpu
                 server.stop()
 
     def __enter__(self) -> LocalStack:

@@ -182,7 +182,7 @@ def test_the_unload_adapter_writes_bytes_exactly_as_the_csv_writer(stack: Stack)
 
 def test_an_unload_the_warehouse_refuses_names_the_reason(stack: Stack) -> None:
     exporter = export_service().exporter
-    with pytest.raises(DependencyUnavailable, match="local unload failed: .*NOPE"):
+    with pytest.raises(DependencyUnavailable, match=r"local unload failed: .*NOPE"):
         exporter._unload("SELECT * FROM NOPE.NOPE.NOPE", [], [])  # type: ignore[attr-defined]
     with pytest.raises(DependencyUnavailable, match="not an absolute path"):
         exporter._unload(  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +58,15 @@ def test_local_run_uploads_cleans_exports_fetches_and_says_done(tmp_path: Path) 
     assert result.stdout.rstrip().endswith(DONE_LINE)
     assert "5 accepted, 0 duplicate, 0 rejected, 0 failed" in result.stdout
     assert "runtime: 5 files loaded by the pipe" in result.stdout
+    cpu = re.search(
+        r"cpu: ([\d.]+) s in all \(upload API \(uvicorn\) ([\d.]+) s, fakesnow server "
+        r"([\d.]+) s, moto server ([\d.]+) s, runtime and client ([\d.]+) s\)",
+        result.stdout,
+    )
+    assert cpu, result.stdout[-2000:]
+    total, *parts = (float(x) for x in cpu.groups())
+    assert all(p > 0 for p in parts)
+    assert abs(total - sum(parts)) < 0.2
     with (tmp_path / "out" / "inmet_clean.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.reader(fh))
     assert tuple(rows[0]) == CLEAN_COLUMNS

@@ -1,0 +1,84 @@
+"""The local unload adapter (the fakesnow server's stand-in for COPY INTO @stage), on an
+in-process fakesnow: one file per (station, year) partition, rows in time order, no header;
+requests it cannot serve exactly are refused with the reason."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from inmet_local.unload import UnloadError, _partitions, unload_partitions
+
+pytestmark = [pytest.mark.unit]
+
+COLUMNS = ["station_id", "a", "b", "c", "d", "e", "f", "observed_at", "v"]
+
+
+@pytest.fixture
+def fs() -> Iterator[Any]:
+    from fakesnow.instance import FakeSnow
+
+    instance = FakeSnow()
+    conn = instance.connect("DB", "S")
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE T (" + ", ".join(f"{c} VARCHAR" for c in COLUMNS) + ")")
+    rows = [
+        ("A001", "2024-01-01T01:00:00Z", "1,5"),  # a comma: quoted by the CSV writer
+        ("A001", "2024-01-01T00:00:00Z", None),  # NULL: an empty field
+        ("A001", "2025-01-01T00:00:00Z", "9"),
+        ("A002", "2024-06-01T00:00:00Z", "7"),
+    ]
+    for station, observed, value in rows:
+        cur.execute(
+            "INSERT INTO T VALUES (%s, 'a', 'b', 'c', 'd', 'e', 'f', %s, %s)",
+            (station, observed, value),
+        )
+    yield instance
+    conn.close()
+
+
+SORTED = "SELECT * FROM DB.S.T ORDER BY station_id, observed_at"
+
+
+def test_each_partition_gets_its_rows_in_time_order(fs: Any, tmp_path: Path) -> None:
+    parts = [
+        ("A001", 2024, tmp_path / "a.csv"),
+        ("A001", 2025, tmp_path / "b.csv"),
+        ("A002", 2024, tmp_path / "c.csv"),
+        ("A003", 2024, tmp_path / "none.csv"),  # no rows
+    ]
+    written = unload_partitions(fs, SORTED, [], parts)
+    assert written == {str(p): n for p, n in zip([x[2] for x in parts], [2, 1, 1, 0], strict=True)}
+    assert (tmp_path / "a.csv").read_text() == (
+        'A001,a,b,c,d,e,f,2024-01-01T00:00:00Z,\nA001,a,b,c,d,e,f,2024-01-01T01:00:00Z,"1,5"\n'
+    )
+    assert (tmp_path / "c.csv").read_text() == "A002,a,b,c,d,e,f,2024-06-01T00:00:00Z,7\n"
+
+
+def test_a_query_with_bindings(fs: Any, tmp_path: Path) -> None:
+    sql = "SELECT * FROM DB.S.T WHERE station_id = ? ORDER BY station_id, observed_at"
+    assert unload_partitions(fs, sql, ["A002"], [("A002", 2024, tmp_path / "c.csv")]) == {
+        str(tmp_path / "c.csv"): 1
+    }
+
+
+def test_an_unsorted_result_is_refused(fs: Any, tmp_path: Path) -> None:
+    unsorted = "SELECT * FROM DB.S.T ORDER BY v DESC NULLS LAST"
+    with pytest.raises(UnloadError, match="must sort by station_id, observed_at"):
+        unload_partitions(fs, unsorted, [], [("A001", 2024, tmp_path / "a.csv")])
+
+
+def test_bad_sql_and_bad_shapes_are_refused(fs: Any, tmp_path: Path) -> None:
+    with pytest.raises(UnloadError, match="the unload query failed"):
+        unload_partitions(fs, "SELECT * FROM DB.S.MISSING", [], [])
+    with pytest.raises(UnloadError, match="CLEAN's columns"):
+        unload_partitions(fs, "SELECT station_id FROM DB.S.T", [], [])
+    with pytest.raises(UnloadError, match="not an absolute path"):
+        _partitions([{"station_id": "A001", "year": 2024, "path": "x.csv"}])
+    with pytest.raises(UnloadError, match="needs station_id, year, path"):
+        _partitions([{"station_id": "A001"}])
+    with pytest.raises(UnloadError, match="must be a list"):
+        _partitions("A001")
