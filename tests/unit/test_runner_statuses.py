@@ -4,6 +4,7 @@ for, numbers as JSON would give them."""
 from __future__ import annotations
 
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -14,9 +15,28 @@ pytestmark = [pytest.mark.unit]
 
 
 class _PagedTable:
-    def __init__(self, pages: list[list[dict[str, Any]]]) -> None:
+    name = "statuses"
+
+    def __init__(self, pages: list[list[dict[str, Any]]], batch_limit: int = 100) -> None:
         self.pages = pages
         self.calls: list[dict[str, Any]] = []
+        self.batch_limit = batch_limit  # keys answered per call; the rest come back unprocessed
+        self.meta = SimpleNamespace(client=SimpleNamespace(batch_get_item=self.batch_get_item))
+
+    def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:  # noqa: N803
+        """DynamoDB's BatchGetItem through a resource's client: Python values, at most 100
+        keys, and UnprocessedKeys when it answered only part."""
+        keys = RequestItems[self.name]["Keys"]
+        assert len(keys) <= 100
+        self.calls.append({"BatchGetItem": [k["upload_id"] for k in keys]})
+        items = {i["upload_id"]: i for page in self.pages for i in page}
+        answered, rest = keys[: self.batch_limit], keys[self.batch_limit :]
+        answer: dict[str, Any] = {
+            "Responses": {self.name: [items[k["upload_id"]] for k in answered]}
+        }
+        if rest:
+            answer["UnprocessedKeys"] = {self.name: {"Keys": rest}}
+        return answer
 
     def scan(self, **kwargs: Any) -> dict[str, Any]:
         """DynamoDB's Scan, with ProjectionExpression (names through #aliases) and paging."""
@@ -52,12 +72,25 @@ def test_reads_every_page_and_only_the_ids_asked_for() -> None:
     }
     assert isinstance(docs["a"]["rows_clean"], int)
     # A round projects (upload_id, status); the whole documents are read only for "a", final.
-    assert [c.get("ProjectionExpression") for c in table.calls] == [
-        "upload_id, #s",
-        "upload_id, #s",
-        None,
-        None,
+    assert table.calls == [
+        {"ProjectionExpression": "upload_id, #s", "ExpressionAttributeNames": {"#s": "status"}},
+        {
+            "ProjectionExpression": "upload_id, #s",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExclusiveStartKey": {"page": 1},
+        },
+        {"BatchGetItem": ["a"]},
     ]
+
+
+def test_final_documents_are_read_100_at_a_time_until_none_is_left() -> None:
+    items = [{"upload_id": f"u{i:03d}", "status": "exported"} for i in range(250)]
+    table = _PagedTable([items], batch_limit=60)
+    docs = table_statuses(table)({f"u{i:03d}" for i in range(250)})
+    assert set(docs) == {f"u{i:03d}" for i in range(250)}
+    batches = [c["BatchGetItem"] for c in table.calls if "BatchGetItem" in c]
+    assert max(len(b) for b in batches) == 100
+    assert sorted(k for b in batches for k in b[:60]) == sorted(docs)
 
 
 def test_a_round_with_nothing_final_reads_only_ids_and_statuses() -> None:
