@@ -22,6 +22,7 @@ from pathlib import Path
 
 from bench_data import bench_year
 
+from inmet_local.runner import run_command
 from inmet_local.servers import free_port
 
 
@@ -78,23 +79,7 @@ def main() -> None:
         cpu_mark = child_cpu_s()
         start = time.perf_counter()
         result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "inmet_local",
-                "local",
-                "run",
-                "--upload",
-                str(folder),
-                "--data-dir",
-                f"{tmp}/local",
-                "--port",
-                str(free_port()),
-                "--out",
-                f"{tmp}/inmet_clean.csv",
-                "--timeout",
-                "3600",
-            ],
+            run_command(folder, Path(tmp), free_port(), timeout=3600),
             capture_output=True,
             text=True,
             check=False,

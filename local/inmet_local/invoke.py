@@ -316,8 +316,9 @@ def invoke(
         event_path = Path(tmp) / "event.json"
         if isinstance(event, Path):
             try:
-                event_path.write_text(event.read_text(encoding="utf-8"), encoding="utf-8")
-                json.loads(event_path.read_text(encoding="utf-8"))
+                text = event.read_text(encoding="utf-8")
+                json.loads(text)
+                event_path.write_text(text, encoding="utf-8")
             except (OSError, ValueError) as exc:
                 raise InvokeError(f"cannot read the event {event}: {exc}") from exc
         else:

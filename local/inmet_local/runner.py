@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +24,17 @@ from inmet_pipeline.adapters.aws import plain_item
 
 DONE_LINE = "[DONE] Pipeline concluído!"
 FINAL = {"exported", "failed"}
+
+
+def run_command(folder: Path, work_dir: Path, port: int, timeout: float) -> list[str]:
+    """The command line of `inmet local run --upload FOLDER` as a user types it, with the
+    stack's data in ``work_dir/local`` and the CSV at ``work_dir/inmet_clean.csv`` (for the
+    tools that run it as a subprocess: the end-to-end test and the benchmark)."""
+    return [
+        sys.executable, "-m", "inmet_local", "local", "run", "--upload", str(folder),
+        "--data-dir", str(work_dir / "local"), "--port", str(port),
+        "--out", str(work_dir / "inmet_clean.csv"), "--timeout", f"{timeout:g}",
+    ]  # fmt: skip
 
 
 def _sample_if_empty(paths: list[Path], console: Console) -> None:

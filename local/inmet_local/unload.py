@@ -27,7 +27,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-ROUTE = "/inmet-local/unload"
+from inmet_pipeline.adapters.snowflake import LOCAL_UNLOAD_ROUTE
+
 STATION_COLUMN = 0  # CLEAN's column order (CONTRACTS §3): station_id first,
 OBSERVED_AT_COLUMN = 7  # observed_at eighth, as ISO text 'YYYY-MM-DDTHH:MI:SSZ'
 
@@ -137,4 +138,4 @@ def route(fs_of: Any) -> Any:
             return JSONResponse({"error": f"{type(exc).__name__}: {exc}"}, status_code=500)
         return JSONResponse({"rows": rows})
 
-    return Route(ROUTE, unload, methods=["POST"])
+    return Route(LOCAL_UNLOAD_ROUTE, unload, methods=["POST"])

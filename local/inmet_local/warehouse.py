@@ -405,8 +405,8 @@ class LocalWarehouse:
             if fetched:
                 loads.append(loader.submit(self.load_objects, fetched))
             for load in loads:
-                keys, rows = load.result()
-                result.files_loaded += keys
+                loaded, rows = load.result()
+                result.files_loaded += loaded
                 result.rows_loaded += rows
         for start in range(0, len(pending), 10):
             sqs.delete_message_batch(

@@ -8,12 +8,11 @@ import csv
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from inmet_local.runner import DONE_LINE
+from inmet_local.runner import DONE_LINE, run_command
 from inmet_local.servers import free_port
 from inmet_local.synth import generate_archive
 from inmet_pipeline.columns import CLEAN_COLUMNS
@@ -24,23 +23,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 def _run(folder: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "inmet_local",
-            "local",
-            "run",
-            "--upload",
-            str(folder),
-            "--data-dir",
-            str(tmp_path / "local"),
-            "--port",
-            str(free_port()),
-            "--out",
-            str(tmp_path / "out" / "inmet_clean.csv"),
-            "--timeout",
-            "300",
-        ],
+        run_command(folder, tmp_path, free_port(), timeout=300),
         capture_output=True,
         text=True,
         timeout=600,
@@ -67,7 +50,7 @@ def test_local_run_uploads_cleans_exports_fetches_and_says_done(tmp_path: Path) 
     total, *parts = (float(x) for x in cpu.groups())
     assert all(p > 0 for p in parts)
     assert abs(total - sum(parts)) < 0.2
-    with (tmp_path / "out" / "inmet_clean.csv").open(encoding="utf-8", newline="") as fh:
+    with (tmp_path / "inmet_clean.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.reader(fh))
     assert tuple(rows[0]) == CLEAN_COLUMNS
     assert len(rows) - 1 == len(expected_clean([f.read_bytes() for f in files]))

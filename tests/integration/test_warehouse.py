@@ -20,7 +20,7 @@ from inmet_local.template import pipe_queue, queue_arn
 from inmet_local.warehouse import LocalWarehouse, s3_event_keys
 from inmet_pipeline.columns import CLEAN_COLUMNS, MEASURE_NAMES
 from inmet_pipeline.reader import validate
-from inmet_pipeline.uploads import raw_object
+from inmet_pipeline.uploads import landing_key_for, raw_object, upload_id_for
 from tests.conftest import real_file
 from tests.oracle import as_float, expected_clean
 
@@ -349,7 +349,7 @@ def _bucket_with_pipe(bucket: str, datas: list[bytes]) -> Iterator[tuple[Any, An
         for data in datas:
             key, body = raw_object(data)
             s3.put_object(Bucket=bucket, Key=key, Body=body)
-            s3.put_object(Bucket=bucket, Key=f"landing/{key[-68:-4]}", Body=data)
+            s3.put_object(Bucket=bucket, Key=landing_key_for(upload_id_for(data)), Body=data)
         yield s3, sqs, queue_url
 
 

@@ -109,3 +109,15 @@ def test_cli_without_a_stack_exits_2_with_the_reason(tmp_path: Path) -> None:
     missing = runner.invoke(app, ["local", "invoke", "UploadFunction", "-e", "nope.json"])
     assert missing.exit_code == 2
     assert "nope.json" in missing.output
+
+
+def test_the_runtime_python_is_the_templates_runtime() -> None:
+    """RUNTIME_PYTHON picks the interpreter for --built and the build; the template decides."""
+    from inmet_local.invoke import RUNTIME_PYTHON
+    from inmet_local.template import load_template
+
+    template = load_template()
+    assert template["Globals"]["Function"]["Runtime"] == f"python{RUNTIME_PYTHON}"
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::LayerVersion":
+            assert resource["Properties"]["CompatibleRuntimes"] == [f"python{RUNTIME_PYTHON}"]

@@ -1,5 +1,6 @@
 """The export use case: a load notification → one CSV per (station, year) partition in S3, and
-the uploads of the batch marked ``cleaned`` then ``exported``. Also the error use case: a
+the uploads of the batch marked ``exported`` (with the ``cleaned`` step's time and row count in the
+same write). Also the error use case: a
 Snowflake error notification → the uploads concerned marked ``failed``.
 
 The partition query and the Snowflake unload statement are built here once; the Snowflake

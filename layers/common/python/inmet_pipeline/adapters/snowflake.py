@@ -20,6 +20,8 @@ from inmet_pipeline.exports import copy_into_statement
 from inmet_pipeline.settings import AwsSettings, ConfigError
 
 _CONNECTIONS: dict[tuple[Any, ...], Any] = {}
+# The fakesnow server's unload route (served by inmet_local.unload, called by LocalExporter).
+LOCAL_UNLOAD_ROUTE = "/inmet-local/unload"
 
 
 class SnowflakeSettings(AwsSettings):
@@ -249,7 +251,6 @@ class LocalExporter(_WarehouseQueries):
     # Partitions per unload request: the adapter runs one query for the group (a scan of
     # CLEAN) and holds its result, ~9,000 rows a partition, while it writes the files.
     GROUP = 48
-    UNLOAD_ROUTE = "/inmet-local/unload"
 
     def _unload(self, sql: str, params: Sequence[Any], parts: list[dict[str, Any]]) -> Any:
         import json
@@ -257,7 +258,7 @@ class LocalExporter(_WarehouseQueries):
         import urllib.request
 
         assert self.settings.inmet_snowflake_local_url is not None
-        url = self.settings.inmet_snowflake_local_url.rstrip("/") + self.UNLOAD_ROUTE
+        url = self.settings.inmet_snowflake_local_url.rstrip("/") + LOCAL_UNLOAD_ROUTE
         body = json.dumps({"sql": sql, "params": list(params), "partitions": parts}).encode()
         request = urllib.request.Request(  # noqa: S310 - the local warehouse's http URL
             url, data=body, headers={"Content-Type": "application/json"}, method="POST"
