@@ -8,8 +8,8 @@ INSERT INTO {{ database }}.{{ raw_schema }}.BATCHES (batch_id, status, started_a
 SELECT UUID_STRING(), 'open', SYSDATE();
 
 -- 2. Capture the stream's files: reading the stream in a DML statement consumes it.
-INSERT INTO {{ database }}.{{ raw_schema }}.BATCH_FILES (batch_id, file_name, loaded_at)
-SELECT b.batch_id, s.file_name, MAX(s.loaded_at)
+INSERT INTO {{ database }}.{{ raw_schema }}.BATCH_FILES (batch_id, file_name, file_last_modified)
+SELECT b.batch_id, s.file_name, MAX(s.file_last_modified)
 FROM {{ database }}.{{ raw_schema }}.INMET_RAW_STREAM s
 CROSS JOIN (SELECT batch_id FROM {{ database }}.{{ raw_schema }}.BATCHES WHERE status = 'open') b
 GROUP BY b.batch_id, s.file_name;
@@ -18,7 +18,7 @@ GROUP BY b.batch_id, s.file_name;
 DELETE FROM {{ database }}.{{ clean_schema }}.BATCH_WORK;
 
 INSERT INTO {{ database }}.{{ clean_schema }}.BATCH_WORK (
-  batch_id, file_name, file_row_number, loaded_at, station_id, observed_at,
+  batch_id, file_name, file_row_number, file_last_modified, station_id, observed_at,
   precipitation_mm, pressure_hpa, pressure_max_hpa, pressure_min_hpa,
   radiation_kj_m2, air_temp_c, dew_point_c, air_temp_max_c,
   air_temp_min_c, dew_point_max_c, dew_point_min_c, humidity_max_pct,
@@ -33,7 +33,7 @@ INSERT INTO {{ database }}.{{ clean_schema }}.BATCH_WORK (
   all_missing, is_latest
 )
 SELECT
-  batch_id, file_name, file_row_number, loaded_at, station_id, observed_at,
+  batch_id, file_name, file_row_number, file_last_modified, station_id, observed_at,
   precipitation_mm, pressure_hpa, pressure_max_hpa, pressure_min_hpa,
   radiation_kj_m2, air_temp_c, dew_point_c, air_temp_max_c,
   air_temp_min_c, dew_point_max_c, dew_point_min_c, humidity_max_pct,
@@ -52,10 +52,12 @@ FROM {{ database }}.{{ clean_schema }}.OPEN_BATCH_OBSERVATIONS;
 MERGE INTO {{ database }}.{{ clean_schema }}.STATIONS t
 USING (
   SELECT station_id, station_name, region, state, latitude, longitude, altitude_m, founded_text,
-         file_name, loaded_at
+         file_name
   FROM {{ database }}.{{ clean_schema }}.OPEN_BATCH_FILES
   WHERE station_id IS NOT NULL
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY station_id ORDER BY loaded_at DESC, file_name DESC) = 1
+  QUALIFY ROW_NUMBER() OVER (
+    PARTITION BY station_id ORDER BY file_last_modified DESC, file_name DESC
+  ) = 1
 ) s
 ON t.station_id = s.station_id
 WHEN MATCHED THEN UPDATE SET
@@ -121,7 +123,8 @@ WHEN NOT MATCHED AND NOT s.all_missing THEN INSERT (
 MERGE INTO {{ database }}.{{ clean_schema }}.FILE_LOADS t
 USING (
   SELECT
-    f.file_name, f.raw_key, f.upload_id, f.station_id, f.batch_id, f.loaded_at, w.year,
+    f.file_name, f.raw_key, f.upload_id, f.station_id, f.batch_id, f.file_last_modified,
+    f.loaded_at, w.year,
     COALESCE(w.data_rows, 0) AS data_rows,
     COALESCE(w.rows_clean, 0) AS rows_clean,
     COALESCE(w.all_missing_rows, 0) AS all_missing_rows,
@@ -211,6 +214,7 @@ WHEN MATCHED THEN UPDATE SET
   oor_wind_direction_deg = s.oor_wind_direction_deg,
   oor_wind_gust_ms = s.oor_wind_gust_ms,
   oor_wind_speed_ms = s.oor_wind_speed_ms,
+  file_last_modified = s.file_last_modified,
   loaded_at = s.loaded_at
 WHEN NOT MATCHED THEN INSERT (
   file_name, raw_key, upload_id, station_id, year, batch_id, data_rows, rows_clean,
@@ -232,6 +236,7 @@ WHEN NOT MATCHED THEN INSERT (
   oor_wind_direction_deg,
   oor_wind_gust_ms,
   oor_wind_speed_ms,
+  file_last_modified,
   loaded_at
 ) VALUES (
   s.file_name, s.raw_key, s.upload_id, s.station_id, s.year, s.batch_id, s.data_rows,
@@ -253,13 +258,26 @@ WHEN NOT MATCHED THEN INSERT (
   s.oor_wind_direction_deg,
   s.oor_wind_gust_ms,
   s.oor_wind_speed_ms,
+  s.file_last_modified,
   s.loaded_at
 );
 
 -- 7. The (station, year) partitions the batch touched, with their CLEAN row counts after it
--- (0 when a newer all-missing file emptied one: the export then removes that partition).
-INSERT INTO {{ database }}.{{ clean_schema }}.BATCH_PARTITIONS (batch_id, station_id, year, rows)
-SELECT p.batch_id, p.station_id, p.year, COUNT(o.station_id) AS rows
+-- (0 when a newer all-missing file emptied one: the export then removes that partition), and
+-- the message that will announce each: {{ partitions_per_message }} partitions a message, in
+-- (station, year) order.
+INSERT INTO {{ database }}.{{ clean_schema }}.BATCH_PARTITIONS (
+  batch_id, part, station_id, year, row_count
+)
+SELECT
+  p.batch_id,
+  CEIL(
+    ROW_NUMBER() OVER (PARTITION BY p.batch_id ORDER BY p.station_id, p.year)
+    / {{ partitions_per_message }}
+  ) AS part,
+  p.station_id,
+  p.year,
+  COUNT(o.station_id) AS row_count
 FROM (
   SELECT DISTINCT batch_id, station_id, YEAR(observed_at) AS year
   FROM {{ database }}.{{ clean_schema }}.BATCH_WORK
@@ -273,3 +291,14 @@ GROUP BY p.batch_id, p.station_id, p.year;
 
 -- 8. Close the batch; its notification is now pending (view PENDING_NOTIFICATIONS).
 UPDATE {{ database }}.{{ raw_schema }}.BATCHES SET status = 'loaded', loaded_at = SYSDATE() WHERE status = 'open';
+
+-- 9. Queue its messages, in the same transaction as the data they announce: the task's
+-- scripting block (R__task.sql) sends what RAW.NOTIFICATIONS_DUE lists right after the commit,
+-- and the sweep task re-sends what the export has not acknowledged.
+INSERT INTO {{ database }}.{{ raw_schema }}.NOTIFICATIONS (
+  batch_id, part, parts, message, queued_at, sends
+)
+SELECT batch_id, part, parts, message, SYSDATE(), 0
+FROM {{ database }}.{{ clean_schema }}.PENDING_NOTIFICATIONS;
+
+UPDATE {{ database }}.{{ raw_schema }}.BATCHES SET status = 'queued', queued_at = SYSDATE() WHERE status = 'loaded';
