@@ -10,7 +10,8 @@ CREATE TABLE IF NOT EXISTS {{ database }}.{{ clean_schema }}.STATIONS (
   longitude NUMBER(11,8) NOT NULL COMMENT 'decimal degrees',
   altitude_m NUMBER(7,2) NOT NULL COMMENT 'metres',
   founded_text VARCHAR COMMENT 'DATA DE FUNDACAO as written (YYYY-MM-DD or DD/MM/YY)',
-  source_file VARCHAR NOT NULL COMMENT 'the most recently loaded file, whose metadata wins',
+  source_file VARCHAR NOT NULL COMMENT 'the most recently uploaded file, whose metadata wins',
+  source_modified TIMESTAMP_NTZ NOT NULL COMMENT 'that file''s upload time (METADATA$FILE_LAST_MODIFIED)',
   updated_at TIMESTAMP_NTZ NOT NULL,
   CONSTRAINT stations_pk PRIMARY KEY (station_id)
 )
@@ -37,6 +38,7 @@ CREATE TABLE IF NOT EXISTS {{ database }}.{{ clean_schema }}.OBSERVATIONS (
   wind_gust_ms NUMBER(4,1) COMMENT 'm/s, NULL when missing or outside 0..100',
   wind_speed_ms NUMBER(4,1) COMMENT 'm/s, NULL when missing or outside 0..100',
   source_file VARCHAR NOT NULL COMMENT 'RAW file the values came from',
+  source_modified TIMESTAMP_NTZ NOT NULL COMMENT 'that file''s upload time: a later batch replaces the row only with a newer upload',
   batch_id VARCHAR NOT NULL,
   updated_at TIMESTAMP_NTZ NOT NULL
   -- No PRIMARY KEY constraint, on purpose: Snowflake never enforces one (it would only be
@@ -63,6 +65,8 @@ CREATE TABLE IF NOT EXISTS {{ database }}.{{ clean_schema }}.FILE_LOADS (
   upload_id VARCHAR NOT NULL COMMENT 'sha256 of the uploaded bytes (the object name)',
   station_id VARCHAR(4),
   year NUMBER(4,0),
+  first_observed_at TIMESTAMP_NTZ COMMENT 'the hours the file covers: a later batch that brings an older upload of them leaves them as they are',
+  last_observed_at TIMESTAMP_NTZ,
   batch_id VARCHAR NOT NULL,
   data_rows NUMBER(10,0) NOT NULL COMMENT 'data lines in the file',
   rows_clean NUMBER(10,0) NOT NULL COMMENT 'rows of this file that are in CLEAN (rule 6)',

@@ -48,11 +48,29 @@ SELECT
   all_missing, is_latest
 FROM {{ database }}.{{ clean_schema }}.OPEN_BATCH_OBSERVATIONS;
 
--- 4. Stations (rule 1): the most recently loaded file of each station wins.
+-- 3b. Rule 7 across batches: a line whose hour an earlier batch loaded from a newer upload
+-- (S3 LastModified, then the file name) is not the latest, even when that newer line was all
+-- missing. Snowpipe does not promise to load files in the order they were written, so a batch
+-- may bring an older upload after a newer one. A file covers the hours from its first to its
+-- last line (INMET files are contiguous hourly series; the upload refuses gaps).
+UPDATE {{ database }}.{{ clean_schema }}.BATCH_WORK w
+SET is_latest = FALSE
+FROM {{ database }}.{{ clean_schema }}.FILE_LOADS f
+WHERE w.is_latest
+  AND f.station_id = w.station_id
+  AND f.batch_id <> w.batch_id
+  AND w.observed_at BETWEEN f.first_observed_at AND f.last_observed_at
+  AND (
+    f.file_last_modified > w.file_last_modified
+    OR (f.file_last_modified = w.file_last_modified AND f.file_name > w.file_name)
+  );
+
+-- 4. Stations (rule 1): the most recently uploaded file of each station wins, in this batch
+-- and against what STATIONS holds.
 MERGE INTO {{ database }}.{{ clean_schema }}.STATIONS t
 USING (
   SELECT station_id, station_name, region, state, latitude, longitude, altitude_m, founded_text,
-         file_name
+         file_name, file_last_modified
   FROM {{ database }}.{{ clean_schema }}.OPEN_BATCH_FILES
   WHERE station_id IS NOT NULL
   QUALIFY ROW_NUMBER() OVER (
@@ -60,16 +78,19 @@ USING (
   ) = 1
 ) s
 ON t.station_id = s.station_id
-WHEN MATCHED THEN UPDATE SET
+WHEN MATCHED AND (
+  s.file_last_modified > t.source_modified
+  OR (s.file_last_modified = t.source_modified AND s.file_name >= t.source_file)
+) THEN UPDATE SET
   station_name = s.station_name, region = s.region, state = s.state, latitude = s.latitude,
   longitude = s.longitude, altitude_m = s.altitude_m, founded_text = s.founded_text,
-  source_file = s.file_name, updated_at = SYSDATE()
+  source_file = s.file_name, source_modified = s.file_last_modified, updated_at = SYSDATE()
 WHEN NOT MATCHED THEN INSERT (
   station_id, station_name, region, state, latitude, longitude, altitude_m, founded_text,
-  source_file, updated_at
+  source_file, source_modified, updated_at
 ) VALUES (
   s.station_id, s.station_name, s.region, s.state, s.latitude, s.longitude, s.altitude_m,
-  s.founded_text, s.file_name, SYSDATE()
+  s.founded_text, s.file_name, s.file_last_modified, SYSDATE()
 );
 
 -- 5. Observations (rule 7): upsert by (station_id, observed_at); the batch's line replaces the
@@ -100,7 +121,8 @@ WHEN MATCHED THEN UPDATE SET
   wind_direction_deg = s.wind_direction_deg,
   wind_gust_ms = s.wind_gust_ms,
   wind_speed_ms = s.wind_speed_ms,
-  source_file = s.file_name, batch_id = s.batch_id, updated_at = SYSDATE()
+  source_file = s.file_name, source_modified = s.file_last_modified, batch_id = s.batch_id,
+  updated_at = SYSDATE()
 WHEN NOT MATCHED AND NOT s.all_missing THEN INSERT (
   station_id, observed_at,
   precipitation_mm, pressure_hpa, pressure_max_hpa, pressure_min_hpa,
@@ -108,7 +130,7 @@ WHEN NOT MATCHED AND NOT s.all_missing THEN INSERT (
   air_temp_min_c, dew_point_max_c, dew_point_min_c, humidity_max_pct,
   humidity_min_pct, humidity_pct, wind_direction_deg, wind_gust_ms,
   wind_speed_ms,
-  source_file, batch_id, updated_at
+  source_file, source_modified, batch_id, updated_at
 ) VALUES (
   s.station_id, s.observed_at,
   s.precipitation_mm, s.pressure_hpa, s.pressure_max_hpa, s.pressure_min_hpa,
@@ -116,7 +138,7 @@ WHEN NOT MATCHED AND NOT s.all_missing THEN INSERT (
   s.air_temp_min_c, s.dew_point_max_c, s.dew_point_min_c, s.humidity_max_pct,
   s.humidity_min_pct, s.humidity_pct, s.wind_direction_deg, s.wind_gust_ms,
   s.wind_speed_ms,
-  s.file_name, s.batch_id, SYSDATE()
+  s.file_name, s.file_last_modified, s.batch_id, SYSDATE()
 );
 
 -- 6. What each file contributed, with out-of-range counts per measure.
@@ -124,7 +146,7 @@ MERGE INTO {{ database }}.{{ clean_schema }}.FILE_LOADS t
 USING (
   SELECT
     f.file_name, f.raw_key, f.upload_id, f.station_id, f.batch_id, f.file_last_modified,
-    f.loaded_at, w.year,
+    f.loaded_at, w.year, w.first_observed_at, w.last_observed_at,
     COALESCE(w.data_rows, 0) AS data_rows,
     COALESCE(w.rows_clean, 0) AS rows_clean,
     COALESCE(w.all_missing_rows, 0) AS all_missing_rows,
@@ -151,6 +173,8 @@ USING (
     SELECT
       file_name,
       MIN(YEAR(observed_at)) AS year,
+      MIN(observed_at) AS first_observed_at,
+      MAX(observed_at) AS last_observed_at,
       COUNT(*) AS data_rows,
       COUNT_IF(is_latest AND NOT all_missing) AS rows_clean,
       COUNT_IF(all_missing) AS all_missing_rows,
@@ -195,6 +219,7 @@ USING (
 ON t.file_name = s.file_name
 WHEN MATCHED THEN UPDATE SET
   raw_key = s.raw_key, upload_id = s.upload_id, station_id = s.station_id, year = s.year,
+  first_observed_at = s.first_observed_at, last_observed_at = s.last_observed_at,
   batch_id = s.batch_id, data_rows = s.data_rows, rows_clean = s.rows_clean,
   all_missing_rows = s.all_missing_rows, out_of_range_values = s.out_of_range_values,
   oor_precipitation_mm = s.oor_precipitation_mm,
@@ -217,8 +242,8 @@ WHEN MATCHED THEN UPDATE SET
   file_last_modified = s.file_last_modified,
   loaded_at = s.loaded_at
 WHEN NOT MATCHED THEN INSERT (
-  file_name, raw_key, upload_id, station_id, year, batch_id, data_rows, rows_clean,
-  all_missing_rows, out_of_range_values,
+  file_name, raw_key, upload_id, station_id, year, first_observed_at, last_observed_at,
+  batch_id, data_rows, rows_clean, all_missing_rows, out_of_range_values,
   oor_precipitation_mm,
   oor_pressure_hpa,
   oor_pressure_max_hpa,
@@ -239,8 +264,8 @@ WHEN NOT MATCHED THEN INSERT (
   file_last_modified,
   loaded_at
 ) VALUES (
-  s.file_name, s.raw_key, s.upload_id, s.station_id, s.year, s.batch_id, s.data_rows,
-  s.rows_clean, s.all_missing_rows, s.out_of_range_values,
+  s.file_name, s.raw_key, s.upload_id, s.station_id, s.year, s.first_observed_at,
+  s.last_observed_at, s.batch_id, s.data_rows, s.rows_clean, s.all_missing_rows, s.out_of_range_values,
   s.oor_precipitation_mm,
   s.oor_pressure_hpa,
   s.oor_pressure_max_hpa,
