@@ -96,7 +96,8 @@ class Account:
     objects: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)  # -> attributes
     owners: dict[tuple[str, str], str] = field(default_factory=dict)
     grants: dict[tuple[str, str], dict[str, set[str]]] = field(default_factory=dict)
-    future: list[tuple[str, str, str, str, frozenset[str]]] = field(default_factory=list)
+    # (object kind, container, grantee, privileges) of GRANT … ON FUTURE <kinds> IN <container>
+    future: list[tuple[str, str, str, frozenset[str]]] = field(default_factory=list)
 
     # -- the model -------------------------------------------------------------------------
     def effective_roles(self, role: str) -> set[str]:
@@ -199,6 +200,8 @@ class Account:
                 return
             replaced_owner = self.owners.get(key) if key in self.objects else None
             self.objects[key] = dict(effect.attributes)
+            if replaced_owner and self.objects[key].get("drop_grants"):
+                self.grants.pop(key, None)
             if effect.kind == "ROLE":
                 self.roles.add(effect.name)
             self.owners[key] = replaced_owner or role
@@ -221,9 +224,7 @@ class Account:
                         effect.grantee, set()
                     ).update(effect.privileges)
         elif effect.action == "grant_future":
-            self.future.append(
-                (effect.kind, effect.name, effect.grantee, "", frozenset(effect.privileges))
-            )
+            self.future.append((effect.kind, effect.name, effect.grantee, effect.privileges))
 
     def _apply_future(self, kind: str, name: str) -> None:
         # Schema-level future grants take precedence over database-level ones ("GRANT
@@ -231,7 +232,7 @@ class Account:
         schema = name.rsplit(".", 1)[0]
         rules = [f for f in self.future if f[0] == kind and _inside(name, f[1])]
         schema_rules = [f for f in rules if f[1] == schema]
-        for _, _, grantee, _, privileges in schema_rules or rules:
+        for _, _, grantee, privileges in schema_rules or rules:
             self.grants.setdefault((kind, name), {}).setdefault(grantee, set()).update(privileges)
 
 
@@ -259,7 +260,7 @@ def scripting_statements(body: str) -> list[str]:
             code = re.sub(r"^FOR\s+\w+\s+IN\s+\w+\s+DO\b\s*", "", code, flags=re.I)
             code = re.sub(r"^END(?:\s+(?:FOR|LOOP|IF|WHILE))?\s*$", "", code, flags=re.I)
         if query := re.match(
-            r"LET\s+\w+\s+(?:CURSOR\s+FOR|RESULTSET\s*:=)\s*(.*)$", code, re.S | re.I
+            r"(?:LET\s+)?\w+\s+(?:CURSOR\s+FOR|RESULTSET\s*:=)\s*(.*)$", code, re.S | re.I
         ):
             code = query[1].strip().strip("()")
         elif re.match(r"(?:LET\s+\w+|RETURN)\b", code, re.I):

@@ -136,6 +136,12 @@ def _reads(node: Any, defaults: tuple[str, str] | None, skip: set[int]) -> list[
             continue
         elif table.name:
             found += in_schema("SELECT", "RELATION", _table_name(table, defaults))
+    for rows in node.find_all(exp.TableFromRows):  # FROM TABLE(<function>(…))
+        text = rows.sql("snowflake")
+        if m := re.match(r"TABLE\s*\(\s*(\w+)\.INFORMATION_SCHEMA\.", text, re.I):
+            found.append(Access("USAGE", "DATABASE", m[1].upper()))  # "Information Schema"
+        else:
+            raise UnmodelledError(f"table function not modelled: {text[:80]!r}")
     for call in node.find_all(exp.Anonymous):
         if call.name.upper() == "SYSTEM$STREAM_HAS_DATA" and call.expressions:
             found += in_schema("SELECT", "STREAM", qualify(call.expressions[0].name, defaults))
@@ -177,16 +183,6 @@ def _parsed(sql: str, defaults: tuple[str, str] | None, out: _Result) -> None:
         _copy(node, sql, defaults, out)
     elif isinstance(node, exp.Create) and not isinstance(node.this, exp.Identifier | exp.Var):
         _create(node, defaults, out)
-    elif isinstance(node, exp.Create) and str(node.args.get("kind")).endswith("INTEGRATION"):
-        out.accesses.append(Access("CREATE INTEGRATION", "ACCOUNT", ""))
-        out.effects.append(
-            Effect(
-                "create",
-                "INTEGRATION",
-                node.this.name.upper(),
-                if_not_exists=bool(node.args.get("exists")),
-            )
-        )
     else:
         raise UnmodelledError(f"statement form not modelled: {sql.split(chr(10))[0][:80]!r}")
 
@@ -237,6 +233,10 @@ def _create(node: exp.Create, defaults: tuple[str, str] | None, out: _Result) ->
             integration = prop.args["value"].name.upper()
             attributes["integration"] = integration
             out.accesses.append(Access("USAGE", "INTEGRATION", integration))
+    if node.args.get("replace") and not re.search(
+        r"\bCOPY\s+GRANTS\b", node.sql("snowflake"), re.I
+    ):
+        attributes["drop_grants"] = "1"  # CREATE OR REPLACE without COPY GRANTS drops them
     out.effects.append(
         Effect("create", kind, name, attributes=tuple(attributes.items()), if_not_exists=ine)
     )
@@ -380,6 +380,20 @@ def analyse(sql: str, defaults: tuple[str, str] | None = None) -> tuple[list[Acc
         if m[2].upper() == "RESUME":
             out.accesses.append(Access("EXECUTE TASK", "ACCOUNT", ""))
         out.accesses += in_schema("OPERATE", "TASK", name)
+    elif m := re.fullmatch(rf"EXECUTE TASK ({_NAME})", text, re.I):
+        out.accesses.append(Access("EXECUTE TASK", "ACCOUNT", ""))
+        out.accesses += in_schema("OPERATE", "TASK", qualify(m[1], defaults))
+    elif m := re.match(
+        rf"ALTER (TABLE|VIEW|STAGE|PIPE|STREAM|TASK|FILE FORMAT) ({_NAME}) ", text, re.I
+    ):
+        out.accesses += in_schema("OWNERSHIP", m[1].upper(), qualify(m[2], defaults))
+    elif m := re.match(
+        rf"{_CREATE}(?:SECURE )?(PROCEDURE|FUNCTION) {_IF_NOT_EXISTS}({_NAME})\s*\(", text, re.I
+    ):
+        kind = m[1].upper()
+        name, out.accesses = _schema_object(kind, m[3], defaults)
+        # Its body is not analysed: a procedure EXECUTE AS OWNER runs with its owner's rights.
+        out.effects.append(Effect("create", kind, name, if_not_exists=bool(m["ine"])))
     elif m := re.fullmatch(r"(?:REMOVE|RM) ('?@[^ ]+'?)(?: PATTERN = '.*')?", text, re.I):
         name = stage_name(m[1], defaults)
         out.accesses += in_schema("WRITE", "STAGE", name)

@@ -19,7 +19,14 @@ from typing import Any
 import pytest
 
 import inmet_pipeline.adapters.snowflake as snowflake_adapter
-from inmet_local.privileges import ADMIN, Account, Deployment, Violation, deploy
+from inmet_local.privileges import (
+    ADMIN,
+    Account,
+    Deployment,
+    Violation,
+    deploy,
+    scripting_statements,
+)
 from inmet_local.sqlaccess import Access, analyse, stage_name
 from inmet_local.sqlproject import TASK_BODY, render, split_statements, variables
 from inmet_pipeline.adapters.snowflake import SnowflakeExporter, SnowflakeSettings
@@ -370,3 +377,44 @@ def test_the_failure_message_names_role_statement_object_and_privilege() -> None
     violation = account.run("R", "SELECT x FROM D.S.T")[0]
     text = str(violation)
     assert re.search(r"role R: needs USAGE on SCHEMA D\.S\n\s+in: SELECT x FROM D\.S\.T", text)
+
+
+def test_replacing_a_view_without_copy_grants_drops_its_grants() -> None:
+    account = _account("GRANT USAGE ON SCHEMA D.S TO ROLE R; GRANT SELECT ON VIEW D.S.V TO ROLE R;")
+    account.run(ADMIN, "CREATE OR REPLACE VIEW D.S.V COPY GRANTS AS SELECT x FROM D.S.T")
+    assert _refused(account, "R", "SELECT x FROM D.S.V") == []
+    account.run(ADMIN, "CREATE OR REPLACE VIEW D.S.V AS SELECT x FROM D.S.T")
+    assert _refused(account, "R", "SELECT x FROM D.S.V") == [("SELECT", "VIEW", "D.S.V")]
+
+
+def test_reading_a_stream_needs_select_on_its_source_table() -> None:
+    account = _account(
+        "CREATE STREAM D.S.ST ON TABLE D.S.T APPEND_ONLY = TRUE;"
+        "GRANT USAGE ON SCHEMA D.S TO ROLE R; GRANT SELECT ON STREAM D.S.ST TO ROLE R;"
+    )
+    assert _refused(account, "R", "SELECT x FROM D.S.ST") == [("SELECT", "TABLE", "D.S.T")]
+
+
+def test_a_scripting_block_yields_the_statements_it_runs() -> None:
+    body = """EXECUTE IMMEDIATE $$
+    DECLARE
+      c CURSOR FOR SELECT x FROM D.S.V;
+    BEGIN
+      BEGIN TRANSACTION;
+      DELETE FROM D.S.T;
+      COMMIT;
+      FOR rec IN c DO
+        LET v VARCHAR := rec.x;
+        UPDATE D.S.T SET x = :v;
+      END FOR;
+    END;
+    $$"""
+    statements = [" ".join(s.split()) for s in scripting_statements(body)]
+    assert statements == [
+        "SELECT x FROM D.S.V",
+        "BEGIN TRANSACTION",
+        "DELETE FROM D.S.T",
+        "COMMIT",
+        "UPDATE D.S.T SET x = :v",
+    ]
+    assert scripting_statements("SELECT 1") == ["SELECT 1"]
