@@ -31,6 +31,9 @@ every privilege a statement needs. The rules, and the Snowflake pages they rest 
 - Views run with their owner's rights: the reader needs SELECT on the view (and USAGE on its
   database and schema), not on the base tables; the creator needs SELECT on what it reads
   ("Overview of views", https://docs.snowflake.com/en/user-guide/views-introduction).
+- CREATE OR REPLACE keeps the owner but drops the grants unless COPY GRANTS is given ("CREATE
+  VIEW", https://docs.snowflake.com/en/sql-reference/sql/create-view). Reading a stream needs
+  SELECT on the stream and on its source table ("Introduction to streams", access control).
 - Tasks run as their owner ("Introduction to tasks",
   https://docs.snowflake.com/en/user-guide/tasks-intro). A serverless task (no WAREHOUSE) needs
   EXECUTE MANAGED TASK to be created, ALTER TASK … RESUME needs EXECUTE TASK and ownership (or
@@ -61,7 +64,6 @@ from inmet_local.sqlaccess import (
 
 ADMIN = "ACCOUNTADMIN"
 SYSTEM_ROLES = ("ACCOUNTADMIN", "SECURITYADMIN", "SYSADMIN", "USERADMIN", "PUBLIC")
-SCHEMA_OBJECTS = ("TABLE", "VIEW", "STAGE", "STREAM", "PIPE", "TASK", "FILE FORMAT", "PROCEDURE")
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +132,6 @@ class Account:
 
     # -- replaying statements ----------------------------------------------------------------
     def check(self, role: str, access: Access, statement: str) -> Violation | None:
-        if access.kind == "UNMODELLED":
-            return Violation(role, statement, "", access.name, "", "not modelled")
         if access.kind not in ("ACCOUNT", "ROLE") and not self.exists(access.kind, access.name):
             return Violation(
                 role, statement, access.kind, access.name, access.privilege, "does not exist"

@@ -7,6 +7,11 @@ snowflake_sql/ (inmet_local.privileges, a small model of Snowflake's access cont
 - The export: the SQL the export code sends, recorded by running ExportService and every
   SnowflakeExporter method against a recording connection, as the export role.
 - The model itself, on small accounts, so that the check cannot pass vacuously.
+
+Nothing here names the project's objects: they come from the rendered SQL and from the
+recorded queries. When the export reads or writes a new object (say it INSERTs into an
+acknowledgement table), the recorded statement names it and the test fails until
+snowflake_sql/ grants the export role what that statement needs.
 """
 
 from __future__ import annotations
