@@ -35,7 +35,7 @@ from inmet_local.privileges import (
 from inmet_local.sqlaccess import Access, analyse, stage_name
 from inmet_local.sqlproject import TASK_BODY, render, split_statements, variables
 from inmet_pipeline.adapters.snowflake import SnowflakeExporter, SnowflakeSettings
-from inmet_pipeline.exports import ExportService
+from inmet_pipeline.exports import ExportedPartition, ExportService
 from inmet_pipeline.notifications import ErrorNotification, LoadNotification, Partition
 from tests.unit.test_upload_service import MemoryStatuses
 
@@ -100,10 +100,21 @@ class RecordingCursor:
             self.rows = [(8760, 1_000_000, 900_000)]  # rows_unloaded, input_bytes, output_bytes
         elif "ROWS_CLEAN" in head:
             self.rows = [(key, 8760) for key in params or []]
-        elif head.startswith("SELECT DISTINCT"):
-            self.rows = [(key.removeprefix("raw/"),) for key in RAW_KEYS]
+        elif "UNPROCESSED_FILES" in head:
+            self.rows = [(key,) for key in RAW_KEYS]
         else:
             self.rows = []
+
+    # The connector's asynchronous execution (SnowflakeExporter runs a wave's COPYs at once).
+    def execute_async(self, sql: str, params: list[Any] | None = None) -> None:
+        self.execute(sql, params)
+        self.sfqid = f"q{len(self.log)}"
+        RecordingCursor.results[self.sfqid] = self.rows
+
+    def get_results_from_sfqid(self, query_id: str) -> None:
+        self.rows = RecordingCursor.results[query_id]
+
+    results: dict[str, list[tuple[Any, ...]]] = {}  # noqa: RUF012 - shared by the fake's cursors
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         return self.rows
@@ -120,6 +131,12 @@ class RecordingConnection:
         return RecordingCursor(self.log)
 
     def is_closed(self) -> bool:
+        return False
+
+    def get_query_status_throw_if_error(self, query_id: str) -> str:
+        return "SUCCESS"
+
+    def is_still_running(self, status: str) -> bool:
         return False
 
 
@@ -145,6 +162,13 @@ ARGUMENTS: dict[str, Any] = {
     "key": "processed/inmet_clean/station=A001/year=2024/inmet_clean.csv",
     "partitions": [("A001", 2024, "processed/inmet_clean/station=A001/year=2024/inmet_clean.csv")],
     "batch_id": "batch-1",
+    "part": 1,
+    "uploads": 1,
+    "done": [
+        ExportedPartition(
+            "A001", 2024, "processed/inmet_clean/station=A001/year=2024/inmet_clean.csv", 8760
+        )
+    ],
 }
 
 
