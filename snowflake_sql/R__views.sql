@@ -23,7 +23,7 @@ QUALIFY ROW_NUMBER() OVER (
 -- ways: REGIÃO / REGI?O / REGIAO …). Decimal commas become points.
 CREATE OR REPLACE VIEW {{ database }}.{{ clean_schema }}.OPEN_BATCH_FILES AS
 WITH metadata_lines AS (
-  SELECT batch_id, file_name, file_row_number, TRIM(c02) AS value, file_last_modified, loaded_at
+  SELECT batch_id, file_name, file_row_number, TRIM(c02) AS meta_value, file_last_modified, loaded_at
   FROM {{ database }}.{{ raw_schema }}.OPEN_BATCH_LINES
   WHERE file_row_number <= 8
 ),
@@ -31,14 +31,14 @@ by_file AS (
   SELECT
     batch_id,
     file_name,
-    MAX(IFF(file_row_number = 1, UPPER(value), NULL)) AS region,
-    MAX(IFF(file_row_number = 2, UPPER(value), NULL)) AS state,
-    MAX(IFF(file_row_number = 3, value, NULL)) AS station_name,
-    MAX(IFF(file_row_number = 4, UPPER(value), NULL)) AS station_id,
-    MAX(IFF(file_row_number = 5, TRY_TO_DECIMAL(REPLACE(value, ',', '.'), 12, 8), NULL)) AS latitude,
-    MAX(IFF(file_row_number = 6, TRY_TO_DECIMAL(REPLACE(value, ',', '.'), 12, 8), NULL)) AS longitude,
-    MAX(IFF(file_row_number = 7, TRY_TO_DECIMAL(REPLACE(value, ',', '.'), 12, 2), NULL)) AS altitude_m,
-    MAX(IFF(file_row_number = 8, value, NULL)) AS founded_text,
+    MAX(IFF(file_row_number = 1, UPPER(meta_value), NULL)) AS region,
+    MAX(IFF(file_row_number = 2, UPPER(meta_value), NULL)) AS state,
+    MAX(IFF(file_row_number = 3, meta_value, NULL)) AS station_name,
+    MAX(IFF(file_row_number = 4, UPPER(meta_value), NULL)) AS station_id,
+    MAX(IFF(file_row_number = 5, TRY_TO_DECIMAL(REPLACE(meta_value, ',', '.'), 12, 8), NULL)) AS latitude,
+    MAX(IFF(file_row_number = 6, TRY_TO_DECIMAL(REPLACE(meta_value, ',', '.'), 12, 8), NULL)) AS longitude,
+    MAX(IFF(file_row_number = 7, TRY_TO_DECIMAL(REPLACE(meta_value, ',', '.'), 12, 2), NULL)) AS altitude_m,
+    MAX(IFF(file_row_number = 8, meta_value, NULL)) AS founded_text,
     MAX(file_last_modified) AS file_last_modified,
     MAX(loaded_at) AS loaded_at
   FROM metadata_lines
@@ -205,7 +205,7 @@ file_parts AS (
   GROUP BY f.batch_id, f.raw_key
 ),
 part_files AS (
-  SELECT batch_id, part, ARRAY_AGG(raw_key) WITHIN GROUP (ORDER BY raw_key) AS files
+  SELECT batch_id, part, ARRAY_AGG(raw_key) WITHIN GROUP (ORDER BY raw_key) AS file_keys
   FROM file_parts
   GROUP BY batch_id, part
 ),
@@ -220,9 +220,12 @@ part_partitions AS (
   GROUP BY p.batch_id, p.part
 ),
 message_parts AS (
-  SELECT batch_id, part FROM part_files
-  UNION
-  SELECT batch_id, part FROM part_partitions
+  SELECT DISTINCT batch_id, part
+  FROM (
+    SELECT batch_id, part FROM part_files
+    UNION ALL
+    SELECT batch_id, part FROM part_partitions
+  )
 ),
 part_counts AS (
   SELECT batch_id, MAX(part) AS parts FROM message_parts GROUP BY batch_id
@@ -236,7 +239,7 @@ SELECT
     'batch_id', b.batch_id,
     'part', m.part,
     'parts', c.parts,
-    'files', COALESCE(f.files, ARRAY_CONSTRUCT()),
+    'files', COALESCE(f.file_keys, ARRAY_CONSTRUCT()),
     'partitions', COALESCE(p.partitions, ARRAY_CONSTRUCT()),
     'loaded_at', REPLACE(TO_VARCHAR(b.loaded_at, 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z'
   )) AS message
@@ -258,7 +261,7 @@ WHERE a.batch_id IS NULL
   AND n.sends < {{ notification_max_sends }}
   AND (
     n.last_sent_at IS NULL
-    OR n.last_sent_at <= DATEADD(minute, -{{ notification_resend_minutes }}, SYSDATE())
+    OR n.last_sent_at <= DATEADD(MINUTE, -{{ notification_resend_minutes }}, SYSDATE())
   );
 
 -- Messages sent {{ notification_max_sends }} times and never acknowledged: a person looks at
