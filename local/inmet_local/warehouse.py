@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import tempfile
 import time
 import uuid
@@ -251,7 +252,7 @@ class LocalWarehouse:
                 report.skipped.append((statement, reason))
                 continue
             try:
-                self.execute(statement.sql)
+                self.execute(enforce_lengths(statement.sql))
             except snowflake.connector.errors.Error as exc:
                 raise WarehouseError(
                     f"{statement.script} statement {statement.index} "
@@ -560,6 +561,26 @@ class LocalWarehouse:
             )
             sent.append(json.loads(message))
         return sent
+
+
+_CREATE_TABLE = re.compile(r"^\s*CREATE\s+(TRANSIENT\s+)?TABLE\b", re.I)
+_VARCHAR_N = re.compile(r"^(?P<lead>\s*)(?P<column>\w+) VARCHAR\((?P<n>\d+)\)", re.M)
+
+
+def enforce_lengths(sql: str) -> str:
+    """A CREATE TABLE whose VARCHAR(n) columns refuse longer strings, as Snowflake does
+    ("String '…' is too long and would be truncated"), where DuckDB ignores the length. Only
+    the local copy of the DDL changes: NUMBER(p,s) overflow and NOT NULL DuckDB already refuses
+    as Snowflake does (tests/integration/test_warehouse.py shows all three)."""
+    code = re.sub(r"^(\s*--[^\n]*\n)+", "", sql)
+    if not _CREATE_TABLE.match(code):
+        return sql
+    return _VARCHAR_N.sub(
+        lambda m: (
+            f"{m['lead']}{m['column']} VARCHAR({m['n']}) CHECK (LENGTH({m['column']}) <= {m['n']})"
+        ),
+        sql,
+    )
 
 
 def _step_name(sql: str) -> str:

@@ -67,6 +67,32 @@ def test_deploy_runs_the_portable_sql_and_names_what_it_skips(warehouse: LocalWa
     assert tuple(c[0].lower() for c in columns) == CLEAN_COLUMNS
 
 
+@pytest.mark.parametrize(
+    ("values", "refused_because"),
+    [
+        # VARCHAR(4): Snowflake refuses a longer string; DuckDB alone would keep it.
+        ("'A0011', 'X', 'CO', 'DF', -15.7, -47.9, 1160.9", "too long and would be truncated"),
+        # NUMBER(10,8): at most two integer digits.
+        ("'A001', 'X', 'CO', 'DF', -150.7, -47.9, 1160.9", "out of range"),
+        # NOT NULL.
+        ("'A001', 'X', 'CO', 'DF', NULL, -47.9, 1160.9", "NULL result in a non-nullable column"),
+    ],
+)
+def test_the_local_warehouse_refuses_what_snowflake_refuses(
+    warehouse: LocalWarehouse, values: str, refused_because: str
+) -> None:
+    import snowflake.connector
+
+    sql = (
+        f"INSERT INTO {warehouse.clean}.STATIONS (station_id, station_name, region, state, "
+        f"latitude, longitude, altitude_m, source_file, source_modified, updated_at) VALUES "
+        f"({values}, 'f.csv', SYSDATE(), SYSDATE())"
+    )
+    with pytest.raises(snowflake.connector.errors.Error, match=refused_because):
+        warehouse.execute(sql)
+    assert warehouse.scalar(f"SELECT COUNT(*) FROM {warehouse.clean}.STATIONS") == 0
+
+
 def test_task_does_not_run_without_data(warehouse: LocalWarehouse) -> None:
     assert warehouse.run_task() is None
     assert warehouse.pending_notifications() == []
