@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 INMET := $(BIN)/inmet
 EXTRAS ?= dev,ml
 
-.PHONY: help install demo test test-fast lint format bench clean tools build validate deploy invoke sizes
+.PHONY: help install demo test test-fast test-snowflake lint format bench clean tools build validate deploy invoke sizes
 
 # AWS SAM CLI and checkov live in their own virtualenvs: both pin boto3, botocore and
 # pydantic ranges that conflict with the project's (and with each other's).
@@ -53,6 +53,15 @@ test: install validate build ## lint, type-check, check the template, sam build,
 	@# pytest exits 5 when it collected nothing: a broken suite, said plainly (make then fails).
 	INMET_REQUIRE_SAM_BUILD=1 $(BIN)/pytest || { status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; fi; exit $$status; }
+
+# The warehouse tests (tests/integration/test_warehouse.py) against a real account, with the
+# key-pair settings of .env or the environment: each test deploys snowflake_sql/ into a scratch
+# database INMET_TEST_<random> and drops it. Cost: ~20 tests on the role's warehouse, a few
+# minutes of an XSMALL (about 0.1 credit). Without the settings: one line, and success.
+test-snowflake: install ## the warehouse tests on a real Snowflake account (SNOWFLAKE_* key pair)
+	@if [ -z "$${SNOWFLAKE_ACCOUNT:-}" ] && ! grep -qs '^SNOWFLAKE_ACCOUNT=.' $${INMET_ENV_FILE:-.env}; then \
+	  echo "test-snowflake: skipped: SNOWFLAKE_ACCOUNT, SNOWFLAKE_USER and SNOWFLAKE_PRIVATE_KEY_PATH are not set (README: Live tests)"; \
+	else INMET_LIVE_SNOWFLAKE=1 $(BIN)/pytest tests/integration/test_warehouse.py -rs; fi
 
 test-fast: install ## unit tests only
 	$(BIN)/pytest -m unit -q
