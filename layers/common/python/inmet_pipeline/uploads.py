@@ -25,7 +25,9 @@ from urllib.parse import quote
 
 from aws_lambda_powertools import Logger
 
+from inmet_pipeline.budget import PEER_WAIT_S
 from inmet_pipeline.errors import DependencyUnavailable, UploadRejected
+from inmet_pipeline.limits import MAX_UPLOAD_BYTES
 from inmet_pipeline.ports import ObjectStore, StatusStore
 from inmet_pipeline.reader import ValidationReport, normalise_to_utf8, validate
 
@@ -33,12 +35,12 @@ from inmet_pipeline.reader import ValidationReport, normalise_to_utf8, validate
 # (upload_id, station_id) appear on every line of the request.
 logger = Logger()
 
-MAX_UPLOAD_BYTES: Final = 4 * 1024 * 1024
 UPLOAD_ID_RE: Final = re.compile(r"[0-9a-f]{64}")
 IN_FLIGHT: Final = "uploading"
-# A claim older than this is from a request that died (Lambda timeout is 30 s): take it over.
+# A claim older than this is from a request that died (UploadFunction's timeout is
+# budget.UPLOAD_FUNCTION_TIMEOUT_S, 25 s): take it over.
 STALE_CLAIM_MS: Final = 60_000
-WAIT_FOR_PEER_S: Final = 10.0
+WAIT_FOR_PEER_S: Final = PEER_WAIT_S
 
 # Fields of the status document shown to users (CONTRACTS §1), in a stable order.
 STATUS_FIELDS: Final = (
