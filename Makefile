@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 INMET := $(BIN)/inmet
 EXTRAS ?= dev,ml
 
-.PHONY: help install demo test test-fast lint format bench clean tools build validate deploy invoke sizes
+.PHONY: help install demo test test-fast test-aws lint format bench clean tools build validate deploy invoke sizes
 
 # AWS SAM CLI and checkov live in their own virtualenvs: both pin boto3, botocore and
 # pydantic ranges that conflict with the project's (and with each other's).
@@ -56,6 +56,12 @@ test: install validate build ## lint, type-check, check the template, sam build,
 
 test-fast: install ## unit tests only
 	$(BIN)/pytest -m unit -q
+
+# Live: deploys a throw-away stack, uploads through its HTTPS endpoint, checks S3 and the status
+# record, deletes it (local/inmet_local/live.py). Without AWS credentials: one skip line, exit 0.
+# INMET_TEST_AWS_AUTH=Iam tests the SigV4 mode; AWS_REGION picks the region (default sa-east-1).
+test-aws: install $(SAM) ## live test in a throw-away stack (skips without AWS credentials)
+	PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 INMET_LAMBDA_ARCH=$(ARCH) $(BIN)/python -m inmet_local.live
 
 lint: install ## ruff + mypy
 	$(BIN)/ruff check .

@@ -195,6 +195,39 @@ ApiUrlOption = Annotated[
 ApiKeyOption = Annotated[
     str | None, typer.Option("--api-key", help="x-api-key [env INMET_API_KEY].")
 ]
+AuthOption = Annotated[
+    str | None,
+    typer.Option(
+        "--auth",
+        help="key: send x-api-key; iam: sign with SigV4 from your AWS credentials (a stack "
+        "deployed with ApiAuth=Iam) [env INMET_API_AUTH; default key].",
+    ),
+]
+
+
+def _signer(auth: str | None, url: str) -> httpx.Auth | None:
+    """The request signer for --auth (None for the API key)."""
+    mode = (auth or _env_default("INMET_API_AUTH", "key") or "key").lower()
+    if mode == "key":
+        return None
+    if mode != "iam":
+        raise _fail(f"--auth must be key or iam, not {mode!r}")
+    import os
+
+    from inmet_local.signing import (
+        CredentialsMissingError,
+        SigV4HttpxAuth,
+        default_credentials,
+        region_of,
+    )
+
+    region = region_of(url) or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if not region:
+        raise _fail(f"--auth iam: cannot tell the region from {url}; set AWS_REGION")
+    try:
+        return SigV4HttpxAuth(default_credentials(), region)
+    except CredentialsMissingError as exc:
+        raise _fail(str(exc)) from exc
 
 
 @app.command("upload")
@@ -204,6 +237,7 @@ def upload_command(
     ],
     api_url: ApiUrlOption = None,
     api_key: ApiKeyOption = None,
+    auth: AuthOption = None,
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Requests in flight.")] = 8,
     retries: Annotated[
         int, typer.Option(min=1, max=20, help="Attempts per file on 429/503/connection errors.")
@@ -220,8 +254,9 @@ def upload_command(
     url = api_url or _env_default("INMET_API_URL", DEFAULT_API_URL) or DEFAULT_API_URL
     key = api_key or _env_default("INMET_API_KEY")
     files = _input_files(paths)
+    signer = _signer(auth, url)
     with (
-        ApiClient(url, key, max_attempts=retries) as client,
+        ApiClient(url, key, max_attempts=retries, auth=signer) as client,
         _progress("uploading", disable=as_json) as progress,
     ):
         task = progress.add_task("upload", total=len(files))
@@ -283,11 +318,12 @@ def status_command(
     upload_id: Annotated[str, typer.Argument(help="The upload_id that POST /uploads returned.")],
     api_url: ApiUrlOption = None,
     api_key: ApiKeyOption = None,
+    auth: AuthOption = None,
 ) -> None:
     """Print an upload's status document (received → cleaned → exported, or failed)."""
     url = api_url or _env_default("INMET_API_URL", DEFAULT_API_URL) or DEFAULT_API_URL
     key = api_key or _env_default("INMET_API_KEY")
-    with ApiClient(url, key, max_attempts=1) as client:
+    with ApiClient(url, key, max_attempts=1, auth=_signer(auth, url)) as client:
         try:
             response = client.status(upload_id)
         except httpx.TransportError as exc:
@@ -405,8 +441,9 @@ def snowflake_bootstrap() -> None:
     sys.stdout.write(render(BOOTSTRAP, variables()))
 
 
-aws_app = typer.Typer(help="Operations on a deployed stack (AWS credentials from the shell).",
-                      no_args_is_help=True)
+aws_app = typer.Typer(
+    help="Operations on a deployed stack (AWS credentials from the shell).", no_args_is_help=True
+)
 app.add_typer(aws_app, name="aws")
 
 
@@ -414,7 +451,9 @@ app.add_typer(aws_app, name="aws")
 def aws_redrive(
     queue_url: Annotated[
         str | None,
-        typer.Option("--queue-url", help="The dead-letter queue (output ExportDeadLetterQueueUrl)."),
+        typer.Option(
+            "--queue-url", help="The dead-letter queue (output ExportDeadLetterQueueUrl)."
+        ),
     ] = None,
     stack: Annotated[
         str | None, typer.Option("--stack", help="Read the queue URL from this stack's outputs.")
@@ -441,9 +480,11 @@ def aws_redrive(
         raise _fail("give exactly one of --queue-url or --stack")
     try:
         if stack:
-            outputs = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][
-                0
-            ].get("Outputs", [])
+            outputs = (
+                boto3.client("cloudformation")
+                .describe_stacks(StackName=stack)["Stacks"][0]
+                .get("Outputs", [])
+            )
             found = {o["OutputKey"]: o["OutputValue"] for o in outputs}
             queue_url = found.get("ExportDeadLetterQueueUrl")
             if not queue_url:

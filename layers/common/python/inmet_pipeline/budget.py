@@ -80,10 +80,9 @@ class CallBudget:
         """Longest one call can take before it answers or fails: every attempt hits both
         timeouts, every retry waits its longest backoff."""
         attempts = self.total_max_attempts * (self.connect_timeout_s + self.read_timeout_s)
-        backoff = sum(
-            min(_THROTTLING_BASE_S * 2**i, _MAX_BACKOFF_S) + _RETRY_AFTER_EXTRA_S
-            for i in range(self.total_max_attempts - 1)
-        )
+        backoff = 0.0
+        for i in range(self.total_max_attempts - 1):
+            backoff += min(_THROTTLING_BASE_S * 2.0**i, _MAX_BACKOFF_S) + _RETRY_AFTER_EXTRA_S
         return attempts + backoff
 
 
@@ -116,4 +115,3 @@ def request_budgets(endpoint_url: str | None) -> dict[str, CallBudget]:
     if endpoint_url:
         return {"s3": BACKGROUND, "dynamodb": BACKGROUND}
     return {"s3": REQUEST_S3, "dynamodb": REQUEST_DYNAMODB}
-

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Final
 
 MAX_UPLOAD_BYTES: Final = 4 * 1024 * 1024
+TOO_LARGE_CODE: Final = "payload_too_large"
 # Lambda's synchronous invocation payload limit. "6 MB" is taken as the smaller reading
 # (6,000,000 bytes), so the check does not lean on the binary megabyte.
 LAMBDA_SYNC_PAYLOAD_BYTES: Final = 6_000_000
@@ -24,3 +25,12 @@ API_GATEWAY_PAYLOAD_BYTES: Final = 10 * 1024 * 1024
 
 def base64_size(n: int) -> int:
     return 4 * ((n + 2) // 3)
+
+
+def too_large_message(size: int | None, limit: int = MAX_UPLOAD_BYTES) -> str:
+    """The 413 message, shared by the API and `inmet upload`'s check before sending."""
+    got = f"The file is {size:,} bytes; " if size is not None else "The body is "
+    return (
+        f"{got}over the direct-upload limit of {limit:,} bytes ({limit / 2**20:g} MB). "
+        "INMET station-year files are 0.3-1.1 MB: send one file per request."
+    )

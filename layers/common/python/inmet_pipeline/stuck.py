@@ -40,8 +40,9 @@ def find_stuck(source: StuckSource, now: datetime, after_minutes: int) -> StuckR
     if after_minutes <= 0:
         raise ValueError(f"after_minutes must be positive, not {after_minutes}")
     report = StuckReport(cutoff=iso_z(now - timedelta(minutes=after_minutes)))
-    found = sorted((received_at, upload_id) for upload_id, received_at in
-                   source.received_before(report.cutoff))
+    found = sorted(
+        (received_at, upload_id) for upload_id, received_at in source.received_before(report.cutoff)
+    )
     report.count = len(found)
     report.oldest = found[:SHOWN]
     return report

@@ -27,7 +27,7 @@ from aws_lambda_powertools import Logger
 
 from inmet_pipeline.budget import PEER_WAIT_S
 from inmet_pipeline.errors import DependencyUnavailable, UploadRejected
-from inmet_pipeline.limits import MAX_UPLOAD_BYTES
+from inmet_pipeline.limits import MAX_UPLOAD_BYTES, TOO_LARGE_CODE, too_large_message
 from inmet_pipeline.ports import ObjectStore, StatusStore
 from inmet_pipeline.reader import ValidationReport, normalise_to_utf8, validate
 
@@ -180,14 +180,7 @@ class UploadService:
         return status_document(record)
 
     def too_large_error(self, size: int | None = None) -> UploadRejected:
-        limit = self.max_upload_bytes
-        got = f"The file is {size:,} bytes; " if size is not None else "The body is "
-        return UploadRejected(
-            413,
-            "payload_too_large",
-            f"{got}over the direct-upload limit of {limit:,} bytes ({limit / 2**20:g} MB). "
-            "INMET station-year files are 0.3-1.1 MB: send one file per request.",
-        )
+        return UploadRejected(413, TOO_LARGE_CODE, too_large_message(size, self.max_upload_bytes))
 
     # -- the use case -------------------------------------------------------------------------
     def accept(self, data: bytes, filename: str | None = None) -> UploadResult:
