@@ -60,10 +60,32 @@ def redrive(
     called for each, for progress output."""
     report = RedriveReport()
     seen_ids: set[str] = set()
+    kept: list[str] = []  # receipt handles of the messages left in the queue
+    try:
+        _drain(sqs, lambda_client, queue_url, report, seen_ids, kept, dry_run, limit, on_message)
+    finally:
+        # What stays is made visible again at once, for the next redrive (or a person).
+        for handle in kept:
+            sqs.change_message_visibility(
+                QueueUrl=queue_url, ReceiptHandle=handle, VisibilityTimeout=0
+            )
+    return report
+
+
+def _drain(
+    sqs: Any,
+    lambda_client: Any,
+    queue_url: str,
+    report: RedriveReport,
+    seen_ids: set[str],
+    kept: list[str],
+    dry_run: bool,
+    limit: int | None,
+    on_message: Callable[[str, str], None] | None,
+) -> None:
     while limit is None or report.seen < limit:
         batch = min(10, limit - report.seen) if limit is not None else 10
-        # A visibility timeout long enough for one batch; a message left (skipped, failed or
-        # dry run) becomes visible again for the next redrive, not for this loop.
+        # Hidden while this run lasts, so that it sees each message once.
         messages = sqs.receive_message(
             QueueUrl=queue_url,
             MaxNumberOfMessages=batch,
@@ -79,11 +101,13 @@ def redrive(
             try:
                 arn, event = parse_record(message["Body"])
             except ValueError as exc:
+                kept.append(message["ReceiptHandle"])
                 report.skipped.append(f"{message['MessageId']}: {exc}")
                 if on_message:
                     on_message("skipped", f"{message['MessageId']}: {exc}")
                 continue
             if dry_run:
+                kept.append(message["ReceiptHandle"])
                 report.replayed.append(arn)
                 if on_message:
                     on_message("would replay", arn)
@@ -92,6 +116,7 @@ def redrive(
                 FunctionName=arn, InvocationType="Event", Payload=json.dumps(event).encode()
             )
             if answer.get("StatusCode") != 202:
+                kept.append(message["ReceiptHandle"])
                 report.failed.append(f"{arn}: status {answer.get('StatusCode')}")
                 if on_message:
                     on_message("failed", arn)
@@ -100,4 +125,3 @@ def redrive(
             report.replayed.append(arn)
             if on_message:
                 on_message("replayed", arn)
-    return report
