@@ -32,7 +32,7 @@ def _parameter_values(template: dict[str, Any], params: dict[str, str]) -> dict[
 
 def _condition(expr: Any, values: dict[str, Any], conditions: dict[str, Any]) -> Any:
     if isinstance(expr, dict) and len(expr) == 1:
-        (op, arg), = expr.items()
+        ((op, arg),) = expr.items()
         if op == "Ref":
             return values[arg]
         if op == "Condition":

@@ -35,15 +35,22 @@ def region_of(api_url: str) -> str | None:
     return found.group(1) if found else None
 
 
+_NEEDS = (
+    "--auth iam needs AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
+    "SSO or an instance role)"
+)
+
+
 def default_credentials() -> Any:
     import botocore.session
+    from botocore.exceptions import BotoCoreError
 
-    credentials = botocore.session.Session().get_credentials()
+    try:
+        credentials = botocore.session.Session().get_credentials()
+    except BotoCoreError as exc:  # a missing profile, an unreadable config file, ...
+        raise CredentialsMissingError(f"{_NEEDS}: {exc}") from None
     if credentials is None:
-        raise CredentialsMissingError(
-            "--auth iam needs AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID/"
-            "AWS_SECRET_ACCESS_KEY, SSO or an instance role); none were found"
-        )
+        raise CredentialsMissingError(f"{_NEEDS}; none were found")
     return credentials
 
 

@@ -98,7 +98,7 @@ def test_stuck_handler_publishes_the_metric_the_alarm_watches(
 
 class _FrozenDatetime(datetime):
     @classmethod
-    def now(cls, tz: Any = None) -> _FrozenDatetime:  # type: ignore[override]
+    def now(cls, tz: Any = None) -> _FrozenDatetime:
         return cls.fromtimestamp(NOW.timestamp(), tz)
 
 
@@ -202,7 +202,8 @@ def test_redrive_replays_each_record_to_its_function_and_keeps_what_is_not_one(
 
     report = redrive(sqs, lambda_and_queue["lambda"], url)
     assert report.replayed == [alias] * 3
-    assert len(report.skipped) == 1 and "not JSON" in report.skipped[0]
+    assert len(report.skipped) == 1
+    assert "not JSON" in report.skipped[0]
     assert [c["FunctionName"] for c in calls] == [alias] * 3
     assert all(c["InvocationType"] == "Event" for c in calls)
     replayed = sorted(json.dumps(json.loads(c["Payload"]), sort_keys=True) for c in calls)
@@ -230,10 +231,12 @@ def test_redrive_command_reports_and_fails_when_something_was_left(
 
 
 def test_parse_record_says_what_is_wrong() -> None:
-    with pytest.raises(ValueError, match="no requestContext.functionArn"):
+    with pytest.raises(ValueError, match=r"no requestContext\.functionArn"):
         parse_record(json.dumps({"requestPayload": {}}))
     with pytest.raises(ValueError, match="no requestPayload"):
-        parse_record(json.dumps({"requestContext": {"functionArn": "arn:aws:lambda:r:1:function:f"}}))
+        parse_record(
+            json.dumps({"requestContext": {"functionArn": "arn:aws:lambda:r:1:function:f"}})
+        )
     assert parse_record(_record("arn:aws:lambda:r:1:function:f:live", {"a": 1})) == (
         "arn:aws:lambda:r:1:function:f:live",
         {"a": 1},

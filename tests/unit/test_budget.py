@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from inmet_local.template import load_template
@@ -14,7 +16,7 @@ pytestmark = [pytest.mark.unit]
 
 
 def test_the_worst_request_fits_in_the_function_and_the_function_in_the_gateway() -> None:
-    """"Quotas for configuring and running a REST API in API Gateway": 29 s integration
+    """ "Quotas for configuring and running a REST API in API Gateway": 29 s integration
     timeout. Worst case: attempts x (connect + read) + backoff per call, for every call of the
     longest request, plus the peer wait and the CPU."""
     worst = budget.upload_worst_case_s()
@@ -55,8 +57,8 @@ def test_a_stale_claim_is_older_than_any_living_request() -> None:
 def test_the_api_clients_carry_the_request_budget_in_aws_and_the_background_one_locally() -> None:
     aws = AwsSettings(aws_region="sa-east-1", aws_endpoint_url=None)
     chosen = budget.request_budgets(aws.aws_endpoint_url)
-    s3 = S3ObjectStore("b", aws, chosen["s3"]).client.meta.config
-    ddb = DynamoStatusStore("t", aws, chosen["dynamodb"]).table.meta.client.meta.config
+    s3: Any = S3ObjectStore("b", aws, chosen["s3"]).client.meta.config
+    ddb: Any = DynamoStatusStore("t", aws, chosen["dynamodb"]).table.meta.client.meta.config
     assert (s3.connect_timeout, s3.read_timeout) == (1.0, 3.0)
     assert (ddb.connect_timeout, ddb.read_timeout) == (1.0, 1.0)
     assert s3.retries == {"total_max_attempts": 1, "mode": "standard"}

@@ -35,7 +35,7 @@ def _event_bytes(body_size: int) -> int:
 
 
 def test_the_largest_accepted_file_reaches_the_function() -> None:
-    """"Invoke - AWS Lambda": 6 MB for a synchronous invocation."""
+    """ "Invoke - AWS Lambda": 6 MB for a synchronous invocation."""
     assert base64_size(MAX_UPLOAD_BYTES) == len(base64.b64encode(b"x" * MAX_UPLOAD_BYTES))
     assert _event_bytes(MAX_UPLOAD_BYTES) < LAMBDA_SYNC_PAYLOAD_BYTES
     # ... while a 4.5 MB file would not: the gateway, not the app, would answer.

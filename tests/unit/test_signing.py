@@ -4,6 +4,7 @@ request as sent, so a signature over other bytes, another time or another scope 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -62,11 +63,11 @@ def test_signed_requests_carry_botocores_signature(tmp_path: Path) -> None:
     for request in sent:
         authorization = request.headers["authorization"]
         date = request.headers["x-amz-date"]
-        assert len(date) == 16 and date.endswith("Z") and date[8] == "T"  # 20261201T193000Z
+        assert re.fullmatch(r"\d{8}T\d{6}Z", date), date  # 20261201T193000Z
         scope = f"AKIDEXAMPLE/{date[:8]}/sa-east-1/execute-api/aws4_request"
         assert authorization.startswith(f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=")
         signed = authorization.split("SignedHeaders=")[1].split(",")[0].split(";")
-        assert "host" in signed and "x-amz-date" in signed and "x-amz-security-token" in signed
+        assert {"host", "x-amz-date", "x-amz-security-token"} <= set(signed)
         assert request.headers["x-amz-security-token"] == "session-token"
         signature = authorization.rsplit("Signature=", 1)[1]
         assert signature == _expected_signature(request)

@@ -105,7 +105,8 @@ ALLOWED_MANAGED_POLICIES = {
 def synthesised() -> dict[str, Any]:
     """The synthesised template with the default parameters (ApiAuth=ApiKey), conditions
     resolved (tests/template_synth.py)."""
-    return synthesise()["Resources"]
+    resources: dict[str, Any] = synthesise()["Resources"]
+    return resources
 
 
 def _synth_of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:

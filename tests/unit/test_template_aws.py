@@ -23,12 +23,18 @@ from upload_api import metrics as app_metrics
 
 pytestmark = [pytest.mark.unit]
 
-FUNCTIONS = ("UploadFunction", "ExportFunction", "ErrorNotificationFunction", "StuckUploadsFunction")
+FUNCTIONS = (
+    "UploadFunction",
+    "ExportFunction",
+    "ErrorNotificationFunction",
+    "StuckUploadsFunction",
+)
 ASYNC_FUNCTIONS = ("ExportFunction", "ErrorNotificationFunction", "StuckUploadsFunction")
 
 
 def _resources(**params: str) -> dict[str, Any]:
-    return synthesise(**params)["Resources"]
+    resources: dict[str, Any] = synthesise(**params)["Resources"]
+    return resources
 
 
 def _serverless_lint(path: Path) -> subprocess.CompletedProcess[str]:
@@ -113,7 +119,7 @@ _TagDumper.add_representer(_Tagged, _represent)
 
 
 def test_the_stack_sets_the_api_gateway_logging_role_before_the_stage() -> None:
-    """"Set up CloudWatch logging for REST APIs in API Gateway": a role trusted by
+    """The Set up CloudWatch logging for REST APIs in API Gateway": a role trusted by
     apigateway.amazonaws.com with AmazonAPIGatewayPushToCloudWatchLogs, set as the account's
     CloudWatchRoleArn ("AWS::ApiGateway::Account"), before a stage with access logs."""
     resources = _resources()
@@ -124,9 +130,15 @@ def test_the_stack_sets_the_api_gateway_logging_role_before_the_stage() -> None:
     role = resources["ApiGatewayCloudWatchRole"]["Properties"]
     [trust] = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "apigateway.amazonaws.com"}
-    assert any("AmazonAPIGatewayPushToCloudWatchLogs" in json.dumps(a) for a in role["ManagedPolicyArns"])
+    assert any(
+        "AmazonAPIGatewayPushToCloudWatchLogs" in json.dumps(a) for a in role["ManagedPolicyArns"]
+    )
     # Kept on deletion: other APIs of the account and region log through the same setting.
-    assert account["DeletionPolicy"] == resources["ApiGatewayCloudWatchRole"]["DeletionPolicy"] == "Retain"
+    assert (
+        account["DeletionPolicy"]
+        == resources["ApiGatewayCloudWatchRole"]["DeletionPolicy"]
+        == "Retain"
+    )
     [stage] = of_type(resources, "AWS::ApiGateway::Stage").values()
     assert stage["Properties"]["AccessLogSetting"]["DestinationArn"]
     # The stage references the account setting, so CloudFormation creates it after.
@@ -171,7 +183,7 @@ def test_alarms_publish_to_a_topic_whose_key_cloudwatch_may_use() -> None:
 
 
 def test_api_5xx_alarm_watches_the_apis_real_name() -> None:
-    """"Amazon API Gateway dimensions and metrics": 5XXError by ApiName and Stage; the API's
+    """The Amazon API Gateway dimensions and metrics": 5XXError by ApiName and Stage; the API's
     name is its Name property (SAM names an unnamed API after the stack)."""
     resources = _resources()
     [api] = of_type(resources, "AWS::ApiGateway::RestApi").values()
@@ -186,7 +198,7 @@ def _emitted(record: Any) -> list[dict[str, Any]]:
     app_metrics.metrics.clear_metrics()
     try:
         record()
-        blob = app_metrics.metrics.serialize_metric_set()
+        blob: dict[str, Any] = dict(app_metrics.metrics.serialize_metric_set())
     finally:
         app_metrics.metrics.clear_metrics()
     return [blob]
@@ -210,7 +222,7 @@ def _watched_by(alarm: dict[str, Any], blobs: list[dict[str, Any]]) -> bool:
 
 
 def test_app_failure_and_rejection_alarms_watch_what_the_app_emits() -> None:
-    """"Metrics - Powertools for AWS Lambda (Python)": EMF with the default dimension service.
+    """The Metrics - Powertools for AWS Lambda (Python)": EMF with the default dimension service.
     The alarms' namespace, name and dimensions equal what the app's Metrics object prints, with
     the service name the template gives the functions."""
     template = load_template()
@@ -219,10 +231,14 @@ def test_app_failure_and_rejection_alarms_watch_what_the_app_emits() -> None:
     resources = _resources()
     assert _watched_by(resources["UploadFailuresAlarm"], _emitted(app_metrics.record_failure))
     assert _watched_by(
-        resources["UploadRejectionsAlarm"], _emitted(lambda: app_metrics.record_rejection("bad_hour"))
+        resources["UploadRejectionsAlarm"],
+        _emitted(lambda: app_metrics.record_rejection("bad_hour")),
     )
     # and not by accident: a metric the app does not emit is not matched
-    assert not _watched_by(resources["UploadFailuresAlarm"], _emitted(lambda: app_metrics.record_outcome("UploadAccepted")))
+    assert not _watched_by(
+        resources["UploadFailuresAlarm"],
+        _emitted(lambda: app_metrics.record_outcome("UploadAccepted")),
+    )
 
 
 # -- 4. timeouts (the budget itself: tests/unit/test_budget.py) ----------------------------
@@ -245,7 +261,7 @@ def test_function_timeouts_are_the_budgets() -> None:
 
 
 def test_each_async_function_has_one_failure_path_to_the_queue() -> None:
-    """"Capturing records of Lambda asynchronous invocations": an on-failure destination gets
+    """The Capturing records of Lambda asynchronous invocations": an on-failure destination gets
     the invocation record; a DeadLetterQueue as well sent each failure twice."""
     resources = _resources()
     for name, function in of_type(resources, "AWS::Lambda::Function").items():
@@ -273,7 +289,9 @@ def test_every_function_log_group_expires_with_the_stage(stage: str, days: int) 
     for group in groups.values():
         props = group["Properties"]
         retention = props["RetentionInDays"]
-        assert retention == {"Fn::FindInMap": ["StageSettings", {"Ref": "Stage"}, "LogRetentionDays"]}
+        assert retention == {
+            "Fn::FindInMap": ["StageSettings", {"Ref": "Stage"}, "LogRetentionDays"]
+        }
         assert mapping[stage]["LogRetentionDays"] == days
         name = props.get("LogGroupName", {}).get("Fn::Sub", "")
         if name.startswith("/aws/lambda/"):
@@ -299,7 +317,7 @@ def test_bucket_and_table_survive_the_stack() -> None:
 
 
 def test_functions_deploy_gradually_and_roll_back_on_their_alarms() -> None:
-    """"Deploying serverless applications gradually with AWS SAM" / "DeploymentPreference":
+    """The Deploying serverless applications gradually with AWS SAM" / "DeploymentPreference":
     AutoPublishAlias + a canary, rolled back when the named alarms fire."""
     resources = _resources()
     expected = {
@@ -329,7 +347,7 @@ def test_functions_deploy_gradually_and_roll_back_on_their_alarms() -> None:
 
 
 def test_only_the_stage_parameters_stage_exists() -> None:
-    """"AWS::Serverless::Api" OpenApiVersion: without it SAM also creates a stage "Stage"."""
+    """The AWS::Serverless::Api" OpenApiVersion: without it SAM also creates a stage "Stage"."""
     stages = of_type(_resources(), "AWS::ApiGateway::Stage")
     assert [s["Properties"]["StageName"] for s in stages.values()] == [{"Ref": "Stage"}]
     assert load_template()["Resources"]["UploadsApi"]["Properties"]["OpenApiVersion"]
@@ -343,7 +361,7 @@ def _dims(alarm: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_error_handler_throttles_and_stuck_uploads_alarm() -> None:
-    """"Types of metrics for Lambda functions" (Errors, Throttles by FunctionName)."""
+    """The Types of metrics for Lambda functions" (Errors, Throttles by FunctionName)."""
     resources = _resources()
     errors = resources["ErrorHandlerErrorsAlarm"]["Properties"]
     assert (errors["Namespace"], errors["MetricName"]) == ("AWS/Lambda", "Errors")
@@ -379,7 +397,7 @@ def _dashboard(resources: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_one_dashboard_shows_uploads_rejections_export_latency_and_dlq_depth() -> None:
-    """"CloudWatch dashboard body structure and syntax": the body parses, and its metrics are
+    """The CloudWatch dashboard body structure and syntax": the body parses, and its metrics are
     the ones the code emits."""
     resources = _resources()
     body = _dashboard(resources)
@@ -409,7 +427,7 @@ def test_one_dashboard_shows_uploads_rejections_export_latency_and_dlq_depth() -
 
 @pytest.mark.parametrize(("mode", "scheme"), [("ApiKey", "api_key"), ("Iam", "sigv4")])
 def test_api_auth_parameter_selects_the_scheme_of_every_method(mode: str, scheme: str) -> None:
-    """"x-amazon-apigateway-authtype property": awsSigv4 on an apiKey-type scheme named
+    """The x-amazon-apigateway-authtype property": awsSigv4 on an apiKey-type scheme named
     Authorization is IAM authorization; "Usage plans and API keys": don't rely on API keys as
     the only means of authentication."""
     resources = _resources(ApiAuth=mode)
