@@ -256,9 +256,7 @@ def test_stuck_uploads_function_built_and_source_agree(
             UpdateExpression="SET received_at = :old",
             ExpressionAttributeValues={":old": "2020-01-01T00:00:00Z"},
         )
-        result = _run(
-            twin, "StuckUploadsFunction", load_event("stuck_schedule.json"), built
-        ).result
+        result = _run(twin, "StuckUploadsFunction", load_event("stuck_schedule.json"), built).result
         assert result["stuck"] == 1, mode
         assert result["oldest"] == [["2020-01-01T00:00:00Z", upload_id]]
         answers[mode] = {k: v for k, v in result.items() if k != "cutoff"}
