@@ -6,8 +6,9 @@ template.yaml's timeouts are these.
 The upload request path (UploadFunction behind API Gateway):
 
 - API Gateway waits at most 29 s for a Lambda integration ("Quotas for configuring and running a
-  REST API in API Gateway": integration timeout 50 ms - 29 s), then answers 504 while the
-  function may still be writing.
+  REST API in API Gateway", https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html:
+  integration timeout 50 ms - 29 s by default), then answers 504 while the function may still be
+  writing.
 - So UploadFunction's timeout is 25 s: the 4 s left cover the gateway's own work and a cold
   start's init phase, which Lambda runs before the handler's clock starts.
 - Inside those 25 s the worst request makes 5 DynamoDB calls and 2 S3 puts in sequence (a
