@@ -241,3 +241,50 @@ def test_parse_record_says_what_is_wrong() -> None:
         "arn:aws:lambda:r:1:function:f:live",
         {"a": 1},
     )
+
+
+# -- the app reports its own failures (what UploadFailuresAlarm watches) --------------------
+
+
+def test_the_api_counts_the_failures_it_answers_itself(
+    client: Any, aws: Provisioned, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from inmet_pipeline.errors import DependencyUnavailable
+    from tests.helpers import small_file
+    from upload_api import deps
+    from upload_api import metrics as app_metrics
+
+    recorded: list[str] = []
+    monkeypatch.setattr(app_metrics.metrics, "add_metric", lambda name, **_: recorded.append(name))
+    service = deps.get_service(deps.get_settings())
+    data = small_file("B", days=2).data
+
+    def post() -> int:
+        return int(
+            client.post("/uploads", content=data, headers={"Content-Type": "text/csv"}).status_code
+        )
+
+    service.statuses = DynamoStatusStore("no-such-table")
+    assert post() == 503
+    assert recorded == [app_metrics.FAILED]
+
+    recorded.clear()
+    service.statuses = DynamoStatusStore(TABLE)
+
+    def in_flight(*_: Any) -> None:
+        raise DependencyUnavailable("upload", "an identical upload is still being stored", 2)
+
+    accept = service.accept
+    monkeypatch.setattr(service, "accept", in_flight)
+    assert post() == 503
+    assert recorded == []  # a peer in flight is not a failure
+
+    monkeypatch.setattr(service, "accept", accept)
+    assert (
+        client.post(
+            "/uploads", content=b"not,a,station,file\n", headers={"Content-Type": "text/csv"}
+        ).status_code
+        == 422
+    )
+    assert app_metrics.FAILED not in recorded
+    assert app_metrics.REJECTED in recorded
