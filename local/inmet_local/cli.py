@@ -195,6 +195,39 @@ ApiUrlOption = Annotated[
 ApiKeyOption = Annotated[
     str | None, typer.Option("--api-key", help="x-api-key [env INMET_API_KEY].")
 ]
+AuthOption = Annotated[
+    str | None,
+    typer.Option(
+        "--auth",
+        help="key: send x-api-key; iam: sign with SigV4 from your AWS credentials (a stack "
+        "deployed with ApiAuth=Iam) [env INMET_API_AUTH; default key].",
+    ),
+]
+
+
+def _signer(auth: str | None, url: str) -> httpx.Auth | None:
+    """The request signer for --auth (None for the API key)."""
+    mode = (auth or _env_default("INMET_API_AUTH", "key") or "key").lower()
+    if mode == "key":
+        return None
+    if mode != "iam":
+        raise _fail(f"--auth must be key or iam, not {mode!r}")
+    import os
+
+    from inmet_local.signing import (
+        CredentialsMissingError,
+        SigV4HttpxAuth,
+        default_credentials,
+        region_of,
+    )
+
+    region = region_of(url) or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if not region:
+        raise _fail(f"--auth iam: cannot tell the region from {url}; set AWS_REGION")
+    try:
+        return SigV4HttpxAuth(default_credentials(), region)
+    except CredentialsMissingError as exc:
+        raise _fail(str(exc)) from exc
 
 
 @app.command("upload")
@@ -204,6 +237,7 @@ def upload_command(
     ],
     api_url: ApiUrlOption = None,
     api_key: ApiKeyOption = None,
+    auth: AuthOption = None,
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Requests in flight.")] = 8,
     retries: Annotated[
         int, typer.Option(min=1, max=20, help="Attempts per file on 429/503/connection errors.")
@@ -220,8 +254,9 @@ def upload_command(
     url = api_url or _env_default("INMET_API_URL", DEFAULT_API_URL) or DEFAULT_API_URL
     key = api_key or _env_default("INMET_API_KEY")
     files = _input_files(paths)
+    signer = _signer(auth, url)
     with (
-        ApiClient(url, key, max_attempts=retries) as client,
+        ApiClient(url, key, max_attempts=retries, auth=signer) as client,
         _progress("uploading", disable=as_json) as progress,
     ):
         task = progress.add_task("upload", total=len(files))
@@ -283,11 +318,12 @@ def status_command(
     upload_id: Annotated[str, typer.Argument(help="The upload_id that POST /uploads returned.")],
     api_url: ApiUrlOption = None,
     api_key: ApiKeyOption = None,
+    auth: AuthOption = None,
 ) -> None:
     """Print an upload's status document (received → cleaned → exported, or failed)."""
     url = api_url or _env_default("INMET_API_URL", DEFAULT_API_URL) or DEFAULT_API_URL
     key = api_key or _env_default("INMET_API_KEY")
-    with ApiClient(url, key, max_attempts=1) as client:
+    with ApiClient(url, key, max_attempts=1, auth=_signer(auth, url)) as client:
         try:
             response = client.status(upload_id)
         except httpx.TransportError as exc:
@@ -426,6 +462,74 @@ def snowflake_bootstrap() -> None:
             + " (set them in .env before running it on an account)"
         )
     sys.stdout.write(render(BOOTSTRAP, values))
+
+
+aws_app = typer.Typer(
+    help="Operations on a deployed stack (AWS credentials from the shell).", no_args_is_help=True
+)
+app.add_typer(aws_app, name="aws")
+
+
+@aws_app.command("redrive")
+def aws_redrive(
+    queue_url: Annotated[
+        str | None,
+        typer.Option(
+            "--queue-url", help="The dead-letter queue (output ExportDeadLetterQueueUrl)."
+        ),
+    ] = None,
+    stack: Annotated[
+        str | None, typer.Option("--stack", help="Read the queue URL from this stack's outputs.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would be replayed; change nothing.")
+    ] = False,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Replay at most this many messages.")
+    ] = None,
+) -> None:
+    """Replay the failed invocations in the dead-letter queue to the functions they came from.
+
+    Each message is Lambda's on-failure record; its original event is invoked again
+    asynchronously and the message deleted once Lambda accepted it. Exit code 0 when every
+    message was replayed, 1 when any was skipped or refused, 2 for a usage problem.
+    """
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from inmet_local.redrive import redrive
+
+    if bool(queue_url) == bool(stack):
+        raise _fail("give exactly one of --queue-url or --stack")
+    try:
+        if stack:
+            outputs = (
+                boto3.client("cloudformation")
+                .describe_stacks(StackName=stack)["Stacks"][0]
+                .get("Outputs", [])
+            )
+            found = {o["OutputKey"]: o["OutputValue"] for o in outputs}
+            queue_url = found.get("ExportDeadLetterQueueUrl")
+            if not queue_url:
+                raise _fail(f"stack {stack} has no output ExportDeadLetterQueueUrl")
+        assert queue_url is not None
+        report = redrive(
+            boto3.client("sqs"),
+            boto3.client("lambda"),
+            queue_url,
+            dry_run=dry_run,
+            limit=limit,
+            on_message=lambda outcome, detail: err_console.print(f"{outcome}: {detail}"),
+        )
+    except (BotoCoreError, ClientError) as exc:
+        raise _fail(f"AWS refused the redrive: {exc}", 1) from exc
+    verb = "would replay" if dry_run else "replayed"
+    console.print(
+        f"{verb} {len(report.replayed)}, skipped {len(report.skipped)}, "
+        f"refused {len(report.failed)} of {report.seen} message(s) in {queue_url}"
+    )
+    if report.skipped or report.failed:
+        raise typer.Exit(1)
 
 
 def main() -> None:  # pragma: no cover - console-script entry point

@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.unit]
 
 
 def test_unknown_function_lists_the_template_functions() -> None:
-    with pytest.raises(InvokeError, match="ExportFunction, UploadFunction"):
+    with pytest.raises(InvokeError, match="ExportFunction, StuckUploadsFunction, UploadFunction"):
         function_spec("Nope")
 
 

@@ -13,7 +13,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from inmet_pipeline.errors import UploadRejected
 from inmet_pipeline.uploads import UploadService
 from upload_api.deps import ServiceDep, require_api_key
-from upload_api.metrics import record_outcome
+from upload_api.metrics import ACCEPTED, DUPLICATE, record_outcome
 from upload_api.schemas import ErrorBody, HealthBody, StatusDocument, UploadAnswer
 
 router = APIRouter()
@@ -144,7 +144,7 @@ async def create_upload(request: Request, service: ServiceDep, response: Respons
         data, filename = body, _header_text(request.headers.get("x-filename"))
     # The use case is blocking I/O (boto3): run it off the event loop.
     result = await run_in_threadpool(service.accept, data, filename)
-    record_outcome("UploadAccepted" if result.created else "UploadDuplicate")
+    record_outcome(ACCEPTED if result.created else DUPLICATE)
     response.status_code = 201 if result.created else 200
     return result.document
 

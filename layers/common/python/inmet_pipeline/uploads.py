@@ -25,7 +25,9 @@ from urllib.parse import quote
 
 from aws_lambda_powertools import Logger
 
+from inmet_pipeline.budget import PEER_WAIT_S
 from inmet_pipeline.errors import DependencyUnavailable, UploadRejected
+from inmet_pipeline.limits import MAX_UPLOAD_BYTES, TOO_LARGE_CODE, too_large_message
 from inmet_pipeline.ports import ObjectStore, StatusStore
 from inmet_pipeline.reader import ValidationReport, normalise_to_utf8, validate
 
@@ -33,12 +35,12 @@ from inmet_pipeline.reader import ValidationReport, normalise_to_utf8, validate
 # (upload_id, station_id) appear on every line of the request.
 logger = Logger()
 
-MAX_UPLOAD_BYTES: Final = 4 * 1024 * 1024
 UPLOAD_ID_RE: Final = re.compile(r"[0-9a-f]{64}")
 IN_FLIGHT: Final = "uploading"
-# A claim older than this is from a request that died (Lambda timeout is 30 s): take it over.
+# A claim older than this is from a request that died (UploadFunction's timeout is
+# budget.UPLOAD_FUNCTION_TIMEOUT_S, 25 s): take it over.
 STALE_CLAIM_MS: Final = 60_000
-WAIT_FOR_PEER_S: Final = 10.0
+WAIT_FOR_PEER_S: Final = PEER_WAIT_S
 
 # Fields of the status document shown to users (CONTRACTS §1), in a stable order.
 STATUS_FIELDS: Final = (
@@ -178,14 +180,7 @@ class UploadService:
         return status_document(record)
 
     def too_large_error(self, size: int | None = None) -> UploadRejected:
-        limit = self.max_upload_bytes
-        got = f"The file is {size:,} bytes; " if size is not None else "The body is "
-        return UploadRejected(
-            413,
-            "payload_too_large",
-            f"{got}over the direct-upload limit of {limit:,} bytes ({limit / 2**20:g} MB). "
-            "INMET station-year files are 0.3-1.1 MB: send one file per request.",
-        )
+        return UploadRejected(413, TOO_LARGE_CODE, too_large_message(size, self.max_upload_bytes))
 
     # -- the use case -------------------------------------------------------------------------
     def accept(self, data: bytes, filename: str | None = None) -> UploadResult:
