@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import threading
 import time
 import traceback
@@ -31,7 +32,7 @@ from typing import Any
 
 import boto3
 
-from inmet_local.invoke import STATE_FILE
+from inmet_local.discovery import STATE_FILE, DataDirInUse, DataDirLock, write_state
 from inmet_local.servers import (
     ManagedProcess,
     ServerError,
@@ -167,10 +168,13 @@ class LocalStack:
         port: int = 8000,
         api_key: str | None = None,
         task_interval: float = TASK_INTERVAL_SECONDS,
+        sample: bool = False,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port
         self.api_key = api_key
+        self.sample = sample  # the generated sample's stack (stack.json says so)
+        self.lock = DataDirLock(self.data_dir)
         self.task_trigger = TriggerInterval(task_interval)
         self.logs = self.data_dir / "logs"
         self.moto: ManagedProcess | None = None
@@ -187,7 +191,14 @@ class LocalStack:
 
     # -- life cycle -----------------------------------------------------------------------------
     def start(self, say: Callable[[str], None] = print) -> None:
+        # The data dir first: a second stack on the same folder is the likelier mistake, and
+        # its warehouse file cannot be shared (see discovery.DataDirLock).
+        try:
+            self.lock.acquire()
+        except DataDirInUse as exc:
+            raise ServerError(str(exc)) from None
         if port_in_use(self.port):
+            self.lock.release()
             raise ServerError(
                 f"port {self.port} on 127.0.0.1 is in use; stop what uses it or "
                 "choose another with --port"
@@ -204,7 +215,10 @@ class LocalStack:
                 f"warehouse in {self.data_dir / 'warehouse'}"
             )
             self._provision()
-            self._deploy_warehouse(say)
+            try:
+                self._deploy_warehouse(say)
+            except Exception as exc:
+                raise ServerError(self._warehouse_failure(exc)) from exc
             self.env = self._function_env()
             self.api = uvicorn_server(
                 self.env, port=self.port, log_path=self.logs / "api.log"
@@ -224,21 +238,41 @@ class LocalStack:
     def state_file(self) -> Path:
         return self.data_dir / STATE_FILE
 
+    def _warehouse_failure(self, exc: Exception) -> str:
+        """One line for a warehouse that could not be set up, with the cause from the log."""
+        log_path = self.logs / "fakesnow.log"
+        tail = ""
+        with contextlib.suppress(OSError):
+            tail = log_path.read_text(errors="replace")[-20_000:]
+        lock = re.search(r"Conflicting lock is held in (\S+) \(PID (\d+)\)", tail)
+        if lock:
+            return (
+                f"the warehouse {self.data_dir / 'warehouse'} is locked by another process "
+                f"(pid {lock.group(2)}, {lock.group(1)}); stop it or use another --data-dir"
+            )
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return f"the local warehouse could not be set up: {first[:300]} (see {log_path})"
+
     def _write_state(self) -> None:
-        """Where this stack is, for `inmet local invoke` (removed again by stop())."""
+        """Where this stack is, for every command that talks to it (discovery.read_stack);
+        removed again by stop()."""
         assert self.api is not None
         assert self.provisioned is not None
-        state = {
+        state: dict[str, Any] = {
             "pid": os.getpid(),
+            "data_dir": str(self.data_dir),
             "api_url": self.api.url,
+            "sample": self.sample,
             "env": self.env,
             "names": {"DataBucket": BUCKET, "UploadsTable": TABLE, **self.provisioned.topics},
         }
-        self.state_file.write_text(json.dumps(state, indent=2), encoding="utf-8")
+        if self.api_key:
+            state["api_key"] = self.api_key
+        write_state(self.data_dir, state)
 
     def stop(self) -> None:
         with contextlib.suppress(FileNotFoundError):
-            if self.api is not None:  # only a stack that started wrote it
+            if self.api is not None and self.lock.held():  # only a stack that started wrote it
                 self.state_file.unlink()
         self._stop.set()
         if self._thread is not None:
@@ -251,6 +285,7 @@ class LocalStack:
                 if cpu is not None:
                     self.cpu_seconds[server.name] = cpu
                 server.stop()
+        self.lock.release()
 
     def __enter__(self) -> LocalStack:
         return self
