@@ -33,7 +33,7 @@ def test_every_subcommand_is_covered() -> None:
 
 
 @pytest.mark.parametrize(
-    "path, command", COMMANDS, ids=[" ".join(p) or "inmet" for p, _ in COMMANDS]
+    ("path", "command"), COMMANDS, ids=[" ".join(p) or "inmet" for p, _ in COMMANDS]
 )
 def test_help_names_every_environment_variable_it_reads(
     path: tuple[str, ...], command: Any
