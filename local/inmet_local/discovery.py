@@ -178,7 +178,8 @@ class DataDirLock:
 
 def in_use_message(data_dir: Path, holder_pid: str = "") -> str:
     try:
-        who = read_stack(data_dir).describe()
+        stack = read_stack(data_dir)
+        who = f"the local stack running at {stack.api_url} (pid {stack.pid})"
     except StackNotFound:
         who = f"another `inmet local` process (pid {holder_pid or '?'}), still starting"
     return (

@@ -123,7 +123,7 @@ def test_local_up_on_a_data_dir_held_by_another_stack(workdir: Path) -> None:
         ):
             port = ["--port", str(free_port())] if command[1] != "reset" else []
             result = runner.invoke(app, [*command, *port])
-            one_line_error(result, "is in use by the local stack in", f"pid {os.getpid()}")
+            one_line_error(result, "is in use by the local stack running at", f"pid {os.getpid()}")
         assert (data_dir / "stack.json").exists()  # the other stack's file is left alone
     finally:
         lock.release()
