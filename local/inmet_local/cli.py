@@ -54,6 +54,8 @@ def _input_files(paths: list[Path]) -> list[InputFile]:
         files = list(iter_input_files(paths))
     except SourceError as exc:
         raise _fail(str(exc)) from exc
+    except OSError as exc:
+        raise _fail(f"{exc.filename or paths[0]}: cannot read ({exc.strerror or exc})") from exc
     if not files:
         raise _fail("no .csv files found in " + ", ".join(str(p) for p in paths))
     return files

@@ -263,3 +263,20 @@ def test_demo_then_a_real_file_outputs_only_what_was_asked(workdir: Path, real_d
     # The user's warehouse never saw the sample: CLEAN is exactly the real file.
     assert f"{len(expected):,} in CLEAN" in out
     assert _rows(sample_csv) == sample_rows  # the sample's output is left as it was
+
+
+def test_a_warehouse_held_by_another_process_is_one_line(workdir: Path) -> None:
+    """Not a stack but, say, a notebook with the warehouse file open: fakesnow cannot open
+    it, and the cause (only in fakesnow.log before) is the one line the user reads."""
+    import duckdb
+
+    (workdir / ".local" / "warehouse").mkdir(parents=True)
+    holder = duckdb.connect(str(workdir / ".local" / "warehouse" / "INMET.db"))
+    try:
+        result = inmet(workdir, "local", "up", "--port", str(free_port()))
+    finally:
+        holder.close()
+    assert_one_line_error(
+        result, "/.local/warehouse is locked by another process", f"pid {os.getpid()}"
+    )
+    assert not (workdir / ".local" / "stack.json").exists()

@@ -206,3 +206,25 @@ def test_reset_deletes_the_data_dir_and_the_sample_only(workdir: Path) -> None:
     assert not (workdir / "data" / "sample").exists()
     assert (workdir / "data" / "raw" / "mine.CSV").exists()
     assert (workdir / "data" / "processed" / "inmet_clean.csv").exists()
+
+
+def test_an_unexpected_error_is_one_line_unless_debugging(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The console script's last line of defence (a bug, not a user's mistake)."""
+    import inmet_local.cli as cli
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(cli, "app", broken)
+    monkeypatch.delenv("INMET_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as info:
+        cli.main()
+    assert info.value.code == 1
+    err = capsys.readouterr().err
+    assert "error: unexpected RuntimeError: a bug" in " ".join(err.split())
+    assert "Traceback" not in err
+    monkeypatch.setenv("INMET_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="a bug"):
+        cli.main()
