@@ -248,14 +248,6 @@ DataDirOption = Annotated[
 ]
 
 
-def _stack(data_dir: Path) -> StackInfo:
-    """The running local stack, or a one-line error (exit 1) saying how to start one."""
-    try:
-        return read_stack(data_dir)
-    except StackNotFound as exc:
-        raise _fail(str(exc), 1) from exc
-
-
 def _using(what: str) -> None:
     """Which pipeline a command talks to, on stderr (stdout stays clean for --json)."""
     err_console.print(f"using {what}", highlight=False, style="dim")
@@ -265,16 +257,17 @@ def _api_target(api_url: str | None, api_key: str | None, data_dir: Path) -> tup
     """(URL, key) of the upload API, by discovery's precedence: --api-url / INMET_API_URL
     (environment or .env), else the local stack running with --data-dir, else an error."""
     url = api_url or configured("INMET_API_URL")
-    key = api_key or configured("INMET_API_KEY")
     if url:
         _using(f"the upload API at {url} (--api-url / INMET_API_URL)")
-        return url, key
+        return url, api_key or configured("INMET_API_KEY")
     try:
         stack = read_stack(data_dir)
     except StackNotFound as exc:
         raise _fail(f"{exc}; or point at an API with --api-url or INMET_API_URL", 1) from exc
     _using(stack.describe())
-    return stack.api_url, key or stack.api_key
+    # The stack's own key when it has one (it is the key that works there; a key in .env is
+    # for the deployed API), else whatever was given.
+    return stack.api_url, stack.api_key or api_key
 
 
 @app.command("upload")
