@@ -24,6 +24,7 @@ from inmet_local.sample import (
     ensure_sample,
     has_station_files,
     is_generated,
+    legacy_sample_paths,
 )
 from inmet_local.servers import ServerError
 from inmet_local.sources import SourceError, iter_input_files
@@ -55,7 +56,25 @@ def choose_inputs(paths: list[Path] | None, raw_dir: Path, console: Console) -> 
     station files; else the generated sample in data/sample/ (made once, never in data/raw/)."""
     if paths:
         return paths
-    if has_station_files(raw_dir):
+    legacy = legacy_sample_paths(raw_dir)
+    if legacy:
+        console.print(
+            f"[yellow]note:[/] {len(legacy)} file(s) in {raw_dir}/ are the generated sample an "
+            f"older `make demo` wrote there (byte for byte); they are left out. Delete them: "
+            f"the sample now lives in {SAMPLE_DIR}/.",
+            highlight=False,
+        )
+        own = sorted(
+            p
+            for p in raw_dir.rglob("*")
+            if p.is_file()
+            and p.suffix.lower() in (".csv", ".zip")
+            and not p.name.startswith(".")
+            and p not in set(legacy)
+        )
+        if own:
+            return own
+    elif has_station_files(raw_dir):
         return [raw_dir]
     console.print(
         f"{raw_dir}/ has no station files (put your INMET files there): running the "
@@ -174,19 +193,21 @@ def run_pipeline(
             2,
         )
     sample = bool(generated)
+    where = ", ".join(map(str, chosen[:3])) + (
+        f" and {len(chosen) - 3} more" if len(chosen) > 3 else ""
+    )
     if sample:
         data_dir = data_dir / "sample"
         out = out or SAMPLE_OUT
         console.print(
-            f"input: {len(files)} generated sample file(s) from "
-            f"{', '.join(map(str, chosen))} (not real INMET data); warehouse {data_dir}",
+            f"input: {len(files)} generated sample file(s) from {where} (not real INMET "
+            f"data); warehouse {data_dir}",
             highlight=False,
         )
     else:
         out = out or DEFAULT_OUT
         console.print(
-            f"input: {len(files)} file(s) of yours from {', '.join(map(str, chosen))}; "
-            f"warehouse {data_dir}",
+            f"input: {len(files)} file(s) of yours from {where}; warehouse {data_dir}",
             highlight=False,
         )
     replacing = out.exists()

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from inmet_local.sources import InputFile
-from inmet_local.synth import generate_archive
+from inmet_local.synth import generate_archive, generate_station_year, station_catalogue
 
 SAMPLE_DIR: Final = Path("data/sample")
 SAMPLE_OUT: Final = SAMPLE_DIR / "inmet_clean.csv"
@@ -96,3 +96,27 @@ def has_station_files(folder: Path) -> bool:
         p.is_file() and p.suffix.lower() in (".csv", ".zip") and not p.name.startswith(".")
         for p in folder.rglob("*")
     )
+
+
+def legacy_sample_paths(folder: Path) -> list[Path]:
+    """Files in ``folder`` that are byte for byte the demo's sample: what `make demo` wrote
+    into data/raw/ before the sample had a folder of its own. Only files named like a sample
+    file are generated again and compared, so a folder of real files costs nothing."""
+    found: list[Path] = []
+    if not folder.is_dir():
+        return found
+    for stations, year in SAMPLE_SPEC:
+        for station in station_catalogue(stations, 0):
+            prefix = f"INMET_{station.region}_{station.state}_{station.station_id}_"
+            candidates = [p for p in folder.glob(f"{prefix}*{year}.CSV") if p.is_file()]
+            if not candidates:
+                continue
+            synth = generate_station_year(station, year, seed=0)
+            found.extend(
+                p
+                for p in candidates
+                if p.name == synth.filename
+                and p.stat().st_size == len(synth.data)
+                and p.read_bytes() == synth.data
+            )
+    return sorted(found)
