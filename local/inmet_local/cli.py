@@ -44,7 +44,6 @@ app = typer.Typer(
 console = Console() if sys.stdout.isatty() else Console(width=150)
 err_console = Console(stderr=True, soft_wrap=True)
 
-DEFAULT_RAW_DIR = Path("data/raw")
 DEFAULT_SAMPLE_DIR = Path("data/sample")
 
 
