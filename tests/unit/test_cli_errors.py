@@ -228,3 +228,28 @@ def test_an_unexpected_error_is_one_line_unless_debugging(
     monkeypatch.setenv("INMET_DEBUG", "1")
     with pytest.raises(RuntimeError, match="a bug"):
         cli.main()
+
+
+def test_an_ambiguous_short_id_lists_the_candidates(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+
+    from inmet_local.client import ApiClient
+
+    answer = {
+        "error": {
+            "code": "ambiguous_id",
+            "message": "2 uploads start with 'abcd'; give more characters of the id.",
+            "line": None,
+            "details": [
+                {"upload_id": "abcd1" + "0" * 59, "filename": "A.CSV", "status": "exported"},
+                {"upload_id": "abcd2" + "0" * 59, "filename": "B.CSV", "status": "failed"},
+            ],
+        }
+    }
+    monkeypatch.setattr(ApiClient, "status", lambda _self, _id: httpx.Response(409, json=answer))
+    result = runner.invoke(app, ["status", "ABCD", "--api-url", "http://127.0.0.1:1"])
+    one_line_error(
+        result, "HTTP 409", "2 uploads start with 'abcd'", "abcd100000000000 A.CSV", "B.CSV"
+    )
