@@ -35,7 +35,11 @@ from inmet_pipeline.reader import DEFAULT_MAX_ERRORS, ValidationReport, validate
 
 app = typer.Typer(
     name="inmet",
-    help="INMET weather-station pipeline: validate, generate, upload and process station files.",
+    help="INMET weather-station pipeline: validate, generate, upload and process station files.\n\n"
+    "upload, status, fetch and local invoke talk to the running local stack (`inmet local up`, "
+    "found through <data-dir>/stack.json) unless --api-url / INMET_API_URL, S3_BUCKET or "
+    "SNOWFLAKE_ACCOUNT (environment or .env) point at a deployed pipeline. Each option's "
+    "--help names the environment variable it reads.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
