@@ -158,3 +158,15 @@ def test_deploy_without_credentials_names_what_is_missing(monkeypatch: pytest.Mo
 def test_sql_root_is_the_repository_folder() -> None:
     assert SQL_ROOT.name == "snowflake_sql"
     assert (SQL_ROOT / "schemachange-config.yml").exists()
+
+
+def test_the_deploy_summary_counts_statements_once() -> None:
+    from inmet_local.warehouse import DeployReport
+
+    statement = Statement("x.sql", 1, "GRANT x")
+    report = DeployReport(
+        skipped=[(statement, "grants"), (statement, "grants"), (statement, "pipes (emulated)")]
+    )
+    assert report.skipped_summary() == "3 statements (grants; pipes (emulated))"
+    assert DeployReport(skipped=[(statement, "grants")]).skipped_summary() == "1 statement (grants)"
+    assert DeployReport().skipped_summary() == "nothing"
