@@ -25,7 +25,6 @@ unset.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 from dataclasses import dataclass, field
@@ -150,6 +149,8 @@ class DataDirLock:
         self._handle: IO[str] | None = None
 
     def acquire(self) -> None:
+        import fcntl  # POSIX, like the stack itself; imported here so `inmet validate` needs none
+
         self.data_dir.mkdir(parents=True, exist_ok=True)
         handle = (self.data_dir / LOCK_FILE).open("a+", encoding="utf-8")
         try:
@@ -167,6 +168,8 @@ class DataDirLock:
 
     def release(self) -> None:
         if self._handle is not None:
+            import fcntl
+
             with contextlib.suppress(OSError):
                 fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
             self._handle.close()
