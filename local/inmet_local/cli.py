@@ -11,6 +11,7 @@ from typing import Annotated
 import httpx
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -78,7 +79,8 @@ def _progress(label: str, *, disable: bool = False) -> Progress:
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
+    # Escaped: messages quote paths and file contents, where "[…]" is not rich markup.
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code)
 
 
@@ -121,8 +123,8 @@ def print_report_table(reports: list[ValidationReport], title: str = "INMET file
         cells = rep.rows * 17
         missing = f"{100 * rep.missing_cells / cells:.1f}%" if cells else "-"
         table.add_row(
-            Path(rep.filename or "-").name,
-            f"{st.station_id} {st.station_name}" if st else "-",
+            escape(Path(rep.filename or "-").name),
+            escape(f"{st.station_id} {st.station_name}") if st else "-",
             rep.layout or "-",
             rep.encoding or "-",
             f"{rep.rows:,}",
@@ -134,10 +136,12 @@ def print_report_table(reports: list[ValidationReport], title: str = "INMET file
     console.print(table)
     for rep in reports:
         if rep.errors:
-            console.print(f"[bold red]✗ {rep.filename}[/]")
+            console.print(f"[bold red]✗ {escape(rep.filename or '-')}[/]")
             for issue in rep.errors:
                 console.print(
-                    "    " + issue_text(issue.code, issue.message, issue.line), highlight=False
+                    "    " + issue_text(issue.code, issue.message, issue.line),
+                    markup=False,  # messages quote the file's own text, brackets included
+                    highlight=False,
                 )
             if rep.truncated:
                 console.print(f"    … stopped after {len(rep.errors)} errors")
@@ -354,11 +358,11 @@ def print_upload_summary(results: list[UploadOutcome], api_url: str) -> None:
     for r in results:
         reason = (r.upload_id or "")[:16] if r.ok else issue_text(r.code, r.message, r.line)
         table.add_row(
-            Path(r.source).name,
+            escape(Path(r.source).name),
             f"[{colours[r.outcome]}]{r.outcome}[/]",
-            r.station_id or "-",
+            escape(r.station_id or "-"),
             f"{r.rows:,}" if r.rows is not None else "-",
-            reason,
+            escape(reason),
         )
     console.print(table)
     counts = {k: sum(r.outcome == k for r in results) for k in colours}

@@ -13,6 +13,7 @@ import botocore.exceptions
 import httpx
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from inmet_local.client import ApiClient, UploadOutcome, upload_many
@@ -174,7 +175,7 @@ def run_pipeline(
     started = time.perf_counter()
 
     def fail(message: str, code: int) -> int:
-        err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
         return code
 
     chosen = choose_inputs(paths, raw_dir, console)
@@ -321,13 +322,13 @@ def _summary(
         elif rows_clean == 0 and r.rows:
             reason = "every hour has all its measurements missing: CLEAN keeps none"
         table.add_row(
-            Path(r.source).name,
+            escape(Path(r.source).name),
             r.outcome,
             status,
-            r.station_id or "-",
+            escape(r.station_id or "-"),
             f"{r.rows:,}" if r.rows is not None else "-",
             f"{rows_clean:,}" if isinstance(rows_clean, int) else "-",
-            reason,
+            escape(reason),  # messages quote the file's own text, brackets included
         )
     console.print(table)
     outcome = {

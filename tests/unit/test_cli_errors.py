@@ -253,3 +253,9 @@ def test_an_ambiguous_short_id_lists_the_candidates(
     one_line_error(
         result, "HTTP 409", "2 uploads start with 'abcd'", "abcd100000000000 A.CSV", "B.CSV"
     )
+
+
+def test_brackets_in_a_path_are_shown_as_they_are(workdir: Path) -> None:
+    """Rich markup is not applied to what the user typed or what a file holds."""
+    result = runner.invoke(app, ["validate", "[red]nope[/].CSV"])
+    one_line_error(result, "[red]nope[/].CSV: no such file or folder", code=2)
