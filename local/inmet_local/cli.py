@@ -264,6 +264,8 @@ def _api_target(api_url: str | None, api_key: str | None, data_dir: Path) -> tup
     """(URL, key) of the upload API, by discovery's precedence: --api-url / INMET_API_URL
     (environment or .env), else the local stack running with --data-dir, else an error."""
     url = api_url or configured("INMET_API_URL")
+    if url and not url.startswith(("http://", "https://")):
+        raise _fail(f"--api-url / INMET_API_URL must start with http:// or https://, not {url!r}")
     if url:
         _using(f"the upload API at {url} (--api-url / INMET_API_URL)")
         return url, api_key or configured("INMET_API_KEY")
@@ -491,6 +493,10 @@ def snowflake_deploy(
             "see .env.example and snowflake_sql/README.md)"
         )
     schemachange = Path(sys.executable).with_name("schemachange")
+    if not schemachange.exists():
+        raise _fail(
+            f"{schemachange} is missing: run `make install` (schemachange is a dev tool)", 1
+        )
     command = [
         str(schemachange),
         "deploy",

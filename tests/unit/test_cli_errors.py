@@ -259,3 +259,8 @@ def test_brackets_in_a_path_are_shown_as_they_are(workdir: Path) -> None:
     """Rich markup is not applied to what the user typed or what a file holds."""
     result = runner.invoke(app, ["validate", "[red]nope[/].CSV"])
     one_line_error(result, "[red]nope[/].CSV: no such file or folder", code=2)
+
+
+def test_an_api_url_that_is_not_http(workdir: Path) -> None:
+    result = runner.invoke(app, ["status", "abcd", "--api-url", "127.0.0.1:8000"])
+    one_line_error(result, "must start with http:// or https://", code=2)
