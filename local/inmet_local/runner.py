@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ from inmet_local.sample import (
     SAMPLE_DIR,
     SAMPLE_OUT,
     ensure_sample,
+    generated_ids,
     has_station_files,
     is_generated,
     legacy_sample_paths,
@@ -52,11 +54,14 @@ DEFAULT_RAW_DIR = Path("data/raw")
 DEFAULT_OUT = Path("data/processed/inmet_clean.csv")
 
 
-def choose_inputs(paths: list[Path] | None, raw_dir: Path, console: Console) -> list[Path]:
+def choose_inputs(
+    paths: list[Path] | None, raw_dir: Path, console: Console
+) -> tuple[list[Path], list[Path]]:
     """What `inmet local run --upload` sends: the paths given; else data/raw/ when it holds
-    station files; else the generated sample in data/sample/ (made once, never in data/raw/)."""
+    station files; else the generated sample in data/sample/ (made once, never in data/raw/).
+    Also the files of data/raw/ left out as an older demo's sample (see legacy_sample_paths)."""
     if paths:
-        return paths
+        return paths, []
     legacy = legacy_sample_paths(raw_dir)
     if legacy:
         console.print(
@@ -74,15 +79,34 @@ def choose_inputs(paths: list[Path] | None, raw_dir: Path, console: Console) -> 
             and p not in set(legacy)
         )
         if own:
-            return own
+            return own, legacy
     elif has_station_files(raw_dir):
-        return [raw_dir]
+        return [raw_dir], []
     console.print(
         f"{raw_dir}/ has no station files (put your INMET files there): running the "
         f"generated sample in {SAMPLE_DIR}/ instead.",
         highlight=False,
     )
-    return [ensure_sample(SAMPLE_DIR, say=lambda text: console.print(text, highlight=False))]
+    sample = ensure_sample(SAMPLE_DIR, say=lambda text: console.print(text, highlight=False))
+    return [sample], legacy
+
+
+def _warn_of_old_sample_rows(stack: LocalStack, legacy: list[Path], console: Console) -> None:
+    """Say so when the user's warehouse holds files of the generated sample: an older
+    `make demo` ran the sample on the user's own data dir. Their upload ids (sha256) come from
+    data/sample/'s marker and from the old copies found in data/raw/."""
+    ids = generated_ids([SAMPLE_DIR]) | {hashlib.sha256(p.read_bytes()).hexdigest() for p in legacy}
+    if not ids:
+        return
+    stale = stack.loaded_upload_ids() & ids
+    if stale:
+        console.print(
+            f"[yellow]note:[/] the warehouse {stack.data_dir / 'warehouse'} holds "
+            f"{len(stale)} generated sample file(s) an older `make demo` loaded there; where "
+            "they share a station-year with your files, CLEAN mixes them. `inmet local reset` "
+            "starts over.",
+            highlight=False,
+        )
 
 
 def table_statuses(table: Any) -> Callable[[set[str]], dict[str, dict[str, object]]]:
@@ -178,7 +202,7 @@ def run_pipeline(
         err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
         return code
 
-    chosen = choose_inputs(paths, raw_dir, console)
+    chosen, legacy = choose_inputs(paths, raw_dir, console)
     try:
         files = list(iter_input_files(chosen))
     except SourceError as exc:
@@ -220,6 +244,8 @@ def run_pipeline(
         return fail(str(exc), 1)
     try:
         assert stack.api is not None
+        if not sample:
+            _warn_of_old_sample_rows(stack, legacy, console)
         console.print(f"ready: {stack.api.url}", highlight=False)
         stages["start the stack"] = time.perf_counter() - started
 

@@ -48,6 +48,7 @@ from inmet_local.template import LocalNames, Provisioned, pipe_queue, provision,
 from inmet_local.warehouse import LocalWarehouse, pipe_error_message, task_error_message
 
 log = logging.getLogger("inmet.local")
+_UPLOAD_ID_IN_KEY = re.compile(r"([0-9a-f]{64})\.csv$")
 
 BUCKET = "inmet-local"
 TABLE = "inmet-uploads"
@@ -487,6 +488,13 @@ class LocalStack:
         return delivered
 
     # -- queries for the CLI --------------------------------------------------------------------
+    def loaded_upload_ids(self) -> set[str]:
+        """The upload ids (sha256) of every file the pipe has loaded into this warehouse."""
+        wh = self.warehouse
+        assert wh is not None
+        rows = wh.execute(f"SELECT file_name FROM {wh.raw}._LOCAL_PIPE_HISTORY")
+        return {m.group(1) for (name,) in rows if (m := _UPLOAD_ID_IN_KEY.search(str(name)))}
+
     def counts(self) -> dict[str, int]:
         wh = self.warehouse
         assert wh is not None

@@ -280,3 +280,30 @@ def test_a_warehouse_held_by_another_process_is_one_line(workdir: Path) -> None:
         result, "/.local/warehouse is locked by another process", f"pid {os.getpid()}"
     )
     assert not (workdir / ".local" / "stack.json").exists()
+
+
+def test_an_old_demo_sample_is_named_never_mixed_silently(workdir: Path) -> None:
+    """Upgrading: an older `make demo` wrote the sample into data/raw/ and loaded it into the
+    user's warehouse. The next run leaves those files out and says that the warehouse holds
+    them, with the way to start over."""
+    from inmet_local.sample import SAMPLE_SPEC
+    from inmet_local.synth import generate_archive
+
+    raw = workdir / "data" / "raw"
+    for stations, year in SAMPLE_SPEC:  # byte for byte what the old demo wrote
+        list(generate_archive(raw, stations=stations, year=year, seed=0))
+    # What the old demo did: those files uploaded into .local as if they were the user's.
+    old = inmet(workdir, "local", "run", "--upload", "data/raw", "--port", str(free_port()))
+    assert old.returncode == 0, old.stdout[-3000:] + old.stderr[-3000:]
+
+    own = generate_station_year(station_catalogue(12)[11], 2023, seed=5)
+    (raw / own.filename).write_bytes(own.data)
+    run = inmet(workdir, "local", "run", "--upload", "--port", str(free_port()), timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    out = " ".join(run.stdout.split())
+    assert "note: 8 file(s) in data/raw/ are the generated sample an older `make demo`" in out
+    assert "input: 1 file(s) of yours" in out
+    assert "holds 8 generated sample file(s) an older `make demo` loaded there" in out
+    assert "`inmet local reset` starts over" in out
+    rows = _rows(workdir / "data" / "processed" / "inmet_clean.csv")
+    assert {r[0] for r in rows[1:]} == {own.station.station_id}

@@ -48,7 +48,7 @@ def test_the_old_demo_sample_in_data_raw_is_left_out(tmp_path: Path) -> None:
     (raw / own.filename).write_bytes(own.data)
     assert len(legacy_sample_paths(raw)) == 8
     console = Console(record=True, width=200)
-    assert choose_inputs(None, raw, console) == [raw / own.filename]
+    assert choose_inputs(None, raw, console) == ([raw / own.filename], legacy_sample_paths(raw))
     assert "8 file(s) in" in console.export_text()
     assert legacy_sample_paths(tmp_path / "absent") == []
 
@@ -59,4 +59,4 @@ def test_real_files_in_data_raw_cost_no_generation(tmp_path: Path) -> None:
     own = small_file("A", station=5)
     (raw / own.filename).write_bytes(own.data)
     assert legacy_sample_paths(raw) == []
-    assert choose_inputs(None, raw, Console(record=True)) == [raw]
+    assert choose_inputs(None, raw, Console(record=True)) == ([raw], [])
