@@ -198,6 +198,10 @@ class LocalStack:
             self.lock.acquire()
         except DataDirInUse as exc:
             raise ServerError(str(exc)) from None
+        except OSError as exc:
+            raise ServerError(
+                f"cannot use {self.data_dir} as the data dir: {exc.strerror or exc}"
+            ) from None
         if port_in_use(self.port):
             self.lock.release()
             raise ServerError(

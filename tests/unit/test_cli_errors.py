@@ -264,3 +264,9 @@ def test_brackets_in_a_path_are_shown_as_they_are(workdir: Path) -> None:
 def test_an_api_url_that_is_not_http(workdir: Path) -> None:
     result = runner.invoke(app, ["status", "abcd", "--api-url", "127.0.0.1:8000"])
     one_line_error(result, "must start with http:// or https://", code=2)
+
+
+def test_a_data_dir_that_is_a_file(workdir: Path) -> None:
+    (workdir / "taken").write_text("not a folder")
+    result = runner.invoke(app, ["local", "up", "--data-dir", "taken", "--port", str(free_port())])
+    one_line_error(result, "cannot use", "taken as the data dir", code=1)
