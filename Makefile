@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 INMET := $(BIN)/inmet
 EXTRAS ?= dev,ml
 
-.PHONY: help install demo test test-fast test-snowflake test-aws lint format bench clean tools build validate deploy invoke sizes
+.PHONY: help install demo reset test test-fast test-snowflake test-aws lint format bench clean tools build validate deploy invoke sizes
 
 # AWS SAM CLI and checkov live in their own virtualenvs: both pin boto3, botocore and
 # pydantic ranges that conflict with the project's (and with each other's).
@@ -45,6 +45,11 @@ install: $(BIN)/.installed-$(EXTRAS) ## create .venv with the project and its to
 
 demo: install ## the main job on the local default: the whole pipeline on this machine
 	$(INMET) local run --upload
+
+# The local pipeline's state persists in .local/ (warehouse, logs) between runs; this deletes it
+# and the generated sample (data/sample/). Your files in data/raw/ and data/processed/ stay.
+reset: install ## start over: delete .local/ and data/sample/ (keeps data/raw/, data/processed/)
+	$(INMET) local reset --yes
 
 test: install validate build ## lint, type-check, check the template, sam build, run every test
 	$(BIN)/ruff check .
@@ -121,5 +126,5 @@ deploy: build ## sam deploy (CONFIG_ENV=default|prod; the first time: make deplo
 invoke: install ## a handler with an event against the running local stack (FUNCTION=, EVENT=)
 	$(INMET) local invoke $(FUNCTION) --event $(EVENT)
 
-clean: ## remove the virtualenvs, caches and build output
+clean: ## remove the virtualenvs, caches and build output (not the data: see make reset)
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -41,8 +41,7 @@ def main() -> None:
                     wh.run_task()
                 columns = ", ".join(CLEAN_COLUMNS)
                 rows = wh.execute(
-                    f"SELECT {columns} FROM {wh.clean}.INMET_CLEAN "
-                    "ORDER BY station_id, observed_at"
+                    f"SELECT {columns} FROM {wh.clean}.INMET_CLEAN ORDER BY station_id, observed_at"
                 )
         finally:
             server.stop()

@@ -11,6 +11,7 @@ from typing import Annotated
 import httpx
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -19,14 +20,27 @@ from rich.table import Table
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "inmet-pipeline")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "InmetPipeline")
 
-from inmet_local.client import DEFAULT_API_URL, ApiClient, UploadOutcome, upload_many
+from inmet_local.client import ApiClient, UploadOutcome, upload_many
+from inmet_local.discovery import (
+    DATA_DIR_ENV,
+    DEFAULT_DATA_DIR,
+    StackInfo,
+    StackNotFound,
+    configured,
+    read_stack,
+)
 from inmet_local.sources import InputFile, SourceError, iter_input_files
 from inmet_local.synth import generate_archive
+from inmet_local.text import issue_text
 from inmet_pipeline.reader import DEFAULT_MAX_ERRORS, ValidationReport, validate
 
 app = typer.Typer(
     name="inmet",
-    help="INMET weather-station pipeline: validate, generate, upload and process station files.",
+    help="INMET weather-station pipeline: validate, generate, upload and process station files.\n\n"
+    "upload, status, fetch and local invoke talk to the running local stack (`inmet local up`, "
+    "found through <data-dir>/stack.json) unless --api-url / INMET_API_URL, S3_BUCKET or "
+    "SNOWFLAKE_ACCOUNT (environment or .env) point at a deployed pipeline. Each option's "
+    "--help names the environment variable it reads.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -35,7 +49,7 @@ app = typer.Typer(
 console = Console() if sys.stdout.isatty() else Console(width=150)
 err_console = Console(stderr=True, soft_wrap=True)
 
-DEFAULT_RAW_DIR = Path("data/raw")
+DEFAULT_SAMPLE_DIR = Path("data/sample")
 
 
 def _input_files(paths: list[Path]) -> list[InputFile]:
@@ -44,6 +58,8 @@ def _input_files(paths: list[Path]) -> list[InputFile]:
         files = list(iter_input_files(paths))
     except SourceError as exc:
         raise _fail(str(exc)) from exc
+    except OSError as exc:
+        raise _fail(f"{exc.filename or paths[0]}: cannot read ({exc.strerror or exc})") from exc
     if not files:
         raise _fail("no .csv files found in " + ", ".join(str(p) for p in paths))
     return files
@@ -63,7 +79,8 @@ def _progress(label: str, *, disable: bool = False) -> Progress:
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
+    # Escaped: messages quote paths and file contents, where "[…]" is not rich markup.
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code)
 
 
@@ -91,8 +108,9 @@ def _period(report: ValidationReport) -> str:
 
 def print_report_table(reports: list[ValidationReport], title: str = "INMET files") -> None:
     table = Table(title=title, title_justify="left", expand=False)
-    table.add_column("file", max_width=30, overflow="ellipsis", no_wrap=True)
-    table.add_column("station", max_width=18, overflow="ellipsis", no_wrap=True)
+    # Wrapped, never cut: the end of an INMET file name (its period) is what tells files apart.
+    table.add_column("file", overflow="fold")
+    table.add_column("station", overflow="fold")
     table.add_column("lay", justify="center")
     table.add_column("enc", no_wrap=True)
     table.add_column("rows", justify="right")
@@ -105,8 +123,8 @@ def print_report_table(reports: list[ValidationReport], title: str = "INMET file
         cells = rep.rows * 17
         missing = f"{100 * rep.missing_cells / cells:.1f}%" if cells else "-"
         table.add_row(
-            Path(rep.filename or "-").name,
-            f"{st.station_id} {st.station_name}" if st else "-",
+            escape(Path(rep.filename or "-").name),
+            escape(f"{st.station_id} {st.station_name}") if st else "-",
             rep.layout or "-",
             rep.encoding or "-",
             f"{rep.rows:,}",
@@ -118,10 +136,13 @@ def print_report_table(reports: list[ValidationReport], title: str = "INMET file
     console.print(table)
     for rep in reports:
         if rep.errors:
-            console.print(f"[bold red]✗ {rep.filename}[/]")
+            console.print(f"[bold red]✗ {escape(rep.filename or '-')}[/]")
             for issue in rep.errors:
-                where = f"line {issue.line}: " if issue.line else ""
-                console.print(f"    [red]{issue.code}[/] {where}{issue.message}")
+                console.print(
+                    "    " + issue_text(issue.code, issue.message, issue.line),
+                    markup=False,  # messages quote the file's own text, brackets included
+                    highlight=False,
+                )
             if rep.truncated:
                 console.print(f"    … stopped after {len(rep.errors)} errors")
     valid = sum(r.valid for r in reports)
@@ -156,9 +177,14 @@ def validate_command(
 
 @app.command("synth")
 def synth_command(
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the files into.")] = (
-        DEFAULT_RAW_DIR
-    ),
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Folder to write the files into; a GENERATED_BY_INMET_SYNTH.json there lists "
+            "them, so they are never taken for real data.",
+        ),
+    ] = DEFAULT_SAMPLE_DIR,
     stations: Annotated[int, typer.Option(min=1, max=999, help="Number of stations.")] = 5,
     year: Annotated[int, typer.Option(min=2000, max=2100, help="Data year.")] = 2024,
     layout: Annotated[
@@ -167,47 +193,80 @@ def synth_command(
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same bytes.")] = 0,
 ) -> None:
-    """Generate realistic INMET station-year files (both layouts, with INMET's quirks)."""
+    """Generate realistic INMET station-year files (both layouts, with INMET's quirks).
+
+    Generated, not real: they go to data/sample/ by default (data/raw/ is for your own files)
+    and are listed in the folder's GENERATED_BY_INMET_SYNTH.json marker.
+    """
+    from inmet_local.sample import MARKER, mark_generated
+
     if layout is not None and layout.upper() not in ("A", "B"):
         raise _fail(f"--layout must be A or B, not {layout!r}")
     chosen = layout.upper() if layout else None
-    count = 0
-    with _progress("generating") as progress:
-        task = progress.add_task("synth", total=stations)
-        for _path in generate_archive(out, stations=stations, year=year, seed=seed, layout=chosen):  # type: ignore[arg-type]
-            count += 1
-            progress.advance(task)
-    console.print(f"wrote {count} station file(s) for {year} to {out}/")
-
-
-def _env_default(name: str, fallback: str | None = None) -> str | None:
-    import os
-
-    return os.environ.get(name) or fallback
+    written: list[Path] = []
+    try:
+        with _progress("generating") as progress:
+            task = progress.add_task("synth", total=stations)
+            for path in generate_archive(
+                out,
+                stations=stations,
+                year=year,
+                seed=seed,
+                layout=chosen,  # type: ignore[arg-type]
+            ):
+                written.append(path)
+                progress.advance(task)
+        mark_generated(out, written)
+    except OSError as exc:
+        raise _fail(f"cannot write to {out}: {exc.strerror or exc}", 1) from exc
+    console.print(
+        f"wrote {len(written)} generated station file(s) for {year} to {out}/ "
+        f"(listed in {out / MARKER}: not real data)",
+        highlight=False,
+    )
 
 
 ApiUrlOption = Annotated[
     str | None,
     typer.Option(
-        "--api-url", help=f"Upload API base URL [env INMET_API_URL; default {DEFAULT_API_URL}]."
+        "--api-url",
+        envvar="INMET_API_URL",
+        help="Upload API base URL (also read from .env). Default: the running local stack's.",
+        show_default=False,
     ),
 ]
 ApiKeyOption = Annotated[
-    str | None, typer.Option("--api-key", help="x-api-key [env INMET_API_KEY].")
+    str | None,
+    typer.Option(
+        "--api-key",
+        envvar="INMET_API_KEY",
+        help="The API's x-api-key (also read from .env). Default: the local stack's, if any.",
+        show_default=False,
+    ),
 ]
 AuthOption = Annotated[
     str | None,
     typer.Option(
         "--auth",
+        envvar="INMET_API_AUTH",
         help="key: send x-api-key; iam: sign with SigV4 from your AWS credentials (a stack "
-        "deployed with ApiAuth=Iam) [env INMET_API_AUTH; default key].",
+        "deployed with ApiAuth=Iam). Default: key.",
+    ),
+]
+DataDirOption = Annotated[
+    Path,
+    typer.Option(
+        "--data-dir",
+        envvar=DATA_DIR_ENV,
+        help="The local stack's folder: its warehouse, logs and stack.json (which tells the "
+        "other commands where the running stack is).",
     ),
 ]
 
 
 def _signer(auth: str | None, url: str) -> httpx.Auth | None:
     """The request signer for --auth (None for the API key)."""
-    mode = (auth or _env_default("INMET_API_AUTH", "key") or "key").lower()
+    mode = (auth or configured("INMET_API_AUTH") or "key").lower()
     if mode == "key":
         return None
     if mode != "iam":
@@ -230,6 +289,30 @@ def _signer(auth: str | None, url: str) -> httpx.Auth | None:
         raise _fail(str(exc)) from exc
 
 
+def _using(what: str) -> None:
+    """Which pipeline a command talks to, on stderr (stdout stays clean for --json)."""
+    err_console.print(f"using {what}", highlight=False, style="dim")
+
+
+def _api_target(api_url: str | None, api_key: str | None, data_dir: Path) -> tuple[str, str | None]:
+    """(URL, key) of the upload API, by discovery's precedence: --api-url / INMET_API_URL
+    (environment or .env), else the local stack running with --data-dir, else an error."""
+    url = api_url or configured("INMET_API_URL")
+    if url and not url.startswith(("http://", "https://")):
+        raise _fail(f"--api-url / INMET_API_URL must start with http:// or https://, not {url!r}")
+    if url:
+        _using(f"the upload API at {url} (--api-url / INMET_API_URL)")
+        return url, api_key or configured("INMET_API_KEY")
+    try:
+        stack = read_stack(data_dir)
+    except StackNotFound as exc:
+        raise _fail(f"{exc}; or point at an API with --api-url or INMET_API_URL", 1) from exc
+    _using(stack.describe())
+    # The stack's own key when it has one (it is the key that works there; a key in .env is
+    # for the deployed API), else whatever was given.
+    return stack.api_url, stack.api_key or api_key
+
+
 @app.command("upload")
 def upload_command(
     paths: Annotated[
@@ -245,15 +328,27 @@ def upload_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list for scripts.")] = (
         False
     ),
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
 ) -> None:
     """Upload station files to the API (one request per file, retried with backoff).
+
+    Sends to --api-url / INMET_API_URL when set, else to the local stack running with
+    --data-dir (`inmet local up`). A failed upload is started over by uploading it again.
 
     Exit code 0 when every file was accepted or already there, 1 when any was rejected or
     failed, 2 for a usage problem.
     """
-    url = api_url or _env_default("INMET_API_URL", DEFAULT_API_URL) or DEFAULT_API_URL
-    key = api_key or _env_default("INMET_API_KEY")
+    from inmet_local.sample import is_generated
+
     files = _input_files(paths)
+    url, key = _api_target(api_url, api_key, data_dir)
+    generated = sum(1 for f in files if is_generated(f))
+    if generated:
+        err_console.print(
+            f"[yellow]note:[/] {generated} of these {len(files)} file(s) are generated samples "
+            "(listed in a GENERATED_BY_INMET_SYNTH.json), not real INMET data",
+            highlight=False,
+        )
     signer = _signer(auth, url)
     with (
         ApiClient(url, key, max_attempts=retries, auth=signer) as client,
@@ -268,6 +363,8 @@ def upload_command(
         )
     else:
         print_upload_summary(results, url)
+    if results and all(r.outcome == "failed" and r.status_code is None for r in results):
+        raise _fail(f"cannot reach the upload API at {url}: {results[0].message}", 1)
     if not all(r.ok for r in results):
         raise typer.Exit(1)
 
@@ -289,24 +386,21 @@ def _outcome_dict(result: UploadOutcome) -> dict[str, object]:
 
 def print_upload_summary(results: list[UploadOutcome], api_url: str) -> None:
     table = Table(title=f"Uploads to {api_url}", title_justify="left")
-    table.add_column("file", max_width=40, overflow="ellipsis", no_wrap=True)
+    table.add_column("file", overflow="fold")
     table.add_column("outcome")
     table.add_column("station")
     table.add_column("rows", justify="right")
+    # 16 characters: a unique prefix, which `inmet status` accepts (as git accepts short ids).
     table.add_column("upload id / reason", overflow="fold")
     colours = {"accepted": "green", "duplicate": "cyan", "rejected": "red", "failed": "red"}
     for r in results:
-        reason = (
-            (r.upload_id or "")[:16]
-            if r.ok
-            else (f"{r.code or ''} {f'line {r.line}: ' if r.line else ''}{r.message or ''}").strip()
-        )
+        reason = (r.upload_id or "")[:16] if r.ok else issue_text(r.code, r.message, r.line)
         table.add_row(
-            Path(r.source).name,
+            escape(Path(r.source).name),
             f"[{colours[r.outcome]}]{r.outcome}[/]",
-            r.station_id or "-",
+            escape(r.station_id or "-"),
             f"{r.rows:,}" if r.rows is not None else "-",
-            reason,
+            escape(reason),
         )
     console.print(table)
     counts = {k: sum(r.outcome == k for r in results) for k in colours}
@@ -315,25 +409,44 @@ def print_upload_summary(results: list[UploadOutcome], api_url: str) -> None:
 
 @app.command("status")
 def status_command(
-    upload_id: Annotated[str, typer.Argument(help="The upload_id that POST /uploads returned.")],
+    upload_id: Annotated[
+        str,
+        typer.Argument(
+            help="The upload_id that POST /uploads returned, or a unique prefix of it (at "
+            "least 4 characters, as `inmet upload` prints them)."
+        ),
+    ],
     api_url: ApiUrlOption = None,
     api_key: ApiKeyOption = None,
     auth: AuthOption = None,
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
 ) -> None:
-    """Print an upload's status document (received → cleaned → exported, or failed)."""
-    url = api_url or _env_default("INMET_API_URL", DEFAULT_API_URL) or DEFAULT_API_URL
-    key = api_key or _env_default("INMET_API_KEY")
+    """Print an upload's status document (received → exported, or failed).
+
+    Asks --api-url / INMET_API_URL when set, else the local stack running with --data-dir.
+    """
+    url, key = _api_target(api_url, api_key, data_dir)
     with ApiClient(url, key, max_attempts=1, auth=_signer(auth, url)) as client:
         try:
-            response = client.status(upload_id)
+            response = client.status(upload_id.strip().lower())
         except httpx.TransportError as exc:
-            raise _fail(f"cannot reach {url}: {exc}") from exc
+            raise _fail(f"cannot reach {url}: {exc}", 1) from exc
     if response.status_code != 200:
         try:
-            message = response.json()["error"]["message"]
+            error = response.json()["error"]
+            message = str(error["message"])
         except (ValueError, KeyError, TypeError):
-            message = response.text[:200]
-        raise _fail(f"HTTP {response.status_code}: {message}", 1)
+            error, message = {}, response.text[:200]
+        candidates = [
+            f"{d.get('upload_id', '')[:16]} {d.get('filename') or ''}".strip()
+            for d in (error.get("details") or [])
+            if isinstance(d, dict) and d.get("upload_id")
+        ]
+        raise _fail(
+            f"HTTP {response.status_code}: {message}"
+            + (f" Candidates: {'; '.join(candidates)}" if candidates else ""),
+            1,
+        )
     sys.stdout.write(json.dumps(response.json(), ensure_ascii=False, indent=2) + "\n")
 
 
@@ -432,6 +545,10 @@ def snowflake_deploy(
             + ". Set them in .env from the first sam deploy's outputs (snowflake_sql/README.md)."
         )
     schemachange = Path(sys.executable).with_name("schemachange")
+    if not schemachange.exists():
+        raise _fail(
+            f"{schemachange} is missing: run `make install` (schemachange is a dev tool)", 1
+        )
     command = [
         str(schemachange),
         "deploy",
@@ -532,8 +649,24 @@ def aws_redrive(
         raise typer.Exit(1)
 
 
-def main() -> None:  # pragma: no cover - console-script entry point
-    app()
+def main() -> None:
+    """The console script: `app`, with a last line of defence. Every condition a user can
+    cause has its own one-line error; anything else is a bug, reported in one line too (the
+    traceback with INMET_DEBUG=1) instead of 100 lines of someone else's internals."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err_console.print("[bold red]error:[/] interrupted")
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("INMET_DEBUG"):
+            raise
+        err_console.print(
+            f"[bold red]error:[/] unexpected {type(exc).__name__}: {str(exc)[:300]} "
+            "(a bug in inmet; run again with INMET_DEBUG=1 for the traceback)",
+            highlight=False,
+        )
+        sys.exit(1)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -550,8 +683,17 @@ def fetch_command(
         str,
         typer.Option("--from", help="s3 (the exported partitions) or snowflake (the export view)."),
     ] = "s3",
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
 ) -> None:
-    """Write the contract CSV of CLEAN (CONTRACTS §3) to one local file, at constant memory."""
+    """Write the contract CSV of CLEAN (CONTRACTS §3) to one local file, at constant memory.
+
+    Reads, by the same precedence as every command: --from s3 the bucket S3_BUCKET names
+    (environment or .env, AWS or any endpoint AWS_ENDPOINT_URL gives); --from snowflake the
+    account SNOWFLAKE_ACCOUNT names (or INMET_SNOWFLAKE_LOCAL_URL); when those are not set,
+    the local stack running with --data-dir (`inmet local up`), with no setting at all.
+    The CSV is written whole or not at all; an existing one is replaced (and the summary says
+    so).
+    """
     from inmet_local.fetch import FetchError, fetch_from_s3, fetch_from_warehouse
     from inmet_pipeline.adapters.snowflake import SnowflakeSettings, connection
     from inmet_pipeline.errors import DependencyUnavailable
@@ -559,6 +701,25 @@ def fetch_command(
 
     if source not in ("s3", "snowflake"):
         raise _fail(f"--from must be s3 or snowflake, not {source!r}")
+    explicit = (
+        configured("S3_BUCKET")
+        if source == "s3"
+        else configured("SNOWFLAKE_ACCOUNT") or configured("INMET_SNOWFLAKE_LOCAL_URL")
+    )
+    stack: StackInfo | None = None
+    if not explicit:
+        try:
+            stack = read_stack(data_dir)
+        except StackNotFound as exc:
+            names = "S3_BUCKET" if source == "s3" else "SNOWFLAKE_ACCOUNT"
+            raise _fail(
+                f"{exc}; or set {names} (environment or .env) to fetch from a deployed pipeline",
+                1,
+            ) from exc
+        _using(f"{stack.describe()}, --from {source}")
+    else:
+        _using(f"{'S3_BUCKET' if source == 's3' else 'the Snowflake account'} {explicit}")
+    replacing = out.exists()
     try:
         with _progress("fetching") as progress:
             task = progress.add_task("fetch", total=None)
@@ -568,18 +729,51 @@ def fetch_command(
 
             if source == "s3":
                 import boto3
+                import botocore.exceptions
 
-                storage = load_settings(UploadSettings)
-                s3 = boto3.client("s3", **storage.client_kwargs())
-                result = fetch_from_s3(s3, storage.s3_bucket, out, advance)
+                if stack is not None:
+                    s3 = boto3.client("s3", **stack.aws_client_kwargs())
+                    bucket = stack.bucket
+                else:
+                    storage = load_settings(UploadSettings)
+                    s3 = boto3.client("s3", **storage.client_kwargs())
+                    bucket = storage.s3_bucket
+                try:
+                    result = fetch_from_s3(s3, bucket, out, advance)
+                except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
+                    raise FetchError(f"s3://{bucket}: {e}") from e
             else:
-                warehouse = load_settings(SnowflakeSettings)
+                if stack is not None:
+                    warehouse = load_settings(
+                        SnowflakeSettings,
+                        inmet_snowflake_local_url=stack.env["INMET_SNOWFLAKE_LOCAL_URL"],
+                        snowflake_database=stack.env.get("SNOWFLAKE_DATABASE", "INMET"),
+                    )
+                else:
+                    warehouse = load_settings(SnowflakeSettings)
                 result = fetch_from_warehouse(
                     connection(warehouse), warehouse.view, out, progress=advance
                 )
     except (ConfigError, FetchError, DependencyUnavailable) as exc:
         raise _fail(str(exc), 1) from exc
-    console.print(f"wrote {result.rows:,} rows ({result.bytes / 1e6:.1f} MB) to {out}")
+    except OSError as exc:
+        raise _fail(f"cannot write {out}: {exc.strerror or exc}", 1) from exc
+    console.print(
+        f"wrote {result.rows:,} rows of {result.partitions} station-year(s) "
+        f"({result.bytes / 1e6:.1f} MB) to {out}"
+        + ("; replaced the previous file" if replacing else "")
+        + _origin(stack),
+        highlight=False,
+    )
+
+
+def _origin(stack: StackInfo | None) -> str:
+    """What the fetched rows are: generated (the sample's stack) or the user's own."""
+    if stack is None:
+        return ""
+    if stack.sample:
+        return "; all from the generated sample (not real data)"
+    return "; from the files uploaded to this stack since it started"
 
 
 local_app = typer.Typer(
@@ -587,12 +781,6 @@ local_app = typer.Typer(
 )
 app.add_typer(local_app, name="local")
 
-DataDirOption = Annotated[
-    Path,
-    typer.Option(
-        "--data-dir", help="Where the warehouse, the pipe's work files and the logs live."
-    ),
-]
 PortOption = Annotated[int, typer.Option("--port", help="Port of the upload API on 127.0.0.1.")]
 
 
@@ -619,8 +807,13 @@ def _check_dotenv() -> None:
 
 
 @local_app.command("up")
-def local_up(port: PortOption = 8000, data_dir: DataDirOption = Path(".local")) -> None:
-    """Start the local stack and keep it running until Ctrl-C (or SIGTERM)."""
+def local_up(port: PortOption = 8000, data_dir: DataDirOption = DEFAULT_DATA_DIR) -> None:
+    """Start the local stack and keep it running until Ctrl-C (or SIGTERM).
+
+    While it runs, `inmet upload`, `status`, `fetch` and `local invoke` find it through
+    <data-dir>/stack.json, with no setting to export. The warehouse in <data-dir> persists
+    between runs; `inmet local reset` deletes it.
+    """
     import signal
     import threading
 
@@ -652,7 +845,8 @@ def local_run(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Files to upload (default data/raw/; a generated sample when it is empty)."
+            help="Files to upload (default: data/raw/; when it has no station files, the "
+            "generated sample in data/sample/, on a warehouse of its own)."
         ),
     ] = None,
     upload: Annotated[
@@ -663,8 +857,16 @@ def local_run(
             "the pipeline (the seed's pipeline.sh --upload).",
         ),
     ] = False,
-    out: Annotated[Path, typer.Option("--out", help="Where inmet_clean.csv goes.")] = DEFAULT_OUT,
-    data_dir: DataDirOption = Path(".local"),
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Where inmet_clean.csv goes (default data/processed/inmet_clean.csv; for the "
+            "generated sample data/sample/inmet_clean.csv).",
+            show_default=False,
+        ),
+    ] = None,
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
     port: PortOption = 8000,
     timeout: Annotated[
         float, typer.Option(help="Seconds to wait for the uploads to be exported.")
@@ -680,7 +882,7 @@ def local_run(
         local_up(port=port, data_dir=data_dir)
         return
     code = run_pipeline(
-        paths or [DEFAULT_RAW_DIR],
+        paths or None,
         out=out,
         data_dir=data_dir,
         port=port,
@@ -698,9 +900,9 @@ def local_invoke(
     ],
     event: Annotated[
         Path,
-        typer.Option("--event", "-e", help="The event JSON (see events/).", exists=True),
+        typer.Option("--event", "-e", help="The event JSON (see events/)."),
     ],
-    data_dir: DataDirOption = Path(".local"),
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
     env_vars: Annotated[
         Path, typer.Option("--env-vars", "-n", help="Per-function variables, as for sam.")
     ] = Path("env.json"),
@@ -723,17 +925,90 @@ def local_invoke(
         stack_state,
     )
 
+    if not event.is_file():
+        raise _fail(f"--event {event}: no such file")
     try:
         state = stack_state(data_dir)
         spec = function_spec(function, names=state.get("names", {}))
         env = invocation_env(spec, state["env"], env_vars)
+        _using(f"the local stack in {data_dir} (pid {state['pid']}, {state['api_url']})")
         result = invoke(function, event, env, built=built, stream_logs=True)
     except InvokeError as exc:
         raise _fail(str(exc), 2) from exc
     sys.stdout.write(json.dumps(result.result, ensure_ascii=False, indent=2) + "\n")
     if not result.ok:
-        err_console.print(f"[red]{function} raised {result.result['errorType']}[/]")
-        raise typer.Exit(1)
+        raise _fail(
+            f"{function} raised {result.result.get('errorType')}: "
+            f"{result.result.get('errorMessage')}",
+            1,
+        )
+    failure = _handler_failure(result.result)
+    if failure:
+        raise _fail(f"{function} returned {failure}", 1)
+
+
+def _handler_failure(answer: object) -> str | None:
+    """A handler that returned an error instead of raising: an API Gateway answer with a 5xx
+    status (Mangum turns the app's unexpected exceptions into 500), or a batch answer that
+    names failed records. None when the answer is a success."""
+    if not isinstance(answer, dict):
+        return None
+    status = answer.get("statusCode")
+    if isinstance(status, int) and status >= 500:
+        body = str(answer.get("body", ""))[:200]
+        return f"HTTP {status}: {body}"
+    failures = answer.get("batchItemFailures")
+    if isinstance(failures, list) and failures:
+        return f"{len(failures)} failed record(s)"
+    return None
+
+
+@local_app.command("reset")
+def local_reset(
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = (
+        False
+    ),
+) -> None:
+    """Start over: delete the local stack's data dir (warehouse, pipe history, logs, and the
+    generated sample's own warehouse in <data-dir>/sample) and the generated sample in
+    data/sample/. Your files in data/raw/ and the CSV in data/processed/ are kept.
+
+    Refused while a stack runs on the data dir.
+    """
+    import shutil
+
+    from inmet_local.discovery import DataDirInUse, DataDirLock
+    from inmet_local.sample import MARKER
+
+    targets = [p for p in (data_dir,) if p.exists()]
+    sample_dir = DEFAULT_SAMPLE_DIR
+    if (sample_dir / MARKER).exists():
+        targets.append(sample_dir)
+    if not targets:
+        console.print(f"nothing to reset: {data_dir} and {sample_dir} do not exist.")
+        return
+    locks = [DataDirLock(d) for d in (data_dir, data_dir / "sample") if d.is_dir()]
+    try:
+        for lock in locks:
+            lock.acquire()
+    except DataDirInUse as exc:
+        for lock in locks:
+            lock.release()
+        raise _fail(str(exc), 1) from exc
+    try:
+        if not yes and not typer.confirm(
+            "delete " + " and ".join(str(t) for t in targets) + "?", default=False
+        ):
+            raise _fail("nothing deleted", 1)
+        for target in targets:
+            shutil.rmtree(target)
+    except OSError as exc:
+        raise _fail(f"cannot delete {exc.filename}: {exc.strerror}", 1) from exc
+    finally:
+        for lock in locks:
+            lock.release()
+    console.print("deleted " + ", ".join(f"{t}/" for t in targets), highlight=False)
 
 
 @app.command("train")
@@ -754,8 +1029,9 @@ def train_command(
         str | None,
         typer.Option(
             "--tracking-uri",
-            help="MLflow tracking URI [env MLFLOW_TRACKING_URI; default a local "
-            "store under ./mlruns].",
+            envvar="MLFLOW_TRACKING_URI",
+            help="MLflow tracking URI (default: a local store under ./mlruns).",
+            show_default=False,
         ),
     ] = None,
     experiment: Annotated[str, typer.Option(help="MLflow experiment.")] = (
@@ -803,19 +1079,57 @@ compose_app = typer.Typer(
 local_app.add_typer(compose_app, name="compose")
 
 
-def _compose(*args: str) -> None:
+_WITHOUT_DOCKER = (
+    "Without Docker: `inmet train` tracks runs in ./mlruns (SQLite), or in any MLflow server "
+    "given by MLFLOW_TRACKING_URI (e.g. one backed by MariaDB, as the README describes); the "
+    "notebooks in local/notebooks/ run in any Jupyter."
+)
+
+
+def _docker_compose_ready() -> str:
+    """The docker binary, once the engine and the compose plugin are known to answer; else a
+    one-line error saying which is missing and what to use instead. Checked before anything
+    else (.env, the compose file), so the first message is the real obstacle."""
     import shutil
+    import subprocess
+
+    docker = shutil.which("docker")
+    if docker is None:
+        raise _fail(f"docker is not installed (not on PATH). {_WITHOUT_DOCKER}", 1)
+
+    def answers(*args: str) -> tuple[bool, str]:
+        try:
+            done = subprocess.run(
+                [docker, *args], capture_output=True, text=True, timeout=30, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return False, str(exc)
+        text = (done.stderr or done.stdout).strip().splitlines()
+        return done.returncode == 0, text[-1] if text else f"exit {done.returncode}"
+
+    ok, detail = answers("compose", "version")
+    if not ok:
+        raise _fail(
+            f"the Docker compose plugin is missing (`docker compose version`: {detail}). "
+            f"Install docker-compose-plugin. {_WITHOUT_DOCKER}",
+            1,
+        )
+    ok, detail = answers("info", "--format", "{{.ServerVersion}}")
+    if not ok:
+        raise _fail(
+            f"the Docker engine is not running or not reachable (`docker info`: {detail}). "
+            f"{_WITHOUT_DOCKER}",
+            1,
+        )
+    return docker
+
+
+def _compose(*args: str) -> None:
     import subprocess
 
     from inmet_local.template import REPO_ROOT
 
-    docker = shutil.which("docker")
-    if docker is None:
-        raise _fail(
-            "docker is not installed. Without Docker, train with `inmet train` (runs go "
-            "to ./mlruns) and open the notebooks in local/notebooks/ with Jupyter.",
-            1,
-        )
+    docker = _docker_compose_ready()
     env_file = REPO_ROOT / ".env"
     if not env_file.exists():
         raise _fail(

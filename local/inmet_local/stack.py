@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import threading
 import time
 import traceback
@@ -31,7 +32,7 @@ from typing import Any
 
 import boto3
 
-from inmet_local.invoke import STATE_FILE
+from inmet_local.discovery import STATE_FILE, DataDirInUse, DataDirLock, write_state
 from inmet_local.servers import (
     ManagedProcess,
     ServerError,
@@ -47,6 +48,7 @@ from inmet_local.template import LocalNames, Provisioned, pipe_queue, provision,
 from inmet_local.warehouse import LocalWarehouse, pipe_error_message, task_error_message
 
 log = logging.getLogger("inmet.local")
+_UPLOAD_ID_IN_KEY = re.compile(r"([0-9a-f]{64})\.csv$")
 
 BUCKET = "inmet-local"
 TABLE = "inmet-uploads"
@@ -167,10 +169,13 @@ class LocalStack:
         port: int = 8000,
         api_key: str | None = None,
         task_interval: float = TASK_INTERVAL_SECONDS,
+        sample: bool = False,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port
         self.api_key = api_key
+        self.sample = sample  # the generated sample's stack (stack.json says so)
+        self.lock = DataDirLock(self.data_dir)
         self.task_trigger = TriggerInterval(task_interval)
         self.logs = self.data_dir / "logs"
         self.moto: ManagedProcess | None = None
@@ -187,7 +192,18 @@ class LocalStack:
 
     # -- life cycle -----------------------------------------------------------------------------
     def start(self, say: Callable[[str], None] = print) -> None:
+        # The data dir first: a second stack on the same folder is the likelier mistake, and
+        # its warehouse file cannot be shared (see discovery.DataDirLock).
+        try:
+            self.lock.acquire()
+        except DataDirInUse as exc:
+            raise ServerError(str(exc)) from None
+        except OSError as exc:
+            raise ServerError(
+                f"cannot use {self.data_dir} as the data dir: {exc.strerror or exc}"
+            ) from None
         if port_in_use(self.port):
+            self.lock.release()
             raise ServerError(
                 f"port {self.port} on 127.0.0.1 is in use; stop what uses it or "
                 "choose another with --port"
@@ -204,7 +220,10 @@ class LocalStack:
                 f"warehouse in {self.data_dir / 'warehouse'}"
             )
             self._provision()
-            self._deploy_warehouse(say)
+            try:
+                self._deploy_warehouse(say)
+            except Exception as exc:
+                raise ServerError(self._warehouse_failure(exc)) from exc
             self.env = self._function_env()
             self.api = uvicorn_server(
                 self.env, port=self.port, log_path=self.logs / "api.log"
@@ -224,21 +243,41 @@ class LocalStack:
     def state_file(self) -> Path:
         return self.data_dir / STATE_FILE
 
+    def _warehouse_failure(self, exc: Exception) -> str:
+        """One line for a warehouse that could not be set up, with the cause from the log."""
+        log_path = self.logs / "fakesnow.log"
+        tail = ""
+        with contextlib.suppress(OSError):
+            tail = log_path.read_text(errors="replace")[-20_000:]
+        lock = re.search(r"Conflicting lock is held in (\S+) \(PID (\d+)\)", tail)
+        if lock:
+            return (
+                f"the warehouse {self.data_dir / 'warehouse'} is locked by another process "
+                f"(pid {lock.group(2)}, {lock.group(1)}); stop it or use another --data-dir"
+            )
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return f"the local warehouse could not be set up: {first[:300]} (see {log_path})"
+
     def _write_state(self) -> None:
-        """Where this stack is, for `inmet local invoke` (removed again by stop())."""
+        """Where this stack is, for every command that talks to it (discovery.read_stack);
+        removed again by stop()."""
         assert self.api is not None
         assert self.provisioned is not None
-        state = {
+        state: dict[str, Any] = {
             "pid": os.getpid(),
+            "data_dir": str(self.data_dir),
             "api_url": self.api.url,
+            "sample": self.sample,
             "env": self.env,
             "names": {"DataBucket": BUCKET, "UploadsTable": TABLE, **self.provisioned.topics},
         }
-        self.state_file.write_text(json.dumps(state, indent=2), encoding="utf-8")
+        if self.api_key:
+            state["api_key"] = self.api_key
+        write_state(self.data_dir, state)
 
     def stop(self) -> None:
         with contextlib.suppress(FileNotFoundError):
-            if self.api is not None:  # only a stack that started wrote it
+            if self.api is not None and self.lock.held():  # only a stack that started wrote it
                 self.state_file.unlink()
         self._stop.set()
         if self._thread is not None:
@@ -251,6 +290,7 @@ class LocalStack:
                 if cpu is not None:
                     self.cpu_seconds[server.name] = cpu
                 server.stop()
+        self.lock.release()
 
     def __enter__(self) -> LocalStack:
         return self
@@ -452,6 +492,13 @@ class LocalStack:
         return delivered
 
     # -- queries for the CLI --------------------------------------------------------------------
+    def loaded_upload_ids(self) -> set[str]:
+        """The upload ids (sha256) of every file the pipe has loaded into this warehouse."""
+        wh = self.warehouse
+        assert wh is not None
+        rows = wh.execute(f"SELECT file_name FROM {wh.raw}._LOCAL_PIPE_HISTORY")
+        return {m.group(1) for (name,) in rows if (m := _UPLOAD_ID_IN_KEY.search(str(name)))}
+
     def counts(self) -> dict[str, int]:
         wh = self.warehouse
         assert wh is not None

@@ -64,10 +64,12 @@ class DeployReport:
     skipped: list[tuple[Statement, str]] = field(default_factory=list)
 
     def skipped_summary(self) -> str:
-        reasons: dict[str, int] = {}
-        for _, reason in self.skipped:
-            reasons[reason] = reasons.get(reason, 0) + 1
-        return ", ".join(f"{n} {reason}" for reason, n in reasons.items())
+        """``14 statements (roles, grants, …)``: the kinds once each, in script order, and one
+        count (a count per kind read as "1 file formats … 1 pipes")."""
+        reasons = list(dict.fromkeys(reason for _, reason in self.skipped))
+        count = len(self.skipped)
+        noun = "statement" if count == 1 else "statements"
+        return f"{count} {noun} ({'; '.join(reasons)})" if reasons else "nothing"
 
 
 @dataclass(slots=True)

@@ -11,7 +11,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from inmet_pipeline.errors import UploadRejected
-from inmet_pipeline.uploads import UploadService
+from inmet_pipeline.uploads import AmbiguousUploadId, UploadService
 from upload_api.deps import ServiceDep, require_api_key
 from upload_api.metrics import ACCEPTED, DUPLICATE, record_outcome
 from upload_api.schemas import ErrorBody, HealthBody, StatusDocument, UploadAnswer
@@ -74,15 +74,16 @@ async def _read_body(request: Request, service: UploadService) -> bytes:
     limit = service.max_upload_bytes
     # Multipart framing adds a few hundred bytes around the file.
     allowance = limit + 64 * 1024
+    multipart = request.headers.get("content-type", "").lower().startswith("multipart/")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > allowance:
-        raise service.too_large_error(int(declared))
+        raise service.too_large_error(int(declared), multipart=multipart)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > allowance:
-            raise service.too_large_error()
+            raise service.too_large_error(multipart=multipart)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -153,14 +154,35 @@ async def create_upload(request: Request, service: ServiceDep, response: Respons
     "/uploads/{upload_id}",
     response_model=StatusDocument,
     summary="The status of an upload",
+    description=(
+        "upload_id is the full id (64 hex characters) or a unique prefix of at least 4, as git "
+        "accepts short commit ids."
+    ),
     responses={
         404: {"model": ErrorBody, "description": "Unknown upload id."},
+        409: {
+            "model": ErrorBody,
+            "description": "A short id that several uploads start with; details lists them.",
+        },
         **{k: v for k, v in _ERROR_RESPONSES.items() if k in (401, 503)},
     },
     dependencies=[Depends(require_api_key)],
 )
 def get_upload(upload_id: str, service: ServiceDep) -> Any:
-    document = service.get(upload_id)
+    try:
+        document = service.get(upload_id)
+    except AmbiguousUploadId as exc:
+        return JSONResponse(
+            status_code=409,
+            content={
+                "error": {
+                    "code": "ambiguous_id",
+                    "message": str(exc),
+                    "line": None,
+                    "details": exc.candidates,
+                }
+            },
+        )
     if document is None:
         return JSONResponse(
             status_code=404,

@@ -68,4 +68,7 @@ def load_or_sample(path: Path | None = None) -> tuple[pd.DataFrame, str]:
     path = path or DEFAULT_CLEAN_CSV
     if path.exists():
         return load_clean(path), str(path)
-    return sample_clean(), "generated sample (no inmet_clean.csv yet: run make demo)"
+    return sample_clean(), (
+        "generated sample (no data/processed/inmet_clean.csv yet: put your INMET files in "
+        "data/raw/ and run make demo)"
+    )

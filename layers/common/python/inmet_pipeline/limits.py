@@ -27,9 +27,21 @@ def base64_size(n: int) -> int:
     return 4 * ((n + 2) // 3)
 
 
-def too_large_message(size: int | None, limit: int = MAX_UPLOAD_BYTES) -> str:
-    """The 413 message, shared by the API and `inmet upload`'s check before sending."""
-    got = f"The file is {size:,} bytes; " if size is not None else "The body is "
+def too_large_message(
+    size: int | None, limit: int = MAX_UPLOAD_BYTES, *, multipart: bool = False
+) -> str:
+    """The 413 message, shared by the API and `inmet upload`'s check before sending. For a
+    multipart body only the request's size is known (the file is inside it): the message says
+    so instead of calling it the file's."""
+    if multipart:
+        got = (
+            f"The request is {size:,} bytes (the file and its multipart framing); the file "
+            "inside is "
+            if size is not None
+            else "The file inside the multipart request is "
+        )
+    else:
+        got = f"The file is {size:,} bytes; " if size is not None else "The body is "
     return (
         f"{got}over the direct-upload limit of {limit:,} bytes ({limit / 2**20:g} MB). "
         "INMET station-year files are 0.3-1.1 MB: send one file per request."

@@ -9,6 +9,10 @@ CONTRACTS.md §1-§2. The order of the writes is what keeps data safe:
    pipe loads whatever appears under raw/. A failure before it leaves nothing to load.
 4. The record becomes ``received``. If S3 failed, the claim is dropped so a retry starts afresh
    and no record claims success.
+5. Identical bytes uploaded again answer 200 with the existing document, except after a
+   ``failed`` one: that re-upload starts over (the record becomes the new claim, steps 3-4 run
+   again, 201). This is the one way to retry a failed upload, the same with curl, `inmet
+   upload` and in AWS; no separate retry command is needed.
 """
 
 from __future__ import annotations
@@ -36,6 +40,11 @@ from inmet_pipeline.reader import ValidationReport, normalise_to_utf8, validate
 logger = Logger()
 
 UPLOAD_ID_RE: Final = re.compile(r"[0-9a-f]{64}")
+# A shorter id is a prefix, accepted as git accepts short commit ids: at least 4 characters
+# (git's minimum), unique among the uploads.
+MIN_ID_PREFIX: Final = 4
+ID_PREFIX_RE: Final = re.compile(rf"[0-9a-f]{{{MIN_ID_PREFIX},63}}")
+MAX_CANDIDATES: Final = 10
 IN_FLIGHT: Final = "uploading"
 # A claim older than this is from a request that died (UploadFunction's timeout is
 # budget.UPLOAD_FUNCTION_TIMEOUT_S, 25 s): take it over.
@@ -86,6 +95,19 @@ UPLOAD_FIELDS: Final = (
     "warnings",
     "received_at",
 )
+
+
+class AmbiguousUploadId(LookupError):  # noqa: N818 - an answer, not a malfunction
+    """A short id that more than one upload starts with; ``candidates`` lists them."""
+
+    def __init__(self, prefix: str, candidates: list[dict[str, Any]]) -> None:
+        more = "at least " if len(candidates) > MAX_CANDIDATES else ""
+        super().__init__(
+            f"{more}{min(len(candidates), MAX_CANDIDATES)} uploads start with {prefix!r}; "
+            "give more characters of the id."
+        )
+        self.prefix = prefix
+        self.candidates = candidates[:MAX_CANDIDATES]
 
 
 def utc_now_iso() -> str:
@@ -171,7 +193,23 @@ class UploadService:
 
     # -- queries ------------------------------------------------------------------------------
     def get(self, upload_id: str) -> dict[str, Any] | None:
-        """The status document, or None for an unknown id (or one still being written)."""
+        """The status document, or None for an unknown id (or one still being written).
+
+        ``upload_id`` may be a unique prefix of at least 4 hex characters (as git accepts
+        short ids); a prefix several uploads share raises ``AmbiguousUploadId``.
+        """
+        upload_id = upload_id.lower()
+        if ID_PREFIX_RE.fullmatch(upload_id):
+            matches = [
+                item
+                for item in self.statuses.with_prefix(upload_id, MAX_CANDIDATES + 1)
+                if item.get("status") != IN_FLIGHT
+            ]
+            if len(matches) > 1:
+                raise AmbiguousUploadId(upload_id, matches)
+            if not matches:
+                return None
+            upload_id = str(matches[0]["upload_id"])
         if not UPLOAD_ID_RE.fullmatch(upload_id):
             return None
         record = self.statuses.get(upload_id)
@@ -179,8 +217,15 @@ class UploadService:
             return None
         return status_document(record)
 
-    def too_large_error(self, size: int | None = None) -> UploadRejected:
-        return UploadRejected(413, TOO_LARGE_CODE, too_large_message(size, self.max_upload_bytes))
+    def too_large_error(
+        self, size: int | None = None, *, multipart: bool = False
+    ) -> UploadRejected:
+        """413 for a file over the limit (limits.too_large_message says what was measured)."""
+        return UploadRejected(
+            413,
+            TOO_LARGE_CODE,
+            too_large_message(size, self.max_upload_bytes, multipart=multipart),
+        )
 
     # -- the use case -------------------------------------------------------------------------
     def accept(self, data: bytes, filename: str | None = None) -> UploadResult:
@@ -234,9 +279,18 @@ class UploadService:
             if self.statuses.claim(upload_id, token, self._clock_ms()):
                 return None
             record = self.statuses.get(upload_id)
-            if record is not None and record.get("status") != IN_FLIGHT:
+            if record is not None and record.get("status") == "failed":
+                # The documented way to retry: upload the same bytes again. The failed record
+                # becomes a claim and the upload starts over (objects written again, status
+                # `received`, 201); the new raw/ event makes the pipe try the file again
+                # (Snowpipe skips only files it loaded; a failed file was not).
+                if self.statuses.restart_failed(upload_id, token, self._clock_ms()):
+                    logger.info("re-upload of a failed upload: starting it over")
+                    return None
+                # else another request restarted it meanwhile: wait for that one, below.
+            elif record is not None and record.get("status") != IN_FLIGHT:
                 return record
-            if record is not None:
+            elif record is not None:
                 age = self._clock_ms() - int(record.get("claimed_at_ms") or 0)
                 if age > STALE_CLAIM_MS and self.statuses.take_over(
                     upload_id, str(record.get("claim_token")), token, self._clock_ms()

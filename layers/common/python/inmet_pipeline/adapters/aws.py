@@ -194,6 +194,47 @@ class DynamoStatusStore:
                 raise
 
     @_aws_call("DynamoDB")
+    def restart_failed(self, upload_id: str, token: str, now_ms: int) -> bool:
+        try:
+            self.table.update_item(
+                Key={"upload_id": upload_id},
+                UpdateExpression="SET #s = :inflight, claim_token = :token, claimed_at_ms = :now",
+                ConditionExpression="#s = :failed",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":inflight": self.IN_FLIGHT,
+                    ":token": token,
+                    ":now": now_ms,
+                    ":failed": "failed",
+                },
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                return False
+            raise
+        return True
+
+    @_aws_call("DynamoDB")
+    def with_prefix(self, prefix: str, limit: int) -> list[dict[str, Any]]:
+        # A scan with a filter: the filter applies after each page is read, so pages are
+        # followed to the end (no Limit, which would count items read, not matched). The
+        # table holds one small item per upload; a year of INMET files is ~600 items.
+        found: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "FilterExpression": "begins_with(upload_id, :p)",
+            "ProjectionExpression": "upload_id, #s, filename, station_id",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":p": prefix},
+        }
+        while len(found) < limit:
+            page = self.table.scan(**kwargs)
+            found.extend(plain_item(dict(item)) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return sorted(found, key=lambda item: str(item["upload_id"]))[:limit]
+
+    @_aws_call("DynamoDB")
     def get(self, upload_id: str) -> dict[str, Any] | None:
         item = self.table.get_item(Key={"upload_id": upload_id}, ConsistentRead=True).get("Item")
         return plain_item(dict(item)) if item else None
