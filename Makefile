@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 INMET := $(BIN)/inmet
 EXTRAS ?= dev,ml
 
-.PHONY: help install demo test test-fast lint format bench clean tools build validate deploy invoke sizes
+.PHONY: help install demo test test-fast lint format bench clean tools build validate deploy invoke sizes notebooks
 
 # AWS SAM CLI and checkov live in their own virtualenvs: both pin boto3, botocore and
 # pydantic ranges that conflict with the project's (and with each other's).
@@ -45,6 +45,13 @@ install: $(BIN)/.installed-$(EXTRAS) ## create .venv with the project and its to
 
 demo: install ## the main job on the local default: the whole pipeline on this machine
 	$(INMET) local run --upload
+
+# The notebooks without Docker: Jupyter Lab from the ml extra, in local/notebooks/. They find
+# data/processed/inmet_clean.csv from there (inmet_local.ml.data.find_clean_csv).
+NOTEBOOK_ARGS ?=
+notebooks: install ## open the notebooks in Jupyter Lab (no Docker; NOTEBOOK_ARGS=--no-browser)
+	@echo "Jupyter Lab on local/notebooks/: open the http://127.0.0.1:8888/lab?token=… link it prints (Ctrl-C stops it)."
+	$(BIN)/jupyter lab --ip=127.0.0.1 --port=8888 --ServerApp.root_dir=local/notebooks $(NOTEBOOK_ARGS)
 
 test: install validate build ## lint, type-check, check the template, sam build, run every test
 	$(BIN)/ruff check .

@@ -713,9 +713,10 @@ def train_command(
     for baseline, stations in result["baselines_not_computed"].items():
         for station_id, reason in stations.items():
             err_console.print(f"[yellow]{baseline} not computed for {station_id}:[/] {reason}")
+    gain = result["improvement_vs_persistence"]
     err_console.print(
         f"model MAE {result['mae_model']:.3f} °C, persistence {result['mae_persistence']:.3f} "
-        f"°C (improvement over persistence {result['improvement_vs_persistence']:+.1%}); run {result['run_id']}"
+        f"°C (improvement over persistence {gain:+.1%}); run {result['run_id']}"
     )
     sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
 

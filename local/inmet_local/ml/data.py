@@ -229,8 +229,9 @@ def data_origin(clean: pd.DataFrame, seeds: Iterable[int] = GENERATOR_SEEDS) -> 
     seeds = tuple(seeds)
     years = clean["observed_at"].dt.year
     origin: dict[str, str] = {}
-    for (station_id, year), rows in clean.groupby([clean["station_id"], years], sort=True):
-        generated = _generated_by(rows.sort_values("observed_at"), int(year), seeds)
+    for (station_id, _), rows in clean.groupby([clean["station_id"], years], sort=True):
+        year = int(rows["observed_at"].dt.year.iloc[0])
+        generated = _generated_by(rows.sort_values("observed_at"), year, seeds)
         origin[f"{station_id}/{year}"] = "generated" if generated else "real"
     return origin
 

@@ -478,7 +478,7 @@ def _train(
                 "model": "HistGradientBoostingRegressor",
                 "model_target": "change of air_temp_c over the next hour (prediction adds it)",
                 "max_iter": max_iter,
-                **{k: v for k, v in MODEL_PARAMS.items()},
+                **MODEL_PARAMS,
                 "target": "air_temp_c at t+1h",
                 "split": (
                     f"per station: its last {TEST_FRACTION:.0%} of usable hours for test, "
