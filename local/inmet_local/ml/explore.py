@@ -79,7 +79,10 @@ def _stamp(fig: Any, origin: str) -> None:
 
 
 def _station_years(clean: pd.DataFrame) -> pd.Series:
-    return clean["station_id"].astype(str) + " " + clean["observed_at"].dt.year.astype(str)
+    years: pd.Series = clean["station_id"].astype(str) + " " + (
+        clean["observed_at"].dt.year.astype(str)
+    )
+    return years
 
 
 def completeness(clean: pd.DataFrame) -> pd.DataFrame:
@@ -175,7 +178,7 @@ def time_series(clean: pd.DataFrame, column: str = "air_temp_c", origin: str | N
         years = group.groupby(group["observed_at"].dt.year)
         for number, (year, rows) in enumerate(years):
             daily = rows.set_index("observed_at")[column].resample("D").mean()
-            day = daily.index.day_of_year
+            day = pd.DatetimeIndex(daily.index).day_of_year
             ax.plot(day, daily.to_numpy(), color=color, linestyle=styles[number % 4],
                     linewidth=1, label=f"{station_id} {year}")  # fmt: skip
     months = pd.date_range("2001-01-01", periods=12, freq="MS")
@@ -289,7 +292,7 @@ def station_map(clean: pd.DataFrame, origin: str | None = None) -> Any:
     )
     for station_id, row in stations.iterrows():
         ax.annotate(
-            f"{station_id} {names[station_id]}",
+            f"{station_id} {names.get(str(station_id), '')}",
             (row["longitude"], row["latitude"]),
             xytext=(5, 5),
             textcoords="offset points",
