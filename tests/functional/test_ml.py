@@ -105,7 +105,8 @@ def test_climatology_is_per_station_and_says_when_it_cannot_be_computed() -> Non
     assert "local solar hour(s) 12" in missing["A101"]
     a101 = split.test["station_id"] == "A101"
     unknown = predicted.isna()
-    assert unknown[a101].sum() > 0 and not unknown[~a101].any()
+    assert unknown[a101].sum() > 0
+    assert not unknown[~a101].any()
     # Unknown exactly where A101 has no training rows: never filled with persistence.
     hour_12 = (split.test["solar_hour"] + 1) % 24 == 12
     assert (unknown == (a101 & hour_12)).all()
@@ -137,19 +138,22 @@ def test_inmet_train_logs_per_station_metrics_the_passport_and_registers_the_mod
     assert summary["data_origin"] == "generated"
     assert set(summary["stations"]) == {"A001", "A101", "A807"}
     for figures in summary["stations"].values():
-        assert figures["train_rows"] > 0 and figures["test_rows"] > 0
+        assert figures["train_rows"] > 0
+        assert figures["test_rows"] > 0
         assert figures["mae_climatology"] is not None
         assert figures["improvement_vs_persistence"] == pytest.approx(
             1 - figures["mae_model"] / figures["mae_persistence"], abs=1e-3
         )
-    assert summary["skipped_stations"] == {} and summary["baselines_not_computed"] == {}
+    assert summary["skipped_stations"] == {}
+    assert summary["baselines_not_computed"] == {}
 
     mlflow.set_tracking_uri(uri)
     run = mlflow.get_run(summary["run_id"])
     params, metrics = run.data.params, run.data.metrics
     # The data passport, with every field.
     assert set(PASSPORT_FIELDS) <= set(params)
-    assert params["data_sha256"] == file_sha256(csv) and params["data_sha256_of"] == "file"
+    assert params["data_sha256"] == file_sha256(csv)
+    assert params["data_sha256_of"] == "file"
     assert params["data_rows"] == str(len(load_clean(csv)))
     assert params["data_stations"] == "A001,A101,A807"
     assert params["data_period_start"].startswith("2015-01-01")
@@ -274,7 +278,8 @@ def test_wrong_data_file_is_a_one_line_error_naming_the_contract(
     assert "Traceback" not in result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, lines
-    assert lines[0].startswith("error: ") and expected in lines[0]
+    assert lines[0].startswith("error: ")
+    assert expected in lines[0]
     assert "inmet fetch" in lines[0] or name == "folder"
     if name != "folder":
         assert "station_id,station_name,region" in lines[0]
@@ -301,7 +306,8 @@ def test_file_tracking_uri_is_answered_with_the_sqlite_alternative(
     result = CliRunner().invoke(app, ["train", "--tracking-uri", uri])
     assert result.exit_code == 2
     assert "MLflow 3 refuses" in result.stderr
-    assert "--tracking-uri sqlite:///" in result.stderr and "mlflow.db" in result.stderr
+    assert "--tracking-uri sqlite:///" in result.stderr
+    assert "mlflow.db" in result.stderr
     assert "Traceback" not in result.output
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     from_env = CliRunner().invoke(app, ["train"])

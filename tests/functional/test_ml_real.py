@@ -63,7 +63,8 @@ def test_two_real_stations_of_different_years_beat_persistence_per_station(
     assert set(stations) == {"A001", "A807"}
     assert summary["skipped_stations"] == {}
     for figures in stations.values():
-        assert figures["train_rows"] > 1000 and figures["test_rows"] > 1000
+        assert figures["train_rows"] > 1000
+        assert figures["test_rows"] > 1000
     assert stations["A807"]["train_period"][0].startswith("2019")
     assert stations["A001"]["test_period"][1].startswith("2024-12-31")
     # Both baselines computed for each station (none replaced by another).

@@ -70,7 +70,8 @@ def test_mlflow_is_health_checked_and_jupyter_waits_for_it() -> None:
     assert check["test"][0] == "CMD"
     assert "http://127.0.0.1:5000/health" in command  # MLflow's health endpoint, in-container
     assert "curl" not in command  # python:3.12-slim has no curl
-    assert check["retries"] >= 3 and check["start_period"]
+    assert check["retries"] >= 3
+    assert check["start_period"]
     assert services["jupyter"]["depends_on"]["mlflow"]["condition"] == "service_healthy"
     # Every service_healthy dependency is on a service with a healthcheck in this file.
     for name, service in services.items():
