@@ -79,8 +79,8 @@ def _stamp(fig: Any, origin: str) -> None:
 
 
 def _station_years(clean: pd.DataFrame) -> pd.Series:
-    years: pd.Series = clean["station_id"].astype(str) + " " + (
-        clean["observed_at"].dt.year.astype(str)
+    years: pd.Series = (
+        clean["station_id"].astype(str) + " " + (clean["observed_at"].dt.year.astype(str))
     )
     return years
 
