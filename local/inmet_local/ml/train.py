@@ -45,10 +45,13 @@ from inmet_local.ml.features import (
 DEFAULT_EXPERIMENT = "inmet-next-hour-temperature"
 DEFAULT_MODEL_NAME = "inmet-next-hour-temperature"
 TEST_FRACTION = 0.2
+# Small trees, strongly regularised: on the smallest mix (Manaus, 2000 and 2020) 31-leaf trees
+# with l2 1.0 overfitted (15.1% better than persistence; these: 22.4%), and the larger mixes
+# are unchanged (README, "Experiments").
 MODEL_PARAMS: dict[str, Any] = {
     "learning_rate": 0.05,
-    "max_leaf_nodes": 31,
-    "l2_regularization": 1.0,
+    "max_leaf_nodes": 15,
+    "l2_regularization": 5.0,
     # Reproducible: no random validation hold-out, the same trees for the same data.
     "early_stopping": False,
     "random_state": 0,
@@ -123,8 +126,8 @@ class NextHourRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         self,
         max_iter: int = 300,
         learning_rate: float = 0.05,
-        max_leaf_nodes: int = 31,
-        l2_regularization: float = 1.0,
+        max_leaf_nodes: int = 15,
+        l2_regularization: float = 5.0,
         early_stopping: bool = False,
         random_state: int = 0,
     ) -> None:
