@@ -111,10 +111,10 @@ def test_climatology_is_per_station_and_says_when_it_cannot_be_computed() -> Non
     hour_12 = (split.test["solar_hour"] + 1) % 24 == 12
     assert (unknown == (a101 & hour_12)).all()
     # Each station's value is its own training mean at that hour.
-    row = split.test[split.test["station_id"] == "A001"].iloc[0]
-    hour = (row["solar_hour"] + 1) % 24
+    first = split.test.index[split.test["station_id"] == "A001"][0]
+    hour = (split.test.loc[first, "solar_hour"] + 1) % 24
     own = train[(train["station_id"] == "A001") & ((train["solar_hour"] + 1) % 24 == hour)]
-    assert predicted[row.name] == pytest.approx(own[TARGET].mean())
+    assert predicted[first] == pytest.approx(own[TARGET].mean())
 
 
 def test_inmet_train_logs_per_station_metrics_the_passport_and_registers_the_model(
@@ -187,6 +187,7 @@ def test_inmet_train_logs_per_station_metrics_the_passport_and_registers_the_mod
     }
     # The registered model traces back to its data: version -> run -> passport.
     version = client.search_model_versions("name = 'inmet-next-hour-temperature'")[0]
+    assert version.run_id is not None
     assert mlflow.get_run(version.run_id).data.params["data_sha256"] == file_sha256(csv)
     model = mlflow.pyfunc.load_model("models:/inmet-next-hour-temperature/latest")
     frame = build_features(load_clean(csv))[FEATURES].head(3)
