@@ -11,7 +11,14 @@ from typing import Annotated
 import httpx
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 # Powertools reads these when a module creates its Logger: set them before any import of
@@ -684,12 +691,18 @@ def train_command(
             console=err_console,
             transient=True,
         ) as progress:
-            task = progress.add_task("starting", total=None)
+            tasks: dict[str, TaskID] = {}
             started = time.monotonic()
 
             def report(step: str, done: int, total: int) -> None:
-                # A bar on a terminal; one line per step (at its end) in logs and pipes.
-                progress.update(task, description=step, completed=done, total=total or None)
+                # A bar on a terminal (one task per step, the previous one removed); one line
+                # per step (at its end) in logs and pipes.
+                if step not in tasks:
+                    for previous in tasks.values():
+                        progress.remove_task(previous)
+                    tasks.clear()
+                    tasks[step] = progress.add_task(step, total=total or None)
+                progress.update(tasks[step], completed=done)
                 if not err_console.is_terminal and (total == 0 or done == total):
                     count = f" {done}/{total}" if total else ""
                     elapsed = time.monotonic() - started
