@@ -47,11 +47,14 @@ demo: install ## the main job on the local default: the whole pipeline on this m
 	$(INMET) local run --upload
 
 # The notebooks without Docker: Jupyter Lab from the ml extra, in local/notebooks/. They find
-# data/processed/inmet_clean.csv from there (inmet_local.ml.data.find_clean_csv).
+# data/processed/inmet_clean.csv from there (inmet_local.ml.data.find_clean_csv). As root (a
+# container), Jupyter needs --allow-root.
+NOTEBOOK_PORT ?= 8888
 NOTEBOOK_ARGS ?=
 notebooks: install ## open the notebooks in Jupyter Lab (no Docker; NOTEBOOK_ARGS=--no-browser)
-	@echo "Jupyter Lab on local/notebooks/: open the http://127.0.0.1:8888/lab?token=… link it prints (Ctrl-C stops it)."
-	$(BIN)/jupyter lab --ip=127.0.0.1 --port=8888 --ServerApp.root_dir=local/notebooks $(NOTEBOOK_ARGS)
+	@echo "Jupyter Lab on local/notebooks/: open the http://127.0.0.1:$(NOTEBOOK_PORT)/lab?token=… link it prints (Ctrl-C stops it)."
+	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(NOTEBOOK_PORT) --ServerApp.root_dir=local/notebooks \
+	  $(if $(filter 0,$(shell id -u)),--allow-root) $(NOTEBOOK_ARGS)
 
 test: install validate build ## lint, type-check, check the template, sam build, run every test
 	$(BIN)/ruff check .
