@@ -426,3 +426,29 @@ def test_station_map_draws_brazil_and_its_states_from_the_package_without_networ
     fig = explore.station_map(sample_clean(stations=2, year=2021), origin="generated")
     assert len(fig.axes[0].lines) >= len(states)
     assert any("generated data" in t.get_text() for t in fig.texts)
+
+
+def test_every_exploration_figure_says_whether_its_data_is_real_or_generated() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from inmet_local.ml import explore
+
+    sample = sample_clean(stations=2, year=2021)
+    real_looking = sample.assign(air_temp_c=sample["air_temp_c"] + 0.5)
+    for name in (
+        "completeness_heatmap",
+        "distributions",
+        "time_series",
+        "diurnal_cycles",
+        "station_map",
+        "correlations",
+    ):
+        for frame, label in ((sample, "generated data"), (real_looking, "real data")):
+            fig = getattr(explore, name)(frame)
+            assert [t.get_text() for t in fig.texts if t.get_text().endswith(" data")] == [label], (
+                name
+            )
+            plt.close(fig)
