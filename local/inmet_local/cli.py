@@ -11,14 +11,7 @@ from typing import Annotated
 import httpx
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 # Powertools reads these when a module creates its Logger: set them before any import of
@@ -655,6 +648,8 @@ def train_command(
     stdout is a JSON object (run_id, mae_model, mae_persistence, stations, …) for scripts.
     """
     import time
+
+    from rich.progress import TaskID
 
     from inmet_local.ml.data import file_sha256, find_clean_csv, load_clean, sample_clean
     from inmet_local.ml.train import check_tracking_uri, default_tracking_uri, train
