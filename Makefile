@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 INMET := $(BIN)/inmet
 EXTRAS ?= dev,ml
 
-.PHONY: help install demo reset test test-fast test-snowflake test-aws lint format bench clean tools build validate deploy invoke sizes
+.PHONY: help install demo reset test test-fast test-snowflake test-aws lint format bench clean tools build validate deploy invoke sizes notebooks
 
 # AWS SAM CLI and checkov live in their own virtualenvs: both pin boto3, botocore and
 # pydantic ranges that conflict with the project's (and with each other's).
@@ -50,6 +50,16 @@ demo: install ## the main job on the local default: the whole pipeline on this m
 # and the generated sample (data/sample/). Your files in data/raw/ and data/processed/ stay.
 reset: install ## start over: delete .local/ and data/sample/ (keeps data/raw/, data/processed/)
 	$(INMET) local reset --yes
+
+# The notebooks without Docker: Jupyter Lab from the ml extra, in local/notebooks/. They find
+# data/processed/inmet_clean.csv from there (inmet_local.ml.data.find_clean_csv). As root (a
+# container), Jupyter needs --allow-root.
+NOTEBOOK_PORT ?= 8888
+NOTEBOOK_ARGS ?=
+notebooks: install ## open the notebooks in Jupyter Lab (no Docker; NOTEBOOK_ARGS=--no-browser)
+	@echo "Jupyter Lab on local/notebooks/: open the http://127.0.0.1:$(NOTEBOOK_PORT)/lab?token=… link it prints (Ctrl-C stops it)."
+	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(NOTEBOOK_PORT) --ServerApp.root_dir=local/notebooks \
+	  $(if $(filter 0,$(shell id -u)),--allow-root) $(NOTEBOOK_ARGS)
 
 test: install validate build ## lint, type-check, check the template, sam build, run every test
 	$(BIN)/ruff check .
