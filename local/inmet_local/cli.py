@@ -1029,9 +1029,11 @@ def train_command(
         str | None,
         typer.Option(
             "--tracking-uri",
-            envvar="MLFLOW_TRACKING_URI",
-            help="MLflow tracking URI: sqlite:///PATH or http://HOST:PORT (default: sqlite under "
-            "./mlruns). MLflow 3 refuses file: stores.",
+            # Not envvar=: train reads MLFLOW_TRACKING_URI itself, to say where a refused
+            # value came from.
+            help="MLflow tracking URI: sqlite:///PATH or http://HOST:PORT. Default: the "
+            "MLFLOW_TRACKING_URI environment variable, else sqlite under ./mlruns. MLflow 3 "
+            "refuses file: stores.",
             show_default=False,
         ),
     ] = None,
