@@ -121,50 +121,17 @@ def clean_view() -> Iterator[Any]:
     columns = ", ".join(f"{c} {types.get(c, 'NUMBER(6,1)')}" for c in CLEAN_COLUMNS)
     cur.execute(f"CREATE TABLE INMET_CLEAN ({columns})")
     measures = len(CLEAN_COLUMNS) - 8
+    brasilia = ("A001", "BRASILIA", "CO", "DF", "-15.78944444", "-47.92583332", "1160.96")
     rows = [
+        (*brasilia, "2024-01-01 00:00:00", *(["-0.9"] + [None] * (measures - 1))),
+        (*brasilia, "2024-01-01 01:00:00", *(["20.0", "885.7"] + ["0.2"] * (measures - 2))),
         (
-            "A001",
-            "BRASILIA",
-            "CO",
-            "DF",
-            "-15.78944444",
-            "-47.92583332",
-            "1160.96",
-            "2024-01-01 00:00:00",
-            *(["-0.9"] + [None] * (measures - 1)),
+            *("A921", "SAO FELIX  DO ARAGUAIA", "CO", "MT", "-11.61888888", "-50.72777777"),
+            *("218.00", "2024-03-05 13:00:00", *([None] * (measures - 1) + ["100.0"])),
         ),
         (
-            "A001",
-            "BRASILIA",
-            "CO",
-            "DF",
-            "-15.78944444",
-            "-47.92583332",
-            "1160.96",
-            "2024-01-01 01:00:00",
-            *(["20.0", "885.7"] + ["0.2"] * (measures - 2)),
-        ),
-        (
-            "A921",
-            "SAO FELIX  DO ARAGUAIA",
-            "CO",
-            "MT",
-            "-11.61888888",
-            "-50.72777777",
-            "218.00",
-            "2024-03-05 13:00:00",
-            *([None] * (measures - 1) + ["100.0"]),
-        ),
-        (
-            "A999",
-            "SÃO JOSÉ D'OESTE",
-            "S",
-            "SC",
-            "-27.1",
-            "-52.0",
-            "-5.00",
-            "2024-12-31 23:00:00",
-            *(["1"] * measures),
+            *("A999", "SÃO JOSÉ D'OESTE", "S", "SC", "-27.1", "-52.0", "-5.00"),
+            *("2024-12-31 23:00:00", *(["1"] * measures)),
         ),
     ]
     marks = ", ".join("%s" for _ in CLEAN_COLUMNS)
