@@ -107,8 +107,7 @@ def _python_verdict(line: int, value: str) -> bool:
 
 
 _ALPHABET = st.sampled_from(
-    list("0123456789,.-+ AaBbCcDdEeNnOoSsFPRTZ")
-    + ["\u0661", "\uff10", "\u00a0", "\u2009", "\u0131", "e", "E", "\u00c3"]
+    [*"0123456789,.-+ AaBbCcDdEeNnOoSsFPRTZ", "\u0661", "\uff10", "\u00a0", "\u2009", "\u0131"]
 )
 _VALUES = st.one_of(
     st.text(_ALPHABET, max_size=14),

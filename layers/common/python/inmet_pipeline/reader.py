@@ -647,18 +647,18 @@ class _Scanner:
             wmo = code or wmo
         coords: dict[str, float] = {}
         for rule in rules.COORDINATES:
-            text = values[rule.field]
-            number = rules.parse_number(text)
+            given = values[rule.field]
+            number = rules.parse_number(given)
             if number is None or not rule.low <= number <= rule.high:
-                at = rules.first_non_ascii(text)
+                at = rules.first_non_ascii(given)
                 why = (
-                    f" (it contains {rules.describe_char(text[at])}; only ASCII digits count)"
+                    f" (it contains {rules.describe_char(given[at])}; only ASCII digits count)"
                     if at is not None
                     else ""
                 )
                 self.error(
                     "bad_metadata_value",
-                    f"{rule.label} (line {rule.line}) is {_show(text)}{why}; expected a number "
+                    f"{rule.label} (line {rule.line}) is {_show(given)}{why}; expected a number "
                     f"between {rule.low:g} and {rule.high:g} (inside Brazil) with at most 4 "
                     "integer digits and 8 decimals, decimal comma (e.g. -15,78944444).",
                     rule.line,
@@ -675,7 +675,7 @@ class _Scanner:
                 "It is ignored.",
                 8,
             )
-        if not ok:
+        if not ok or region is None or state is None:
             return None
         return StationMeta(
             region=region,
