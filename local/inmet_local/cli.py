@@ -191,6 +191,13 @@ def _env_default(name: str, fallback: str | None = None) -> str | None:
     return os.environ.get(name) or fallback
 
 
+def _local_stack_key(url: str) -> str | None:
+    """The running local stack's key (`inmet local up` prints it and keeps it in stack.json)."""
+    from inmet_local.invoke import local_api_key
+
+    return local_api_key(url)
+
+
 ApiUrlOption = Annotated[
     str | None,
     typer.Option(
@@ -198,7 +205,11 @@ ApiUrlOption = Annotated[
     ),
 ]
 ApiKeyOption = Annotated[
-    str | None, typer.Option("--api-key", help="x-api-key [env INMET_API_KEY].")
+    str | None,
+    typer.Option(
+        "--api-key",
+        help="x-api-key [env INMET_API_KEY; default the running `inmet local up` stack's key].",
+    ),
 ]
 
 
@@ -223,7 +234,7 @@ def upload_command(
     failed, 2 for a usage problem.
     """
     url = api_url or _env_default("INMET_API_URL", DEFAULT_API_URL) or DEFAULT_API_URL
-    key = api_key or _env_default("INMET_API_KEY")
+    key = api_key or _env_default("INMET_API_KEY") or _local_stack_key(url)
     files = _input_files(paths)
     with (
         ApiClient(url, key, max_attempts=retries) as client,
@@ -291,7 +302,7 @@ def status_command(
 ) -> None:
     """Print an upload's status document (received → cleaned → exported, or failed)."""
     url = api_url or _env_default("INMET_API_URL", DEFAULT_API_URL) or DEFAULT_API_URL
-    key = api_key or _env_default("INMET_API_KEY")
+    key = api_key or _env_default("INMET_API_KEY") or _local_stack_key(url)
     with ApiClient(url, key, max_attempts=1) as client:
         try:
             response = client.status(upload_id)

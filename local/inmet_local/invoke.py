@@ -126,6 +126,19 @@ def stack_state(data_dir: Path) -> dict[str, Any]:
     return state
 
 
+def local_api_key(api_url: str, data_dir: Path = Path(".local")) -> str | None:
+    """The API key of the running local stack at ``api_url`` (from its stack.json), for
+    `inmet upload` and `inmet status` when no key is given; None when there is none."""
+    try:
+        state = stack_state(data_dir)
+    except (InvokeError, ValueError, OSError):
+        return None
+    if str(state.get("api_url", "")).rstrip("/") != api_url.rstrip("/"):
+        return None
+    key = state.get("api_key")
+    return str(key) if key else None
+
+
 def _alive(pid: int) -> bool:
     if pid <= 0:
         return False

@@ -157,7 +157,7 @@ def run_pipeline(
         stages["start the stack"] = time.perf_counter() - started
 
         mark = time.perf_counter()
-        with ApiClient(stack.api.url) as client:
+        with ApiClient(stack.api.url, stack.api_key) as client:
             results = upload_many(client, files, concurrency=8)
             stages["upload"] = time.perf_counter() - mark
             accepted = [r for r in results if r.ok and r.upload_id]

@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import threading
 import time
 import traceback
@@ -170,7 +171,11 @@ class LocalStack:
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port
-        self.api_key = api_key
+        # Every local stack has an API key: without one, any web page open in the browser
+        # could POST a file into it (a text/plain POST needs no CORS preflight). Generated per
+        # start unless given; printed, kept in the stack's settings (stack.json) and used by
+        # `inmet local run` and `inmet upload`.
+        self.api_key = api_key or secrets.token_urlsafe(24)
         self.task_trigger = TriggerInterval(task_interval)
         self.logs = self.data_dir / "logs"
         self.moto: ManagedProcess | None = None
@@ -210,6 +215,7 @@ class LocalStack:
                 self.env, port=self.port, log_path=self.logs / "api.log"
             ).start()
             say(f"upload API (uvicorn):                {self.api.url}  docs: {self.api.url}/docs")
+            say(f"API key (x-api-key):                 {self.api_key}")
             self._thread = threading.Thread(
                 target=self._run_loop, name="inmet-runtime", daemon=True
             )
@@ -231,10 +237,17 @@ class LocalStack:
         state = {
             "pid": os.getpid(),
             "api_url": self.api.url,
-            "env": self.env,
+            "api_key": self.api_key,
+            # The functions' variables, for `inmet local invoke` — without the API key: as
+            # `sam local invoke`, an invocation does not pass through the gateway's key check
+            # (and in AWS the gateway, not the function, holds the key).
+            "env": {k: v for k, v in self.env.items() if k != "INMET_API_KEY"},
             "names": {"DataBucket": BUCKET, "UploadsTable": TABLE, **self.provisioned.topics},
         }
-        self.state_file.write_text(json.dumps(state, indent=2), encoding="utf-8")
+        # It holds the API key: readable by this user only.
+        fd = os.open(self.state_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(state, indent=2))
 
     def stop(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -318,8 +331,7 @@ class LocalStack:
             "POWERTOOLS_LOG_LEVEL": "INFO",
             "INMET_ENV_FILE": "/dev/null",  # the local stack ignores .env by design
         }
-        if self.api_key:
-            env["INMET_API_KEY"] = self.api_key
+        env["INMET_API_KEY"] = self.api_key
         return env
 
     # -- the runtime loop -----------------------------------------------------------------------
