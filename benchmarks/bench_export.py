@@ -97,12 +97,12 @@ def main() -> None:
                     times = []
                     for _ in range(5):
                         start = time.perf_counter()
-                        exporter.export_partition(station, 2024, partition_key(station, 2024))
+                        exporter.export_partitions([(station, 2024, partition_key(station, 2024))])
                         times.append(time.perf_counter() - start)
                     # Export every partition so that fetch --from s3 has them all.
                     for key, _ in objects[:size]:
                         st = key.split("station=")[1][:4]
-                        exporter.export_partition(st, 2024, partition_key(st, 2024))
+                        exporter.export_partitions([(st, 2024, partition_key(st, 2024))])
                     rss_wh, t_wh = fetch_rss_mb("snowflake", env, tmp / "wh.csv")
                     rss_s3, t_s3 = fetch_rss_mb("s3", env, tmp / "s3.csv")
                     rows = sum(1 for _ in (tmp / "s3.csv").open()) - 1

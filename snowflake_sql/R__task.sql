@@ -1,11 +1,29 @@
--- The serverless task that turns new RAW lines into CLEAN and announces each load.
--- Triggered (no SCHEDULE): it runs when the stream has data. Serverless (no WAREHOUSE).
+-- The two serverless tasks of the pipeline.
+--
+-- PROCESS_RAW turns new RAW lines into CLEAN and announces each load. Triggered (no SCHEDULE):
+-- it runs when the stream has data. Serverless: no WAREHOUSE, and TARGET_COMPLETION_INTERVAL,
+-- which a serverless triggered task must have ("Triggered tasks": "To create a serverless task,
+-- you must include the TARGET_COMPLETION_INTERVAL parameter. Do not include the WAREHOUSE
+-- parameter", docs.snowflake.com/en/user-guide/tasks-triggered). Fifteen minutes is the
+-- pipeline's latency goal for a batch; Snowflake sizes the task's compute to meet it.
+--
+-- SUSPEND_TASK_AFTER_NUM_FAILURES = 3 (Snowflake's default is 10): a run fails only when the
+-- warehouse itself refuses the batch (one bad file is quarantined, not failed), and a failed run
+-- leaves the stream unconsumed, so a triggered task would retry the same batch every trigger
+-- interval, billing each time. After 3 consecutive failures the task stops (TASK_HISTORY shows
+-- STATE = FAILED_AND_AUTO_SUSPENDED). How it is noticed: every failed run sends a
+-- USER_TASK_FAILED message through ERROR_INTEGRATION to the error topic, where
+-- ErrorNotificationFunction marks the batch's uploads failed with Snowflake's message; the
+-- stuck-upload alarm fires for uploads still `received`; snowflake_sql/README.md ("When the task
+-- is suspended") says how to resume it.
+--
 -- CREATE OR REPLACE loses nothing for a task (the stream keeps its offset); a replaced task is
 -- suspended, hence the RESUME.
 CREATE OR REPLACE TASK {{ database }}.{{ raw_schema }}.PROCESS_RAW
-  USER_TASK_MANAGED_INITIAL_WAREHOUSE_SIZE = 'XSMALL'
+  TARGET_COMPLETION_INTERVAL = '15 MINUTES'
+  SUSPEND_TASK_AFTER_NUM_FAILURES = 3
   ERROR_INTEGRATION = {{ error_integration }}
-  COMMENT = 'RAW -> STATIONS, OBSERVATIONS, FILE_LOADS; then one SNS notification per batch'
+  COMMENT = 'RAW -> STATIONS, OBSERVATIONS, FILE_LOADS; then the load notifications'
   WHEN SYSTEM$STREAM_HAS_DATA('{{ database }}.{{ raw_schema }}.INMET_RAW_STREAM')
 AS
 EXECUTE IMMEDIATE $$
@@ -13,22 +31,30 @@ BEGIN
   BEGIN TRANSACTION;
 {% include 'task/process_batch.sql' %}
   COMMIT;
-  -- CONTRACTS.md §4: one message per loaded batch not yet announced (a failed send is retried
-  -- by the next run). Delivery is at least once; the export is idempotent.
-  LET pending CURSOR FOR
-    SELECT batch_id, message FROM {{ database }}.{{ clean_schema }}.PENDING_NOTIFICATIONS;
-  FOR rec IN pending DO
-    LET batch VARCHAR := rec.batch_id;
-    LET message VARCHAR := rec.message;
-    CALL SYSTEM$SEND_SNOWFLAKE_NOTIFICATION(
-      SNOWFLAKE.NOTIFICATION.APPLICATION_JSON(:message),
-      SNOWFLAKE.NOTIFICATION.INTEGRATION('{{ notification_integration }}')
-    );
-    UPDATE {{ database }}.{{ raw_schema }}.BATCHES
-      SET status = 'notified', notified_at = SYSDATE()
-      WHERE batch_id = :batch;
-  END FOR;
+{% include 'task/send_notifications.sql' %}
 END;
 $$;
+
+-- NOTIFICATION_SWEEP re-sends the load notifications the export has not acknowledged
+-- (RAW.NOTIFICATIONS_DUE): SYSTEM$SEND_SNOWFLAKE_NOTIFICATION only queues a message, and its
+-- delivery can fail (NOTIFICATION_HISTORY: QUEUED, SUCCESS, RETRIABLE_FAILURE, FAILURE;
+-- docs.snowflake.com/en/sql-reference/functions/notification_history), while PROCESS_RAW runs
+-- again only when new data arrives. Scheduled and serverless: SCHEDULE and no WAREHOUSE
+-- ("Introduction to tasks", docs.snowflake.com/en/user-guide/tasks-intro). The export is
+-- idempotent and resumes a half-done message, so a re-sent message that was in fact delivered
+-- changes nothing.
+CREATE OR REPLACE TASK {{ database }}.{{ raw_schema }}.NOTIFICATION_SWEEP
+  SCHEDULE = '{{ notification_resend_minutes }} MINUTES'
+  SUSPEND_TASK_AFTER_NUM_FAILURES = 3
+  ERROR_INTEGRATION = {{ error_integration }}
+  COMMENT = 'Re-sends load notifications not acknowledged by the export'
+AS
+EXECUTE IMMEDIATE $$
+BEGIN
+{% include 'task/send_notifications.sql' %}
+END;
+$$;
+
+ALTER TASK {{ database }}.{{ raw_schema }}.NOTIFICATION_SWEEP RESUME;
 
 ALTER TASK {{ database }}.{{ raw_schema }}.PROCESS_RAW RESUME;

@@ -2,23 +2,28 @@
 -- One CTE per step, named for what it holds. The CLEAN rules of CONTRACTS.md §3 live here.
 
 -- The RAW lines of the files in the open batch. A file loaded twice (ALTER PIPE … REFRESH or
--- COPY … FORCE) counts once: its latest load, whose time the batch recorded.
+-- COPY … FORCE) counts once. The bookkeeping rests on keys, never on equal timestamps: a raw/
+-- object's name holds the sha256 of its bytes, so two loads of one name are the same lines, and
+-- one copy of each (file_name, file_row_number) is kept.
 CREATE OR REPLACE VIEW {{ database }}.{{ raw_schema }}.OPEN_BATCH_LINES AS
 WITH open_files AS (
-  SELECT f.batch_id, f.file_name, f.loaded_at
+  SELECT f.batch_id, f.file_name
   FROM {{ database }}.{{ raw_schema }}.BATCH_FILES f
   JOIN {{ database }}.{{ raw_schema }}.BATCHES b ON b.batch_id = f.batch_id
   WHERE b.status = 'open'
 )
 SELECT o.batch_id, r.*
 FROM {{ database }}.{{ raw_schema }}.INMET_RAW r
-JOIN open_files o ON o.file_name = r.file_name AND o.loaded_at = r.loaded_at;
+JOIN open_files o ON o.file_name = r.file_name
+QUALIFY ROW_NUMBER() OVER (
+  PARTITION BY r.file_name, r.file_row_number ORDER BY r.loaded_at DESC
+) = 1;
 
 -- Rule 1: station attributes from metadata lines 1-8, by position (INMET spells the keys three
 -- ways: REGIÃO / REGI?O / REGIAO …). Decimal commas become points.
 CREATE OR REPLACE VIEW {{ database }}.{{ clean_schema }}.OPEN_BATCH_FILES AS
 WITH metadata_lines AS (
-  SELECT batch_id, file_name, file_row_number, TRIM(c02) AS value, loaded_at
+  SELECT batch_id, file_name, file_row_number, TRIM(c02) AS meta_value, file_last_modified, loaded_at
   FROM {{ database }}.{{ raw_schema }}.OPEN_BATCH_LINES
   WHERE file_row_number <= 8
 ),
@@ -26,14 +31,15 @@ by_file AS (
   SELECT
     batch_id,
     file_name,
-    MAX(IFF(file_row_number = 1, UPPER(value), NULL)) AS region,
-    MAX(IFF(file_row_number = 2, UPPER(value), NULL)) AS state,
-    MAX(IFF(file_row_number = 3, value, NULL)) AS station_name,
-    MAX(IFF(file_row_number = 4, UPPER(value), NULL)) AS station_id,
-    MAX(IFF(file_row_number = 5, TRY_TO_DECIMAL(REPLACE(value, ',', '.'), 12, 8), NULL)) AS latitude,
-    MAX(IFF(file_row_number = 6, TRY_TO_DECIMAL(REPLACE(value, ',', '.'), 12, 8), NULL)) AS longitude,
-    MAX(IFF(file_row_number = 7, TRY_TO_DECIMAL(REPLACE(value, ',', '.'), 12, 2), NULL)) AS altitude_m,
-    MAX(IFF(file_row_number = 8, value, NULL)) AS founded_text,
+    MAX(IFF(file_row_number = 1, UPPER(meta_value), NULL)) AS region,
+    MAX(IFF(file_row_number = 2, UPPER(meta_value), NULL)) AS state,
+    MAX(IFF(file_row_number = 3, meta_value, NULL)) AS station_name,
+    MAX(IFF(file_row_number = 4, UPPER(meta_value), NULL)) AS station_id,
+    MAX(IFF(file_row_number = 5, TRY_TO_DECIMAL(REPLACE(meta_value, ',', '.'), 12, 8), NULL)) AS latitude,
+    MAX(IFF(file_row_number = 6, TRY_TO_DECIMAL(REPLACE(meta_value, ',', '.'), 12, 8), NULL)) AS longitude,
+    MAX(IFF(file_row_number = 7, TRY_TO_DECIMAL(REPLACE(meta_value, ',', '.'), 12, 2), NULL)) AS altitude_m,
+    MAX(IFF(file_row_number = 8, meta_value, NULL)) AS founded_text,
+    MAX(file_last_modified) AS file_last_modified,
     MAX(loaded_at) AS loaded_at
   FROM metadata_lines
   GROUP BY batch_id, file_name
@@ -56,7 +62,7 @@ parsed AS (
   -- Rule 2: '2015-01-01' + '00:00' (layout A) or '2019/01/01' + '0000 UTC' (layout B), UTC.
   -- Rules 3-4: columns 3-19 in order; decimal comma, ',2' = 0.2; '' and -9999 are missing.
   SELECT
-    l.batch_id, l.file_name, l.file_row_number, l.loaded_at, l.station_id,
+    l.batch_id, l.file_name, l.file_row_number, l.file_last_modified, l.station_id,
     TRY_CAST(REPLACE(l.c01, '/', '-') || ' ' || LEFT(l.c02, 2) || ':00:00' AS TIMESTAMP_NTZ) AS observed_at,
     TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c03), ''), '-9999'), ',', '.'), 12, 3) AS precipitation_mm_raw,
     TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c04), ''), '-9999'), ',', '.'), 12, 3) AS pressure_hpa_raw,
@@ -80,7 +86,7 @@ parsed AS (
 range_checked AS (
   -- Rule 5: a value outside its physical range is NULL (and counted); RAW keeps it.
   SELECT
-    batch_id, file_name, file_row_number, loaded_at, station_id, observed_at,
+    batch_id, file_name, file_row_number, file_last_modified, station_id, observed_at,
     IFF(precipitation_mm_raw BETWEEN 0 AND 500, precipitation_mm_raw, NULL)::NUMBER(5,1) AS precipitation_mm,
     IFF(pressure_hpa_raw BETWEEN 500 AND 1100, pressure_hpa_raw, NULL)::NUMBER(6,1) AS pressure_hpa,
     IFF(pressure_max_hpa_raw BETWEEN 500 AND 1100, pressure_max_hpa_raw, NULL)::NUMBER(6,1) AS pressure_max_hpa,
@@ -139,9 +145,11 @@ SELECT
     AND wind_gust_ms IS NULL
     AND wind_speed_ms IS NULL
   ) AS all_missing,
-  -- Rule 7: one row per station and hour; the most recently loaded line wins.
+  -- Rule 7: one row per station and hour; the most recently uploaded file's line wins: the
+  -- order is the raw/ objects' S3 LastModified (METADATA$FILE_LAST_MODIFIED), then the name.
   ROW_NUMBER() OVER (
-    PARTITION BY station_id, observed_at ORDER BY loaded_at DESC, file_name DESC, file_row_number DESC
+    PARTITION BY station_id, observed_at
+    ORDER BY file_last_modified DESC, file_name DESC, file_row_number DESC
   ) = 1 AS is_latest
 FROM range_checked;
 
@@ -177,39 +185,111 @@ SELECT
 FROM {{ database }}.{{ clean_schema }}.OBSERVATIONS o
 JOIN {{ database }}.{{ clean_schema }}.STATIONS s ON s.station_id = o.station_id;
 
--- CONTRACTS.md §4: the notification of each loaded batch not yet sent.
+-- CONTRACTS.md §4: the messages of each loaded batch not yet queued, one row per message
+-- ("part"): at most {{ partitions_per_message }} partitions each (BATCH_PARTITIONS.part), with
+-- the files whose (station, year) they carry; a file with no partition (all its hours missing)
+-- goes with part 1. "part" and "parts" are additions to the contract's fields: the export
+-- acknowledges each message by them.
 CREATE OR REPLACE VIEW {{ database }}.{{ clean_schema }}.PENDING_NOTIFICATIONS AS
 WITH loaded_batches AS (
   SELECT batch_id, loaded_at
   FROM {{ database }}.{{ raw_schema }}.BATCHES
   WHERE status = 'loaded'
 ),
-batch_files AS (
-  SELECT f.batch_id, ARRAY_AGG(f.raw_key) WITHIN GROUP (ORDER BY f.raw_key) AS files
+file_parts AS (
+  SELECT f.batch_id, f.raw_key, COALESCE(MIN(p.part), 1) AS part
   FROM {{ database }}.{{ clean_schema }}.FILE_LOADS f
   JOIN loaded_batches b ON b.batch_id = f.batch_id
-  GROUP BY f.batch_id
+  LEFT JOIN {{ database }}.{{ clean_schema }}.BATCH_PARTITIONS p
+    ON p.batch_id = f.batch_id AND p.station_id = f.station_id AND p.year = f.year
+  GROUP BY f.batch_id, f.raw_key
 ),
-batch_partitions AS (
+part_files AS (
+  SELECT batch_id, part, ARRAY_AGG(raw_key) WITHIN GROUP (ORDER BY raw_key) AS file_keys
+  FROM file_parts
+  GROUP BY batch_id, part
+),
+part_partitions AS (
   SELECT
     p.batch_id,
-    ARRAY_AGG(OBJECT_CONSTRUCT('station_id', p.station_id, 'year', p.year, 'rows', p.rows))
+    p.part,
+    ARRAY_AGG(OBJECT_CONSTRUCT('station_id', p.station_id, 'year', p.year, 'rows', p.row_count))
       WITHIN GROUP (ORDER BY p.station_id, p.year) AS partitions
   FROM {{ database }}.{{ clean_schema }}.BATCH_PARTITIONS p
   JOIN loaded_batches b ON b.batch_id = p.batch_id
-  GROUP BY p.batch_id
+  GROUP BY p.batch_id, p.part
+),
+message_parts AS (
+  SELECT DISTINCT batch_id, part
+  FROM (
+    SELECT batch_id, part FROM part_files
+    UNION ALL
+    SELECT batch_id, part FROM part_partitions
+  )
+),
+part_counts AS (
+  SELECT batch_id, MAX(part) AS parts FROM message_parts GROUP BY batch_id
 )
 SELECT
-  b.batch_id,
+  m.batch_id,
+  m.part,
+  c.parts,
   TO_JSON(OBJECT_CONSTRUCT(
     'event', 'inmet.clean.loaded',
     'batch_id', b.batch_id,
-    'files', COALESCE(f.files, ARRAY_CONSTRUCT()),
+    'part', m.part,
+    'parts', c.parts,
+    'files', COALESCE(f.file_keys, ARRAY_CONSTRUCT()),
     'partitions', COALESCE(p.partitions, ARRAY_CONSTRUCT()),
     'loaded_at', REPLACE(TO_VARCHAR(b.loaded_at, 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z'
   )) AS message
-FROM loaded_batches b
-LEFT JOIN batch_files f ON f.batch_id = b.batch_id
-LEFT JOIN batch_partitions p ON p.batch_id = b.batch_id;
+FROM message_parts m
+JOIN loaded_batches b ON b.batch_id = m.batch_id
+JOIN part_counts c ON c.batch_id = m.batch_id
+LEFT JOIN part_files f ON f.batch_id = m.batch_id AND f.part = m.part
+LEFT JOIN part_partitions p ON p.batch_id = m.batch_id AND p.part = m.part;
 
+-- The messages to send now: never sent, or sent more than {{ notification_resend_minutes }}
+-- minutes ago and not acknowledged by the export, at most {{ notification_max_sends }} sends.
+-- The task sends them right after its commit; the sweep task re-sends them on a schedule.
+CREATE OR REPLACE VIEW {{ database }}.{{ raw_schema }}.NOTIFICATIONS_DUE AS
+SELECT n.batch_id, n.part, n.message, n.sends
+FROM {{ database }}.{{ raw_schema }}.NOTIFICATIONS n
+LEFT JOIN {{ database }}.{{ clean_schema }}.EXPORT_ACKS a
+  ON a.batch_id = n.batch_id AND a.part = n.part
+WHERE a.batch_id IS NULL
+  AND n.sends < {{ notification_max_sends }}
+  AND (
+    n.last_sent_at IS NULL
+    OR n.last_sent_at <= DATEADD(MINUTE, -{{ notification_resend_minutes }}, SYSDATE())
+  );
+
+-- Messages sent {{ notification_max_sends }} times and never acknowledged: a person looks at
+-- them (snowflake_sql/README.md, "Checking a load").
+CREATE OR REPLACE VIEW {{ database }}.{{ raw_schema }}.NOTIFICATIONS_ABANDONED AS
+SELECT n.batch_id, n.part, n.parts, n.sends, n.queued_at, n.last_sent_at
+FROM {{ database }}.{{ raw_schema }}.NOTIFICATIONS n
+LEFT JOIN {{ database }}.{{ clean_schema }}.EXPORT_ACKS a
+  ON a.batch_id = n.batch_id AND a.part = n.part
+WHERE a.batch_id IS NULL AND n.sends >= {{ notification_max_sends }};
+
+-- What the export reads, as views (owner's rights: the export role needs SELECT on these views
+-- and USAGE on the CLEAN schema, not on RAW or the base tables; "Overview of Access Control",
+-- docs.snowflake.com/en/user-guide/security-access-control-overview).
+CREATE OR REPLACE VIEW {{ database }}.{{ clean_schema }}.EXPORT_FILE_LOADS COPY GRANTS AS
+SELECT raw_key, rows_clean, station_id, year, batch_id
+FROM {{ database }}.{{ clean_schema }}.FILE_LOADS;
+
+-- raw/ keys loaded into RAW that no batch has processed (a task failure names no file).
+CREATE OR REPLACE VIEW {{ database }}.{{ clean_schema }}.UNPROCESSED_FILES COPY GRANTS AS
+SELECT DISTINCT '{{ raw_prefix }}' || r.file_name AS raw_key
+FROM {{ database }}.{{ raw_schema }}.INMET_RAW r
+WHERE NOT EXISTS (
+  SELECT 1 FROM {{ database }}.{{ clean_schema }}.FILE_LOADS f WHERE f.file_name = r.file_name
+);
+
+-- The export role: exactly what adapters/snowflake.py runs (tests/unit/test_privileges.py
+-- checks every query it issues against these grants).
 GRANT SELECT ON VIEW {{ database }}.{{ clean_schema }}.{{ clean_view }} TO ROLE {{ export_role }};
+GRANT SELECT ON VIEW {{ database }}.{{ clean_schema }}.EXPORT_FILE_LOADS TO ROLE {{ export_role }};
+GRANT SELECT ON VIEW {{ database }}.{{ clean_schema }}.UNPROCESSED_FILES TO ROLE {{ export_role }};

@@ -37,3 +37,7 @@ CREATE STAGE IF NOT EXISTS {{ database }}.{{ clean_schema }}.EXPORT_STAGE
   STORAGE_INTEGRATION = {{ storage_integration }}
   COMMENT = 'processed/inmet_clean/: one CSV per station-year, written by the export';
 GRANT USAGE ON STAGE {{ database }}.{{ clean_schema }}.EXPORT_STAGE TO ROLE {{ export_role }};
+-- REMOVE on an external stage also needs USAGE on the stage's storage integration (REMOVE,
+-- usage notes: docs.snowflake.com/en/sql-reference/sql/remove); the export removes a partition
+-- that a newer all-missing upload emptied.
+GRANT USAGE ON INTEGRATION {{ storage_integration }} TO ROLE {{ export_role }};

@@ -371,7 +371,14 @@ def snowflake_deploy(
     import os
     import subprocess
 
-    from inmet_local.sqlproject import SQL_ROOT, SqlProjectError, rendered_statements, variables
+    from inmet_local.sqlproject import (
+        SQL_ROOT,
+        SqlProjectError,
+        environment,
+        placeholder_settings,
+        rendered_statements,
+        variables,
+    )
 
     try:
         values = variables()
@@ -386,15 +393,23 @@ def snowflake_deploy(
                 sys.stdout.write(f"\n-- ===== {current} =====\n")
             sys.stdout.write(statement.sql.rstrip() + ";\n\n")
         return
+    env = environment()  # the process environment over .env, as every other command reads
     missing = [
         n
         for n in ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_PRIVATE_KEY_PATH")
-        if not os.environ.get(n)
+        if not env.get(n)
     ]
     if missing:
         raise _fail(
             "missing setting " + ", ".join(missing) + " (key-pair authentication; "
             "see .env.example and snowflake_sql/README.md)"
+        )
+    if placeholders := placeholder_settings(values):
+        raise _fail(
+            "these settings still hold the local placeholders, which a real account would "
+            "keep forever (CREATE … IF NOT EXISTS): "
+            + ", ".join(placeholders)
+            + ". Set them in .env from the first sam deploy's outputs (snowflake_sql/README.md)."
         )
     schemachange = Path(sys.executable).with_name("schemachange")
     command = [
@@ -405,20 +420,28 @@ def snowflake_deploy(
         "--snowflake-authenticator",
         "snowflake_jwt",
         "--snowflake-private-key-path",
-        os.environ["SNOWFLAKE_PRIVATE_KEY_PATH"],
+        env["SNOWFLAKE_PRIVATE_KEY_PATH"],
         "--schemachange-vars",
         json.dumps(values),
     ]
     console.print(f"running schemachange on {len(statements)} statements …")
-    raise typer.Exit(subprocess.call(command, cwd=SQL_ROOT.parent))
+    raise typer.Exit(subprocess.call(command, cwd=SQL_ROOT.parent, env={**os.environ, **env}))
 
 
 @snowflake_app.command("bootstrap")
 def snowflake_bootstrap() -> None:
     """Print the one-time admin script (roles, grants, export user) to run as ACCOUNTADMIN."""
-    from inmet_local.sqlproject import BOOTSTRAP, render, variables
+    from inmet_local.sqlproject import BOOTSTRAP, SQL_ROOT, placeholder_settings, render, variables
 
-    sys.stdout.write(render(BOOTSTRAP, variables()))
+    values = variables()
+    script = (SQL_ROOT / BOOTSTRAP).read_text(encoding="utf-8")
+    if placeholders := placeholder_settings(values, script):
+        err_console.print(
+            "[yellow]warning[/] the script still holds local placeholders: "
+            + ", ".join(placeholders)
+            + " (set them in .env before running it on an account)"
+        )
+    sys.stdout.write(render(BOOTSTRAP, values))
 
 
 def main() -> None:  # pragma: no cover - console-script entry point

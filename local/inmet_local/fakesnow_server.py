@@ -34,7 +34,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.db_path is not None:
         args.db_path.mkdir(parents=True, exist_ok=True)
         server_module.shared_fs = FakeSnow(db_path=args.db_path)  # type: ignore[attr-defined]
+    from inmet_local.fakesnow_errors import install
     from inmet_local.unload import route
+
+    install()  # constraint violations answered as Snowflake's errors, not HTTP 500
 
     server_module.app.router.routes.insert(0, route(lambda: server_module.shared_fs))
     uvicorn.run(server_module.app, host=args.host, port=args.port, log_level="warning")

@@ -60,8 +60,54 @@ class Statement:
         return self.sql.strip().splitlines()[0] if self.sql.strip() else ""
 
 
+def env_file() -> Path:
+    """The `.env` every command reads (INMET_ENV_FILE overrides), as the settings do."""
+    return Path(os.environ.get("INMET_ENV_FILE", ".env"))
+
+
+def environment() -> dict[str, str]:
+    """The process environment over the values of `.env` (the environment wins, as in
+    pydantic-settings): what schemachange's env_var() sees when `inmet snowflake deploy` runs
+    it."""
+    from dotenv import dotenv_values
+
+    path = env_file()
+    values = {k: v for k, v in dotenv_values(path).items() if v} if path.is_file() else {}
+    values.update({k: v for k, v in os.environ.items() if v})
+    return values
+
+
+# Defaults in schemachange-config.yml that only make sense locally: a deploy to a real account
+# refuses them (CREATE … IF NOT EXISTS would keep a wrong ARN or bucket forever).
+_PLACEHOLDER = re.compile(r"000000000000|^<|^inmet-local$")
+_VAR_FROM_ENV = re.compile(
+    r"^\s+(?P<var>\w+): '\{\{ env_var\(\"(?P<env>\w+)\", \"(?P<default>[^\"]*)\"\) \}\}'", re.M
+)
+
+
+def placeholder_settings(
+    values: Mapping[str, str],
+    scripts_text: str | None = None,
+    config_file: Path = CONFIG_FILE,
+) -> list[str]:
+    """The variables that ``scripts_text`` (default: the deploy's scripts) uses and that still
+    hold a local placeholder, each as 'ENV_NAME (var)'."""
+    if scripts_text is None:
+        scripts_text = "\n".join(
+            p.read_text(encoding="utf-8")
+            for p in [*SQL_ROOT.glob("*.sql"), *SQL_ROOT.glob("task/*.sql")]
+        )
+    problems = []
+    for match in _VAR_FROM_ENV.finditer(config_file.read_text(encoding="utf-8")):
+        default = match["default"]
+        used = re.search(r"\{\{\s*" + match["var"] + r"\s*\}\}", scripts_text)
+        if used and _PLACEHOLDER.search(default) and values.get(match["var"]) == default:
+            problems.append(f"{match['env']} ({match['var']})")
+    return problems
+
+
 def _env_var(name: str, default: str | None = None) -> str:
-    value = os.environ.get(name)
+    value = environment().get(name)
     if value is None or value == "":
         if default is None:
             raise SqlProjectError(f"environment variable {name} is required by {CONFIG_FILE.name}")

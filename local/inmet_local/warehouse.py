@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import tempfile
 import time
 import uuid
@@ -105,9 +106,10 @@ def _pad_lines(data: bytes) -> bytes:
     return b"\n".join(out)
 
 
-def _copy_rows_table(files: list[tuple[str, bytes]], loaded_at: datetime) -> Any:
-    """The rows the pipe's COPY makes of ``files`` [(METADATA$FILENAME, bytes)], as an Arrow
-    table with RAW's columns. Built in bulk by Arrow's CSV reader; only the short metadata
+def _copy_rows_table(files: list[tuple[str, bytes, datetime]], loaded_at: datetime) -> Any:
+    """The rows the pipe's COPY makes of ``files`` [(METADATA$FILENAME, bytes,
+    METADATA$FILE_LAST_MODIFIED)], as an Arrow table with RAW's columns; ``loaded_at`` is
+    METADATA$START_SCAN_TIME. Built in bulk by Arrow's CSV reader; only the short metadata
     lines (and any malformed line) are padded in Python."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -115,8 +117,9 @@ def _copy_rows_table(files: list[tuple[str, bytes]], loaded_at: datetime) -> Any
     chunks: list[bytes] = []
     names: list[str] = []
     counts: list[int] = []
+    modified: list[datetime] = []
     full = RAW_FIELDS - 1
-    for name, raw in files:
+    for name, raw, last_modified in files:
         data = raw.replace(b"\r\n", b"\n") if b"\r" in raw else raw
         if data.endswith(b"\n"):
             data = data[:-1]  # the final line end does not start a record
@@ -130,6 +133,7 @@ def _copy_rows_table(files: list[tuple[str, bytes]], loaded_at: datetime) -> Any
             chunk = _pad_lines(data)
         chunks.append(chunk)
         names.append(name)
+        modified.append(last_modified)
         counts.append(data.count(b"\n") + 1)
     if not chunks:
         return None
@@ -162,8 +166,13 @@ def _copy_rows_table(files: list[tuple[str, bytes]], loaded_at: datetime) -> Any
     row_number = pa.array(np.arange(int(sizes.sum()), dtype=np.int64) - starts + 1)
     table = table.add_column(0, "file_name", file_name.cast(pa.string()))
     table = table.add_column(1, "file_row_number", row_number)
+    last_modified = pa.array(modified, pa.timestamp("us")).take(file_index)
+    table = table.append_column("file_last_modified", last_modified)
     return table.append_column(
-        "loaded_at", pa.repeat(pa.scalar(loaded_at, pa.timestamp("us")), table.num_rows)
+        "loaded_at",
+        pa.repeat(
+            pa.scalar(loaded_at.replace(tzinfo=UTC), pa.timestamp("us", "UTC")), table.num_rows
+        ),
     )
 
 
@@ -243,7 +252,7 @@ class LocalWarehouse:
                 report.skipped.append((statement, reason))
                 continue
             try:
-                self.execute(statement.sql)
+                self.execute(enforce_lengths(statement.sql))
             except snowflake.connector.errors.Error as exc:
                 raise WarehouseError(
                     f"{statement.script} statement {statement.index} "
@@ -258,7 +267,7 @@ class LocalWarehouse:
         return [
             # The pipe's load history (Snowpipe skips a file name it has loaded).
             f"CREATE TABLE IF NOT EXISTS {self.raw}._LOCAL_PIPE_HISTORY ("
-            "file_name VARCHAR NOT NULL, rows NUMBER(10,0) NOT NULL, "
+            "file_name VARCHAR NOT NULL, row_count NUMBER(10,0) NOT NULL, "
             "loaded_at TIMESTAMP_NTZ NOT NULL)",
             # The stream's offset: files loaded but not yet consumed by the task.
             f"CREATE TABLE IF NOT EXISTS {self.raw}._LOCAL_STREAM_PENDING ("
@@ -285,15 +294,32 @@ class LocalWarehouse:
         )
         return {r[0] for r in rows}
 
-    def load_objects(self, objects: Sequence[tuple[str, bytes]]) -> tuple[list[str], int]:
+    def load_objects(
+        self,
+        objects: Sequence[tuple[str, bytes]],
+        last_modified: Mapping[str, datetime] | None = None,
+    ) -> tuple[list[str], int]:
         """Load (key, bytes) objects like the pipe: one bulk COPY for all of them.
 
-        Returns the keys loaded and the number of RAW rows. (The poller consults the load
-        history first; this method loads what it is given.)
+        ``last_modified`` holds each key's S3 LastModified (METADATA$FILE_LAST_MODIFIED, the
+        order of uploads); a key without one counts as written now. Returns the keys loaded and
+        the number of RAW rows. (The poller consults the load history first; this method loads
+        what it is given.)
         """
         loaded_at = datetime.now(UTC).replace(tzinfo=None)
+        stamps = last_modified or {}
         table = _copy_rows_table(
-            [(self.stage_file_name(key), data) for key, data in objects], loaded_at
+            [
+                (
+                    self.stage_file_name(key),
+                    data,
+                    stamps[key].astimezone(UTC).replace(tzinfo=None)
+                    if key in stamps
+                    else loaded_at,
+                )
+                for key, data in objects
+            ],
+            loaded_at,
         )
         if table is None:
             return [], 0
@@ -331,7 +357,7 @@ class LocalWarehouse:
         )
         stamp = loaded_at.strftime("%Y-%m-%d %H:%M:%S.%f")
         self.execute(
-            f"INSERT INTO {self.raw}._LOCAL_PIPE_HISTORY (file_name, rows, loaded_at) VALUES "
+            f"INSERT INTO {self.raw}._LOCAL_PIPE_HISTORY (file_name, row_count, loaded_at) VALUES "
             + ", ".join("(?, ?, ?)" for _ in pairs),
             [v for name, n in pairs for v in (name, n, stamp)],
         )
@@ -394,16 +420,19 @@ class LocalWarehouse:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipe-load") as loader:
             loads: list[Future[tuple[list[str], int]]] = []
             fetched: list[tuple[str, bytes]] = []
+            modified: dict[str, datetime] = {}
             for key in todo:
                 try:
-                    fetched.append((key, s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
+                    response = s3.get_object(Bucket=bucket, Key=key)
+                    fetched.append((key, response["Body"].read()))
+                    modified[key] = response["LastModified"]
                 except Exception as exc:  # a vanished object is the pipe's "file not found"
                     result.errors.append((key, f"Remote file '{key}' was not found: {exc}"))
                 if len(fetched) >= self.load_chunk:
-                    loads.append(loader.submit(self.load_objects, fetched))
-                    fetched = []
+                    loads.append(loader.submit(self.load_objects, fetched, modified))
+                    fetched, modified = [], {}
             if fetched:
-                loads.append(loader.submit(self.load_objects, fetched))
+                loads.append(loader.submit(self.load_objects, fetched, modified))
             for load in loads:
                 loaded, rows = load.result()
                 result.files_loaded += loaded
@@ -509,24 +538,49 @@ class LocalWarehouse:
             }
         )
 
-    def pending_notifications(self) -> list[tuple[str, str]]:
+    def pending_notifications(self) -> list[tuple[str, int, str]]:
+        """RAW.NOTIFICATIONS_DUE: (batch_id, part, message) to send now."""
         rows = self.execute(
-            f"SELECT batch_id, message FROM {self.clean}.PENDING_NOTIFICATIONS ORDER BY batch_id"
+            f"SELECT batch_id, part, message FROM {self.raw}.NOTIFICATIONS_DUE "
+            "ORDER BY batch_id, part"
         )
-        return [(str(b), str(m)) for b, m in rows]
+        return [(str(b), int(p), str(m)) for b, p, m in rows]
 
     def send_notifications(self, publish: Callable[[str], object]) -> list[dict[str, Any]]:
-        """SYSTEM$SEND_SNOWFLAKE_NOTIFICATION for each pending batch; returns the messages."""
+        """What the task's scripting block and the sweep task do (task/send_notifications.sql):
+        SYSTEM$SEND_SNOWFLAKE_NOTIFICATION for each due message, counting the send. A message
+        stays due until the export acknowledges it (CLEAN.EXPORT_ACKS), so one whose delivery
+        was lost is sent again after notification_resend_minutes. Returns the messages sent."""
         sent = []
-        for batch_id, message in self.pending_notifications():
+        for batch_id, part, message in self.pending_notifications():
             publish(message)
             self.execute(
-                f"UPDATE {self.raw}.BATCHES SET status = 'notified', notified_at = SYSDATE() "
-                "WHERE batch_id = ?",
-                [batch_id],
+                f"UPDATE {self.raw}.NOTIFICATIONS SET sends = sends + 1, last_sent_at = SYSDATE() "
+                "WHERE batch_id = ? AND part = ?",
+                [batch_id, part],
             )
             sent.append(json.loads(message))
         return sent
+
+
+_CREATE_TABLE = re.compile(r"^\s*CREATE\s+(TRANSIENT\s+)?TABLE\b", re.I)
+_VARCHAR_N = re.compile(r"^(?P<lead>\s*)(?P<column>\w+) VARCHAR\((?P<n>\d+)\)", re.M)
+
+
+def enforce_lengths(sql: str) -> str:
+    """A CREATE TABLE whose VARCHAR(n) columns refuse longer strings, as Snowflake does
+    ("String '…' is too long and would be truncated"), where DuckDB ignores the length. Only
+    the local copy of the DDL changes: NUMBER(p,s) overflow and NOT NULL DuckDB already refuses
+    as Snowflake does (tests/integration/test_warehouse.py shows all three)."""
+    code = re.sub(r"^(\s*--[^\n]*\n)+", "", sql)
+    if not _CREATE_TABLE.match(code):
+        return sql
+    return _VARCHAR_N.sub(
+        lambda m: (
+            f"{m['lead']}{m['column']} VARCHAR({m['n']}) CHECK (LENGTH({m['column']}) <= {m['n']})"
+        ),
+        sql,
+    )
 
 
 def _step_name(sql: str) -> str:

@@ -20,6 +20,13 @@ GRANT EXECUTE MANAGED TASK ON ACCOUNT TO ROLE {{ pipeline_role }};
 GRANT USAGE ON WAREHOUSE {{ warehouse }} TO ROLE {{ pipeline_role }};
 GRANT USAGE ON WAREHOUSE {{ warehouse }} TO ROLE {{ export_role }};
 
+-- schemachange's change history (schemachange-config.yml, change-history-table): schemachange
+-- creates the SCHEMACHANGE schema and the CHANGE_HISTORY table itself when they are missing,
+-- but never the database. The pipeline role owns it, so it can create both.
+CREATE DATABASE IF NOT EXISTS {{ admin_database }}
+  COMMENT = 'schemachange change history of the INMET pipeline';
+GRANT OWNERSHIP ON DATABASE {{ admin_database }} TO ROLE {{ pipeline_role }} COPY CURRENT GRANTS;
+
 CREATE USER IF NOT EXISTS {{ export_user }}
   TYPE = SERVICE
   DEFAULT_ROLE = {{ export_role }}

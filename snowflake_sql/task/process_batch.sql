@@ -8,8 +8,8 @@ INSERT INTO {{ database }}.{{ raw_schema }}.BATCHES (batch_id, status, started_a
 SELECT UUID_STRING(), 'open', SYSDATE();
 
 -- 2. Capture the stream's files: reading the stream in a DML statement consumes it.
-INSERT INTO {{ database }}.{{ raw_schema }}.BATCH_FILES (batch_id, file_name, loaded_at)
-SELECT b.batch_id, s.file_name, MAX(s.loaded_at)
+INSERT INTO {{ database }}.{{ raw_schema }}.BATCH_FILES (batch_id, file_name, file_last_modified)
+SELECT b.batch_id, s.file_name, MAX(s.file_last_modified)
 FROM {{ database }}.{{ raw_schema }}.INMET_RAW_STREAM s
 CROSS JOIN (SELECT batch_id FROM {{ database }}.{{ raw_schema }}.BATCHES WHERE status = 'open') b
 GROUP BY b.batch_id, s.file_name;
@@ -18,7 +18,7 @@ GROUP BY b.batch_id, s.file_name;
 DELETE FROM {{ database }}.{{ clean_schema }}.BATCH_WORK;
 
 INSERT INTO {{ database }}.{{ clean_schema }}.BATCH_WORK (
-  batch_id, file_name, file_row_number, loaded_at, station_id, observed_at,
+  batch_id, file_name, file_row_number, file_last_modified, station_id, observed_at,
   precipitation_mm, pressure_hpa, pressure_max_hpa, pressure_min_hpa,
   radiation_kj_m2, air_temp_c, dew_point_c, air_temp_max_c,
   air_temp_min_c, dew_point_max_c, dew_point_min_c, humidity_max_pct,
@@ -33,7 +33,7 @@ INSERT INTO {{ database }}.{{ clean_schema }}.BATCH_WORK (
   all_missing, is_latest
 )
 SELECT
-  batch_id, file_name, file_row_number, loaded_at, station_id, observed_at,
+  batch_id, file_name, file_row_number, file_last_modified, station_id, observed_at,
   precipitation_mm, pressure_hpa, pressure_max_hpa, pressure_min_hpa,
   radiation_kj_m2, air_temp_c, dew_point_c, air_temp_max_c,
   air_temp_min_c, dew_point_max_c, dew_point_min_c, humidity_max_pct,
@@ -48,26 +48,49 @@ SELECT
   all_missing, is_latest
 FROM {{ database }}.{{ clean_schema }}.OPEN_BATCH_OBSERVATIONS;
 
--- 4. Stations (rule 1): the most recently loaded file of each station wins.
+-- 3b. Rule 7 across batches: a line whose hour an earlier batch loaded from a newer upload
+-- (S3 LastModified, then the file name) is not the latest, even when that newer line was all
+-- missing. Snowpipe does not promise to load files in the order they were written, so a batch
+-- may bring an older upload after a newer one. A file covers the hours from its first to its
+-- last line (INMET files are contiguous hourly series; the upload refuses gaps).
+UPDATE {{ database }}.{{ clean_schema }}.BATCH_WORK w
+SET is_latest = FALSE
+FROM {{ database }}.{{ clean_schema }}.FILE_LOADS f
+WHERE w.is_latest
+  AND f.station_id = w.station_id
+  AND f.batch_id <> w.batch_id
+  AND w.observed_at BETWEEN f.first_observed_at AND f.last_observed_at
+  AND (
+    f.file_last_modified > w.file_last_modified
+    OR (f.file_last_modified = w.file_last_modified AND f.file_name > w.file_name)
+  );
+
+-- 4. Stations (rule 1): the most recently uploaded file of each station wins, in this batch
+-- and against what STATIONS holds.
 MERGE INTO {{ database }}.{{ clean_schema }}.STATIONS t
 USING (
   SELECT station_id, station_name, region, state, latitude, longitude, altitude_m, founded_text,
-         file_name, loaded_at
+         file_name, file_last_modified
   FROM {{ database }}.{{ clean_schema }}.OPEN_BATCH_FILES
   WHERE station_id IS NOT NULL
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY station_id ORDER BY loaded_at DESC, file_name DESC) = 1
+  QUALIFY ROW_NUMBER() OVER (
+    PARTITION BY station_id ORDER BY file_last_modified DESC, file_name DESC
+  ) = 1
 ) s
 ON t.station_id = s.station_id
-WHEN MATCHED THEN UPDATE SET
+WHEN MATCHED AND (
+  s.file_last_modified > t.source_modified
+  OR (s.file_last_modified = t.source_modified AND s.file_name >= t.source_file)
+) THEN UPDATE SET
   station_name = s.station_name, region = s.region, state = s.state, latitude = s.latitude,
   longitude = s.longitude, altitude_m = s.altitude_m, founded_text = s.founded_text,
-  source_file = s.file_name, updated_at = SYSDATE()
+  source_file = s.file_name, source_modified = s.file_last_modified, updated_at = SYSDATE()
 WHEN NOT MATCHED THEN INSERT (
   station_id, station_name, region, state, latitude, longitude, altitude_m, founded_text,
-  source_file, updated_at
+  source_file, source_modified, updated_at
 ) VALUES (
   s.station_id, s.station_name, s.region, s.state, s.latitude, s.longitude, s.altitude_m,
-  s.founded_text, s.file_name, SYSDATE()
+  s.founded_text, s.file_name, s.file_last_modified, SYSDATE()
 );
 
 -- 5. Observations (rule 7): upsert by (station_id, observed_at); the batch's line replaces the
@@ -98,7 +121,8 @@ WHEN MATCHED THEN UPDATE SET
   wind_direction_deg = s.wind_direction_deg,
   wind_gust_ms = s.wind_gust_ms,
   wind_speed_ms = s.wind_speed_ms,
-  source_file = s.file_name, batch_id = s.batch_id, updated_at = SYSDATE()
+  source_file = s.file_name, source_modified = s.file_last_modified, batch_id = s.batch_id,
+  updated_at = SYSDATE()
 WHEN NOT MATCHED AND NOT s.all_missing THEN INSERT (
   station_id, observed_at,
   precipitation_mm, pressure_hpa, pressure_max_hpa, pressure_min_hpa,
@@ -106,7 +130,7 @@ WHEN NOT MATCHED AND NOT s.all_missing THEN INSERT (
   air_temp_min_c, dew_point_max_c, dew_point_min_c, humidity_max_pct,
   humidity_min_pct, humidity_pct, wind_direction_deg, wind_gust_ms,
   wind_speed_ms,
-  source_file, batch_id, updated_at
+  source_file, source_modified, batch_id, updated_at
 ) VALUES (
   s.station_id, s.observed_at,
   s.precipitation_mm, s.pressure_hpa, s.pressure_max_hpa, s.pressure_min_hpa,
@@ -114,14 +138,15 @@ WHEN NOT MATCHED AND NOT s.all_missing THEN INSERT (
   s.air_temp_min_c, s.dew_point_max_c, s.dew_point_min_c, s.humidity_max_pct,
   s.humidity_min_pct, s.humidity_pct, s.wind_direction_deg, s.wind_gust_ms,
   s.wind_speed_ms,
-  s.file_name, s.batch_id, SYSDATE()
+  s.file_name, s.file_last_modified, s.batch_id, SYSDATE()
 );
 
 -- 6. What each file contributed, with out-of-range counts per measure.
 MERGE INTO {{ database }}.{{ clean_schema }}.FILE_LOADS t
 USING (
   SELECT
-    f.file_name, f.raw_key, f.upload_id, f.station_id, f.batch_id, f.loaded_at, w.year,
+    f.file_name, f.raw_key, f.upload_id, f.station_id, f.batch_id, f.file_last_modified,
+    f.loaded_at, w.year, w.first_observed_at, w.last_observed_at,
     COALESCE(w.data_rows, 0) AS data_rows,
     COALESCE(w.rows_clean, 0) AS rows_clean,
     COALESCE(w.all_missing_rows, 0) AS all_missing_rows,
@@ -148,6 +173,8 @@ USING (
     SELECT
       file_name,
       MIN(YEAR(observed_at)) AS year,
+      MIN(observed_at) AS first_observed_at,
+      MAX(observed_at) AS last_observed_at,
       COUNT(*) AS data_rows,
       COUNT_IF(is_latest AND NOT all_missing) AS rows_clean,
       COUNT_IF(all_missing) AS all_missing_rows,
@@ -192,6 +219,7 @@ USING (
 ON t.file_name = s.file_name
 WHEN MATCHED THEN UPDATE SET
   raw_key = s.raw_key, upload_id = s.upload_id, station_id = s.station_id, year = s.year,
+  first_observed_at = s.first_observed_at, last_observed_at = s.last_observed_at,
   batch_id = s.batch_id, data_rows = s.data_rows, rows_clean = s.rows_clean,
   all_missing_rows = s.all_missing_rows, out_of_range_values = s.out_of_range_values,
   oor_precipitation_mm = s.oor_precipitation_mm,
@@ -211,10 +239,11 @@ WHEN MATCHED THEN UPDATE SET
   oor_wind_direction_deg = s.oor_wind_direction_deg,
   oor_wind_gust_ms = s.oor_wind_gust_ms,
   oor_wind_speed_ms = s.oor_wind_speed_ms,
+  file_last_modified = s.file_last_modified,
   loaded_at = s.loaded_at
 WHEN NOT MATCHED THEN INSERT (
-  file_name, raw_key, upload_id, station_id, year, batch_id, data_rows, rows_clean,
-  all_missing_rows, out_of_range_values,
+  file_name, raw_key, upload_id, station_id, year, first_observed_at, last_observed_at,
+  batch_id, data_rows, rows_clean, all_missing_rows, out_of_range_values,
   oor_precipitation_mm,
   oor_pressure_hpa,
   oor_pressure_max_hpa,
@@ -232,10 +261,11 @@ WHEN NOT MATCHED THEN INSERT (
   oor_wind_direction_deg,
   oor_wind_gust_ms,
   oor_wind_speed_ms,
+  file_last_modified,
   loaded_at
 ) VALUES (
-  s.file_name, s.raw_key, s.upload_id, s.station_id, s.year, s.batch_id, s.data_rows,
-  s.rows_clean, s.all_missing_rows, s.out_of_range_values,
+  s.file_name, s.raw_key, s.upload_id, s.station_id, s.year, s.first_observed_at,
+  s.last_observed_at, s.batch_id, s.data_rows, s.rows_clean, s.all_missing_rows, s.out_of_range_values,
   s.oor_precipitation_mm,
   s.oor_pressure_hpa,
   s.oor_pressure_max_hpa,
@@ -253,13 +283,26 @@ WHEN NOT MATCHED THEN INSERT (
   s.oor_wind_direction_deg,
   s.oor_wind_gust_ms,
   s.oor_wind_speed_ms,
+  s.file_last_modified,
   s.loaded_at
 );
 
 -- 7. The (station, year) partitions the batch touched, with their CLEAN row counts after it
--- (0 when a newer all-missing file emptied one: the export then removes that partition).
-INSERT INTO {{ database }}.{{ clean_schema }}.BATCH_PARTITIONS (batch_id, station_id, year, rows)
-SELECT p.batch_id, p.station_id, p.year, COUNT(o.station_id) AS rows
+-- (0 when a newer all-missing file emptied one: the export then removes that partition), and
+-- the message that will announce each: {{ partitions_per_message }} partitions a message, in
+-- (station, year) order.
+INSERT INTO {{ database }}.{{ clean_schema }}.BATCH_PARTITIONS (
+  batch_id, part, station_id, year, row_count
+)
+SELECT
+  p.batch_id,
+  CEIL(
+    ROW_NUMBER() OVER (PARTITION BY p.batch_id ORDER BY p.station_id, p.year)
+    / {{ partitions_per_message }}
+  ) AS part,
+  p.station_id,
+  p.year,
+  COUNT(o.station_id) AS row_count
 FROM (
   SELECT DISTINCT batch_id, station_id, YEAR(observed_at) AS year
   FROM {{ database }}.{{ clean_schema }}.BATCH_WORK
@@ -273,3 +316,14 @@ GROUP BY p.batch_id, p.station_id, p.year;
 
 -- 8. Close the batch; its notification is now pending (view PENDING_NOTIFICATIONS).
 UPDATE {{ database }}.{{ raw_schema }}.BATCHES SET status = 'loaded', loaded_at = SYSDATE() WHERE status = 'open';
+
+-- 9. Queue its messages, in the same transaction as the data they announce: the task's
+-- scripting block (R__task.sql) sends what RAW.NOTIFICATIONS_DUE lists right after the commit,
+-- and the sweep task re-sends what the export has not acknowledged.
+INSERT INTO {{ database }}.{{ raw_schema }}.NOTIFICATIONS (
+  batch_id, part, parts, message, queued_at, sends
+)
+SELECT batch_id, part, parts, message, SYSDATE(), 0
+FROM {{ database }}.{{ clean_schema }}.PENDING_NOTIFICATIONS;
+
+UPDATE {{ database }}.{{ raw_schema }}.BATCHES SET status = 'queued', queued_at = SYSDATE() WHERE status = 'loaded';

@@ -28,11 +28,14 @@ from inmet_pipeline.adapters.aws import DynamoStatusStore, S3ObjectStore
 from inmet_pipeline.columns import CLEAN_COLUMNS
 from inmet_pipeline.errors import DependencyUnavailable
 from inmet_pipeline.exports import (
+    ExportIncomplete,
+    ExportService,
     csv_field,
     csv_lines,
     partition_select,
     stations_select,
 )
+from inmet_pipeline.notifications import LoadNotification
 from inmet_pipeline.settings import upload_settings
 from inmet_pipeline.uploads import UploadService
 from tests.events import lambda_context, load_event
@@ -211,16 +214,13 @@ class FailingExporter:
         self.inner = inner
         self.calls = 0
 
-    def export_partition(self, station_id: str, year: int, key: str) -> int:
-        self.calls += 1
-        if self.calls == 2:
-            raise DependencyUnavailable("Snowflake", "injected: warehouse went away")
-        return int(self.inner.export_partition(station_id, year, key))
-
     def export_partitions(self, partitions: Any) -> dict[str, int]:
         written = {}
         for station_id, year, key in partitions:
-            written[key] = self.export_partition(station_id, year, key)
+            self.calls += 1
+            if self.calls == 2:
+                raise DependencyUnavailable("Snowflake", "injected: warehouse went away")
+            written.update(self.inner.export_partitions([(station_id, year, key)]))
         return written
 
     def __getattr__(self, name: str) -> Any:
@@ -247,6 +247,68 @@ def test_a_failure_re_raises_and_leaves_no_partial_partition(stack: Stack) -> No
     # Lambda retries the event: it completes.
     service.exporter = real
     export_app.handler(event, lambda_context())
+    assert {stack.status(i)["status"] for i in ids} == {"exported"}
+
+
+class CountingExporter:
+    """Wraps the real exporter and counts the partitions it is asked to write."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.written: list[str] = []
+
+    def export_partitions(self, partitions: Any) -> dict[str, int]:
+        self.written += [key for _, _, key in partitions]
+        return dict(self.inner.export_partitions(partitions))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_retried_export_resumes_where_the_failed_attempt_stopped(stack: Stack) -> None:
+    """Progress is recorded per wave (CLEAN.EXPORTED_PARTITIONS): the retry writes only the
+    partitions the failed attempt did not finish, then marks every upload and acknowledges."""
+    st = station_catalogue(3)
+    ids = stack.upload_and_load(*(generate_station_year(s, 2024, seed=21).data for s in st))
+    event = stack.notification_event()
+    service = export_service()
+    real = service.exporter
+    service.WAVE = 1
+    try:
+        service.exporter = FailingExporter(real)
+        with pytest.raises(DependencyUnavailable):
+            export_app.handler(event, lambda_context())
+        counting = CountingExporter(real)
+        service.exporter = counting
+        result = export_app.handler(event, lambda_context())
+    finally:
+        service.exporter = real
+        del service.WAVE
+    assert len(counting.written) == 2  # the first partition was done before the failure
+    assert len(result["batches"][0]["resumed_keys"]) == 1
+    assert {stack.status(i)["status"] for i in ids} == {"exported"}
+    acks = stack.warehouse.execute(f"SELECT part, uploads FROM {stack.warehouse.clean}.EXPORT_ACKS")
+    assert acks == [(1, 3)]
+    assert stack.warehouse.pending_notifications() == []
+
+
+def test_an_export_short_of_time_stops_between_waves_and_is_resumed(stack: Stack) -> None:
+    """When the invocation's time left is under a wave's budget the export stops with
+    ExportIncomplete (Lambda retries the event); nothing is marked or acknowledged yet."""
+    st = station_catalogue(2)
+    ids = stack.upload_and_load(*(generate_station_year(s, 2024, seed=22).data for s in st))
+    message = LoadNotification.parse(stack.notification_event()["Records"][0]["Sns"]["Message"])
+    service = export_service()
+    service.WAVE = 1
+    clock = iter([ExportService.WAVE_BUDGET_MS * 2, 1_000])
+    try:
+        with pytest.raises(ExportIncomplete, match="1 of 2 partitions left"):
+            service.export_batch(message, lambda: next(clock))
+        assert {stack.status(i)["status"] for i in ids} == {"received"}
+        result = service.export_batch(message, lambda: ExportService.WAVE_BUDGET_MS * 2)
+    finally:
+        del service.WAVE
+    assert len(result.resumed_keys) == 1
     assert {stack.status(i)["status"] for i in ids} == {"exported"}
 
 

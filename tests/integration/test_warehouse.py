@@ -67,6 +67,32 @@ def test_deploy_runs_the_portable_sql_and_names_what_it_skips(warehouse: LocalWa
     assert tuple(c[0].lower() for c in columns) == CLEAN_COLUMNS
 
 
+@pytest.mark.parametrize(
+    ("values", "refused_because"),
+    [
+        # VARCHAR(4): Snowflake refuses a longer string; DuckDB alone would keep it.
+        ("'A0011', 'X', 'CO', 'DF', -15.7, -47.9, 1160.9", "too long and would be truncated"),
+        # NUMBER(10,8): at most two integer digits.
+        ("'A001', 'X', 'CO', 'DF', -150.7, -47.9, 1160.9", "out of range"),
+        # NOT NULL.
+        ("'A001', 'X', 'CO', 'DF', NULL, -47.9, 1160.9", "NULL result in a non-nullable column"),
+    ],
+)
+def test_the_local_warehouse_refuses_what_snowflake_refuses(
+    warehouse: LocalWarehouse, values: str, refused_because: str
+) -> None:
+    import snowflake.connector
+
+    sql = (
+        f"INSERT INTO {warehouse.clean}.STATIONS (station_id, station_name, region, state, "
+        f"latitude, longitude, altitude_m, source_file, source_modified, updated_at) VALUES "
+        f"({values}, 'f.csv', SYSDATE(), SYSDATE())"
+    )
+    with pytest.raises(snowflake.connector.errors.Error, match=refused_because):
+        warehouse.execute(sql)
+    assert warehouse.scalar(f"SELECT COUNT(*) FROM {warehouse.clean}.STATIONS") == 0
+
+
 def test_task_does_not_run_without_data(warehouse: LocalWarehouse) -> None:
     assert warehouse.run_task() is None
     assert warehouse.pending_notifications() == []
@@ -302,7 +328,16 @@ def test_notification_follows_the_contract(warehouse: LocalWarehouse) -> None:
     messages = warehouse.send_notifications(sent.append)
     assert len(messages) == 1
     message = json.loads(sent[0])
-    assert set(message) == {"event", "batch_id", "files", "partitions", "loaded_at"}
+    assert set(message) == {
+        "event",
+        "batch_id",
+        "part",
+        "parts",
+        "files",
+        "partitions",
+        "loaded_at",
+    }
+    assert (message["part"], message["parts"]) == (1, 1)
     assert message["event"] == "inmet.clean.loaded"
     assert sorted(message["files"]) == sorted(raw_object(d)[0] for d in datas)
     assert {(p["station_id"], p["year"]) for p in message["partitions"]} == {
@@ -315,7 +350,84 @@ def test_notification_follows_the_contract(warehouse: LocalWarehouse) -> None:
             [partition["station_id"]],
         )
     assert message["loaded_at"].endswith("Z")
-    assert warehouse.pending_notifications() == []  # sent once
+    assert warehouse.pending_notifications() == []  # sent once; due again only if unacknowledged
+
+
+def _warehouse_with(fakesnow: ManagedProcess, tmp_path: Path, **overrides: str) -> LocalWarehouse:
+    values = variables({"database": f"T{uuid.uuid4().hex[:10].upper()}", **overrides})
+    wh = LocalWarehouse(fakesnow_connect_kwargs(fakesnow.url), values=values, work_dir=tmp_path)
+    wh.deploy()
+    return wh
+
+
+def test_a_large_batch_is_announced_in_bounded_parts(
+    fakesnow: ManagedProcess, tmp_path: Path
+) -> None:
+    """partitions_per_message bounds each message; every partition and every file is in
+    exactly one part, with the files of its partitions."""
+    with _warehouse_with(fakesnow, tmp_path, partitions_per_message="2") as wh:
+        datas = [generate_station_year(s, 2024, seed=3).data for s in station_catalogue(5)]
+        load(wh, *datas)
+        messages = wh.send_notifications(lambda _: None)
+    assert [(m["part"], m["parts"]) for m in messages] == [(1, 3), (2, 3), (3, 3)]
+    assert {m["batch_id"] for m in messages} == {messages[0]["batch_id"]}
+    assert [len(m["partitions"]) for m in messages] == [2, 2, 1]
+    files = [f for m in messages for f in m["files"]]
+    assert sorted(files) == sorted(raw_object(d)[0] for d in datas)
+    for m in messages:
+        stations = {p["station_id"] for p in m["partitions"]}
+        assert {f.split("station=")[1][:4] for f in m["files"]} == stations
+        assert len(json.dumps(m)) < 256 * 1024
+
+
+def test_an_unacknowledged_message_is_sent_again_until_the_export_acknowledges_it(
+    fakesnow: ManagedProcess, tmp_path: Path
+) -> None:
+    """SYSTEM$SEND_SNOWFLAKE_NOTIFICATION only queues: a message counts as delivered when the
+    export acknowledges it; the sweep re-sends the others, at most notification_max_sends."""
+    with _warehouse_with(
+        fakesnow, tmp_path, notification_resend_minutes="0", notification_max_sends="3"
+    ) as wh:
+        load(wh, generate_station_year(station_catalogue(1)[0], 2024, seed=5).data)
+        first = wh.send_notifications(lambda _: None)
+        again = wh.send_notifications(lambda _: None)  # lost: due again at once (0 minutes)
+        assert len(first) == len(again) == 1
+        assert again[0] == first[0]
+        batch, part = first[0]["batch_id"], first[0]["part"]
+        wh.execute(
+            f"INSERT INTO {wh.clean}.EXPORT_ACKS (batch_id, part, uploads, acked_at) "
+            "VALUES (?, ?, 1, SYSDATE())",
+            [batch, part],
+        )
+        assert wh.send_notifications(lambda _: None) == []  # acknowledged: never again
+        # A message nobody acknowledges stops after notification_max_sends and is listed.
+        load(wh, generate_station_year(station_catalogue(2)[1], 2024, seed=5).data)
+        sends = [len(wh.send_notifications(lambda _: None)) for _ in range(5)]
+        assert sends == [1, 1, 1, 0, 0]
+        abandoned = wh.execute(f"SELECT sends FROM {wh.raw}.NOTIFICATIONS_ABANDONED")
+        assert abandoned == [(3,)]
+
+
+def test_the_latest_upload_wins_by_the_objects_last_modified_not_the_load_order(
+    warehouse: LocalWarehouse,
+) -> None:
+    """Snowpipe does not promise to load files in the order they were staged: "which version
+    wins" follows METADATA$FILE_LAST_MODIFIED (the upload's S3 write), whatever the load order."""
+    from datetime import UTC, datetime, timedelta
+
+    station = station_catalogue(1)[0]
+    older = generate_station_year(station, 2024, seed=1).data
+    newer = generate_station_year(station, 2024, seed=2).data
+    written = datetime(2026, 1, 1, tzinfo=UTC)
+    (old_key, old_body), (new_key, new_body) = raw_object(older), raw_object(newer)
+    # The newer upload is loaded first, the older one after it.
+    warehouse.load_objects([(new_key, new_body)], {new_key: written + timedelta(seconds=1)})
+    assert warehouse.run_task() is not None
+    warehouse.load_objects([(old_key, old_body)], {old_key: written})
+    assert warehouse.run_task() is not None
+    assert clean_rows(warehouse) == expected_clean([older, newer])
+    source = warehouse.scalar(f"SELECT source_file FROM {warehouse.clean}.STATIONS")
+    assert source == warehouse.stage_file_name(new_key)
 
 
 def test_s3_event_keys_are_url_decoded() -> None:

@@ -85,6 +85,18 @@ CORPUS: list[tuple[str, bytes, str, int | None]] = [
     ("unknown region", edit(B, set_line(1, b"REGIAO:;XX")), "bad_metadata_value", 1),
     ("unknown state", edit(B, set_line(2, b"UF:;ZZ")), "bad_metadata_value", 2),
     ("empty station name", edit(B, set_line(3, b"ESTACAO:;")), "bad_metadata_value", 3),
+    (
+        "station name with a comma",
+        edit(B, set_line(3, b"ESTACAO:;BRASILIA, DF")),
+        "bad_metadata_value",
+        3,
+    ),
+    (
+        "station name with a quote",
+        edit(B, set_line(3, b'ESTACAO:;SAO "JOAO"')),
+        "bad_metadata_value",
+        3,
+    ),
     ("metadata removed by a spreadsheet", join(lines_of(B)[8:]), "missing_metadata", 1),
     ("header replaced by a data row", edit(B, set_line(9, lines_of(B)[9])), "unknown_header", 9),
     ("header missing a column", edit(B, header_without(5)), "unknown_header", 9),

@@ -3,7 +3,9 @@ same physical ranges as the Python column spec; deploy --dry-run prints everythi
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -158,3 +160,67 @@ def test_deploy_without_credentials_names_what_is_missing(monkeypatch: pytest.Mo
 def test_sql_root_is_the_repository_folder() -> None:
     assert SQL_ROOT.name == "snowflake_sql"
     assert (SQL_ROOT / "schemachange-config.yml").exists()
+
+
+_ARNS = {
+    "S3_BUCKET": "my-inmet-bucket",
+    "INMET_SNOWFLAKE_STORAGE_ROLE_ARN": "arn:aws:iam::123456789012:role/s",
+    "INMET_SNOWFLAKE_SNS_ROLE_ARN": "arn:aws:iam::123456789012:role/n",
+    "INMET_LOAD_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:l",
+    "INMET_ERROR_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:e",
+}
+
+
+def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, dotenv: str) -> None:
+    for name in ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_PRIVATE_KEY_PATH", *_ARNS):
+        monkeypatch.delenv(name, raising=False)
+    env = tmp_path / ".env"
+    env.write_text(dotenv, encoding="utf-8")
+    monkeypatch.setenv("INMET_ENV_FILE", str(env))
+
+
+def test_deploy_reads_dotenv_and_refuses_every_local_placeholder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """Credentials only in .env are found (no 'missing setting'); the ARNs and bucket still at
+    their local defaults are each named, and nothing is sent to an account."""
+    key = tmp_path / "key.p8"
+    key.write_text("k")
+    _isolate(
+        monkeypatch,
+        tmp_path,
+        f"SNOWFLAKE_ACCOUNT=acme-x1\nSNOWFLAKE_USER=deployer\nSNOWFLAKE_PRIVATE_KEY_PATH={key}\n",
+    )
+    result = CliRunner().invoke(app, ["snowflake", "deploy"])
+    assert result.exit_code == 2, result.output
+    assert "missing setting" not in result.output
+    for name in _ARNS:
+        assert name in result.output
+
+
+def test_deploy_runs_schemachange_with_dotenv_values(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    key = tmp_path / "key.p8"
+    key.write_text("k")
+    lines = [
+        "SNOWFLAKE_ACCOUNT=acme-x1",
+        "SNOWFLAKE_USER=deployer",
+        f"SNOWFLAKE_PRIVATE_KEY_PATH={key}",
+        *(f"{k}={v}" for k, v in _ARNS.items()),
+    ]
+    _isolate(monkeypatch, tmp_path, "\n".join(lines) + "\n")
+    calls: list[tuple[list[str], dict[str, str]]] = []
+
+    def fake_call(command: list[str], cwd: Any, env: dict[str, str]) -> int:
+        calls.append((command, env))
+        return 0
+
+    monkeypatch.setattr("subprocess.call", fake_call)
+    result = CliRunner().invoke(app, ["snowflake", "deploy"])
+    assert result.exit_code == 0, result.output
+    [(command, env)] = calls
+    assert env["SNOWFLAKE_ACCOUNT"] == "acme-x1"  # schemachange renders its config from these
+    values = json.loads(command[command.index("--schemachange-vars") + 1])
+    assert values["bucket"] == "my-inmet-bucket"
+    assert values["storage_role_arn"] == _ARNS["INMET_SNOWFLAKE_STORAGE_ROLE_ARN"]

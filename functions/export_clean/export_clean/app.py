@@ -29,12 +29,21 @@ def handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
     results = []
     for record in event.records:
         message = LoadNotification.parse(record.sns.message)
-        result = export_service().export_batch(message)
-        metrics.add_metric("PartitionsExported", MetricUnit.Count, len(result.export_keys))
+        # Between waves the export checks the invocation's time left; when it runs short it
+        # records its progress and raises ExportIncomplete: Lambda's asynchronous retry (or the
+        # warehouse's re-send) resumes from there.
+        result = export_service().export_batch(message, context.get_remaining_time_in_millis)
+        metrics.add_metric(
+            "PartitionsExported",
+            MetricUnit.Count,
+            len(result.export_keys) - len(result.resumed_keys),
+        )
         metrics.add_metric("UploadsExported", MetricUnit.Count, len(result.uploads))
         results.append(
             {
                 "batch_id": result.batch_id,
+                "part": result.part,
+                "resumed_keys": result.resumed_keys,
                 "export_keys": result.export_keys,
                 "removed_keys": result.removed_keys,
                 "uploads": result.uploads,

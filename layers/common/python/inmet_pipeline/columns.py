@@ -66,3 +66,9 @@ CLEAN_COLUMNS: Final[tuple[str, ...]] = (*STATION_COLUMNS, "observed_at", *MEASU
 
 # The value that layout A uses for "missing" (layout B leaves the field empty).
 MISSING_SENTINEL: Final = "-9999"
+
+# Characters a CSV writer must quote. The export unloads text unenclosed
+# (exports.UNLOAD_FILE_FORMAT), which equals the contract's minimal quoting only because no CLEAN
+# text value holds one: the upload refuses a station name (the one free-text column) with any
+# of them (reader.py).
+CSV_QUOTED_CHARACTERS: Final = (",", '"', "\r", "\n")

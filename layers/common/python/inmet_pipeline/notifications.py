@@ -31,6 +31,11 @@ class LoadNotification(BaseModel):
 
     event: Literal["inmet.clean.loaded"]
     batch_id: str = Field(min_length=1)
+    # A batch is announced in parts of at most partitions_per_message partitions
+    # (snowflake_sql/schemachange-config.yml); the export acknowledges each (batch_id, part).
+    # Additions to the contract's fields: a message without them is part 1 of 1.
+    part: int = Field(default=1, ge=1)
+    parts: int = Field(default=1, ge=1)
     files: list[str]
     partitions: list[Partition]
     loaded_at: str

@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import BinaryIO, Final, Literal
 
 from inmet_pipeline import rules
-from inmet_pipeline.columns import MEASURES, N_MEASURES
+from inmet_pipeline.columns import CSV_QUOTED_CHARACTERS, MEASURES, N_MEASURES
 
 Layout = Literal["A", "B"]
 Encoding = Literal["utf-8", "latin-1"]
@@ -628,6 +628,17 @@ class _Scanner:
                 "bad_metadata_value",
                 f"ESTACAO (line 3), the station name, has {len(name)} characters; at most "
                 f"{rules.MAX_STATION_NAME_CHARS} are accepted.",
+                3,
+            )
+            ok = False
+        elif quoted := sorted({c for c in name if c in CSV_QUOTED_CHARACTERS}):
+            # The export writes text unenclosed (Snowflake's unload, exports.UNLOAD_FILE_FORMAT):
+            # a name CSV would have to quote would break the exported files' columns.
+            self.error(
+                "bad_metadata_value",
+                f"ESTACAO (line 3), the station name, is {_show(name)}: it holds "
+                + " and ".join(repr(c) for c in quoted)
+                + ", which the exported CSV cannot carry unquoted; INMET's names have none.",
                 3,
             )
             ok = False

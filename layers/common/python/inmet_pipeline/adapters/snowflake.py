@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from pydantic import SecretStr
 
 from inmet_pipeline.errors import DependencyUnavailable
-from inmet_pipeline.exports import copy_into_statement
+from inmet_pipeline.exports import ExportedPartition, copy_into_statement, remove_statement
 from inmet_pipeline.settings import AwsSettings, ConfigError
+from inmet_pipeline.uploads import utc_now_iso
 
 _CONNECTIONS: dict[tuple[Any, ...], Any] = {}
 # The fakesnow server's unload route (served by inmet_local.unload, called by LocalExporter).
@@ -149,17 +150,21 @@ def connect_kwargs(settings: SnowflakeSettings) -> dict[str, Any]:
     return kwargs
 
 
-def connection(settings: SnowflakeSettings) -> Any:
-    """The process's connection for these settings (reconnects when it was closed)."""
-    import snowflake.connector
-
-    cache_key = (
+def _cache_key(settings: SnowflakeSettings) -> tuple[Any, ...]:
+    return (
         settings.snowflake_account,
         settings.snowflake_user,
         settings.snowflake_role,
         settings.inmet_snowflake_local_url,
         settings.snowflake_database,
     )
+
+
+def connection(settings: SnowflakeSettings) -> Any:
+    """The process's connection for these settings (reconnects when it was closed)."""
+    import snowflake.connector
+
+    cache_key = _cache_key(settings)
     conn = _CONNECTIONS.get(cache_key)
     if conn is None or conn.is_closed():
         try:
@@ -170,6 +175,28 @@ def connection(settings: SnowflakeSettings) -> Any:
     return conn
 
 
+def forget_connection(settings: SnowflakeSettings) -> None:
+    """Drop the cached connection (its session is gone); the next call logs in again."""
+    conn = _CONNECTIONS.pop(_cache_key(settings), None)
+    if conn is not None:
+        with contextlib.suppress(Exception):
+            conn.close()
+
+
+# Errors after which the session is gone although the connection object looks open
+# (``is_closed()`` stays false): 390114 "Authentication token has expired. The user must
+# authenticate again." (the master token, after ~4 hours idle: a warm Lambda between two loads),
+# 390111 "Session no longer exists. New login required", 390112 the session token expired, and
+# the connector's 250001/250002 (could not connect / connection is closed). The connector raises
+# them as errors.Error subclasses with ``errno`` set (snowflake-connector-python, "Handling
+# errors": docs.snowflake.com/en/developer-guide/python-connector/python-connector-example).
+SESSION_GONE_ERRNOS: Final = frozenset({390111, 390112, 390114, 250001, 250002})
+
+
+def session_gone(exc: BaseException) -> bool:
+    return getattr(exc, "errno", None) in SESSION_GONE_ERRNOS
+
+
 def _query(conn: Any, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
     import snowflake.connector
 
@@ -178,12 +205,20 @@ def _query(conn: Any, sql: str, params: Sequence[Any] | None = None) -> list[tup
         cursor.execute(sql, list(params) if params is not None else None)
         return list(cursor.fetchall()) if cursor.description else []
     except snowflake.connector.errors.Error as exc:
+        if session_gone(exc):
+            raise
         raise DependencyUnavailable("Snowflake", str(exc)) from exc
     finally:
-        cursor.close()
+        with contextlib.suppress(Exception):
+            cursor.close()
 
 
 class _WarehouseQueries:
+    """The export's queries, shared by the Snowflake and the local adapter: they read the
+    export views (CLEAN.EXPORT_FILE_LOADS, UNPROCESSED_FILES) and write the export's progress
+    and acknowledgements (CLEAN.EXPORTED_PARTITIONS, EXPORT_ACKS), exactly what the export role
+    is granted (tests/unit/test_privileges.py runs them against the grants)."""
+
     def __init__(self, settings: SnowflakeSettings) -> None:
         self.settings = settings
 
@@ -191,48 +226,124 @@ class _WarehouseQueries:
     def conn(self) -> Any:
         return connection(self.settings)
 
+    def run(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        """One statement; a lost session (SESSION_GONE_ERRNOS) logs in again once and retries."""
+        import snowflake.connector
+
+        try:
+            return _query(self.conn, sql, params)
+        except snowflake.connector.errors.Error as exc:
+            if not session_gone(exc):  # pragma: no cover - _query wraps the others
+                raise
+            forget_connection(self.settings)
+            try:
+                return _query(self.conn, sql, params)
+            except snowflake.connector.errors.Error as again:
+                raise DependencyUnavailable("Snowflake", str(again)) from again
+
     def rows_clean(self, raw_keys: Sequence[str]) -> dict[str, int]:
         if not raw_keys:
             return {}
         marks = ", ".join("?" for _ in raw_keys)
-        rows = _query(
-            self.conn,
+        rows = self.run(
             f"SELECT raw_key, rows_clean FROM {self.settings.clean}."  # noqa: S608 - names from settings, values bound
-            f"FILE_LOADS WHERE raw_key IN ({marks})",
+            f"EXPORT_FILE_LOADS WHERE raw_key IN ({marks})",
             raw_keys,
         )
         return {str(k): int(n) for k, n in rows}
 
     def unprocessed_raw_keys(self) -> list[str]:
-        rows = _query(
-            self.conn,
-            f"SELECT DISTINCT r.file_name FROM {self.settings.raw}.INMET_RAW r "  # noqa: S608
-            f"WHERE NOT EXISTS (SELECT 1 FROM {self.settings.clean}.FILE_LOADS f "
-            "WHERE f.file_name = r.file_name) ORDER BY 1",
+        rows = self.run(
+            f"SELECT raw_key FROM {self.settings.clean}.UNPROCESSED_FILES ORDER BY raw_key"  # noqa: S608
         )
-        return ["raw/" + str(r[0]) for r in rows]
+        return [str(r[0]) for r in rows]
+
+    def exported_partitions(self, batch_id: str, part: int) -> dict[str, int]:
+        rows = self.run(
+            f"SELECT export_key, row_count FROM {self.settings.clean}."  # noqa: S608
+            "EXPORTED_PARTITIONS WHERE batch_id = ? AND part = ?",
+            [batch_id, part],
+        )
+        return {str(k): int(n) for k, n in rows}
+
+    def record_exported(self, batch_id: str, part: int, done: Sequence[ExportedPartition]) -> None:
+        if not done:
+            return
+        values = ", ".join("(?, ?, ?, ?, ?, ?, ?)" for _ in done)
+        now = utc_now_iso().replace("T", " ").rstrip("Z")
+        self.run(
+            f"INSERT INTO {self.settings.clean}.EXPORTED_PARTITIONS (batch_id, part, "  # noqa: S608
+            f"station_id, year, row_count, export_key, exported_at) VALUES {values}",
+            [v for d in done for v in (batch_id, part, d.station_id, d.year, d.rows, d.key, now)],
+        )
+
+    def acknowledge(self, batch_id: str, part: int, uploads: int) -> None:
+        now = utc_now_iso().replace("T", " ").rstrip("Z")
+        self.run(
+            f"INSERT INTO {self.settings.clean}.EXPORT_ACKS (batch_id, part, uploads, "  # noqa: S608
+            "acked_at) VALUES (?, ?, ?, ?)",
+            [batch_id, part, uploads, now],
+        )
 
 
 class SnowflakeExporter(_WarehouseQueries):
-    """Snowflake unloads each partition itself (COPY INTO @stage): no data through Lambda."""
+    """Snowflake unloads each partition itself (COPY INTO @stage): no data through Lambda.
+
+    A wave's COPY statements run concurrently (the connector's execute_async, then their
+    results by query id): one statement per partition keeps each file named exactly as the
+    contract's key and replaced whole (SINGLE = TRUE, OVERWRITE = TRUE, which COPY's PARTITION BY
+    cannot give), while the warehouse works on all of them at once."""
+
+    POLL_SECONDS = 0.5
 
     @property
     def stage(self) -> str:
         return f"{self.settings.clean}.{self.settings.inmet_export_stage}"
 
-    def export_partition(self, station_id: str, year: int, key: str) -> int:
-        sql = copy_into_statement(self.stage, self.settings.view, station_id, year)
-        rows = _query(self.conn, sql)
-        return int(rows[0][0]) if rows else 0
-
     def export_partitions(self, partitions: Sequence[tuple[str, int, str]]) -> dict[str, int]:
-        # One unload per partition: each is a single-file COPY that Snowflake prunes to the
-        # partition's micro-partitions.
-        return {key: self.export_partition(s, y, key) for s, y, key in partitions}
+        import snowflake.connector
 
-    def remove_partition(self, key: str) -> None:
-        path = key.split("/", 2)[-1] if key.startswith("processed/") else key
-        _query(self.conn, f"REMOVE @{self.stage}/{path.removeprefix('inmet_clean/')}")
+        statements = {
+            key: copy_into_statement(self.stage, self.settings.view, s, y)
+            for s, y, key in partitions
+        }
+        for attempt in (1, 2):
+            try:
+                return self._run_concurrently(statements)
+            except snowflake.connector.errors.Error as exc:
+                if not session_gone(exc) or attempt == 2:
+                    raise DependencyUnavailable("Snowflake", str(exc)) from exc
+                forget_connection(self.settings)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _run_concurrently(self, statements: dict[str, str]) -> dict[str, int]:
+        import time
+
+        conn = self.conn
+        query_ids: dict[str, str] = {}
+        for key, sql in statements.items():
+            cursor = conn.cursor()
+            cursor.execute_async(sql)
+            query_ids[key] = cursor.sfqid
+        written: dict[str, int] = {}
+        pending = dict(query_ids)
+        while pending:
+            for key, query_id in list(pending.items()):
+                # Raises the statement's own error (ProgrammingError with Snowflake's message).
+                status = conn.get_query_status_throw_if_error(query_id)
+                if conn.is_still_running(status):
+                    continue
+                cursor = conn.cursor()
+                cursor.get_results_from_sfqid(query_id)
+                rows = cursor.fetchall()
+                written[key] = int(rows[0][0]) if rows else 0
+                del pending[key]
+            if pending:
+                time.sleep(self.POLL_SECONDS)
+        return written
+
+    def remove_partition(self, station_id: str, year: int, key: str) -> None:
+        self.run(remove_statement(self.stage, station_id, year))
 
 
 class LocalExporter(_WarehouseQueries):
@@ -244,9 +355,6 @@ class LocalExporter(_WarehouseQueries):
         super().__init__(settings)
         self.s3 = s3
         self.bucket = bucket
-
-    def export_partition(self, station_id: str, year: int, key: str) -> int:
-        return self.export_partitions([(station_id, year, key)])[key]
 
     # Partitions per unload request: the adapter runs one query for the group (a scan of
     # CLEAN) and holds its result, ~9,000 rows a partition, while it writes the files.
@@ -316,6 +424,8 @@ class LocalExporter(_WarehouseQueries):
                     written[key] = int(rows.get(str(path), 0))
         return written
 
-    def remove_partition(self, key: str) -> None:
-        with contextlib.suppress(Exception):
+    def remove_partition(self, station_id: str, year: int, key: str) -> None:
+        try:
             self.s3.delete_object(Bucket=self.bucket, Key=key)
+        except Exception as exc:
+            raise DependencyUnavailable("S3", str(exc)) from exc

@@ -1,0 +1,170 @@
+"""Rules of Snowflake's statements that no parser knows, checked over the rendered SQL. Each
+rule cites the documentation page it comes from; fakesnow and sqlglot accept every violation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from inmet_local.sqlproject import (
+    BOOTSTRAP,
+    Statement,
+    load_config,
+    render,
+    rendered_statements,
+    split_statements,
+    variables,
+)
+from inmet_pipeline.exports import copy_into_statement, remove_statement
+
+pytestmark = [pytest.mark.unit]
+
+# "Reserved & limited keywords" (docs.snowflake.com/en/sql-reference/reserved-keywords): the
+# keywords Snowflake reserves, by Snowflake or by ANSI, none usable as an unquoted column name.
+RESERVED = frozenset(
+    """ACCOUNT ALL ALTER AND ANY AS BETWEEN BY CASE CAST CHECK COLUMN CONNECT CONNECTION
+    CONSTRAINT CREATE CROSS CURRENT CURRENT_DATE CURRENT_TIME CURRENT_TIMESTAMP CURRENT_USER
+    DATABASE DELETE DISTINCT DROP ELSE EXISTS FALSE FOLLOWING FOR FROM FULL GRANT GROUP
+    GSCLUSTER HAVING ILIKE IN INCREMENT INNER INSERT INTERSECT INTO IS ISSUE JOIN LATERAL LEFT
+    LIKE LOCALTIME LOCALTIMESTAMP MINUS NATURAL NOT NULL OF ON OR ORDER ORGANIZATION QUALIFY
+    REGEXP REVOKE RIGHT RLIKE ROW ROWS SAMPLE SCHEMA SELECT SET SOME START TABLE TABLESAMPLE
+    THEN TO TRIGGER TRUE TRY_CAST UNION UNIQUE UPDATE USING VALUES VIEW WHEN WHENEVER WHERE
+    WITH""".split()  # noqa: SIM905 - the page's list, as it reads
+)
+
+
+def _statements() -> list[Statement]:
+    return list(rendered_statements())
+
+
+def _code(sql: str) -> str:
+    return re.sub(r"--[^\n]*", "", sql)
+
+
+def _creates(kind: str) -> list[str]:
+    pattern = re.compile(rf"^\s*CREATE\s+(OR\s+REPLACE\s+)?(TRANSIENT\s+)?{kind}\b", re.I)
+    return [_code(s.sql) for s in _statements() if pattern.match(_code(s.sql))]
+
+
+def test_no_column_is_named_by_a_reserved_keyword() -> None:
+    for sql in _creates("TABLE"):
+        table = sqlglot.parse_one(sql, read="snowflake")
+        for column in table.find_all(exp.ColumnDef):
+            assert column.name.upper() not in RESERVED, (column.name, sql.splitlines()[0])
+
+
+def test_the_reserved_check_would_catch_rows() -> None:
+    sql = "CREATE TABLE t (rows NUMBER(10,0))"
+    names = [
+        c.name.upper() for c in sqlglot.parse_one(sql, read="snowflake").find_all(exp.ColumnDef)
+    ]
+    assert RESERVED.intersection(names) == {"ROWS"}
+
+
+def test_serverless_tasks_have_what_snowflake_requires() -> None:
+    """ "Triggered tasks" (docs.snowflake.com/en/user-guide/tasks-triggered): a serverless
+    triggered task must include TARGET_COMPLETION_INTERVAL and no WAREHOUSE; a scheduled
+    serverless task has a SCHEDULE ("Introduction to tasks"). Every task names its
+    ERROR_INTEGRATION and its SUSPEND_TASK_AFTER_NUM_FAILURES (decided in R__task.sql)."""
+    tasks = _creates("TASK")
+    assert len(tasks) == 2
+    for sql in tasks:
+        head = sql.split(" AS\n")[0].upper()
+        assert "WAREHOUSE =" not in head, "serverless tasks name no WAREHOUSE"
+        assert re.search(r"SUSPEND_TASK_AFTER_NUM_FAILURES = \d+", head)
+        assert "ERROR_INTEGRATION =" in head
+        if "WHEN SYSTEM$STREAM_HAS_DATA" in head:
+            assert "SCHEDULE" not in head
+            assert re.search(r"TARGET_COMPLETION_INTERVAL = '\d+ (MINUTES|HOURS|SECONDS)'", head)
+        else:
+            assert re.search(r"SCHEDULE = '\d+ MINUTES'", head)
+
+
+def test_every_task_is_resumed_after_it_is_created() -> None:
+    """CREATE TASK leaves a task suspended ("CREATE TASK": a task is suspended when created)."""
+    text = "\n".join(_code(s.sql) for s in _statements())
+    for name in re.findall(r"CREATE OR REPLACE TASK (\S+)", text):
+        assert f"ALTER TASK {name} RESUME" in text
+
+
+def test_tables_pipes_and_streams_are_created_if_not_exists_never_replaced() -> None:
+    """CREATE OR REPLACE PIPE loses the pipe's load history ("CREATE PIPE", usage notes: files
+    would load again), a replaced stream its offset ("CREATE STREAM"), a replaced table its
+    rows: these are created only when missing."""
+    for kind in ("TABLE", "PIPE", "STREAM"):
+        created = _creates(kind)
+        assert created, kind
+        for sql in created:
+            assert re.match(rf"\s*CREATE\s+(TRANSIENT\s+)?{kind} IF NOT EXISTS\b", sql), sql[:80]
+
+
+def test_no_table_has_a_clustering_key() -> None:
+    """OBSERVATIONS is MERGEd by every task run: Automatic Clustering would re-cluster (and
+    bill) continuously; the decision and its figures are in V1.3.0 beside the DDL."""
+    for sql in _creates("TABLE"):
+        assert "CLUSTER BY" not in sql.upper(), sql.splitlines()[0]
+
+
+def test_the_pipe_takes_its_times_from_the_load_metadata() -> None:
+    """ "CREATE PIPE" usage notes: time values from SYSDATE()/CURRENT_TIMESTAMP in a pipe can be
+    hours earlier than the load; METADATA$START_SCAN_TIME is the documented load time, and
+    METADATA$FILE_LAST_MODIFIED the object's write time ("Querying metadata for staged files")."""
+    [pipe] = _creates("PIPE")
+    assert "METADATA$START_SCAN_TIME" in pipe
+    assert "METADATA$FILE_LAST_MODIFIED" in pipe
+    for sql in _creates("TABLE"):
+        assert not re.search(r"DEFAULT\s+(SYSDATE|CURRENT_TIMESTAMP)", sql, re.I), sql[:60]
+
+
+def test_stage_paths_with_special_characters_are_quoted() -> None:
+    """A stage path with '=' (station=A001/…) is written as a quoted literal ('@stage/path'),
+    the documented safe form ("COPY INTO <location>", "REMOVE")."""
+    statements = [
+        copy_into_statement("INMET.CLEAN.EXPORT_STAGE", "INMET.CLEAN.INMET_CLEAN", "A001", 2024),
+        remove_statement("INMET.CLEAN.EXPORT_STAGE", "A001", 2024),
+        *(_code(s.sql) for s in _statements()),
+    ]
+    for sql in statements:
+        for match in re.finditer(r"(?<!')@[\w.$]+/[^\s)]*", sql):
+            assert "=" not in match.group(0), match.group(0)
+    assert "'@INMET.CLEAN.EXPORT_STAGE/station=A001/year=2024/inmet_clean.csv'" in statements[0]
+    assert statements[1] == (
+        "REMOVE '@INMET.CLEAN.EXPORT_STAGE/station=A001/year=2024/inmet_clean.csv'"
+    )
+
+
+def test_the_change_history_database_is_created_by_the_bootstrap() -> None:
+    """schemachange creates the change-history schema and table but never the database
+    (schemachange README, "change-history-table"): the bootstrap creates it, owned by the role
+    schemachange runs as."""
+    config = load_config()
+    database = config["change-history-table"].split(".")[0]
+    role = config["snowflake-role"]
+    assert config["vars"]["admin_database"] == database
+    bootstrap = " ".join(render(BOOTSTRAP, variables()).split())
+    assert f"CREATE DATABASE IF NOT EXISTS {database}" in bootstrap
+    assert f"GRANT OWNERSHIP ON DATABASE {database} TO ROLE {role}" in bootstrap
+    assert [s for s in split_statements(render(BOOTSTRAP, variables())) if database in s]
+
+
+def test_a_full_message_stays_far_below_the_sns_limit() -> None:
+    """SNS messages are at most 256 KB ("Amazon SNS message size", docs.aws.amazon.com/sns): a
+    message of partitions_per_message partitions, each with files of the longest raw/ keys,
+    stays under a quarter of it."""
+    per_message = int(variables()["partitions_per_message"])
+    key = "raw/inmet/station=A001/year=2024/" + "f" * 64 + ".csv"
+    message = {
+        "event": "inmet.clean.loaded",
+        "batch_id": "0" * 36,
+        "part": 999,
+        "parts": 999,
+        "files": [key] * per_message * 3,  # three uploads of every station-year in one batch
+        "partitions": [{"station_id": "A001", "year": 2024, "rows": 8784}] * per_message,
+        "loaded_at": "2026-01-01T00:00:00Z",
+    }
+    assert len(json.dumps(message).encode()) < 64 * 1024
