@@ -25,7 +25,13 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 
-from inmet_local.servers import aws_env, fakesnow_server, moto_server, uvicorn_server  # noqa: E402
+from inmet_local.servers import (  # noqa: E402
+    aws_env,
+    fakesnow_client_env,
+    fakesnow_server,
+    moto_server,
+    uvicorn_server,
+)
 from inmet_local.template import LocalNames, provision  # noqa: E402
 from tests.fuzz import (  # noqa: E402
     BatchOutcome,
@@ -74,7 +80,7 @@ def main() -> int:
             "INMET_ENV_FILE": "/dev/null",
         }
         api = uvicorn_server(env, log_path=logs / "api.log").start()
-        pipeline = FuzzPipeline(api.url, KEY, fakesnow.url, moto.url, BUCKET)
+        pipeline = FuzzPipeline(api.url, KEY, fakesnow_client_env(fakesnow), moto.url, BUCKET)
         bases = all_bases(args.real_dir if args.real_dir.is_dir() else None)
 
         @settings(

@@ -184,20 +184,26 @@ class FuzzPipeline:
     warehouse of its own."""
 
     def __init__(
-        self, api_url: str, api_key: str, fakesnow_url: str, moto_url: str, bucket: str
+        self,
+        api_url: str,
+        api_key: str,
+        fakesnow_env: dict[str, str],
+        moto_url: str,
+        bucket: str,
     ) -> None:
         import uuid
 
         import boto3
         import httpx
 
-        from inmet_local.servers import fakesnow_connect_kwargs
+        from inmet_local.servers import fakesnow_connect_kwargs, fakesnow_settings
         from inmet_local.sqlproject import variables
         from inmet_local.warehouse import LocalWarehouse
-        from inmet_pipeline.adapters.snowflake import LocalExporter, SnowflakeSettings
+        from inmet_pipeline.adapters.snowflake import LocalExporter
 
         self.http = httpx.Client(base_url=api_url, headers={"x-api-key": api_key}, timeout=60)
         self.values = variables({"database": f"F{uuid.uuid4().hex[:10].upper()}"})
+        fakesnow_url = fakesnow_env["INMET_SNOWFLAKE_LOCAL_URL"]
         self.warehouse = LocalWarehouse(fakesnow_connect_kwargs(fakesnow_url), values=self.values)
         self.warehouse.deploy()
         self.s3 = boto3.client(
@@ -208,9 +214,7 @@ class FuzzPipeline:
             aws_secret_access_key="local",
         )
         self.bucket = bucket
-        settings = SnowflakeSettings(
-            inmet_snowflake_local_url=fakesnow_url, snowflake_database=self.values["database"]
-        )
+        settings = fakesnow_settings(fakesnow_env, self.values["database"])
         self.exporter = LocalExporter(settings, self.s3, bucket)
 
     def close(self) -> None:

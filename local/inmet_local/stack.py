@@ -37,6 +37,7 @@ from inmet_local.servers import (
     ManagedProcess,
     ServerError,
     aws_env,
+    fakesnow_client_env,
     fakesnow_connect_kwargs,
     fakesnow_server,
     moto_server,
@@ -202,7 +203,9 @@ class LocalStack:
             self.moto = moto_server(log_path=self.logs / "moto.log").start()
             say(f"moto server (S3, SQS, SNS, DynamoDB): {self.moto.url}")
             self.fakesnow = fakesnow_server(
-                db_path=self.data_dir / "warehouse", log_path=self.logs / "fakesnow.log"
+                db_path=self.data_dir / "warehouse",
+                log_path=self.logs / "fakesnow.log",
+                unload_dir=self.data_dir / "unload",
             ).start()
             say(
                 f"fakesnow server (Snowflake):         {self.fakesnow.url}  "
@@ -211,8 +214,10 @@ class LocalStack:
             self._provision()
             self._deploy_warehouse(say)
             self.env = self._function_env()
+            # The upload API gets no unload token: only the exporter calls that route.
+            api_env = {k: v for k, v in self.env.items() if k != "INMET_LOCAL_UNLOAD_TOKEN"}
             self.api = uvicorn_server(
-                self.env, port=self.port, log_path=self.logs / "api.log"
+                api_env, port=self.port, log_path=self.logs / "api.log"
             ).start()
             say(f"upload API (uvicorn):                {self.api.url}  docs: {self.api.url}/docs")
             say(f"API key (x-api-key):                 {self.api_key}")
@@ -323,7 +328,7 @@ class LocalStack:
             "S3_BUCKET": BUCKET,
             "S3_PATH": "raw/inmet",
             "INMET_STATUS_TABLE": TABLE,
-            "INMET_SNOWFLAKE_LOCAL_URL": self.fakesnow.url,
+            **fakesnow_client_env(self.fakesnow),
             "SNOWFLAKE_DATABASE": variables()["database"],
             "POWERTOOLS_SERVICE_NAME": "inmet-pipeline",
             "POWERTOOLS_METRICS_DISABLED": "true",

@@ -115,14 +115,20 @@ def export(files: Sequence[str], rows_clean: int = 48) -> None:
         def export_partitions(self, partitions: Sequence[tuple[str, int, str]]) -> dict[str, int]:
             return {key: rows_clean for _, _, key in partitions}
 
-        def export_partition(self, station_id: str, year: int, key: str) -> int:
-            return rows_clean
-
-        def remove_partition(self, key: str) -> None:
+        def remove_partition(self, station_id: str, year: int, key: str) -> None:
             return None
 
         def unprocessed_raw_keys(self) -> list[str]:
             return []
+
+        def exported_partitions(self, batch_id: str, part: int) -> dict[str, int]:
+            return {}
+
+        def record_exported(self, batch_id: str, part: int, done: Sequence[Any]) -> None:
+            return None
+
+        def acknowledge(self, batch_id: str, part: int, uploads: int) -> None:
+            return None
 
     message = LoadNotification.parse(
         {

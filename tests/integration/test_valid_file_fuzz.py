@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from inmet_local.servers import ManagedProcess
+from inmet_local.servers import ManagedProcess, fakesnow_client_env
 from tests.conftest import REAL_DIR
 from tests.fuzz import BatchOutcome, FuzzPipeline, all_bases, check_batch, file_batches
 from tests.integration.conftest import BUCKET
@@ -27,7 +27,7 @@ OUTCOME = BatchOutcome()
 def pipeline(
     api: ManagedProcess, fakesnow: ManagedProcess, moto: ManagedProcess
 ) -> Iterator[FuzzPipeline]:
-    pipe = FuzzPipeline(api.url, "it-key", fakesnow.url, moto.url, BUCKET)
+    pipe = FuzzPipeline(api.url, "it-key", fakesnow_client_env(fakesnow), moto.url, BUCKET)
     yield pipe
     pipe.close()
 
