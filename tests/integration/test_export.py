@@ -26,7 +26,7 @@ from inmet_local.template import LocalNames, provision
 from inmet_local.warehouse import LocalWarehouse
 from inmet_pipeline.adapters.aws import DynamoStatusStore, S3ObjectStore
 from inmet_pipeline.columns import CLEAN_COLUMNS
-from inmet_pipeline.errors import DependencyUnavailable
+from inmet_pipeline.errors import DependencyUnavailable, PartitionRejected
 from inmet_pipeline.exports import (
     ExportIncomplete,
     ExportService,
@@ -185,9 +185,9 @@ def test_the_unload_adapter_writes_bytes_exactly_as_the_csv_writer(stack: Stack)
 
 def test_an_unload_the_warehouse_refuses_names_the_reason(stack: Stack) -> None:
     exporter = export_service().exporter
-    with pytest.raises(DependencyUnavailable, match=r"local unload failed: .*NOPE"):
+    with pytest.raises(PartitionRejected, match=r"local unload failed: .*NOPE"):
         exporter._unload("SELECT * FROM NOPE.NOPE.NOPE", [], [])  # type: ignore[attr-defined]
-    with pytest.raises(DependencyUnavailable, match="outside the unload folder"):
+    with pytest.raises(PartitionRejected, match="outside the unload folder"):
         exporter._unload(  # type: ignore[attr-defined]
             "SELECT 1", [], [{"station_id": "A001", "year": 2024, "path": "/etc/x.csv"}]
         )

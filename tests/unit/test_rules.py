@@ -134,3 +134,10 @@ def test_the_sql_refuses_each_crafted_metadata_value() -> None:
     assert (
         _sql_verdicts([(5, "-15,78944444"), (4, "a001"), (1, "co"), (7, "1160,96")]) == [None] * 4
     )
+
+
+def test_the_generated_sql_file_is_current() -> None:
+    """snowflake_sql/task/valid_file_rules.sql is what rules.py generates (regenerate with
+    `python -m inmet_pipeline.rules > snowflake_sql/task/valid_file_rules.sql`)."""
+    path = Path(__file__).resolve().parents[2] / "snowflake_sql" / rules.GENERATED_SQL_PATH
+    assert path.read_text(encoding="utf-8") == rules.violations_view_sql()

@@ -35,3 +35,8 @@ class UploadRejected(ValueError):  # noqa: N818 - a rejection, not a malfunction
         self.message = message
         self.line = line
         self.details = details or []
+
+
+class PartitionRejected(RuntimeError):  # noqa: N818 - a refusal, not a malfunction
+    """The warehouse refused to export one partition (an SQL error of that statement, not an
+    outage): the export skips it, exports the rest and marks its uploads failed."""

@@ -26,6 +26,13 @@ class Partition(BaseModel):
     rows: int = Field(ge=0)
 
 
+class QuarantinedFile(BaseModel):
+    """A file the task set aside (RAW.QUARANTINE) and why: its upload ends ``failed``."""
+
+    file: str
+    error: str
+
+
 class LoadNotification(BaseModel):
     """CONTRACTS.md §4."""
 
@@ -39,6 +46,8 @@ class LoadNotification(BaseModel):
     files: list[str]
     partitions: list[Partition]
     loaded_at: str
+    # An addition to the contract's fields (issue 15): the files the batch set aside, in part 1.
+    quarantined: list[QuarantinedFile] = Field(default_factory=list)
 
     @field_validator("files")
     @classmethod

@@ -166,7 +166,7 @@ def sql_metadata_violations(value: str = "value", line: str = "file_row_number")
             f"({_sql_list(REGIONS)})", "REGIAO is not one of " + ", ".join(REGIONS)),
         (2, f"NOT ({value} RLIKE '{STATE_PATTERN}') OR UPPER({value}) NOT IN "
             f"({_sql_list(STATES)})", "UF is not a Brazilian state code"),
-        (3, f"{value} IS NULL OR {value} = ''", "ESTACAO (the station name) is empty"),
+        (3, f"{value} = ''", "ESTACAO (the station name) is empty"),
         (4, f"NOT (UPPER({value}) RLIKE '{WMO_PATTERN}')",
             "CODIGO (WMO) is not a letter and three digits"),
     ]  # fmt: skip
@@ -184,12 +184,80 @@ def sql_metadata_violations(value: str = "value", line: str = "file_row_number")
         f"WHEN {line} = {n} AND ({value} IS NULL OR {cond}) THEN '{reason}'"
         for n, cond, reason in checks
     )
-    return f"CASE\n    {whens}\n    ELSE NULL\n  END"
+    return f"CASE\n    {whens}\n  END"  # no ELSE: NULL (sqlfluff ST01)
 
 
-def sql_year_violation(observed_at: str = "observed_at") -> str:
-    """NULL when ``observed_at`` is inside the accepted years, else the reason."""
+def sql_year_violation(date_text: str = "c01") -> str:
+    """NULL when a data line's date text starts with a year inside the accepted range, else
+    the reason (lines whose date is unreadable are NULL here: the task skips them)."""
+    year = f"TRY_TO_NUMBER(LEFT({date_text}, 4))"
     return (
-        f"IFF(YEAR({observed_at}) BETWEEN {YEAR_MIN} AND {YEAR_MAX}, NULL, "
-        f"'a date outside {YEAR_MIN}-{YEAR_MAX}')"
+        f"IFF({year} IS NOT NULL AND NOT ({year} BETWEEN {YEAR_MIN} AND {YEAR_MAX}), "
+        f"'the year is outside {YEAR_MIN}-{YEAR_MAX}', NULL)"
     )
+
+
+GENERATED_SQL_PATH: Final = "task/valid_file_rules.sql"  # under snowflake_sql/
+
+
+def violations_view_sql() -> str:
+    """The view the task's quarantine step reads (snowflake_sql/task/valid_file_rules.sql is
+    this text; `python -m inmet_pipeline.rules` writes it, a test checks it is current): per
+    file of the open batch, the first line that breaks a rule and the rule, as text."""
+    metadata = sql_metadata_violations("TRIM(c02)", "file_row_number").replace("\n", "\n    ")
+    return f"""-- GENERATED from layers/common/python/inmet_pipeline/rules.py by
+-- `python -m inmet_pipeline.rules` (tests/unit/test_rules.py checks that it is current): the
+-- validator's rules as Snowflake SQL. Per file of the open batch, the first line that breaks
+-- one, with the rule: the task sets such a file aside (RAW.QUARANTINE) and loads the rest of
+-- the batch. The upload API refuses these files already; this is the warehouse's own check
+-- (defence in depth) of what it cannot load: NULL or out-of-range station numbers, codes that
+-- do not fit their columns, dates outside the pipeline's years.
+CREATE OR REPLACE VIEW {{{{ database }}}}.{{{{ raw_schema }}}}.OPEN_BATCH_VIOLATIONS AS
+WITH line_checks AS (
+  SELECT
+    batch_id,
+    file_name,
+    file_row_number,
+    IFF(
+      file_row_number <= 8,
+      {metadata},
+      {sql_year_violation("c01")}
+    ) AS violation,
+    IFF(file_row_number <= 8, c02, LEFT(c01, 10)) AS found
+  FROM {{{{ database }}}}.{{{{ raw_schema }}}}.OPEN_BATCH_LINES
+  WHERE file_row_number <= 8 OR file_row_number >= 10
+),
+incomplete_metadata AS (
+  SELECT
+    batch_id,
+    file_name,
+    0 AS file_row_number,
+    'the station metadata (lines 1-8) is incomplete' AS violation,
+    '' AS found
+  FROM {{{{ database }}}}.{{{{ raw_schema }}}}.OPEN_BATCH_LINES
+  GROUP BY batch_id, file_name
+  HAVING COUNT(DISTINCT IFF(file_row_number <= 8, file_row_number, NULL)) < 8
+),
+violations AS (
+  SELECT batch_id, file_name, file_row_number, violation, found
+  FROM line_checks
+  WHERE violation IS NOT NULL
+  UNION ALL
+  SELECT batch_id, file_name, file_row_number, violation, found
+  FROM incomplete_metadata
+)
+SELECT
+  batch_id,
+  file_name,
+  file_row_number,
+  'line ' || file_row_number || ': ' || violation
+  || IFF(COALESCE(found, '') = '', '', ' (found ''' || found || ''')') AS reason
+FROM violations
+QUALIFY ROW_NUMBER() OVER (PARTITION BY batch_id, file_name ORDER BY file_row_number) = 1;
+"""  # noqa: S608 - built from this module's constants, never from input
+
+
+if __name__ == "__main__":  # pragma: no cover - the generator's command line
+    import sys
+
+    sys.stdout.write(violations_view_sql())

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from pydantic import SecretStr
 
-from inmet_pipeline.errors import DependencyUnavailable
+from inmet_pipeline.errors import DependencyUnavailable, PartitionRejected
 from inmet_pipeline.exports import ExportedPartition, copy_into_statement, remove_statement
 from inmet_pipeline.settings import AwsSettings, ConfigError
 from inmet_pipeline.uploads import utc_now_iso
@@ -314,6 +314,17 @@ class SnowflakeExporter(_WarehouseQueries):
         for attempt in (1, 2):
             try:
                 return self._run_concurrently(statements)
+            except (
+                snowflake.connector.errors.ProgrammingError,
+                snowflake.connector.errors.IntegrityError,
+                snowflake.connector.errors.DataError,
+            ) as exc:
+                if session_gone(exc) and attempt == 1:
+                    forget_connection(self.settings)
+                    continue
+                # A statement's own error (Snowflake ran it and refused it): not an outage,
+                # retrying changes nothing; the export skips that partition.
+                raise PartitionRejected(f"Snowflake refused the unload: {exc}") from exc
             except snowflake.connector.errors.Error as exc:
                 if not session_gone(exc) or attempt == 2:
                     raise DependencyUnavailable("Snowflake", str(exc)) from exc
@@ -389,6 +400,8 @@ class LocalExporter(_WarehouseQueries):
             detail = exc.read().decode("utf-8", "replace")
             with contextlib.suppress(ValueError, KeyError, TypeError):
                 detail = json.loads(detail)["error"]
+            if exc.code == 400:  # the warehouse refused this request: the query or its rows
+                raise PartitionRejected(f"local unload failed: {detail}") from exc
             raise DependencyUnavailable("Snowflake", f"local unload failed: {detail}") from exc
         except (urllib.error.URLError, OSError) as exc:
             raise DependencyUnavailable("Snowflake", f"local unload failed: {exc}") from exc
