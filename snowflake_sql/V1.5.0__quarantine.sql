@@ -10,3 +10,10 @@ CREATE TABLE IF NOT EXISTS {{ database }}.{{ raw_schema }}.QUARANTINE (
   quarantined_at TIMESTAMP_NTZ NOT NULL
 )
 COMMENT = 'Files set aside by the PROCESS_RAW task, with the reason';
+
+-- The file the task's exception handler is trying alone (R__task.sql): one row, only inside a
+-- transaction that is rolled back; empty otherwise, when the task captures the whole stream.
+CREATE TRANSIENT TABLE IF NOT EXISTS {{ database }}.{{ raw_schema }}.TASK_SCOPE (
+  file_name VARCHAR NOT NULL
+)
+COMMENT = 'Scratch space of PROCESS_RAW: the file tried alone while isolating a failure';

@@ -7,11 +7,15 @@
 INSERT INTO {{ database }}.{{ raw_schema }}.BATCHES (batch_id, status, started_at)
 SELECT UUID_STRING(), 'open', SYSDATE();
 
--- 2. Capture the stream's files: reading the stream in a DML statement consumes it.
+-- 2. Capture the stream's files: reading the stream in a DML statement consumes it. RAW.TASK_SCOPE
+-- is empty except while the task's exception handler tries one file alone (R__task.sql), in a
+-- transaction it rolls back.
 INSERT INTO {{ database }}.{{ raw_schema }}.BATCH_FILES (batch_id, file_name, file_last_modified)
 SELECT b.batch_id, s.file_name, MAX(s.file_last_modified)
 FROM {{ database }}.{{ raw_schema }}.INMET_RAW_STREAM s
 CROSS JOIN (SELECT batch_id FROM {{ database }}.{{ raw_schema }}.BATCHES WHERE status = 'open') b
+WHERE NOT EXISTS (SELECT 1 FROM {{ database }}.{{ raw_schema }}.TASK_SCOPE)
+  OR s.file_name IN (SELECT file_name FROM {{ database }}.{{ raw_schema }}.TASK_SCOPE)
 GROUP BY b.batch_id, s.file_name;
 
 -- 2b. Quarantine (issue 15): a captured file whose lines break a rule the warehouse relies on
