@@ -242,6 +242,9 @@ class FuzzPipeline:
             f"SELECT file_name FROM {wh.clean}.FILE_LOADS WHERE file_name IN ({marks})", names
         )
         assert sorted(r[0] for r in done) == sorted(names)
+        # The SQL rules agree with the validator: nothing it accepted was set aside.
+        quarantined = wh.execute(f"SELECT file_name, reason FROM {wh.raw}.QUARANTINE")
+        assert quarantined == [], quarantined
         from inmet_pipeline.ports import StatusStore
 
         # The export reads and updates records only; the fuzz has none.
