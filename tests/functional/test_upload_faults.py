@@ -4,7 +4,7 @@ and the S3 objects are checked after each, and so is what a retry and the export
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import boto3
@@ -83,9 +83,11 @@ def parts(aws: Provisioned) -> tuple[UploadService, FaultyObjects, FaultyStatuse
 @pytest.fixture
 def api(
     client: TestClient, parts: tuple[UploadService, FaultyObjects, FaultyStatuses, Clock]
-) -> TestClient:
-    client.app.dependency_overrides[deps.get_service] = lambda: parts[0]  # type: ignore[attr-defined]
-    return client
+) -> Iterator[TestClient]:
+    overrides = client.app.dependency_overrides  # type: ignore[attr-defined]
+    overrides[deps.get_service] = lambda: parts[0]
+    yield client
+    overrides.pop(deps.get_service, None)  # the app is module-global: leave it as found
 
 
 def raw_keys() -> list[str]:
