@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 INMET := $(BIN)/inmet
 EXTRAS ?= dev,ml
 
-.PHONY: help install demo test test-fast lint format bench clean tools build validate deploy invoke sizes lock
+.PHONY: help install demo reset test test-fast test-snowflake test-aws lint format bench clean tools build validate deploy invoke sizes notebooks lock
 
 # AWS SAM CLI and checkov live in their own virtualenvs: both pin boto3, botocore and
 # pydantic ranges that conflict with the project's (and with each other's).
@@ -46,6 +46,21 @@ install: $(BIN)/.installed-$(EXTRAS) ## create .venv with the project and its to
 demo: install ## the main job on the local default: the whole pipeline on this machine
 	$(INMET) local run --upload
 
+# The local pipeline's state persists in .local/ (warehouse, logs) between runs; this deletes it
+# and the generated sample (data/sample/). Your files in data/raw/ and data/processed/ stay.
+reset: install ## start over: delete .local/ and data/sample/ (keeps data/raw/, data/processed/)
+	$(INMET) local reset --yes
+
+# The notebooks without Docker: Jupyter Lab from the ml extra, in local/notebooks/. They find
+# data/processed/inmet_clean.csv from there (inmet_local.ml.data.find_clean_csv). As root (a
+# container), Jupyter needs --allow-root.
+NOTEBOOK_PORT ?= 8888
+NOTEBOOK_ARGS ?=
+notebooks: install ## open the notebooks in Jupyter Lab (no Docker; NOTEBOOK_ARGS=--no-browser)
+	@echo "Jupyter Lab on local/notebooks/: open the http://127.0.0.1:$(NOTEBOOK_PORT)/lab?token=… link it prints (Ctrl-C stops it)."
+	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(NOTEBOOK_PORT) --ServerApp.root_dir=local/notebooks \
+	  $(if $(filter 0,$(shell id -u)),--allow-root) $(NOTEBOOK_ARGS)
+
 test: install validate build ## lint, type-check, check the template, sam build, run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -54,8 +69,23 @@ test: install validate build ## lint, type-check, check the template, sam build,
 	INMET_REQUIRE_SAM_BUILD=1 $(BIN)/pytest || { status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; fi; exit $$status; }
 
+# The warehouse tests (tests/integration/test_warehouse.py) against a real account, with the
+# key-pair settings of .env or the environment: each test deploys snowflake_sql/ into a scratch
+# database INMET_TEST_<random> and drops it. Cost: ~20 tests on the role's warehouse, a few
+# minutes of an XSMALL (about 0.1 credit). Without the settings: one line, and success.
+test-snowflake: install ## the warehouse tests on a real Snowflake account (SNOWFLAKE_* key pair)
+	@if [ -z "$${SNOWFLAKE_ACCOUNT:-}" ] && ! grep -qs '^SNOWFLAKE_ACCOUNT=.' $${INMET_ENV_FILE:-.env}; then \
+	  echo "test-snowflake: skipped: SNOWFLAKE_ACCOUNT, SNOWFLAKE_USER and SNOWFLAKE_PRIVATE_KEY_PATH are not set (README: Live tests)"; \
+	else INMET_LIVE_SNOWFLAKE=1 $(BIN)/pytest tests/integration/test_warehouse.py -rs; fi
+
 test-fast: install ## unit tests only
 	$(BIN)/pytest -m unit -q
+
+# Live: deploys a throw-away stack, uploads through its HTTPS endpoint, checks S3 and the status
+# record, deletes it (local/inmet_local/live.py). Without AWS credentials: one skip line, exit 0.
+# INMET_TEST_AWS_AUTH=Iam tests the SigV4 mode; AWS_REGION picks the region (default sa-east-1).
+test-aws: install $(SAM) ## live test in a throw-away stack (skips without AWS credentials)
+	PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 INMET_LAMBDA_ARCH=$(ARCH) $(BIN)/python -m inmet_local.live
 
 lint: install ## ruff + mypy
 	$(BIN)/ruff check .
@@ -88,9 +118,11 @@ $(CHECKOV):
 
 tools: $(SAM) $(CHECKOV) ## install AWS SAM CLI and checkov in .tools/
 
-validate: install $(SAM) $(CHECKOV) ## sam validate --lint, cfn-lint and checkov on template.yaml
+validate: install $(SAM) $(CHECKOV) ## sam validate --lint, cfn-lint (+ serverless rules), checkov
 	$(SAM_ENV) $(SAM) validate --lint --template-file template.yaml
 	$(BIN)/cfn-lint template.yaml
+	@# awslabs serverless-rules (cfn-lint-serverless); suppressions sit next to their resources.
+	$(BIN)/cfn-lint template.yaml --append-rules cfn_lint_serverless.rules
 	$(CHECKOV) --file template.yaml --framework cloudformation --skip-download --compact --quiet
 
 build: $(SAM) ## sam build (ARCH=x86_64|arm64) into .aws-sam/build
@@ -107,5 +139,5 @@ deploy: build ## sam deploy (CONFIG_ENV=default|prod; the first time: make deplo
 invoke: install ## a handler with an event against the running local stack (FUNCTION=, EVENT=)
 	$(INMET) local invoke $(FUNCTION) --event $(EVENT)
 
-clean: ## remove the virtualenvs, caches and build output
+clean: ## remove the virtualenvs, caches and build output (not the data: see make reset)
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

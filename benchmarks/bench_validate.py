@@ -19,7 +19,11 @@ from pathlib import Path
 from inmet_local.synth import generate_archive
 from inmet_pipeline.reader import read_observations, validate
 
-REAL_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "inmet_real"
+# INMET_REAL_DATA points at a folder of real INMET files, as for the tests (tests/conftest.py).
+REAL_DIR = Path(
+    os.environ.get("INMET_REAL_DATA")
+    or Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "inmet_real"
+)
 
 
 def _best_seconds(fn: Callable[[], None], rounds: int) -> float:

@@ -6,11 +6,13 @@ reads files with the validator's reader and applies rules 4-7 in plain Python.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
-from inmet_pipeline.columns import MEASURES
+from inmet_pipeline.columns import CLEAN_COLUMNS, MEASURES
 from inmet_pipeline.reader import read_observations
 
 Key = tuple[str, datetime]
@@ -44,3 +46,38 @@ def as_float(value: object) -> float | None:
         return None
     assert isinstance(value, Decimal | int | float), value
     return float(value)
+
+
+def expected_clean_csv(files: Iterable[bytes], path: Path) -> Path:
+    """The CLEAN contract CSV (CONTRACTS.md §3: CLEAN_COLUMNS, observed_at as ...Z) that
+    ``inmet fetch`` would write after loading ``files``: the oracle's rows (rules 4-7) with
+    each file's station attributes from its metadata lines (rule 1), read by the validator's
+    reader. Stands in for the full local stack where a test only needs the data."""
+    datas = list(files)
+    attributes: dict[str, tuple[object, ...]] = {}
+    for data in datas:
+        report, rows = read_observations(data)
+        next(rows, None)  # the metadata lines are read with the first row
+        assert report.station is not None
+        st = report.station
+        attributes[st.station_id] = (
+            st.station_id,
+            st.station_name,
+            st.region,
+            st.state,
+            st.latitude,
+            st.longitude,
+            st.altitude_m,
+        )
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(CLEAN_COLUMNS)
+        for (station_id, observed_at), values in sorted(expected_clean(datas).items()):
+            writer.writerow(
+                [
+                    *attributes[station_id],
+                    observed_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    *("" if v is None else v for v in values),
+                ]
+            )
+    return path

@@ -1,5 +1,5 @@
 """`python -m inmet_local` is the `inmet` command."""
 
-from inmet_local.cli import app
+from inmet_local.cli import main
 
-app()
+main()

@@ -2,7 +2,9 @@
 
 Files are sent one per request as the raw body (text/csv + X-Filename): the smallest request
 API Gateway can carry. INMET's yearly zip is read member by member, so at most ``concurrency``
-files are in memory at once.
+files are in memory at once. A file over the API's limit is refused here, before sending: in AWS
+it would not reach the app's 413 but fail at the gateway (inmet_pipeline.limits). Requests carry
+the x-api-key, or a SigV4 signature (``auth``, inmet_local.signing) for a stack with ApiAuth=Iam.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any, Final
 import httpx
 
 from inmet_local.sources import InputFile
+from inmet_pipeline.limits import MAX_UPLOAD_BYTES, TOO_LARGE_CODE, too_large_message
 
 RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
 DEFAULT_API_URL: Final = "http://127.0.0.1:8000"
@@ -52,11 +55,18 @@ class ApiClient:
         max_attempts: int = 5,
         backoff_base: float = 0.5,
         transport: httpx.BaseTransport | None = None,
+        auth: httpx.Auth | None = None,
+        max_upload_bytes: int = MAX_UPLOAD_BYTES,
     ) -> None:
         headers = {"x-api-key": api_key} if api_key else {}
         self.http = httpx.Client(
-            base_url=api_url.rstrip("/"), headers=headers, timeout=timeout, transport=transport
+            base_url=api_url.rstrip("/"),
+            headers=headers,
+            timeout=timeout,
+            transport=transport,
+            auth=auth,
         )
+        self.max_upload_bytes = max_upload_bytes
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
 
@@ -82,6 +92,13 @@ class ApiClient:
             data = item.read()
         except OSError as exc:
             return UploadOutcome(item.display, "failed", message=f"cannot read: {exc}")
+        if len(data) > self.max_upload_bytes:
+            return UploadOutcome(
+                item.display,
+                "rejected",
+                code=TOO_LARGE_CODE,
+                message=too_large_message(len(data), self.max_upload_bytes),
+            )
         result = UploadOutcome(item.display, "failed")
         for attempt in range(1, self.max_attempts + 1):
             result.attempts = attempt

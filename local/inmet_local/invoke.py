@@ -34,11 +34,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from inmet_local.discovery import STATE_FILE as STATE_FILE  # re-exported
+from inmet_local.discovery import StackNotFound, read_stack
 from inmet_local.template import REPO_ROOT, load_template
 
 BUILD_DIR = REPO_ROOT / ".aws-sam" / "build"
 ENV_JSON = REPO_ROOT / "env.json"
-STATE_FILE = "stack.json"  # written by `inmet local up` in its --data-dir
 RUNTIME_PYTHON = "3.12"  # template.yaml Globals.Function.Runtime
 
 
@@ -108,47 +109,13 @@ def _resolve(value: Any, template: Mapping[str, Any], names: Mapping[str, str]) 
 
 
 def stack_state(data_dir: Path) -> dict[str, Any]:
-    """What the running `inmet local up --data-dir DATA_DIR` wrote about itself."""
-    path = data_dir / STATE_FILE
+    """What the running `inmet local up --data-dir DATA_DIR` wrote about itself (found the
+    way every command finds it: discovery.read_stack)."""
     try:
-        state: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InvokeError(
-            f"no local stack is running with --data-dir {data_dir} ({path} is missing); "
-            "start one with `inmet local up` in another terminal"
-        ) from None
-    pid = int(state.get("pid", 0))
-    if not _alive(pid):
-        raise InvokeError(
-            f"the local stack recorded in {path} (pid {pid}) is not running; "
-            "start it again with `inmet local up`"
-        )
-    return state
-
-
-def local_api_key(api_url: str, data_dir: Path = Path(".local")) -> str | None:
-    """The API key of the running local stack at ``api_url`` (from its stack.json), for
-    `inmet upload` and `inmet status` when no key is given; None when there is none."""
-    try:
-        state = stack_state(data_dir)
-    except (InvokeError, ValueError, OSError):
-        return None
-    if str(state.get("api_url", "")).rstrip("/") != api_url.rstrip("/"):
-        return None
-    key = state.get("api_key")
-    return str(key) if key else None
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        stack = read_stack(data_dir)
+    except StackNotFound as exc:
+        raise InvokeError(str(exc)) from None
+    return {"pid": stack.pid, "api_url": stack.api_url, "env": stack.env, "names": stack.names}
 
 
 def env_json_values(logical_id: str, path: Path = ENV_JSON) -> dict[str, str]:

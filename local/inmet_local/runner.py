@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -9,17 +10,29 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.exceptions
 import httpx
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from inmet_local.client import ApiClient, UploadOutcome, upload_many
-from inmet_local.fetch import fetch_from_s3
+from inmet_local.discovery import DataDirInUse
+from inmet_local.fetch import FetchError, fetch_from_s3
+from inmet_local.sample import (
+    SAMPLE_DIR,
+    SAMPLE_OUT,
+    ensure_sample,
+    generated_ids,
+    has_station_files,
+    is_generated,
+    legacy_sample_paths,
+)
 from inmet_local.servers import ServerError
 from inmet_local.sources import SourceError, iter_input_files
 from inmet_local.stack import BUCKET, TABLE, LocalStack
-from inmet_local.synth import generate_archive
+from inmet_local.text import issue_text
 from inmet_pipeline.adapters.aws import plain_item
 
 DONE_LINE = "[DONE] Pipeline concluído!"
@@ -37,21 +50,63 @@ def run_command(folder: Path, work_dir: Path, port: int, timeout: float) -> list
     ]  # fmt: skip
 
 
-def _sample_if_empty(paths: list[Path], console: Console) -> None:
-    """data/raw/ empty (or absent): write a generated sample there, as the seed's demo data."""
-    if len(paths) != 1 or paths[0] != Path("data/raw"):
-        return
-    folder = paths[0]
-    if folder.exists() and any(p.suffix.lower() == ".csv" for p in folder.rglob("*")):
-        return
+DEFAULT_RAW_DIR = Path("data/raw")
+DEFAULT_OUT = Path("data/processed/inmet_clean.csv")
+
+
+def choose_inputs(
+    paths: list[Path] | None, raw_dir: Path, console: Console
+) -> tuple[list[Path], list[Path]]:
+    """What `inmet local run --upload` sends: the paths given; else data/raw/ when it holds
+    station files; else the generated sample in data/sample/ (made once, never in data/raw/).
+    Also the files of data/raw/ left out as an older demo's sample (see legacy_sample_paths)."""
+    if paths:
+        return paths, []
+    legacy = legacy_sample_paths(raw_dir)
+    if legacy:
+        console.print(
+            f"[yellow]note:[/] {len(legacy)} file(s) in {raw_dir}/ are the generated sample an "
+            f"older `make demo` wrote there (byte for byte); they are left out. Delete them: "
+            f"the sample now lives in {SAMPLE_DIR}/.",
+            highlight=False,
+        )
+        own = sorted(
+            p
+            for p in raw_dir.rglob("*")
+            if p.is_file()
+            and p.suffix.lower() in (".csv", ".zip")
+            and not p.name.startswith(".")
+            and p not in set(legacy)
+        )
+        if own:
+            return own, legacy
+    elif has_station_files(raw_dir):
+        return [raw_dir], []
     console.print(
-        f"{folder}/ is empty: generating a sample (5 stations of 2024 and 3 of 2015, "
-        "both INMET layouts) with inmet synth."
+        f"{raw_dir}/ has no station files (put your INMET files there): running the "
+        f"generated sample in {SAMPLE_DIR}/ instead.",
+        highlight=False,
     )
-    for _ in generate_archive(folder, stations=5, year=2024, seed=0):
-        pass
-    for _ in generate_archive(folder, stations=3, year=2015, seed=0):
-        pass
+    sample = ensure_sample(SAMPLE_DIR, say=lambda text: console.print(text, highlight=False))
+    return [sample], legacy
+
+
+def _warn_of_old_sample_rows(stack: LocalStack, legacy: list[Path], console: Console) -> None:
+    """Say so when the user's warehouse holds files of the generated sample: an older
+    `make demo` ran the sample on the user's own data dir. Their upload ids (sha256) come from
+    data/sample/'s marker and from the old copies found in data/raw/."""
+    ids = generated_ids([SAMPLE_DIR]) | {hashlib.sha256(p.read_bytes()).hexdigest() for p in legacy}
+    if not ids:
+        return
+    stale = stack.loaded_upload_ids() & ids
+    if stale:
+        console.print(
+            f"[yellow]note:[/] the warehouse {stack.data_dir / 'warehouse'} holds "
+            f"{len(stale)} generated sample file(s) an older `make demo` loaded there; where "
+            "they share a station-year with your files, CLEAN mixes them. `inmet local reset` "
+            "starts over.",
+            highlight=False,
+        )
 
 
 def table_statuses(table: Any) -> Callable[[set[str]], dict[str, dict[str, object]]]:
@@ -124,35 +179,73 @@ def _wait_for_statuses(
 
 
 def run_pipeline(
-    paths: list[Path],
+    paths: list[Path] | None,
     *,
-    out: Path,
+    out: Path | None,
     data_dir: Path,
     port: int,
     timeout: float,
     console: Console,
     err_console: Console,
+    raw_dir: Path = DEFAULT_RAW_DIR,
 ) -> int:
+    """Start a stack, upload, wait, fetch, summarise; the exit code (0 all exported).
+
+    Generated and real files never share a run: a run of the generated sample (every input
+    listed by a GENERATED_BY_INMET_SYNTH.json marker) uses ``<data-dir>/sample`` and writes
+    data/sample/inmet_clean.csv unless --out says otherwise; a run that mixes both is refused.
+    """
     stages: dict[str, float] = {}
     started = time.perf_counter()
-    _sample_if_empty(paths, console)
-    try:
-        files = list(iter_input_files(paths))
-    except SourceError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
-        return 2
-    if not files:
-        err_console.print("[bold red]error:[/] no .csv files in " + ", ".join(map(str, paths)))
-        return 2
 
-    stack = LocalStack(data_dir, port=port)
+    def fail(message: str, code: int) -> int:
+        err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+        return code
+
+    chosen, legacy = choose_inputs(paths, raw_dir, console)
+    try:
+        files = list(iter_input_files(chosen))
+    except SourceError as exc:
+        return fail(str(exc), 2)
+    if not files:
+        return fail("no .csv files in " + ", ".join(map(str, chosen)), 2)
+    generated = [f for f in files if is_generated(f)]
+    if generated and len(generated) < len(files):
+        return fail(
+            f"the inputs mix {len(generated)} generated sample file(s) (e.g. "
+            f"{generated[0].display}) with {len(files) - len(generated)} of your own; run them "
+            "separately (the sample runs on a warehouse of its own)",
+            2,
+        )
+    sample = bool(generated)
+    where = ", ".join(map(str, chosen[:3])) + (
+        f" and {len(chosen) - 3} more" if len(chosen) > 3 else ""
+    )
+    if sample:
+        data_dir = data_dir / "sample"
+        out = out or SAMPLE_OUT
+        console.print(
+            f"input: {len(files)} generated sample file(s) from {where} (not real INMET "
+            f"data); warehouse {data_dir}",
+            highlight=False,
+        )
+    else:
+        out = out or DEFAULT_OUT
+        console.print(
+            f"input: {len(files)} file(s) of yours from {where}; warehouse {data_dir}",
+            highlight=False,
+        )
+    replacing = out.exists()
+
+    stack = LocalStack(data_dir, port=port, sample=sample)
     try:
         stack.start(say=lambda text: console.print(text, highlight=False))
-    except ServerError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
-        return 1
+    except (ServerError, DataDirInUse) as exc:
+        return fail(str(exc), 1)
     try:
         assert stack.api is not None
+        if not sample:
+            _warn_of_old_sample_rows(stack, legacy, console)
         console.print(f"ready: {stack.api.url}", highlight=False)
         stages["start the stack"] = time.perf_counter() - started
 
@@ -177,16 +270,38 @@ def run_pipeline(
             fetched = fetch_from_s3(stack.client("s3"), BUCKET, out)
         stages["fetch"] = time.perf_counter() - mark
         counts = stack.counts()
-        problems = _summary(results, docs, counts, fetched, stages, console)
+        problems = _summary(results, docs, fetched, stages, console)
+        exported = sum(1 for d in docs.values() if d.get("status") == "exported")
+        if fetched is not None:
+            origin = (
+                f"all from the {exported} generated sample file(s) exported (not real data; "
+                f"your own files go in {raw_dir}/)"
+                if sample
+                else f"all from {exported} of your file(s); no generated data"
+            )
+            console.print(
+                f"output: {out}: {fetched.rows:,} rows, {fetched.partitions} station-year(s), "
+                f"{origin}" + ("; replaced the previous file" if replacing else ""),
+                highlight=False,
+            )
+        console.print(
+            f"warehouse ({stack.data_dir / 'warehouse'}, kept between runs): "
+            f"{counts['raw_rows']:,} rows in RAW, {counts['clean_rows']:,} in CLEAN — "
+            "everything loaded there so far; the CSV holds only this run's files. "
+            "`inmet local reset` starts over.",
+            highlight=False,
+        )
         console.print(f"runtime: {stack.stats.describe()}", highlight=False)
         if stack.stats.errors:
             console.print(
                 f"[yellow]runtime errors ({len(stack.stats.errors)}), last:[/] "
                 f"{stack.stats.last_error}; see {stack.logs}"
             )
-    except httpx.HTTPError as exc:
-        err_console.print(f"[bold red]error:[/] the upload API failed: {exc}")
-        return 1
+    except (httpx.HTTPError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError,
+            FetchError, OSError) as exc:  # fmt: skip
+        return fail(f"the local pipeline failed: {type(exc).__name__}: {exc}", 1)
+    except KeyboardInterrupt:
+        return fail("interrupted; the stack is stopped", 130)
     finally:
         stack.stop()
     if stack.cpu_seconds:
@@ -207,7 +322,6 @@ def run_pipeline(
 def _summary(
     results: list[UploadOutcome],
     docs: dict[str, dict[str, object]],
-    counts: dict[str, int],
     fetched: object,
     stages: dict[str, float],
     console: Console,
@@ -220,21 +334,27 @@ def _summary(
         doc = docs.get(r.upload_id or "", {})
         status = str(doc.get("status", "-")) if r.ok else "-"
         reason = ""
+        rows_clean = doc.get("rows_clean")
         if not r.ok:
             problems += 1
-            reason = f"{r.code}: {r.message}" + (f" (line {r.line})" if r.line else "")
+            reason = issue_text(r.code, r.message, r.line)
         elif status != "exported":
             problems += 1
             error = doc.get("error")
-            reason = str(error) if error else f"not exported in time (status {status})"
+            if isinstance(error, dict):
+                reason = issue_text(str(error.get("code", "")), str(error.get("message", "")), None)
+            else:
+                reason = str(error) if error else f"not exported in time (status {status})"
+        elif rows_clean == 0 and r.rows:
+            reason = "every hour has all its measurements missing: CLEAN keeps none"
         table.add_row(
-            Path(r.source).name[:48],
+            escape(Path(r.source).name),
             r.outcome,
             status,
-            r.station_id or "-",
+            escape(r.station_id or "-"),
             f"{r.rows:,}" if r.rows is not None else "-",
-            f"{doc.get('rows_clean'):,}" if isinstance(doc.get("rows_clean"), int) else "-",
-            reason,
+            f"{rows_clean:,}" if isinstance(rows_clean, int) else "-",
+            escape(reason),  # messages quote the file's own text, brackets included
         )
     console.print(table)
     outcome = {
@@ -242,14 +362,7 @@ def _summary(
         for k in ("accepted", "duplicate", "rejected", "failed")
     }
     console.print("uploads: " + ", ".join(f"{n} {k}" for k, n in outcome.items()))
-    console.print(
-        f"warehouse: {counts['raw_rows']:,} rows in RAW, {counts['clean_rows']:,} in CLEAN"
-    )
-    if fetched is not None:
-        console.print(
-            f"output: {getattr(fetched, 'path', '')} ({getattr(fetched, 'rows', 0):,} rows)"
-        )
-    else:
+    if fetched is None:
         console.print("[yellow]output: nothing exported, no CSV written[/]")
         problems += 1
     console.print("time: " + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items()))

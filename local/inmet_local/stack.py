@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import secrets
 import threading
 import time
@@ -32,7 +33,7 @@ from typing import Any
 
 import boto3
 
-from inmet_local.invoke import STATE_FILE
+from inmet_local.discovery import STATE_FILE, DataDirInUse, DataDirLock, write_state
 from inmet_local.servers import (
     ManagedProcess,
     ServerError,
@@ -49,6 +50,7 @@ from inmet_local.template import LocalNames, Provisioned, pipe_queue, provision,
 from inmet_local.warehouse import LocalWarehouse, pipe_error_message, task_error_message
 
 log = logging.getLogger("inmet.local")
+_UPLOAD_ID_IN_KEY = re.compile(r"([0-9a-f]{64})\.csv$")
 
 BUCKET = "inmet-local"
 TABLE = "inmet-uploads"
@@ -169,14 +171,17 @@ class LocalStack:
         port: int = 8000,
         api_key: str | None = None,
         task_interval: float = TASK_INTERVAL_SECONDS,
+        sample: bool = False,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port
         # Every local stack has an API key: without one, any web page open in the browser
         # could POST a file into it (a text/plain POST needs no CORS preflight). Generated per
-        # start unless given; printed, kept in the stack's settings (stack.json) and used by
-        # `inmet local run` and `inmet upload`.
+        # start unless given; printed, kept in the stack's settings (stack.json, readable by
+        # this user only) and used by `inmet local run`, `inmet upload` and `inmet status`.
         self.api_key = api_key or secrets.token_urlsafe(24)
+        self.sample = sample  # the generated sample's stack (stack.json says so)
+        self.lock = DataDirLock(self.data_dir)
         self.task_trigger = TriggerInterval(task_interval)
         self.logs = self.data_dir / "logs"
         self.moto: ManagedProcess | None = None
@@ -193,7 +198,18 @@ class LocalStack:
 
     # -- life cycle -----------------------------------------------------------------------------
     def start(self, say: Callable[[str], None] = print) -> None:
+        # The data dir first: a second stack on the same folder is the likelier mistake, and
+        # its warehouse file cannot be shared (see discovery.DataDirLock).
+        try:
+            self.lock.acquire()
+        except DataDirInUse as exc:
+            raise ServerError(str(exc)) from None
+        except OSError as exc:
+            raise ServerError(
+                f"cannot use {self.data_dir} as the data dir: {exc.strerror or exc}"
+            ) from None
         if port_in_use(self.port):
+            self.lock.release()
             raise ServerError(
                 f"port {self.port} on 127.0.0.1 is in use; stop what uses it or "
                 "choose another with --port"
@@ -212,7 +228,10 @@ class LocalStack:
                 f"warehouse in {self.data_dir / 'warehouse'}"
             )
             self._provision()
-            self._deploy_warehouse(say)
+            try:
+                self._deploy_warehouse(say)
+            except Exception as exc:
+                raise ServerError(self._warehouse_failure(exc)) from exc
             self.env = self._function_env()
             # The upload API gets no unload token: only the exporter calls that route.
             api_env = {k: v for k, v in self.env.items() if k != "INMET_LOCAL_UNLOAD_TOKEN"}
@@ -235,28 +254,43 @@ class LocalStack:
     def state_file(self) -> Path:
         return self.data_dir / STATE_FILE
 
+    def _warehouse_failure(self, exc: Exception) -> str:
+        """One line for a warehouse that could not be set up, with the cause from the log."""
+        log_path = self.logs / "fakesnow.log"
+        tail = ""
+        with contextlib.suppress(OSError):
+            tail = log_path.read_text(errors="replace")[-20_000:]
+        lock = re.search(r"Conflicting lock is held in (\S+) \(PID (\d+)\)", tail)
+        if lock:
+            return (
+                f"the warehouse {self.data_dir / 'warehouse'} is locked by another process "
+                f"(pid {lock.group(2)}, {lock.group(1)}); stop it or use another --data-dir"
+            )
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return f"the local warehouse could not be set up: {first[:300]} (see {log_path})"
+
     def _write_state(self) -> None:
-        """Where this stack is, for `inmet local invoke` (removed again by stop())."""
+        """Where this stack is, for every command that talks to it (discovery.read_stack);
+        removed again by stop()."""
         assert self.api is not None
         assert self.provisioned is not None
-        state = {
+        state: dict[str, Any] = {
             "pid": os.getpid(),
+            "data_dir": str(self.data_dir),
             "api_url": self.api.url,
-            "api_key": self.api_key,
+            "sample": self.sample,
             # The functions' variables, for `inmet local invoke` — without the API key: as
             # `sam local invoke`, an invocation does not pass through the gateway's key check
             # (and in AWS the gateway, not the function, holds the key).
             "env": {k: v for k, v in self.env.items() if k != "INMET_API_KEY"},
             "names": {"DataBucket": BUCKET, "UploadsTable": TABLE, **self.provisioned.topics},
+            "api_key": self.api_key,
         }
-        # It holds the API key: readable by this user only.
-        fd = os.open(self.state_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(state, indent=2))
+        write_state(self.data_dir, state)
 
     def stop(self) -> None:
         with contextlib.suppress(FileNotFoundError):
-            if self.api is not None:  # only a stack that started wrote it
+            if self.api is not None and self.lock.held():  # only a stack that started wrote it
                 self.state_file.unlink()
         self._stop.set()
         if self._thread is not None:
@@ -269,6 +303,7 @@ class LocalStack:
                 if cpu is not None:
                     self.cpu_seconds[server.name] = cpu
                 server.stop()
+        self.lock.release()
 
     def __enter__(self) -> LocalStack:
         return self
@@ -469,6 +504,13 @@ class LocalStack:
         return delivered
 
     # -- queries for the CLI --------------------------------------------------------------------
+    def loaded_upload_ids(self) -> set[str]:
+        """The upload ids (sha256) of every file the pipe has loaded into this warehouse."""
+        wh = self.warehouse
+        assert wh is not None
+        rows = wh.execute(f"SELECT file_name FROM {wh.raw}._LOCAL_PIPE_HISTORY")
+        return {m.group(1) for (name,) in rows if (m := _UPLOAD_ID_IN_KEY.search(str(name)))}
+
     def counts(self) -> dict[str, int]:
         wh = self.warehouse
         assert wh is not None

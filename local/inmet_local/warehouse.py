@@ -64,10 +64,12 @@ class DeployReport:
     skipped: list[tuple[Statement, str]] = field(default_factory=list)
 
     def skipped_summary(self) -> str:
-        reasons: dict[str, int] = {}
-        for _, reason in self.skipped:
-            reasons[reason] = reasons.get(reason, 0) + 1
-        return ", ".join(f"{n} {reason}" for reason, n in reasons.items())
+        """``14 statements (roles, grants, …)``: the kinds once each, in script order, and one
+        count (a count per kind read as "1 file formats … 1 pipes")."""
+        reasons = list(dict.fromkeys(reason for _, reason in self.skipped))
+        count = len(self.skipped)
+        noun = "statement" if count == 1 else "statements"
+        return f"{count} {noun} ({'; '.join(reasons)})" if reasons else "nothing"
 
 
 @dataclass(slots=True)
@@ -190,7 +192,13 @@ class LocalWarehouse:
         values: Mapping[str, str] | None = None,
         work_dir: Path | None = None,
         sql_root: Path = SQL_ROOT,
+        live: bool = False,
     ) -> None:
+        """``live``: the connection is a real Snowflake account (`make test-snowflake`): the
+        same deploy, loads and task statements, with the two things only fakesnow needs left
+        out: the local length checks (Snowflake enforces VARCHAR(n) itself) and loading from a
+        local file:// path (a real account gets the file by PUT to the table's stage)."""
+        self.live = live
         self.values = dict(values or variables())
         self.db = self.values["database"]
         self.raw = f"{self.db}.{self.values['raw_schema']}"
@@ -252,7 +260,7 @@ class LocalWarehouse:
                 report.skipped.append((statement, reason))
                 continue
             try:
-                self.execute(enforce_lengths(statement.sql))
+                self.execute(statement.sql if self.live else enforce_lengths(statement.sql))
             except snowflake.connector.errors.Error as exc:
                 raise WarehouseError(
                     f"{statement.script} statement {statement.index} "
@@ -340,10 +348,18 @@ class LocalWarehouse:
             # No explicit transaction: fakesnow cannot write RAW and its own load history in
             # one. If a step after the COPY fails, the file is loaded again by the next poll
             # and the task reads only its latest load.
+            if self.live:
+                # A real account reads the file from the table's own stage ("Choosing an
+                # internal stage for local files": @%<table>), then drops it (PURGE).
+                stage = f"@{self.raw}.%INMET_RAW"
+                self.execute(f"PUT 'file://{parquet}' '{stage}' AUTO_COMPRESS = FALSE")
+                source = stage
+            else:
+                source = f"'file://{self.work_dir}/'"
             self.execute(
-                f"COPY INTO {self.raw}.INMET_RAW FROM 'file://{self.work_dir}/' "
+                f"COPY INTO {self.raw}.INMET_RAW FROM {source} "
                 f"FILES = ('{parquet.name}') FILE_FORMAT = (TYPE = PARQUET) "
-                "MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE"
+                "MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE" + (" PURGE = TRUE" if self.live else "")
             )
         finally:
             parquet.unlink(missing_ok=True)

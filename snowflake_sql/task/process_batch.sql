@@ -76,7 +76,9 @@ FROM {{ database }}.{{ clean_schema }}.OPEN_BATCH_OBSERVATIONS;
 -- (S3 LastModified, then the file name) is not the latest, even when that newer line was all
 -- missing. Snowpipe does not promise to load files in the order they were written, so a batch
 -- may bring an older upload after a newer one. A file covers the hours from its first to its
--- last line (INMET files are contiguous hourly series; the upload refuses gaps).
+-- last line: INMET files are complete hourly grids (a missing hour is a row of empty values),
+-- so inside that span an hour the newer file lacks can only come from a file the upload
+-- warned about (hour_gaps); the newer upload's span still wins there.
 UPDATE {{ database }}.{{ clean_schema }}.BATCH_WORK w
 SET is_latest = FALSE
 FROM {{ database }}.{{ clean_schema }}.FILE_LOADS f

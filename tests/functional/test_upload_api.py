@@ -141,6 +141,32 @@ def test_unknown_upload_is_404(client: TestClient, aws: Provisioned, upload_id: 
     assert response.json()["error"]["code"] == "not_found"
 
 
+def test_a_unique_prefix_finds_the_upload_and_a_shared_one_is_409(
+    client: TestClient, aws: Provisioned
+) -> None:
+    upload_id = post_multipart(client, FILE.data).json()["upload_id"]
+    found = client.get(f"/uploads/{upload_id[:16].upper()}")
+    assert found.status_code == 200
+    assert found.json()["upload_id"] == upload_id
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(TABLE)
+    for tail in ("1", "2"):  # two more records sharing the first 8 characters
+        twin = upload_id[:8] + tail * 56
+        table.put_item(Item={"upload_id": twin, "status": "exported", "filename": f"T{tail}.CSV"})
+    ambiguous = client.get(f"/uploads/{upload_id[:8]}")
+    assert ambiguous.status_code == 409
+    error = ambiguous.json()["error"]
+    assert error["code"] == "ambiguous_id"
+    assert f"3 uploads start with '{upload_id[:8]}'" in error["message"]
+    assert sorted(d["upload_id"] for d in error["details"]) == sorted(
+        [upload_id, upload_id[:8] + "1" * 56, upload_id[:8] + "2" * 56]
+    )
+    assert client.get(f"/uploads/{upload_id[:12]}").json()["upload_id"] == upload_id
+    assert (
+        "409"
+        in client.get("/openapi.json").json()["paths"]["/uploads/{upload_id}"]["get"]["responses"]
+    )
+
+
 def test_health(client: TestClient, aws: Provisioned) -> None:
     assert client.get("/health").json() == {"status": "ok"}
 
@@ -174,8 +200,12 @@ def test_413_names_the_limit(client: TestClient, aws: Provisioned) -> None:
 
 
 def test_413_for_multipart_too(client: TestClient, aws: Provisioned) -> None:
-    response = post_multipart(client, b"x" * (4 * 1024 * 1024 + 100))
+    response = post_multipart(client, b"x" * (4 * 1024 * 1024 + 100 * 1024))
     assert response.status_code == 413
+    # Only the request's size is known: the message does not call it the file's.
+    message = response.json()["error"]["message"]
+    assert message.startswith("The request is "), message
+    assert "(the file and its multipart framing)" in message
     assert s3_keys() == []
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from inmet_local.ml.data import sample_clean
 from inmet_local.ml.features import FEATURES, build_features
-from inmet_local.ml.train import train
+from inmet_local.ml.train import PASSPORT_FIELDS, train
 from inmet_local.servers import ManagedProcess, free_port, moto_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -114,9 +114,18 @@ def test_train_then_load_the_registered_model_and_predict(
     for name in ("MLFLOW_S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.delenv(name, raising=False)
     clean = sample_clean(stations=2, year=2020)
-    result = train(clean, tracking_uri=server.url, model_name="inmet-it-model")
+    result = train(clean, tracking_uri=server.url, model_name="inmet-it-model", max_iter=100)
     assert result["mae_model"] < result["mae_persistence"]
     mlflow.set_tracking_uri(server.url)
+    # The data passport is in the run on the server (MySQL backend), every field of it.
+    run = mlflow.get_run(result["run_id"])
+    assert set(PASSPORT_FIELDS) <= set(run.data.params)
+    assert run.data.params["data_sha256"] == result["data_sha256"]
+    assert run.data.params["data_origin"] == "generated"
+    assert run.data.params["data_stations"] == "A001,A101"
+    assert {"mae_model_A001", "mae_persistence_A101", "improvement_vs_persistence"} <= set(
+        run.data.metrics
+    )
     model = mlflow.pyfunc.load_model("models:/inmet-it-model/1")
     predictions = model.predict(build_features(clean)[FEATURES].head(10))
     assert len(predictions) == 10
@@ -130,4 +139,6 @@ def test_train_then_load_the_registered_model_and_predict(
     )
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="mlflow").get("Contents", [])]
     assert any(k.endswith("predicted_vs_observed.png") for k in keys)
+    assert any(k.endswith("passport.json") for k in keys)
+    assert any(k.endswith("error_by_hour.png") for k in keys)
     assert any("model" in k for k in keys)

@@ -186,6 +186,8 @@ def test_the_template_environment_resolves_to_the_local_names() -> None:
     assert spec.environment["INMET_STATUS_TABLE"] == "t"
     assert spec.layers == ("CommonLayer",)
     assert function_spec("ExportFunction").layers == ("CommonLayer", "SnowflakeLayer")
+    assert function_spec("StuckUploadsFunction").layers == ("CommonLayer",)
+    assert function_spec("StuckUploadsFunction").environment["INMET_STUCK_AFTER_MINUTES"] == "60"
 
 
 def test_upload_function_built_and_source_agree_on_both_events(
@@ -241,3 +243,26 @@ def test_export_and_error_functions_built_and_source_agree(
             "failed": failed["failed_uploads"],
         }
     assert results["built"] == results["source"]
+
+
+def test_stuck_uploads_function_built_and_source_agree(
+    build_dir: Path, twins: dict[str, Twin]
+) -> None:
+    """StuckUploadsFunction runs with CommonLayer only (no Snowflake layer) and counts an
+    upload left `received` for two hours as stuck (issue 14 point 11)."""
+    answers = {}
+    for mode, twin in twins.items():
+        built = mode == "built"
+        upload = _run(twin, "UploadFunction", load_event("upload_raw.json"), built).result
+        upload_id = json.loads(upload["body"])["upload_id"]
+        dynamodb: Any = boto3.resource("dynamodb", **twin._kwargs())
+        dynamodb.Table(twin.names.table).update_item(
+            Key={"upload_id": upload_id},
+            UpdateExpression="SET received_at = :old",
+            ExpressionAttributeValues={":old": "2020-01-01T00:00:00Z"},
+        )
+        result = _run(twin, "StuckUploadsFunction", load_event("stuck_schedule.json"), built).result
+        assert result["stuck"] == 1, mode
+        assert result["oldest"] == [["2020-01-01T00:00:00Z", upload_id]]
+        answers[mode] = {k: v for k, v in result.items() if k != "cutoff"}
+    assert answers["built"] == answers["source"]

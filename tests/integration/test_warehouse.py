@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from inmet_local.servers import ManagedProcess, fakesnow_connect_kwargs
-from inmet_local.sqlproject import variables
 from inmet_local.synth import generate_station_year, station_catalogue
 from inmet_local.template import pipe_queue, queue_arn
 from inmet_local.warehouse import LocalWarehouse, s3_event_keys
@@ -22,20 +19,21 @@ from inmet_pipeline.columns import CLEAN_COLUMNS, MEASURE_NAMES
 from inmet_pipeline.reader import validate
 from inmet_pipeline.uploads import landing_key_for, raw_object, upload_id_for
 from tests.conftest import real_file
+from tests.integration.conftest import WarehouseTarget
 from tests.oracle import as_float, expected_clean
 
 pytestmark = [pytest.mark.integration]
 
 
 @pytest.fixture
-def warehouse(fakesnow: ManagedProcess, tmp_path: Path) -> Iterator[LocalWarehouse]:
-    """A freshly deployed warehouse in a database of its own."""
-    values = variables({"database": f"T{uuid.uuid4().hex[:10].upper()}"})
-    with LocalWarehouse(
-        fakesnow_connect_kwargs(fakesnow.url), values=values, work_dir=tmp_path / "pipe"
-    ) as wh:
-        wh.deploy()
-        yield wh
+def warehouse(warehouse_target: WarehouseTarget, tmp_path: Path) -> Iterator[LocalWarehouse]:
+    """A freshly deployed warehouse in a database of its own, on the local fakesnow server or,
+    under `make test-snowflake`, on a real account (dropped afterwards)."""
+    with warehouse_target.warehouse(tmp_path / "pipe") as wh:
+        try:
+            yield wh
+        finally:
+            warehouse_target.drop(wh)
 
 
 def clean_rows(wh: LocalWarehouse) -> dict[tuple[str, Any], tuple[float | None, ...]]:
@@ -355,19 +353,23 @@ def test_notification_follows_the_contract(warehouse: LocalWarehouse) -> None:
     assert warehouse.pending_notifications() == []  # sent once; due again only if unacknowledged
 
 
-def _warehouse_with(fakesnow: ManagedProcess, tmp_path: Path, **overrides: str) -> LocalWarehouse:
-    values = variables({"database": f"T{uuid.uuid4().hex[:10].upper()}", **overrides})
-    wh = LocalWarehouse(fakesnow_connect_kwargs(fakesnow.url), values=values, work_dir=tmp_path)
-    wh.deploy()
-    return wh
+@contextlib.contextmanager
+def _warehouse_with(
+    target: WarehouseTarget, tmp_path: Path, **overrides: str
+) -> Iterator[LocalWarehouse]:
+    with target.warehouse(tmp_path, **overrides) as wh:
+        try:
+            yield wh
+        finally:
+            target.drop(wh)
 
 
 def test_a_large_batch_is_announced_in_bounded_parts(
-    fakesnow: ManagedProcess, tmp_path: Path
+    warehouse_target: WarehouseTarget, tmp_path: Path
 ) -> None:
     """partitions_per_message bounds each message; every partition and every file is in
     exactly one part, with the files of its partitions."""
-    with _warehouse_with(fakesnow, tmp_path, partitions_per_message="2") as wh:
+    with _warehouse_with(warehouse_target, tmp_path, partitions_per_message="2") as wh:
         datas = [generate_station_year(s, 2024, seed=3).data for s in station_catalogue(5)]
         load(wh, *datas)
         messages = wh.send_notifications(lambda _: None)
@@ -383,12 +385,12 @@ def test_a_large_batch_is_announced_in_bounded_parts(
 
 
 def test_an_unacknowledged_message_is_sent_again_until_the_export_acknowledges_it(
-    fakesnow: ManagedProcess, tmp_path: Path
+    warehouse_target: WarehouseTarget, tmp_path: Path
 ) -> None:
     """SYSTEM$SEND_SNOWFLAKE_NOTIFICATION only queues: a message counts as delivered when the
     export acknowledges it; the sweep re-sends the others, at most notification_max_sends."""
     with _warehouse_with(
-        fakesnow, tmp_path, notification_resend_minutes="0", notification_max_sends="3"
+        warehouse_target, tmp_path, notification_resend_minutes="0", notification_max_sends="3"
     ) as wh:
         load(wh, generate_station_year(station_catalogue(1)[0], 2024, seed=5).data)
         first = wh.send_notifications(lambda _: None)

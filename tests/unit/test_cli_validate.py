@@ -77,8 +77,8 @@ def test_invalid_file_shows_code_line_and_message(tmp_path: Path) -> None:
     path.write_bytes(data)
     result = runner.invoke(app, ["validate", str(path)])
     assert result.exit_code == 1
-    assert "bad_hour" in result.output
-    assert "line 15" in result.output
+    assert "bad_hour Line 15: the hour '0560 UTC'" in result.output
+    assert result.output.lower().count("line 15") == 1  # said once, not "line 15: Line 15:"
     assert "0 of 1 file(s) valid" in result.output
 
 
@@ -124,3 +124,29 @@ def test_synth_rejects_a_bad_layout(tmp_path: Path) -> None:
     result = runner.invoke(app, ["synth", "--out", str(tmp_path), "--layout", "C"])
     assert result.exit_code == 2
     assert "--layout must be A or B" in result.output
+
+
+def test_issue_text_says_the_line_once() -> None:
+    from inmet_local.text import issue_text
+
+    assert issue_text("bad_hour", "Line 17: the hour …", 17) == "bad_hour Line 17: the hour …"
+    assert (
+        issue_text("too_short", "The file is short.", 3) == "too_short line 3: The file is short."
+    )
+    assert issue_text("x", "Line 2 is blank.", 9) == "x line 9: Line 2 is blank."
+    assert issue_text(None, "no line", None) == "no line"
+
+
+def test_file_names_are_not_cut_in_80_columns(tmp_path: Path) -> None:
+    good = small_file("B")
+    (tmp_path / good.filename).write_bytes(good.data)
+    result = CliRunner().invoke(app, ["validate", str(tmp_path)], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    text = "".join(ch for ch in result.output if ch.isalnum() or ch in "_-.")
+    assert good.filename.replace(" ", "") in text  # wrapped, never cut at the year
+
+
+def test_status_help_shows_only_the_states_users_see() -> None:
+    result = runner.invoke(app, ["status", "--help"])
+    assert "received → exported, or failed" in result.output
+    assert "cleaned" not in result.output

@@ -61,3 +61,20 @@ def test_mlflow_image_pins_the_version_the_project_runs() -> None:
     assert "mysql+pymysql://" in command
     assert "--artifacts-destination s3://" in command
     assert DATA["services"]["mlflow"]["environment"]["MLFLOW_S3_ENDPOINT_URL"]
+
+
+def test_mlflow_is_health_checked_and_jupyter_waits_for_it() -> None:
+    services = DATA["services"]
+    check = services["mlflow"]["healthcheck"]
+    command = " ".join(check["test"])
+    assert check["test"][0] == "CMD"
+    assert "http://127.0.0.1:5000/health" in command  # MLflow's health endpoint, in-container
+    assert "curl" not in command  # python:3.12-slim has no curl
+    assert check["retries"] >= 3
+    assert check["start_period"]
+    assert services["jupyter"]["depends_on"]["mlflow"]["condition"] == "service_healthy"
+    # Every service_healthy dependency is on a service with a healthcheck in this file.
+    for name, service in services.items():
+        for dependency, rule in (service.get("depends_on") or {}).items():
+            if rule.get("condition") == "service_healthy":
+                assert "healthcheck" in services[dependency], (name, dependency)

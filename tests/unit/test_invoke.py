@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.unit]
 
 
 def test_unknown_function_lists_the_template_functions() -> None:
-    with pytest.raises(InvokeError, match="ExportFunction, UploadFunction"):
+    with pytest.raises(InvokeError, match="ExportFunction, StuckUploadsFunction, UploadFunction"):
         function_spec("Nope")
 
 
@@ -121,3 +121,19 @@ def test_the_runtime_python_is_the_templates_runtime() -> None:
     for resource in template["Resources"].values():
         if resource["Type"] == "AWS::Serverless::LayerVersion":
             assert resource["Properties"]["CompatibleRuntimes"] == [f"python{RUNTIME_PYTHON}"]
+
+
+def test_a_handler_that_answers_an_error_is_a_failure() -> None:
+    from inmet_local.cli import _handler_failure
+
+    # Mangum turns an exception in the app into a 500 answer: `inmet local invoke` exits 1.
+    assert _handler_failure({"statusCode": 500, "body": '{"error": "x"}'}) == (
+        'HTTP 500: {"error": "x"}'
+    )
+    assert _handler_failure({"batchItemFailures": [{"itemIdentifier": "1"}]}) == (
+        "1 failed record(s)"
+    )
+    assert _handler_failure({"statusCode": 422, "body": "bad file"}) is None  # a client error
+    assert _handler_failure({"statusCode": 201}) is None
+    assert _handler_failure({"failed_uploads": []}) is None
+    assert _handler_failure(None) is None

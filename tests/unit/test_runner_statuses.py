@@ -101,3 +101,26 @@ def test_a_round_with_nothing_final_reads_only_ids_and_statuses() -> None:
         _PagedTable([[{"upload_id": "c", "status": "failed", "x": [Decimal("0.5")]}]])
     )({"c"})
     assert nested["c"]["x"] == [0.5]
+
+
+def test_the_run_summary_says_why_a_file_has_no_clean_row() -> None:
+    from rich.console import Console
+
+    from inmet_local.client import UploadOutcome
+    from inmet_local.runner import _summary
+
+    results = [
+        UploadOutcome("data/raw/INMET_CO_MT_A921_X_01-01-2024_A_31-12-2024.CSV", "accepted",
+                      201, "a" * 64, "A921", 8784),
+        UploadOutcome("data/raw/INMET_bad.CSV", "rejected", 422, code="bad_hour",
+                      message="Line 17: the hour …", line=17),
+    ]  # fmt: skip
+    docs: dict[str, dict[str, object]] = {"a" * 64: {"status": "exported", "rows_clean": 0}}
+    console = Console(record=True, width=300)
+    problems = _summary(results, docs, object(), {"upload": 1.0}, console)
+    text = console.export_text()
+    assert "every hour has all its measurements missing: CLEAN keeps none" in text
+    assert "bad_hour Line 17: the hour" in text
+    assert text.lower().count("line 17") == 1
+    assert "INMET_CO_MT_A921_X_01-01-2024_A_31-12-2024.CSV" in text  # never cut
+    assert problems == 1

@@ -145,3 +145,55 @@ def test_an_expired_session_during_a_wave_resubmits_it(exporter: SnowflakeExport
     parts = [("A001", 2024, "processed/inmet_clean/station=A001/year=2024/inmet_clean.csv")]
     assert exporter.export_partitions(parts) == {parts[0][2]: 8760}
     assert len(FakeConnection.instances) == 2
+
+
+def test_the_live_target_loads_through_the_tables_stage(tmp_path: Any) -> None:
+    """`make test-snowflake` runs the warehouse tests on a real account: the same deploy and
+    task statements, and the load by PUT to the table's stage then COPY (no file:// path, no
+    local length checks). Exercised here with a recording connection on every run."""
+    from inmet_local.synth import generate_station_year, station_catalogue
+    from inmet_local.warehouse import LocalWarehouse
+    from inmet_pipeline.uploads import raw_object
+
+    executed: list[str] = []
+
+    class Cursor:
+        def execute(self, sql: str, params: Any = None) -> None:
+            executed.append(" ".join(sql.split()))
+
+        def fetchall(self) -> list[Any]:
+            return []
+
+        def close(self) -> None:
+            pass
+
+    class Conn:
+        def cursor(self) -> Cursor:
+            return Cursor()
+
+        def close(self) -> None:
+            pass
+
+    wh = LocalWarehouse({}, work_dir=tmp_path, live=True)
+    wh._conn = Conn()
+    wh.deploy()
+    assert not any("CHECK (LENGTH(" in sql for sql in executed)
+    executed.clear()
+    data = generate_station_year(station_catalogue(1)[0], 2024, seed=1).data
+    wh.load_objects([raw_object(data)])
+    put, copy = executed[0], executed[1]
+    assert put.startswith("PUT 'file://")
+    assert put.endswith("'@INMET.RAW.%INMET_RAW' AUTO_COMPRESS = FALSE")
+    assert copy.startswith("COPY INTO INMET.RAW.INMET_RAW FROM @INMET.RAW.%INMET_RAW FILES = (")
+    assert copy.endswith("PURGE = TRUE")
+
+
+def test_the_live_target_without_settings_skips_with_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.integration.conftest import LIVE_SETTINGS, live_connect_kwargs
+
+    for name in LIVE_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(pytest.skip.Exception, match=r"SNOWFLAKE_ACCOUNT.*not set"):
+        live_connect_kwargs(SnowflakeSettings(_env_file=None))

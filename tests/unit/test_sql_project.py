@@ -224,3 +224,15 @@ def test_deploy_runs_schemachange_with_dotenv_values(
     values = json.loads(command[command.index("--schemachange-vars") + 1])
     assert values["bucket"] == "my-inmet-bucket"
     assert values["storage_role_arn"] == _ARNS["INMET_SNOWFLAKE_STORAGE_ROLE_ARN"]
+
+
+def test_the_deploy_summary_counts_statements_once() -> None:
+    from inmet_local.warehouse import DeployReport
+
+    statement = Statement("x.sql", 1, "GRANT x")
+    report = DeployReport(
+        skipped=[(statement, "grants"), (statement, "grants"), (statement, "pipes (emulated)")]
+    )
+    assert report.skipped_summary() == "3 statements (grants; pipes (emulated))"
+    assert DeployReport(skipped=[(statement, "grants")]).skipped_summary() == "1 statement (grants)"
+    assert DeployReport().skipped_summary() == "nothing"

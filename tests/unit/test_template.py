@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from inmet_local.template import TEMPLATE_PATH, load_template
+from tests.template_synth import synthesise
 
 pytestmark = [pytest.mark.unit]
 
@@ -44,14 +45,20 @@ def test_logical_ids_that_tools_and_docs_rely_on() -> None:
     } <= set(RESOURCES)
 
 
-def test_every_api_method_requires_an_api_key() -> None:
+def test_every_api_method_requires_authentication() -> None:
+    """Each method of the body names a security scheme (the key or SigV4, per ApiAuth: both
+    resolved in tests/unit/test_template_aws.py); no event switches it off."""
     api = RESOURCES["UploadsApi"]["Properties"]
-    assert api["Auth"]["ApiKeyRequired"] is True
     assert api["Auth"]["UsagePlan"]["Throttle"]["RateLimit"] > 0
+    for path, methods in api["DefinitionBody"]["paths"].items():
+        for method, op in methods.items():
+            assert op["security"] == {
+                "Fn::If": ["UseIamAuth", [{"sigv4": []}], [{"api_key": []}]]
+            }, (path, method)
     for function in _of_type("AWS::Serverless::Function").values():
         for event in function["Properties"].get("Events", {}).values():
             if event["Type"] == "Api":
-                assert event["Properties"].get("Auth", {}).get("ApiKeyRequired", True)
+                assert "Auth" not in event["Properties"]
 
 
 def test_bucket_is_private_encrypted_versioned_and_tls_only() -> None:
@@ -94,34 +101,12 @@ ALLOWED_MANAGED_POLICIES = {
 }
 
 
-class _NoManagedPolicyLookup:
-    """The transform asks IAM for managed policy names only when a template uses them by
-    name; this one does not, so no AWS call is needed."""
-
-    def load(self) -> dict[str, str]:
-        return {}
-
-
 @pytest.fixture(scope="module")
-def synthesised(monkeypatch_module: pytest.MonkeyPatch) -> dict[str, Any]:
-    from samtranslator.translator.transform import transform
-
-    monkeypatch_module.setenv("AWS_DEFAULT_REGION", "sa-east-1")
-    template = load_template()
-    # As `sam package` does: local code folders become S3 locations.
-    for name, resource in template["Resources"].items():
-        props = resource.get("Properties", {})
-        for key in ("CodeUri", "ContentUri"):
-            if key in props:
-                props[key] = f"s3://artifacts/{name}.zip"
-    result: dict[str, Any] = transform(template, {}, _NoManagedPolicyLookup())
-    return result["Resources"]  # type: ignore[no-any-return]
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module() -> Any:
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
+def synthesised() -> dict[str, Any]:
+    """The synthesised template with the default parameters (ApiAuth=ApiKey), conditions
+    resolved (tests/template_synth.py)."""
+    resources: dict[str, Any] = synthesise()["Resources"]
+    return resources
 
 
 def _synth_of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -189,7 +174,12 @@ def _statements(role: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_synthesised_function_roles_name_their_resources(synthesised: dict[str, Any]) -> None:
     functions = _synth_of_type(synthesised, "AWS::Lambda::Function")
-    assert set(functions) == {"UploadFunction", "ExportFunction", "ErrorNotificationFunction"}
+    assert set(functions) == {
+        "UploadFunction",
+        "ExportFunction",
+        "ErrorNotificationFunction",
+        "StuckUploadsFunction",
+    }
     for name, function in functions.items():
         role_name = function["Properties"]["Role"]["Fn::GetAtt"][0]
         role = synthesised[role_name]
@@ -210,7 +200,11 @@ def test_synthesised_permissions_name_their_sources(synthesised: dict[str, Any])
     assert permissions
     for name, permission in permissions.items():
         props = permission["Properties"]
-        assert props["Principal"] in {"sns.amazonaws.com", "apigateway.amazonaws.com"}, name
+        assert props["Principal"] in {
+            "sns.amazonaws.com",
+            "apigateway.amazonaws.com",
+            "events.amazonaws.com",  # StuckUploadsFunction's schedule
+        }, name
         assert props.get("SourceArn"), f"{name} lets any {props['Principal']} source invoke"
     sns = [
         p["Properties"]

@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 
 from inmet_pipeline.errors import DependencyUnavailable, UploadRejected
-from inmet_pipeline.uploads import IN_FLIGHT, STALE_CLAIM_MS, UploadService
+from inmet_pipeline.uploads import (
+    IN_FLIGHT,
+    STALE_CLAIM_MS,
+    AmbiguousUploadId,
+    UploadService,
+    upload_id_for,
+)
 from tests.helpers import small_file
 
 pytestmark = [pytest.mark.unit]
@@ -70,6 +76,22 @@ class MemoryStatuses:
     def release(self, upload_id: str, token: str) -> None:
         if self.items.get(upload_id, {}).get("claim_token") == token:
             del self.items[upload_id]
+
+    def restart_failed(self, upload_id: str, token: str, now_ms: int) -> bool:
+        item = self.items.get(upload_id)
+        if not item or item.get("status") != "failed":
+            return False
+        item.update(status=IN_FLIGHT, claim_token=token, claimed_at_ms=now_ms)
+        return True
+
+    def with_prefix(self, prefix: str, limit: int) -> list[dict[str, Any]]:
+        keys = ("upload_id", "status", "filename", "station_id")
+        found = [
+            {k: item.get(k) for k in keys}
+            for upload_id, item in sorted(self.items.items())
+            if upload_id.startswith(prefix)
+        ]
+        return found[:limit]
 
     def get(self, upload_id: str) -> dict[str, Any] | None:
         item = self.items.get(upload_id)
@@ -137,3 +159,51 @@ def test_too_large_is_checked_before_anything_else() -> None:
     assert info.value.status == 413
     assert objects.objects == {}
     assert statuses.items == {}
+
+
+def test_a_unique_prefix_finds_the_upload_as_git_does() -> None:
+    svc, _, _ = service()
+    doc = svc.accept(DATA, "x.CSV").document
+    upload_id = doc["upload_id"]
+    assert (svc.get(upload_id[:16]) or {}).get("upload_id") == upload_id  # as `inmet upload`
+    assert (svc.get(upload_id[:4].upper()) or {}).get("upload_id") == upload_id  # any case
+    assert svc.get(upload_id[:3]) is None  # shorter than git's minimum: not a prefix
+    assert svc.get("f" * 8 if not upload_id.startswith("f") else "0" * 8) is None
+
+
+def test_an_ambiguous_prefix_lists_the_candidates() -> None:
+    svc, _, statuses = service()
+    for i in range(3):
+        statuses.items[f"abcd{i}" + "0" * 59] = {
+            "upload_id": f"abcd{i}" + "0" * 59,
+            "status": "received",
+            "filename": f"F{i}.CSV",
+        }
+    statuses.items["abcd9" + "0" * 59] = {"upload_id": "abcd9" + "0" * 59, "status": IN_FLIGHT}
+    with pytest.raises(AmbiguousUploadId) as info:
+        svc.get("abcd")
+    assert "3 uploads start with 'abcd'" in str(info.value)
+    assert [c["filename"] for c in info.value.candidates] == ["F0.CSV", "F1.CSV", "F2.CSV"]
+    assert (svc.get("abcd1") or {}).get("filename") == "F1.CSV"  # unique once longer
+
+
+def test_re_uploading_a_failed_upload_starts_it_over() -> None:
+    svc, objects, statuses = service()
+    first = svc.accept(DATA, "x.CSV")
+    upload_id = upload_id_for(DATA)
+    assert svc.accept(DATA, "x.CSV").created is False  # identical bytes: 200, nothing new
+    statuses.update(
+        upload_id,
+        {"status": "failed", "error": {"code": "snowflake_load_failed", "message": "x"}},
+        set_if_missing={"failed_at": "2026-01-01T00:00:00Z"},
+    )
+    objects.objects.clear()
+    again = svc.accept(DATA, "x.CSV")
+    assert again.created is True  # 201: started over
+    assert again.document["status"] == "received"
+    record = statuses.items[upload_id]
+    assert record["status"] == "received"
+    assert record["error"] is None
+    assert "failed_at" not in record
+    assert set(objects.objects) == {first.document["landing_key"], first.document["raw_key"]}
+    assert svc.accept(DATA, "x.CSV").created is False  # and it is an ordinary upload again

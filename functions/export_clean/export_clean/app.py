@@ -1,4 +1,5 @@
-"""Lambda handlers: the load notification → export; an error notification → failed uploads.
+"""Lambda handlers: the load notification → export; an error notification → failed uploads;
+the scheduled stuck-upload check (StuckUploadsFunction).
 
 Both are subscribed to SNS topics that Snowflake publishes to. A failure re-raises: SNS → Lambda
 is asynchronous, so Lambda retries and then sends the event to the on-failure dead-letter queue.
@@ -6,6 +7,7 @@ is asynchronous, so Lambda retries and then sends the event to the on-failure de
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -13,8 +15,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from export_clean.deps import export_service
+from export_clean.deps import export_service, stuck_after_minutes, stuck_source
 from inmet_pipeline.notifications import ErrorNotification, LoadNotification
+from inmet_pipeline.stuck import METRIC as STUCK_METRIC
+from inmet_pipeline.stuck import find_stuck
 
 logger = Logger()
 tracer = Tracer()
@@ -72,3 +76,17 @@ def error_handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
         failed.extend(export_service().record_failure(notification))
     metrics.add_metric("UploadsFailed", MetricUnit.Count, len(failed))
     return {"failed_uploads": failed}
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def stuck_uploads_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Scheduled (StuckUploadsFunction): publish how many uploads are stuck in `received`."""
+    report = find_stuck(stuck_source(), datetime.now(UTC), stuck_after_minutes())
+    metrics.add_metric(STUCK_METRIC, MetricUnit.Count, report.count)
+    if report.count:
+        logger.warning(
+            "uploads stuck in received",
+            extra={"count": report.count, "cutoff": report.cutoff, "oldest": report.oldest},
+        )
+    return {"stuck": report.count, "cutoff": report.cutoff, "oldest": report.oldest}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 import boto3
@@ -9,7 +10,7 @@ import boto3
 from inmet_pipeline.adapters.aws import DynamoStatusStore
 from inmet_pipeline.adapters.snowflake import LocalExporter, SnowflakeExporter, SnowflakeSettings
 from inmet_pipeline.exports import ExportService, PartitionExporter
-from inmet_pipeline.settings import UploadSettings, load_settings
+from inmet_pipeline.settings import ConfigError, UploadSettings, load_settings
 
 
 @lru_cache(maxsize=1)
@@ -23,3 +24,19 @@ def export_service() -> ExportService:
     else:
         exporter = SnowflakeExporter(warehouse)
     return ExportService(exporter, DynamoStatusStore(storage.inmet_status_table, storage))
+
+
+def stuck_after_minutes() -> int:
+    """INMET_STUCK_AFTER_MINUTES (template parameter StuckUploadMinutes), default 60."""
+    raw = os.environ.get("INMET_STUCK_AFTER_MINUTES", "60")
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(
+            f"invalid setting INMET_STUCK_AFTER_MINUTES: {raw!r} is not a number of minutes"
+        ) from None
+
+
+def stuck_source() -> DynamoStatusStore:
+    storage = load_settings(UploadSettings)
+    return DynamoStatusStore(storage.inmet_status_table, storage)

@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from inmet_pipeline import __version__
 from inmet_pipeline.errors import DependencyUnavailable, UploadRejected
 from inmet_pipeline.settings import ConfigError, upload_settings
-from upload_api.metrics import metrics, record_rejection
+from upload_api.metrics import metrics, record_failure, record_rejection
 from upload_api.routes import router
 
 logger = Logger()
@@ -75,6 +75,8 @@ def create_app() -> FastAPI:
         logger.error(
             "dependency unavailable", extra={"dependency": exc.dependency, "detail": exc.detail}
         )
+        if exc.dependency != "upload":  # not a failure: an identical upload is in flight
+            record_failure()
         return _error(
             503,
             "service_unavailable",
@@ -101,11 +103,13 @@ def create_app() -> FastAPI:
     @app.exception_handler(ConfigError)
     async def misconfigured(_request: Request, exc: ConfigError) -> JSONResponse:
         logger.error("configuration error", extra={"detail": str(exc)})
+        record_failure()
         return _error(500, "configuration_error", str(exc))
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unexpected error")
+        record_failure()
         return _error(500, "internal_error", "Unexpected server error; it has been logged.")
 
     return app

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Header
 
 from inmet_pipeline.adapters.aws import DynamoStatusStore, S3ObjectStore
+from inmet_pipeline.budget import request_budgets
 from inmet_pipeline.errors import UploadRejected
 from inmet_pipeline.settings import UploadSettings, upload_settings
 from inmet_pipeline.uploads import UploadService
@@ -28,9 +29,11 @@ _services: dict[int, tuple[UploadSettings, UploadService]] = {}
 def _service(settings: UploadSettings) -> UploadService:
     cached = _services.get(id(settings))
     if cached is None or cached[0] is not settings:
+        # The request path's timeouts fit under API Gateway's 29 s (inmet_pipeline.budget).
+        budgets = request_budgets(settings.aws_endpoint_url)
         service = UploadService(
-            S3ObjectStore(settings.s3_bucket, settings),
-            DynamoStatusStore(settings.inmet_status_table, settings),
+            S3ObjectStore(settings.s3_bucket, settings, budgets["s3"]),
+            DynamoStatusStore(settings.inmet_status_table, settings, budgets["dynamodb"]),
             raw_prefix=settings.s3_path,
             max_upload_bytes=settings.inmet_max_upload_bytes,
         )

@@ -11,9 +11,9 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from inmet_pipeline.errors import UploadRejected
-from inmet_pipeline.uploads import UploadService
+from inmet_pipeline.uploads import AmbiguousUploadId, UploadService
 from upload_api.deps import ServiceDep, require_api_key
-from upload_api.metrics import record_outcome
+from upload_api.metrics import ACCEPTED, DUPLICATE, record_outcome
 from upload_api.schemas import ErrorBody, HealthBody, StatusDocument, UploadAnswer
 
 router = APIRouter()
@@ -74,15 +74,16 @@ async def _read_body(request: Request, service: UploadService) -> bytes:
     limit = service.max_upload_bytes
     # Multipart framing adds a few hundred bytes around the file.
     allowance = limit + 64 * 1024
+    multipart = request.headers.get("content-type", "").lower().startswith("multipart/")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > allowance:
-        raise service.too_large_error(int(declared))
+        raise service.too_large_error(int(declared), multipart=multipart)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > allowance:
-            raise service.too_large_error()
+            raise service.too_large_error(multipart=multipart)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -144,7 +145,7 @@ async def create_upload(request: Request, service: ServiceDep, response: Respons
         data, filename = body, _header_text(request.headers.get("x-filename"))
     # The use case is blocking I/O (boto3): run it off the event loop.
     result = await run_in_threadpool(service.accept, data, filename)
-    record_outcome("UploadAccepted" if result.created else "UploadDuplicate")
+    record_outcome(ACCEPTED if result.created else DUPLICATE)
     response.status_code = 201 if result.created else 200
     return result.document
 
@@ -153,14 +154,35 @@ async def create_upload(request: Request, service: ServiceDep, response: Respons
     "/uploads/{upload_id}",
     response_model=StatusDocument,
     summary="The status of an upload",
+    description=(
+        "upload_id is the full id (64 hex characters) or a unique prefix of at least 4, as git "
+        "accepts short commit ids."
+    ),
     responses={
         404: {"model": ErrorBody, "description": "Unknown upload id."},
+        409: {
+            "model": ErrorBody,
+            "description": "A short id that several uploads start with; details lists them.",
+        },
         **{k: v for k, v in _ERROR_RESPONSES.items() if k in (401, 503)},
     },
     dependencies=[Depends(require_api_key)],
 )
 def get_upload(upload_id: str, service: ServiceDep) -> Any:
-    document = service.get(upload_id)
+    try:
+        document = service.get(upload_id)
+    except AmbiguousUploadId as exc:
+        return JSONResponse(
+            status_code=409,
+            content={
+                "error": {
+                    "code": "ambiguous_id",
+                    "message": str(exc),
+                    "line": None,
+                    "details": exc.candidates,
+                }
+            },
+        )
     if document is None:
         return JSONResponse(
             status_code=404,

@@ -24,7 +24,7 @@ class HealthBody(BaseModel):
 
 class UploadAnswer(BaseModel):
     upload_id: str = Field(description="sha256 (hex) of the uploaded bytes.")
-    status: str = Field(description="received, cleaned, exported or failed.")
+    status: str = Field(description="received, exported or failed (see GET /uploads/{id}).")
     station_id: str
     station_name: str
     year: int

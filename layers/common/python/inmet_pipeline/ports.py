@@ -48,6 +48,16 @@ class StatusStore(Protocol):
         """Drop an in-flight claim after a failure, so that a retry starts afresh."""
         ...
 
+    def restart_failed(self, upload_id: str, token: str, now_ms: int) -> bool:
+        """Turn a ``failed`` record back into an in-flight claim (a re-upload starts it
+        over); False when the record is not ``failed`` any more."""
+        ...
+
+    def with_prefix(self, prefix: str, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` records whose upload_id starts with ``prefix`` (upload_id, status,
+        filename, station_id only)."""
+        ...
+
     def get(self, upload_id: str) -> dict[str, Any] | None: ...
 
     def update(

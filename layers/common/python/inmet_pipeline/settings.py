@@ -17,6 +17,8 @@ from typing import Any, ClassVar
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from inmet_pipeline.limits import MAX_UPLOAD_BYTES
+
 _ENV_FILE = os.environ.get("INMET_ENV_FILE", ".env")
 
 
@@ -58,7 +60,7 @@ class UploadSettings(AwsSettings):
     s3_path: str = "raw/inmet"
     inmet_status_table: str = "inmet-uploads"
     inmet_api_key: SecretStr | None = None
-    inmet_max_upload_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
+    inmet_max_upload_bytes: int = Field(default=MAX_UPLOAD_BYTES, gt=0)
     purposes: ClassVar[dict[str, str]] = {
         "S3_BUCKET": "the bucket that receives uploads (landing/, raw/, processed/)",
     }

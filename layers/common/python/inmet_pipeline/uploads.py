@@ -9,6 +9,10 @@ CONTRACTS.md §1-§2. The order of the writes is what keeps data safe:
    pipe loads whatever appears under raw/. A failure before it leaves nothing to load.
 4. The record becomes ``received``. If S3 failed, the claim is dropped so a retry starts afresh
    and no record claims success.
+5. Identical bytes uploaded again answer 200 with the existing document, except after a
+   ``failed`` one: that re-upload starts over (the record becomes the new claim, steps 3-4 run
+   again, 201). This is the one way to retry a failed upload, the same with curl, `inmet
+   upload` and in AWS; no separate retry command is needed.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ from urllib.parse import quote
 
 from aws_lambda_powertools import Logger
 
+from inmet_pipeline.budget import PEER_WAIT_S, UPLOAD_FUNCTION_TIMEOUT_S
 from inmet_pipeline.errors import DependencyUnavailable, UploadRejected
+from inmet_pipeline.limits import MAX_UPLOAD_BYTES, TOO_LARGE_CODE, too_large_message
 from inmet_pipeline.logs import append_request_keys, request_keys
 from inmet_pipeline.ports import ObjectStore, StatusStore
 from inmet_pipeline.reader import ValidationReport, normalise_to_utf8, validate
@@ -35,16 +41,20 @@ from inmet_pipeline.reader import ValidationReport, normalise_to_utf8, validate
 # (upload_id, station_id) appear on every line of the request.
 logger = Logger()
 
-MAX_UPLOAD_BYTES: Final = 4 * 1024 * 1024
 UPLOAD_ID_RE: Final = re.compile(r"[0-9a-f]{64}")
+# A shorter id is a prefix, accepted as git accepts short commit ids: at least 4 characters
+# (git's minimum), unique among the uploads.
+MIN_ID_PREFIX: Final = 4
+ID_PREFIX_RE: Final = re.compile(rf"[0-9a-f]{{{MIN_ID_PREFIX},63}}")
+MAX_CANDIDATES: Final = 10
 IN_FLIGHT: Final = "uploading"
-# UploadFunction's timeout (template.yaml Globals.Function.Timeout; a test checks they agree).
-# Lambda stops a request at this age, so a claim older than this is from a request that died:
-# take it over. The claim tokens keep a late write of a request that outlived it (under
-# uvicorn) harmless: the same bytes, and a completing write that overwrites nothing.
-FUNCTION_TIMEOUT_S: Final = 30
+# UploadFunction's timeout (budget.UPLOAD_FUNCTION_TIMEOUT_S, template.yaml's value; a test
+# checks they agree). Lambda stops a request at this age, so a claim older than this is from a
+# request that died: take it over. The claim tokens keep a late write of a request that outlived
+# it (under uvicorn) harmless: the same bytes, and a completing write that overwrites nothing.
+FUNCTION_TIMEOUT_S: Final = UPLOAD_FUNCTION_TIMEOUT_S
 STALE_CLAIM_MS: Final = FUNCTION_TIMEOUT_S * 1000
-WAIT_FOR_PEER_S: Final = 10.0
+WAIT_FOR_PEER_S: Final = PEER_WAIT_S
 # S3 user metadata is limited to 2 KB in all (keys and values, US-ASCII); the file name is the
 # only free text in it, so it is percent-encoded and cut to this many characters there (the
 # status document keeps it whole).
@@ -108,6 +118,19 @@ def metadata_text(text: str, limit: int = METADATA_FILENAME_CHARS) -> str:
     cut = quoted[:limit]
     escape = cut.rfind("%", max(0, limit - 3))
     return cut[:escape] if escape != -1 else cut
+
+
+class AmbiguousUploadId(LookupError):  # noqa: N818 - an answer, not a malfunction
+    """A short id that more than one upload starts with; ``candidates`` lists them."""
+
+    def __init__(self, prefix: str, candidates: list[dict[str, Any]]) -> None:
+        more = "at least " if len(candidates) > MAX_CANDIDATES else ""
+        super().__init__(
+            f"{more}{min(len(candidates), MAX_CANDIDATES)} uploads start with {prefix!r}; "
+            "give more characters of the id."
+        )
+        self.prefix = prefix
+        self.candidates = candidates[:MAX_CANDIDATES]
 
 
 def utc_now_iso() -> str:
@@ -193,7 +216,23 @@ class UploadService:
 
     # -- queries ------------------------------------------------------------------------------
     def get(self, upload_id: str) -> dict[str, Any] | None:
-        """The status document, or None for an unknown id (or one still being written)."""
+        """The status document, or None for an unknown id (or one still being written).
+
+        ``upload_id`` may be a unique prefix of at least 4 hex characters (as git accepts
+        short ids); a prefix several uploads share raises ``AmbiguousUploadId``.
+        """
+        upload_id = upload_id.lower()
+        if ID_PREFIX_RE.fullmatch(upload_id):
+            matches = [
+                item
+                for item in self.statuses.with_prefix(upload_id, MAX_CANDIDATES + 1)
+                if item.get("status") != IN_FLIGHT
+            ]
+            if len(matches) > 1:
+                raise AmbiguousUploadId(upload_id, matches)
+            if not matches:
+                return None
+            upload_id = str(matches[0]["upload_id"])
         if not UPLOAD_ID_RE.fullmatch(upload_id):
             return None
         record = self.statuses.get(upload_id)
@@ -201,14 +240,14 @@ class UploadService:
             return None
         return status_document(record)
 
-    def too_large_error(self, size: int | None = None) -> UploadRejected:
-        limit = self.max_upload_bytes
-        got = f"The file is {size:,} bytes; " if size is not None else "The body is "
+    def too_large_error(
+        self, size: int | None = None, *, multipart: bool = False
+    ) -> UploadRejected:
+        """413 for a file over the limit (limits.too_large_message says what was measured)."""
         return UploadRejected(
             413,
-            "payload_too_large",
-            f"{got}over the direct-upload limit of {limit:,} bytes ({limit / 2**20:g} MB). "
-            "INMET station-year files are 0.3-1.1 MB: send one file per request.",
+            TOO_LARGE_CODE,
+            too_large_message(size, self.max_upload_bytes, multipart=multipart),
         )
 
     # -- the use case -------------------------------------------------------------------------
@@ -329,9 +368,25 @@ class UploadService:
             if self.statuses.claim(upload_id, token, self._clock_ms(), document):
                 return None, False
             record = self.statuses.get(upload_id)
-            if record is not None and record.get("status") != IN_FLIGHT:
+            error = (record or {}).get("error") or {}
+            if (
+                record is not None
+                and record.get("status") == "failed"
+                and error.get("code") != "quarantined"
+            ):
+                # The documented way to retry: upload the same bytes again. The failed record
+                # becomes a claim and the upload starts over (objects written again, status
+                # `received`, 201); the new raw/ event makes the pipe try the file again
+                # (Snowpipe skips only files it loaded; a failed file was not). Not for a file
+                # the warehouse set aside (issue 15): the pipe did load it, would skip it, and
+                # the same bytes would be set aside again; the answer keeps the reason.
+                if self.statuses.restart_failed(upload_id, token, self._clock_ms()):
+                    logger.info("re-upload of a failed upload: starting it over")
+                    return None, False
+                # else another request restarted it meanwhile: wait for that one, below.
+            elif record is not None and record.get("status") != IN_FLIGHT:
                 return record, False
-            if record is not None:
+            elif record is not None:
                 age = self._clock_ms() - int(record.get("claimed_at_ms") or 0)
                 if age > STALE_CLAIM_MS and self.statuses.take_over(
                     upload_id, str(record.get("claim_token")), token, self._clock_ms()

@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -17,23 +16,13 @@ from botocore.exceptions import (
     EndpointConnectionError,
 )
 
+from inmet_pipeline.budget import BACKGROUND, CallBudget
 from inmet_pipeline.errors import DependencyUnavailable
 from inmet_pipeline.settings import AwsSettings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
     from mypy_boto3_s3.client import S3Client
-
-# Short timeouts: an API request must answer 503 quickly rather than hang until the gateway's
-# 29-second limit. "standard" retries absorb the odd throttle. Lambda serves one request at a
-# time; under uvicorn the app's thread pool (40 threads) shares one client, and botocore's
-# default pool of 10 connections made it open and close a connection for most calls.
-_BOTO_CONFIG = Config(
-    max_pool_connections=40,
-    connect_timeout=3,
-    read_timeout=10,
-    retries={"max_attempts": 3, "mode": "standard"},
-)
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -68,15 +57,21 @@ def _aws_call(dependency: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]
 class S3ObjectStore:
     """The data bucket."""
 
-    def __init__(self, bucket: str, aws: AwsSettings | None = None) -> None:
+    def __init__(
+        self, bucket: str, aws: AwsSettings | None = None, budget: CallBudget = BACKGROUND
+    ) -> None:
+        """``budget``: the client's timeouts and attempts (inmet_pipeline.budget)."""
         self.bucket = bucket
         self._aws = aws or AwsSettings()
+        self.budget = budget
         self._client: S3Client | None = None
 
     @property
     def client(self) -> S3Client:
         if self._client is None:
-            self._client = boto3.client("s3", config=_BOTO_CONFIG, **self._aws.client_kwargs())
+            self._client = boto3.client(
+                "s3", config=self.budget.config(), **self._aws.client_kwargs()
+            )
         return self._client
 
     @_aws_call("S3")
@@ -143,15 +138,20 @@ class DynamoStatusStore:
 
     IN_FLIGHT = "uploading"
 
-    def __init__(self, table_name: str, aws: AwsSettings | None = None) -> None:
+    def __init__(
+        self, table_name: str, aws: AwsSettings | None = None, budget: CallBudget = BACKGROUND
+    ) -> None:
         self.table_name = table_name
         self._aws = aws or AwsSettings()
+        self.budget = budget
         self._table: Table | None = None
 
     @property
     def table(self) -> Table:
         if self._table is None:
-            resource = boto3.resource("dynamodb", config=_BOTO_CONFIG, **self._aws.client_kwargs())
+            resource = boto3.resource(
+                "dynamodb", config=self.budget.config(), **self._aws.client_kwargs()
+            )
             self._table = resource.Table(self.table_name)
         return self._table
 
@@ -235,6 +235,47 @@ class DynamoStatusStore:
                 raise
 
     @_aws_call("DynamoDB")
+    def restart_failed(self, upload_id: str, token: str, now_ms: int) -> bool:
+        try:
+            self.table.update_item(
+                Key={"upload_id": upload_id},
+                UpdateExpression="SET #s = :inflight, claim_token = :token, claimed_at_ms = :now",
+                ConditionExpression="#s = :failed",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":inflight": self.IN_FLIGHT,
+                    ":token": token,
+                    ":now": now_ms,
+                    ":failed": "failed",
+                },
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                return False
+            raise
+        return True
+
+    @_aws_call("DynamoDB")
+    def with_prefix(self, prefix: str, limit: int) -> list[dict[str, Any]]:
+        # A scan with a filter: the filter applies after each page is read, so pages are
+        # followed to the end (no Limit, which would count items read, not matched). The
+        # table holds one small item per upload; a year of INMET files is ~600 items.
+        found: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "FilterExpression": "begins_with(upload_id, :p)",
+            "ProjectionExpression": "upload_id, #s, filename, station_id",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":p": prefix},
+        }
+        while len(found) < limit:
+            page = self.table.scan(**kwargs)
+            found.extend(plain_item(dict(item)) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return sorted(found, key=lambda item: str(item["upload_id"]))[:limit]
+
+    @_aws_call("DynamoDB")
     def get(self, upload_id: str) -> dict[str, Any] | None:
         item = self.table.get_item(Key={"upload_id": upload_id}, ConsistentRead=True).get("Item")
         return plain_item(dict(item)) if item else None
@@ -266,6 +307,27 @@ class DynamoStatusStore:
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
+
+    @_aws_call("DynamoDB")
+    def received_before(self, cutoff_iso: str) -> list[tuple[str, str]]:
+        """(upload_id, received_at) of the records still ``received`` before ``cutoff_iso``.
+
+        A Scan: the check runs every 15 minutes and reads each record once per run
+        (~1 KB each: 15,000 station-years cost ~2,000 read units a run); an index on status
+        would cost a write on every status change instead."""
+        found: list[tuple[str, str]] = []
+        kwargs: dict[str, Any] = {
+            "FilterExpression": "#s = :received AND received_at < :cutoff",
+            "ProjectionExpression": "upload_id, received_at",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":received": "received", ":cutoff": cutoff_iso},
+        }
+        while True:
+            page = self.table.scan(**kwargs)
+            found.extend((str(i["upload_id"]), str(i["received_at"])) for i in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     @_aws_call("DynamoDB")
     def ping(self) -> None:
