@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from inmet_pipeline.uploads import MAX_UPLOAD_BYTES
+from inmet_pipeline.limits import MAX_UPLOAD_BYTES
 
 # INMET's yearly archives have 564-620 members; ten times that is still plausible.
 MAX_MEMBERS: Final = 10_000

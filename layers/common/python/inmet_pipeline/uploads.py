@@ -53,7 +53,8 @@ IN_FLIGHT: Final = "uploading"
 # request that died: take it over. The claim tokens keep a late write of a request that outlived
 # it (under uvicorn) harmless: the same bytes, and a completing write that overwrites nothing.
 FUNCTION_TIMEOUT_S: Final = UPLOAD_FUNCTION_TIMEOUT_S
-STALE_CLAIM_MS: Final = FUNCTION_TIMEOUT_S * 1000
+# One second more than the timeout: clocks of two Lambda containers may differ a little.
+STALE_CLAIM_MS: Final = (FUNCTION_TIMEOUT_S + 1) * 1000
 WAIT_FOR_PEER_S: Final = PEER_WAIT_S
 # S3 user metadata is limited to 2 KB in all (keys and values, US-ASCII); the file name is the
 # only free text in it, so it is percent-encoded and cut to this many characters there (the
