@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 INMET := $(BIN)/inmet
 EXTRAS ?= dev,ml
 
-.PHONY: help install demo reset test test-fast test-snowflake test-aws lint format bench clean tools build validate deploy invoke sizes notebooks
+.PHONY: help install demo reset test test-fast test-snowflake test-aws lint format bench clean tools build validate deploy invoke sizes notebooks lock
 
 # AWS SAM CLI and checkov live in their own virtualenvs: both pin boto3, botocore and
 # pydantic ranges that conflict with the project's (and with each other's).
@@ -102,6 +102,9 @@ bench: install ## the benchmarks (print figures; not part of the tests; ~15 min)
 	$(BIN)/python benchmarks/bench_export.py
 	$(BIN)/python benchmarks/bench_local_run.py
 	$(MAKE) sizes
+
+lock: install ## pin the Lambda builds' requirements.txt (with hashes) from requirements.in
+	$(BIN)/python -m inmet_local.lock
 
 $(SAM):
 	@test -x $(TOOLS)/sam/bin/python || $(PYTHON) -m venv $(TOOLS)/sam

@@ -22,11 +22,18 @@ from pathlib import Path
 import boto3
 from bench_data import bench_year
 
-from inmet_local.servers import aws_env, fakesnow_connect_kwargs, fakesnow_server, moto_server
+from inmet_local.servers import (
+    aws_env,
+    fakesnow_client_env,
+    fakesnow_connect_kwargs,
+    fakesnow_server,
+    fakesnow_settings,
+    moto_server,
+)
 from inmet_local.sqlproject import variables
 from inmet_local.template import LocalNames, provision
 from inmet_local.warehouse import LocalWarehouse
-from inmet_pipeline.adapters.snowflake import LocalExporter, SnowflakeSettings
+from inmet_pipeline.adapters.snowflake import LocalExporter
 from inmet_pipeline.exports import partition_key
 
 REPO = Path(__file__).resolve().parent.parent
@@ -79,9 +86,9 @@ def main() -> None:
                 **aws_env(moto.url),
                 "S3_BUCKET": "bench",
                 "INMET_ENV_FILE": "/dev/null",
-                "INMET_SNOWFLAKE_LOCAL_URL": snow.url,
+                **fakesnow_client_env(snow),
             }
-            settings = SnowflakeSettings(inmet_snowflake_local_url=snow.url)
+            settings = fakesnow_settings(fakesnow_client_env(snow))
             exporter = LocalExporter(settings, s3, "bench")
             with LocalWarehouse(
                 fakesnow_connect_kwargs(snow.url), values=variables(), work_dir=tmp / "pipe"

@@ -28,9 +28,46 @@ CREATE OR REPLACE TASK {{ database }}.{{ raw_schema }}.PROCESS_RAW
 AS
 EXECUTE IMMEDIATE $$
 BEGIN
-  BEGIN TRANSACTION;
+  LET batch_error VARCHAR := '';
+  BEGIN
+    BEGIN TRANSACTION;
 {% include 'task/process_batch.sql' %}
-  COMMIT;
+    COMMIT;
+  EXCEPTION
+    WHEN OTHER THEN
+      ROLLBACK;
+      batch_error := SQLERRM;
+  END;
+  -- Issue 15: a batch the warehouse refused. The files the rules foresee are set aside by step
+  -- 2b already; this finds the others. Each file of the stream is tried alone in a transaction
+  -- that is rolled back (the stream is consumed only by a committed DML statement, "Introduction
+  -- to streams", docs.snowflake.com/en/user-guide/streams-intro); one that fails is recorded in
+  -- RAW.QUARANTINE with Snowflake's own error (SQLERRM, "Handling exceptions",
+  -- docs.snowflake.com/en/developer-guide/snowflake-scripting/exceptions). Then the batch runs
+  -- once more without them; if it fails again, the task run fails with that error (and
+  -- ERROR_INTEGRATION reports it).
+  IF (batch_error <> '') THEN
+    LET suspects CURSOR FOR
+      SELECT DISTINCT file_name FROM {{ database }}.{{ raw_schema }}.INMET_RAW_STREAM;
+    FOR rec IN suspects DO
+      LET suspect VARCHAR := rec.file_name;
+      BEGIN
+        BEGIN TRANSACTION;
+        INSERT INTO {{ database }}.{{ raw_schema }}.TASK_SCOPE (file_name) VALUES (:suspect);
+{% include 'task/process_batch.sql' %}
+        ROLLBACK;
+      EXCEPTION
+        WHEN OTHER THEN
+          LET file_error VARCHAR := SQLERRM;
+          ROLLBACK;
+          INSERT INTO {{ database }}.{{ raw_schema }}.QUARANTINE (batch_id, file_name, reason, quarantined_at)
+          VALUES ('isolated', :suspect, :file_error, SYSDATE());
+      END;
+    END FOR;
+    BEGIN TRANSACTION;
+{% include 'task/process_batch.sql' %}
+    COMMIT;
+  END IF;
 {% include 'task/send_notifications.sql' %}
 END;
 $$;

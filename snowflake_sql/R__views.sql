@@ -15,9 +15,16 @@ WITH open_files AS (
 SELECT o.batch_id, r.*
 FROM {{ database }}.{{ raw_schema }}.INMET_RAW r
 JOIN open_files o ON o.file_name = r.file_name
+-- A file the batch set aside (RAW.QUARANTINE, issue 15) is not part of it any more.
+WHERE NOT EXISTS (
+  SELECT 1 FROM {{ database }}.{{ raw_schema }}.QUARANTINE q
+  WHERE q.batch_id = o.batch_id AND q.file_name = r.file_name
+)
 QUALIFY ROW_NUMBER() OVER (
   PARTITION BY r.file_name, r.file_row_number ORDER BY r.loaded_at DESC
 ) = 1;
+
+{% include 'task/valid_file_rules.sql' %}
 
 -- Rule 1: station attributes from metadata lines 1-8, by position (INMET spells the keys three
 -- ways: REGIÃO / REGI?O / REGIAO …). Decimal commas become points.
@@ -225,10 +232,25 @@ message_parts AS (
     SELECT batch_id, part FROM part_files
     UNION ALL
     SELECT batch_id, part FROM part_partitions
+    UNION ALL
+    SELECT q.batch_id, 1 AS part
+    FROM {{ database }}.{{ raw_schema }}.QUARANTINE q
+    JOIN loaded_batches b ON b.batch_id = q.batch_id
   )
 ),
 part_counts AS (
   SELECT batch_id, MAX(part) AS parts FROM message_parts GROUP BY batch_id
+),
+-- The files the batch set aside, with the reason (issue 15): in part 1, for the export to mark
+-- their uploads failed. An addition to the contract's fields, like part and parts.
+quarantined AS (
+  SELECT
+    q.batch_id,
+    ARRAY_AGG(OBJECT_CONSTRUCT('file', '{{ raw_prefix }}' || q.file_name, 'error', q.reason))
+      WITHIN GROUP (ORDER BY q.file_name) AS items
+  FROM {{ database }}.{{ raw_schema }}.QUARANTINE q
+  JOIN loaded_batches b ON b.batch_id = q.batch_id
+  GROUP BY q.batch_id
 )
 SELECT
   m.batch_id,
@@ -241,13 +263,15 @@ SELECT
     'parts', c.parts,
     'files', COALESCE(f.file_keys, ARRAY_CONSTRUCT()),
     'partitions', COALESCE(p.partitions, ARRAY_CONSTRUCT()),
+    'quarantined', IFF(m.part = 1, COALESCE(q.items, ARRAY_CONSTRUCT()), ARRAY_CONSTRUCT()),
     'loaded_at', REPLACE(TO_VARCHAR(b.loaded_at, 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z'
   )) AS message
 FROM message_parts m
 JOIN loaded_batches b ON b.batch_id = m.batch_id
 JOIN part_counts c ON c.batch_id = m.batch_id
 LEFT JOIN part_files f ON f.batch_id = m.batch_id AND f.part = m.part
-LEFT JOIN part_partitions p ON p.batch_id = m.batch_id AND p.part = m.part;
+LEFT JOIN part_partitions p ON p.batch_id = m.batch_id AND p.part = m.part
+LEFT JOIN quarantined q ON q.batch_id = m.batch_id;
 
 -- The messages to send now: never sent, or sent more than {{ notification_resend_minutes }}
 -- minutes ago and not acknowledged by the export, at most {{ notification_max_sends }} sends.

@@ -32,7 +32,7 @@ from inmet_local.discovery import (
 from inmet_local.sources import InputFile, SourceError, iter_input_files
 from inmet_local.synth import generate_archive
 from inmet_local.text import issue_text
-from inmet_pipeline.reader import DEFAULT_MAX_ERRORS, ValidationReport, validate
+from inmet_pipeline.reader import DEFAULT_MAX_ERRORS, Issue, ValidationReport, validate
 
 app = typer.Typer(
     name="inmet",
@@ -92,7 +92,12 @@ def _validate_all(files: list[InputFile], max_errors: int, quiet: bool) -> list[
             try:
                 data = item.read()
             except OSError as exc:
-                raise _fail(f"{item.display}: cannot read ({exc})") from exc
+                # One unreadable (or oversized) file is a failed report, not the end of the run.
+                report = ValidationReport(filename=item.display, size_bytes=item.size)
+                report.errors.append(Issue("unreadable", f"cannot read: {exc}"))
+                reports.append(report)
+                progress.advance(task)
+                continue
             report = validate(data, item.name, max_errors=max_errors)
             report.filename = item.display
             reports.append(report)

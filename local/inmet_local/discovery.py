@@ -130,7 +130,10 @@ def write_state(data_dir: Path, state: dict[str, Any]) -> Path:
     """Write stack.json atomically (a reader never sees half a file)."""
     path = data_dir / STATE_FILE
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(state, indent=2), encoding="utf-8")
+    # It holds the stack's API key: readable by this user only.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(state, indent=2))
     tmp.replace(path)
     return path
 

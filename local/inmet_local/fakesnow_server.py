@@ -3,13 +3,18 @@
 fakesnow's own ``fakesnow -s`` keeps the shared warehouse in memory; the local stack wants it
 on disk so that CLEAN survives a restart. The server also answers the local unload adapter's
 route (``inmet_local.unload``), standing in for Snowflake's COPY INTO @stage. Usage:
-``python -m inmet_local.fakesnow_server --port 8765 --db-path .local/warehouse``.
+``INMET_LOCAL_UNLOAD_TOKEN=… python -m inmet_local.fakesnow_server --port 8765 --db-path
+.local/warehouse --unload-dir .local/unload``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import secrets
 from pathlib import Path
+
+UNLOAD_TOKEN_ENV = "INMET_LOCAL_UNLOAD_TOKEN"  # noqa: S105 - a variable name, not a secret
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -22,7 +27,16 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="folder for the DuckDB files (in memory when omitted)",
     )
+    parser.add_argument(
+        "--unload-dir",
+        type=Path,
+        required=True,
+        help="the only folder the unload route writes to",
+    )
     args = parser.parse_args(argv)
+    # The unload route's secret comes in the environment, not on the command line (which any
+    # user of the machine can read in `ps`).
+    token = os.environ.get(UNLOAD_TOKEN_ENV) or secrets.token_urlsafe(24)
 
     import importlib
 
@@ -39,7 +53,10 @@ def main(argv: list[str] | None = None) -> None:
 
     install()  # constraint violations answered as Snowflake's errors, not HTTP 500
 
-    server_module.app.router.routes.insert(0, route(lambda: server_module.shared_fs))
+    args.unload_dir.mkdir(parents=True, exist_ok=True)
+    server_module.app.router.routes.insert(
+        0, route(lambda: server_module.shared_fs, args.unload_dir, token)
+    )
     uvicorn.run(server_module.app, host=args.host, port=args.port, log_level="warning")
 
 

@@ -258,12 +258,15 @@ def scripting_statements(body: str) -> list[str]:
             previous = code
             code = re.sub(r"^(?:BEGIN|DECLARE)\b(?!\s+TRANSACTION)\s*", "", code, flags=re.I)
             code = re.sub(r"^FOR\s+\w+\s+IN\s+\w+\s+DO\b\s*", "", code, flags=re.I)
+            # An exception handler's head and an IF's condition (issue 15's isolation).
+            code = re.sub(r"^EXCEPTION\s+WHEN\s+\w+\s+THEN\b\s*", "", code, flags=re.I)
+            code = re.sub(r"^IF\s*\([^()]*\)\s*THEN\b\s*", "", code, flags=re.I)
             code = re.sub(r"^END(?:\s+(?:FOR|LOOP|IF|WHILE))?\s*$", "", code, flags=re.I)
         if query := re.match(
             r"(?:LET\s+)?\w+\s+(?:CURSOR\s+FOR|RESULTSET\s*:=)\s*(.*)$", code, re.S | re.I
         ):
             code = query[1].strip().strip("()")
-        elif re.match(r"(?:LET\s+\w+|RETURN)\b", code, re.I):
+        elif re.match(r"(?:LET\s+\w+|RETURN)\b|\w+\s*:=", code, re.I):
             if "SELECT" in code.upper():
                 raise UnmodelledError(f"a query inside a scripting expression: {code[:80]!r}")
             continue

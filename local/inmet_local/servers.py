@@ -20,7 +20,7 @@ from typing import IO
 
 import httpx
 
-from inmet_pipeline.adapters.snowflake import fakesnow_connect_kwargs
+from inmet_pipeline.adapters.snowflake import SnowflakeSettings, fakesnow_connect_kwargs
 
 HOST = "127.0.0.1"
 __all__ = ["fakesnow_connect_kwargs"]  # re-exported for the tools: one definition
@@ -73,6 +73,8 @@ class ManagedProcess:
     ready_url: str
     env: Mapping[str, str] = field(default_factory=dict)
     log_path: Path | None = None
+    # Variables a client of this server needs (secrets it was started with), if any.
+    client_env: Mapping[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     _log: IO[bytes] | None = None
 
@@ -182,11 +184,22 @@ def aws_env(endpoint_url: str, region: str = "us-east-1") -> dict[str, str]:
 
 
 def fakesnow_server(
-    db_path: Path | None = None, port: int | None = None, log_path: Path | None = None
+    db_path: Path | None = None,
+    port: int | None = None,
+    log_path: Path | None = None,
+    unload_dir: Path | None = None,
 ) -> ManagedProcess:
-    """The local Snowflake: fakesnow's HTTP server, one shared warehouse (on disk if db_path)."""
+    """The local Snowflake: fakesnow's HTTP server, one shared warehouse (on disk if db_path).
+
+    Its unload route writes only inside ``unload_dir`` (a fresh temporary folder by default)
+    and only for callers with the server's token: ``fakesnow_client_env`` gives the variables
+    the exporter needs to reach it."""
+    import secrets
+    import tempfile
+
     port = port or free_port()
     url = f"http://{HOST}:{port}"
+    folder = unload_dir or Path(tempfile.mkdtemp(prefix="inmet-unload-"))
     argv = [
         sys.executable,
         "-m",
@@ -195,7 +208,42 @@ def fakesnow_server(
         HOST,
         "--port",
         str(port),
+        "--unload-dir",
+        str(folder),
     ]
     if db_path is not None:
         argv += ["--db-path", str(db_path)]
-    return ManagedProcess("fakesnow server", argv, url, f"{url}/", log_path=log_path)
+    token = secrets.token_urlsafe(24)
+    return ManagedProcess(
+        "fakesnow server",
+        argv,
+        url,
+        f"{url}/",
+        env={"INMET_LOCAL_UNLOAD_TOKEN": token},
+        log_path=log_path,
+        client_env={
+            "INMET_SNOWFLAKE_LOCAL_URL": url,
+            "INMET_LOCAL_UNLOAD_TOKEN": token,
+            "INMET_LOCAL_UNLOAD_DIR": str(folder),
+        },
+    )
+
+
+def fakesnow_client_env(server: ManagedProcess) -> dict[str, str]:
+    """What a client of the fakesnow server (the local exporter) needs in its environment:
+    the URL, the unload route's token and folder."""
+    return dict(server.client_env)
+
+
+def fakesnow_settings(env: Mapping[str, str], database: str = "INMET") -> SnowflakeSettings:
+    """The exporter's settings for the fakesnow server that ``env`` (fakesnow_client_env)
+    describes, ignoring .env and the process environment's own."""
+    from pydantic import SecretStr
+
+    return SnowflakeSettings(
+        _env_file=None,
+        inmet_snowflake_local_url=env["INMET_SNOWFLAKE_LOCAL_URL"],
+        inmet_local_unload_token=SecretStr(env["INMET_LOCAL_UNLOAD_TOKEN"]),
+        inmet_local_unload_dir=env["INMET_LOCAL_UNLOAD_DIR"],
+        snowflake_database=database,
+    )

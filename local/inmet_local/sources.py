@@ -2,6 +2,11 @@
 
 INMET publishes one zip per year (564 stations, ~390 MB unpacked in 2024). The zip is read
 member by member, so a whole archive is never unpacked to disk or held in memory at once.
+
+Input is bounded: a zip member larger than the upload limit is refused from the archive's
+directory, before any of it is read, and read with a bound in case the directory lies (a 1 MB
+zip can declare a small member that inflates to 1 GiB); an archive with more members than
+``MAX_MEMBERS`` is refused.
 """
 
 from __future__ import annotations
@@ -10,6 +15,12 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
+
+from inmet_pipeline.limits import MAX_UPLOAD_BYTES
+
+# INMET's yearly archives have 564-620 members; ten times that is still plausible.
+MAX_MEMBERS: Final = 10_000
 
 
 class SourceError(ValueError):
@@ -31,21 +42,26 @@ def _is_station_file(name: str) -> bool:
     return base.lower().endswith(".csv") and not base.startswith(".") and "__MACOSX" not in name
 
 
-def _from_zip(path: Path) -> Iterator[InputFile]:
+def _from_zip(path: Path, max_bytes: int = MAX_UPLOAD_BYTES) -> Iterator[InputFile]:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise SourceError(f"{path}: not a readable zip archive ({exc})") from exc
     with archive:
+        entries = archive.infolist()
+        if len(entries) > MAX_MEMBERS:
+            raise SourceError(
+                f"{path}: {len(entries):,} members; at most {MAX_MEMBERS:,} are read (an INMET "
+                "yearly archive has about 600)"
+            )
         members = sorted(
-            (m for m in archive.infolist() if not m.is_dir() and _is_station_file(m.filename)),
+            (m for m in entries if not m.is_dir() and _is_station_file(m.filename)),
             key=lambda m: m.filename,
         )
         for member in members:
 
             def read(member: zipfile.ZipInfo = member) -> bytes:
-                with zipfile.ZipFile(path) as again:
-                    return again.read(member)
+                return _read_member(path, member, max_bytes)
 
             yield InputFile(
                 name=member.filename.rsplit("/", 1)[-1],
@@ -53,6 +69,21 @@ def _from_zip(path: Path) -> Iterator[InputFile]:
                 size=member.file_size,
                 read=read,
             )
+
+
+def _read_member(path: Path, member: zipfile.ZipInfo, max_bytes: int) -> bytes:
+    """The member's bytes, refused (OSError, as for any unreadable file) past ``max_bytes``."""
+    too_big = (
+        f"{member.file_size:,} bytes, over the upload limit of {max_bytes:,} bytes "
+        "(INMET station files are 0.3-1.1 MB)"
+    )
+    if member.file_size > max_bytes:
+        raise OSError(too_big)
+    with zipfile.ZipFile(path) as again, again.open(member) as stream:
+        data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:  # the directory said less than the member holds
+        raise OSError(f"it inflates past {max_bytes:,} bytes, the upload limit")
+    return data
 
 
 def _from_file(path: Path) -> InputFile:

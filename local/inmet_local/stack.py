@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import threading
 import time
 import traceback
@@ -37,6 +38,7 @@ from inmet_local.servers import (
     ManagedProcess,
     ServerError,
     aws_env,
+    fakesnow_client_env,
     fakesnow_connect_kwargs,
     fakesnow_server,
     moto_server,
@@ -173,7 +175,11 @@ class LocalStack:
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port
-        self.api_key = api_key
+        # Every local stack has an API key: without one, any web page open in the browser
+        # could POST a file into it (a text/plain POST needs no CORS preflight). Generated per
+        # start unless given; printed, kept in the stack's settings (stack.json, readable by
+        # this user only) and used by `inmet local run`, `inmet upload` and `inmet status`.
+        self.api_key = api_key or secrets.token_urlsafe(24)
         self.sample = sample  # the generated sample's stack (stack.json says so)
         self.lock = DataDirLock(self.data_dir)
         self.task_trigger = TriggerInterval(task_interval)
@@ -213,7 +219,9 @@ class LocalStack:
             self.moto = moto_server(log_path=self.logs / "moto.log").start()
             say(f"moto server (S3, SQS, SNS, DynamoDB): {self.moto.url}")
             self.fakesnow = fakesnow_server(
-                db_path=self.data_dir / "warehouse", log_path=self.logs / "fakesnow.log"
+                db_path=self.data_dir / "warehouse",
+                log_path=self.logs / "fakesnow.log",
+                unload_dir=self.data_dir / "unload",
             ).start()
             say(
                 f"fakesnow server (Snowflake):         {self.fakesnow.url}  "
@@ -225,10 +233,13 @@ class LocalStack:
             except Exception as exc:
                 raise ServerError(self._warehouse_failure(exc)) from exc
             self.env = self._function_env()
+            # The upload API gets no unload token: only the exporter calls that route.
+            api_env = {k: v for k, v in self.env.items() if k != "INMET_LOCAL_UNLOAD_TOKEN"}
             self.api = uvicorn_server(
-                self.env, port=self.port, log_path=self.logs / "api.log"
+                api_env, port=self.port, log_path=self.logs / "api.log"
             ).start()
             say(f"upload API (uvicorn):                {self.api.url}  docs: {self.api.url}/docs")
+            say(f"API key (x-api-key):                 {self.api_key}")
             self._thread = threading.Thread(
                 target=self._run_loop, name="inmet-runtime", daemon=True
             )
@@ -268,11 +279,13 @@ class LocalStack:
             "data_dir": str(self.data_dir),
             "api_url": self.api.url,
             "sample": self.sample,
-            "env": self.env,
+            # The functions' variables, for `inmet local invoke` — without the API key: as
+            # `sam local invoke`, an invocation does not pass through the gateway's key check
+            # (and in AWS the gateway, not the function, holds the key).
+            "env": {k: v for k, v in self.env.items() if k != "INMET_API_KEY"},
             "names": {"DataBucket": BUCKET, "UploadsTable": TABLE, **self.provisioned.topics},
+            "api_key": self.api_key,
         }
-        if self.api_key:
-            state["api_key"] = self.api_key
         write_state(self.data_dir, state)
 
     def stop(self) -> None:
@@ -350,7 +363,7 @@ class LocalStack:
             "S3_BUCKET": BUCKET,
             "S3_PATH": "raw/inmet",
             "INMET_STATUS_TABLE": TABLE,
-            "INMET_SNOWFLAKE_LOCAL_URL": self.fakesnow.url,
+            **fakesnow_client_env(self.fakesnow),
             "SNOWFLAKE_DATABASE": variables()["database"],
             "POWERTOOLS_SERVICE_NAME": "inmet-pipeline",
             "POWERTOOLS_METRICS_DISABLED": "true",
@@ -358,8 +371,7 @@ class LocalStack:
             "POWERTOOLS_LOG_LEVEL": "INFO",
             "INMET_ENV_FILE": "/dev/null",  # the local stack ignores .env by design
         }
-        if self.api_key:
-            env["INMET_API_KEY"] = self.api_key
+        env["INMET_API_KEY"] = self.api_key
         return env
 
     # -- the runtime loop -----------------------------------------------------------------------

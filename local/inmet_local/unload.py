@@ -17,7 +17,8 @@ Here the fakesnow server process writes the files itself, as Snowflake writes to
 The route is ``POST /inmet-local/unload`` on the fakesnow server (``fakesnow_server.py`` mounts
 it). Body: ``{"sql": ..., "params": [...], "partitions": [{"station_id", "year", "path"}]}``;
 answer ``{"rows": {path: n}}``, or ``{"error": message}`` with status 400 (bad request or SQL
-error) or 500. The paths must be absolute: the caller and the server share this machine.
+error), 401 (no token), 415 (not JSON) or 500. The paths must lie inside the server's unload
+folder (``--unload-dir``): the caller and the server share this machine and that folder.
 """
 
 from __future__ import annotations
@@ -37,18 +38,24 @@ class UnloadError(ValueError):
     """The request cannot be served; the message says why."""
 
 
-def _partitions(raw: Any) -> list[tuple[str, int, Path]]:
+def _partitions(raw: Any, root: Path) -> list[tuple[str, int, Path]]:
+    """The requested partitions; every path must lie inside ``root`` (the stack's unload
+    folder): the route writes files, so it writes nowhere else."""
     if not isinstance(raw, list):
         raise UnloadError("'partitions' must be a list of {station_id, year, path}")
+    base = root.resolve()
     parts = []
     for item in raw:
         try:
             station, year, path = str(item["station_id"]), int(item["year"]), Path(item["path"])
         except (KeyError, TypeError, ValueError) as exc:
             raise UnloadError(f"bad partition {item!r}: needs station_id, year, path") from exc
-        if not path.is_absolute() or not path.parent.is_dir():
-            raise UnloadError(f"{path}: not an absolute path in an existing folder")
-        parts.append((station, year, path))
+        target = (base / path).resolve()  # an absolute path replaces base; '..' is resolved
+        if not target.is_relative_to(base) or target == base:
+            raise UnloadError(f"{path}: outside the unload folder {base}")
+        if not target.parent.is_dir():
+            raise UnloadError(f"{path}: its folder does not exist")
+        parts.append((station, year, target))
     return parts
 
 
@@ -117,20 +124,35 @@ def unload_partitions(
     return written
 
 
-def route(fs_of: Any) -> Any:
-    """The Starlette route; ``fs_of()`` gives the server's shared FakeSnow instance."""
+def route(fs_of: Any, unload_dir: Path, token: str) -> Any:
+    """The Starlette route; ``fs_of()`` gives the server's shared FakeSnow instance.
+
+    It writes files, so it is closed to anyone but the stack's own exporter: a request must
+    carry ``Authorization: Bearer <token>`` (the stack's secret, passed to the server in its
+    environment), be ``application/json`` (a web page's form or ``text/plain`` POST, which
+    needs no CORS preflight, is refused), and name paths inside ``unload_dir`` only."""
+    import hmac
+
     from starlette.concurrency import run_in_threadpool
     from starlette.requests import Request
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
+    expected = f"Bearer {token}".encode()
+
     async def unload(request: Request) -> JSONResponse:
+        given = request.headers.get("authorization", "").encode("latin-1", "replace")
+        if not hmac.compare_digest(given, expected):
+            return JSONResponse({"error": "a valid unload token is required"}, status_code=401)
+        media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if media != "application/json":
+            return JSONResponse({"error": "the body must be application/json"}, status_code=415)
         try:
             body = json.loads(await request.body())
             if not isinstance(body, dict) or not isinstance(body.get("sql"), str):
                 raise UnloadError("the body must be a JSON object with 'sql'")
             params = body.get("params") or []
-            parts = _partitions(body.get("partitions"))
+            parts = _partitions(body.get("partitions"), unload_dir)
             rows = await run_in_threadpool(unload_partitions, fs_of(), body["sql"], params, parts)
         except (UnloadError, ValueError) as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)

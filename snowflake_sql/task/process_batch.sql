@@ -7,12 +7,36 @@
 INSERT INTO {{ database }}.{{ raw_schema }}.BATCHES (batch_id, status, started_at)
 SELECT UUID_STRING(), 'open', SYSDATE();
 
--- 2. Capture the stream's files: reading the stream in a DML statement consumes it.
+-- 2. Capture the stream's files: reading the stream in a DML statement consumes it. RAW.TASK_SCOPE
+-- is empty except while the task's exception handler tries one file alone (R__task.sql), in a
+-- transaction it rolls back.
 INSERT INTO {{ database }}.{{ raw_schema }}.BATCH_FILES (batch_id, file_name, file_last_modified)
 SELECT b.batch_id, s.file_name, MAX(s.file_last_modified)
 FROM {{ database }}.{{ raw_schema }}.INMET_RAW_STREAM s
 CROSS JOIN (SELECT batch_id FROM {{ database }}.{{ raw_schema }}.BATCHES WHERE status = 'open') b
+WHERE NOT EXISTS (SELECT 1 FROM {{ database }}.{{ raw_schema }}.TASK_SCOPE)
+  OR s.file_name IN (SELECT file_name FROM {{ database }}.{{ raw_schema }}.TASK_SCOPE)
 GROUP BY b.batch_id, s.file_name;
+
+-- 2b. Quarantine (issue 15): a captured file whose lines break a rule the warehouse relies on
+-- (RAW.OPEN_BATCH_VIOLATIONS, generated from inmet_pipeline.rules) is set aside with the line,
+-- the rule and the value; the views below leave it out, so one bad file never fails the batch.
+INSERT INTO {{ database }}.{{ raw_schema }}.QUARANTINE (batch_id, file_name, reason, quarantined_at)
+SELECT batch_id, file_name, reason, SYSDATE()
+FROM {{ database }}.{{ raw_schema }}.OPEN_BATCH_VIOLATIONS;
+
+-- 2c. Files an earlier attempt of this run found failing the batch with an error of their own
+-- (the task's exception handler, R__task.sql; locally warehouse.run_task) wait in QUARANTINE
+-- as 'isolated': this batch, which captured them, records them with that error.
+UPDATE {{ database }}.{{ raw_schema }}.QUARANTINE
+SET batch_id = (SELECT batch_id FROM {{ database }}.{{ raw_schema }}.BATCHES WHERE status = 'open')
+WHERE batch_id = 'isolated'
+  AND file_name IN (
+    SELECT f.file_name
+    FROM {{ database }}.{{ raw_schema }}.BATCH_FILES f
+    JOIN {{ database }}.{{ raw_schema }}.BATCHES b ON b.batch_id = f.batch_id
+    WHERE b.status = 'open'
+  );
 
 -- 3. Parse the batch once (rules 2-7) into the work table.
 DELETE FROM {{ database }}.{{ clean_schema }}.BATCH_WORK;

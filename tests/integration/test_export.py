@@ -19,14 +19,14 @@ from moto import mock_aws
 
 from export_clean import app as export_app
 from export_clean.deps import export_service
-from inmet_local.servers import ManagedProcess, fakesnow_connect_kwargs
+from inmet_local.servers import ManagedProcess, fakesnow_client_env, fakesnow_connect_kwargs
 from inmet_local.sqlproject import variables
 from inmet_local.synth import generate_station_year, station_catalogue
 from inmet_local.template import LocalNames, provision
 from inmet_local.warehouse import LocalWarehouse
 from inmet_pipeline.adapters.aws import DynamoStatusStore, S3ObjectStore
 from inmet_pipeline.columns import CLEAN_COLUMNS
-from inmet_pipeline.errors import DependencyUnavailable
+from inmet_pipeline.errors import DependencyUnavailable, PartitionRejected
 from inmet_pipeline.exports import (
     ExportIncomplete,
     ExportService,
@@ -94,7 +94,7 @@ def stack(
         "AWS_DEFAULT_REGION": "us-east-1",
         "S3_BUCKET": BUCKET,
         "INMET_STATUS_TABLE": TABLE,
-        "INMET_SNOWFLAKE_LOCAL_URL": fakesnow.url,
+        **fakesnow_client_env(fakesnow),
         "SNOWFLAKE_DATABASE": database,
     }.items():
         monkeypatch.setenv(name, value)
@@ -187,11 +187,11 @@ def test_the_unload_adapter_writes_bytes_exactly_as_the_csv_writer(stack: Stack)
 
 def test_an_unload_the_warehouse_refuses_names_the_reason(stack: Stack) -> None:
     exporter = export_service().exporter
-    with pytest.raises(DependencyUnavailable, match=r"local unload failed: .*NOPE"):
+    with pytest.raises(PartitionRejected, match=r"local unload failed: .*NOPE"):
         exporter._unload("SELECT * FROM NOPE.NOPE.NOPE", [], [])  # type: ignore[attr-defined]
-    with pytest.raises(DependencyUnavailable, match="not an absolute path"):
+    with pytest.raises(PartitionRejected, match="outside the unload folder"):
         exporter._unload(  # type: ignore[attr-defined]
-            "SELECT 1", [], [{"station_id": "A001", "year": 2024, "path": "relative.csv"}]
+            "SELECT 1", [], [{"station_id": "A001", "year": 2024, "path": "/etc/x.csv"}]
         )
 
 

@@ -51,6 +51,10 @@ class RunningStack:
             assert self.process.poll() is None, log.read_text()[-3000:]
             assert time.monotonic() < deadline, "stack not ready in 120 s"
             time.sleep(0.2)
+        # The stack's own API key, printed and kept in stack.json.
+        self.api_key = str(json.loads((data_dir / "stack.json").read_text())["api_key"])
+        assert self.api_key in log.read_text()
+        self.headers = {"x-api-key": self.api_key}
 
     def children(self) -> list[int]:
         out = subprocess.run(
@@ -81,16 +85,24 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "local"
 
 
-def _upload(url: str, path: Path) -> httpx.Response:
+def _upload(stack: RunningStack, path: Path) -> httpx.Response:
     return httpx.post(
-        f"{url}/uploads", files={"file": (path.name, path.read_bytes(), "text/csv")}, timeout=60
+        f"{stack.url}/uploads",
+        files={"file": (path.name, path.read_bytes(), "text/csv")},
+        headers=stack.headers,
+        timeout=60,
     )
 
 
-def _wait_exported(url: str, ids: list[str], timeout: float = 180) -> dict[str, dict[str, object]]:
+def _wait_exported(
+    stack: RunningStack, ids: list[str], timeout: float = 180
+) -> dict[str, dict[str, object]]:
     deadline = time.monotonic() + timeout
     while True:
-        docs = {i: httpx.get(f"{url}/uploads/{i}", timeout=10).json() for i in ids}
+        docs = {
+            i: httpx.get(f"{stack.url}/uploads/{i}", headers=stack.headers, timeout=10).json()
+            for i in ids
+        }
         if all(d["status"] in ("exported", "failed") for d in docs.values()):
             return docs
         assert time.monotonic() < deadline, docs
@@ -140,14 +152,25 @@ def test_end_to_end_over_http_then_restart(real_dir: Path, data_dir: Path, tmp_p
     processes = stack.children()
     assert len(processes) >= 3  # moto, fakesnow, uvicorn
     try:
-        answers = [_upload(stack.url, f) for f in files]
+        answers = [_upload(stack, f) for f in files]
         assert [a.status_code for a in answers] == [201, 201, 201]
-        assert _upload(stack.url, files[1]).status_code == 200  # the duplicate
-        rejected = _upload(stack.url, broken)
+        assert _upload(stack, files[1]).status_code == 200  # the duplicate
+        rejected = _upload(stack, broken)
         assert rejected.status_code == 422
         assert rejected.json()["error"]["code"] == "wrong_field_count"
         ids = [a.json()["upload_id"] for a in answers]
-        docs = _wait_exported(stack.url, ids)
+        # The local API refuses callers without the stack's key (a web page's simple POST).
+        data = files[0].read_bytes()
+        for headers in ({}, {"x-api-key": "wrong"}):
+            anonymous = httpx.post(
+                f"{stack.url}/uploads",
+                content=data,
+                headers={"Content-Type": "text/plain", **headers},
+                timeout=60,
+            )
+            assert anonymous.status_code == 401
+            assert httpx.get(f"{stack.url}/uploads/{ids[0]}", headers=headers).status_code == 401
+        docs = _wait_exported(stack, ids)
         assert {d["status"] for d in docs.values()} == {"exported"}
         assert docs[ids[0]]["rows_clean"] == 8760
 
@@ -175,9 +198,9 @@ def test_end_to_end_over_http_then_restart(real_dir: Path, data_dir: Path, tmp_p
     port = free_port()
     stack = RunningStack(data_dir, port, tmp_path / "up2.log")
     try:
-        again = [_upload(stack.url, f) for f in files]
+        again = [_upload(stack, f) for f in files]
         assert [a.status_code for a in again] == [201, 201, 201]  # statuses did not persist
-        docs = _wait_exported(stack.url, [a.json()["upload_id"] for a in again])
+        docs = _wait_exported(stack, [a.json()["upload_id"] for a in again])
         assert {d["status"] for d in docs.values()} == {"exported"}
         rows_again = _fetch(_moto_env(stack.log), tmp_path / "again.csv")
         assert rows_again == rows
@@ -192,7 +215,10 @@ def test_end_to_end_over_http_then_restart(real_dir: Path, data_dir: Path, tmp_p
         assert invoked.returncode == 0, invoked.stderr[-2000:]
         answer = json.loads(invoked.stdout)
         assert answer["statusCode"] == 201
-        status = httpx.get(f"{stack.url}/uploads/{json.loads(answer['body'])['upload_id']}")
+        status = httpx.get(
+            f"{stack.url}/uploads/{json.loads(answer['body'])['upload_id']}",
+            headers=stack.headers,
+        )
         assert status.status_code == 200  # the handler wrote to the stack's own table
     finally:
         stack.stop()

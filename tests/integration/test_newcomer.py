@@ -94,6 +94,10 @@ class LocalUp:
             assert self.process.poll() is None, self.log.read_text()[-3000:]
             assert time.monotonic() < deadline, "stack not ready in 120 s"
             time.sleep(0.2)
+        # The key `inmet local up` printed (issue 15: the local API requires it).
+        self.key = str(json.loads((cwd / ".local" / "stack.json").read_text())["api_key"])
+        assert self.key in self.log.read_text()
+        self.headers = {"x-api-key": self.key}
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -115,10 +119,14 @@ def stack(workdir: Path) -> Iterator[LocalUp]:
     running.stop()
 
 
-def _wait(url: str, upload_id: str, statuses: set[str], timeout: float = 120) -> dict[str, object]:
+def _wait(
+    stack: LocalUp, upload_id: str, statuses: set[str], timeout: float = 120
+) -> dict[str, object]:
     deadline = time.monotonic() + timeout
     while True:
-        doc: dict[str, object] = httpx.get(f"{url}/uploads/{upload_id}", timeout=10).json()
+        doc: dict[str, object] = httpx.get(
+            f"{stack.url}/uploads/{upload_id}", headers=stack.headers, timeout=10
+        ).json()
         if doc.get("status") in statuses:
             return doc
         assert time.monotonic() < deadline, doc
@@ -143,7 +151,15 @@ def test_readme_local_path_finds_the_stack_without_any_setting(
     # curl, as the README shows it (the port is not 8000: found, not assumed).
     if shutil.which("curl"):
         curl = subprocess.run(
-            ["curl", "-sS", "-F", f"file=@{files[0].name}", f"{stack.url}/uploads"],
+            [
+                "curl",
+                "-sS",
+                "-H",
+                f"x-api-key: {stack.key}",
+                "-F",
+                f"file=@{files[0].name}",
+                f"{stack.url}/uploads",
+            ],
             cwd=workdir,
             capture_output=True,
             text=True,
@@ -152,7 +168,9 @@ def test_readme_local_path_finds_the_stack_without_any_setting(
         first = json.loads(curl.stdout)
     else:  # pragma: no cover - curl is on every CI image we use
         first = httpx.post(
-            f"{stack.url}/uploads", files={"file": (files[0].name, files[0].read_bytes())}
+            f"{stack.url}/uploads",
+            files={"file": (files[0].name, files[0].read_bytes())},
+            headers=stack.headers,
         ).json()
     assert first["status"] == "received", first
 
@@ -162,7 +180,7 @@ def test_readme_local_path_finds_the_stack_without_any_setting(
     second_id = json.loads(uploaded.stdout)[0]["upload_id"]
 
     for upload_id in (first["upload_id"], second_id):
-        _wait(stack.url, upload_id, {"exported"})
+        _wait(stack, upload_id, {"exported"})
     status = inmet(workdir, "status", second_id[:16])  # as long as the upload table prints it
     assert status.returncode == 0, status.stderr
     assert json.loads(status.stdout)["status"] == "exported"
@@ -180,24 +198,28 @@ def test_readme_local_path_finds_the_stack_without_any_setting(
 
     # Retry: Snowflake reports the first file failed; uploading it again starts it over.
     info = read_stack(workdir / ".local")
-    doc = _wait(stack.url, first["upload_id"], {"exported"})
+    doc = _wait(stack, first["upload_id"], {"exported"})
     boto3.client("sns", **info.aws_client_kwargs()).publish(
         TopicArn=info.names["ErrorNotificationTopic"],
         Message=pipe_error_message(variables(), str(doc["raw_key"]), "simulated load failure"),
     )
-    failed = _wait(stack.url, first["upload_id"], {"failed"})
+    failed = _wait(stack, first["upload_id"], {"failed"})
     assert failed["error"] == {"code": "snowflake_load_failed", "message": "simulated load failure"}
     again = httpx.post(
-        f"{stack.url}/uploads", files={"file": (files[0].name, files[0].read_bytes())}
+        f"{stack.url}/uploads",
+        files={"file": (files[0].name, files[0].read_bytes())},
+        headers=stack.headers,
     )
     assert again.status_code == 201, again.text  # not 200 with the failed document
     assert again.json()["status"] == "received"
-    retried = _wait(stack.url, first["upload_id"], {"exported", "failed"})
+    retried = _wait(stack, first["upload_id"], {"exported", "failed"})
     assert retried["status"] == "exported"
     assert retried["error"] is None
     assert (
         httpx.post(
-            f"{stack.url}/uploads", files={"file": (files[0].name, files[0].read_bytes())}
+            f"{stack.url}/uploads",
+            files={"file": (files[0].name, files[0].read_bytes())},
+            headers=stack.headers,
         ).status_code
         == 200
     )  # an ordinary duplicate again

@@ -32,7 +32,12 @@ from inmet_local.invoke import (
     invoke,
     runtime_python,
 )
-from inmet_local.servers import ManagedProcess, aws_env, fakesnow_connect_kwargs
+from inmet_local.servers import (
+    ManagedProcess,
+    aws_env,
+    fakesnow_client_env,
+    fakesnow_connect_kwargs,
+)
 from inmet_local.sqlproject import variables
 from inmet_local.template import REPO_ROOT, LocalNames, provision
 from inmet_local.warehouse import LocalWarehouse
@@ -129,7 +134,7 @@ def twins(
             wh.deploy()
             stack_env = {
                 **aws_env(moto.url),
-                "INMET_SNOWFLAKE_LOCAL_URL": fakesnow.url,
+                **fakesnow_client_env(fakesnow),
                 "SNOWFLAKE_DATABASE": database,
                 "POWERTOOLS_METRICS_DISABLED": "true",
                 "POWERTOOLS_TRACE_DISABLED": "true",

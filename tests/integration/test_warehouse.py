@@ -333,8 +333,10 @@ def test_notification_follows_the_contract(warehouse: LocalWarehouse) -> None:
         "parts",
         "files",
         "partitions",
+        "quarantined",  # issue 15: the files the batch set aside (none here)
         "loaded_at",
     }
+    assert message["quarantined"] == []
     assert (message["part"], message["parts"]) == (1, 1)
     assert message["event"] == "inmet.clean.loaded"
     assert sorted(message["files"]) == sorted(raw_object(d)[0] for d in datas)

@@ -76,9 +76,62 @@ def test_bad_sql_and_bad_shapes_are_refused(fs: Any, tmp_path: Path) -> None:
         unload_partitions(fs, "SELECT * FROM DB.S.MISSING", [], [])
     with pytest.raises(UnloadError, match="CLEAN's columns"):
         unload_partitions(fs, "SELECT station_id FROM DB.S.T", [], [])
-    with pytest.raises(UnloadError, match="not an absolute path"):
-        _partitions([{"station_id": "A001", "year": 2024, "path": "x.csv"}])
     with pytest.raises(UnloadError, match="needs station_id, year, path"):
-        _partitions([{"station_id": "A001"}])
+        _partitions([{"station_id": "A001"}], tmp_path)
     with pytest.raises(UnloadError, match="must be a list"):
-        _partitions("A001")
+        _partitions("A001", tmp_path)
+
+
+@pytest.mark.parametrize(
+    "path", ["/etc/cron.d/x", "../escape.csv", "sub/../../escape.csv", "", "/tmp/x.sh"]
+)
+def test_paths_outside_the_unload_folder_are_refused(tmp_path: Path, path: str) -> None:
+    root = tmp_path / "unload"
+    root.mkdir()
+    with pytest.raises(UnloadError, match="outside the unload folder"):
+        _partitions([{"station_id": "A001", "year": 2024, "path": path}], root)
+
+
+def test_a_symlink_out_of_the_unload_folder_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "unload"
+    root.mkdir()
+    (root / "link").symlink_to(tmp_path)
+    with pytest.raises(UnloadError, match="outside the unload folder"):
+        _partitions([{"station_id": "A001", "year": 2024, "path": "link/x.csv"}], root)
+    inside = _partitions([{"station_id": "A001", "year": 2024, "path": str(root / "a.csv")}], root)
+    assert inside == [("A001", 2024, (root / "a.csv").resolve())]
+
+
+def test_the_route_refuses_callers_without_the_token_or_json(fs: Any, tmp_path: Path) -> None:
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from inmet_local.unload import route
+    from inmet_pipeline.adapters.snowflake import LOCAL_UNLOAD_ROUTE
+
+    root = tmp_path / "unload"
+    root.mkdir()
+    client = TestClient(Starlette(routes=[route(lambda: fs, root, "s3cret")]))
+    body = {
+        "sql": SORTED,
+        "params": [],
+        "partitions": [{"station_id": "A001", "year": 2024, "path": str(root / "a.csv")}],
+    }
+    # A web page's form post: text/plain, no token.
+    page = client.post(
+        LOCAL_UNLOAD_ROUTE, content=str(body), headers={"Content-Type": "text/plain"}
+    )
+    assert page.status_code == 401
+    wrong = client.post(LOCAL_UNLOAD_ROUTE, json=body, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    auth = {"Authorization": "Bearer s3cret"}
+    not_json = client.post(
+        LOCAL_UNLOAD_ROUTE, content=b"{}", headers={**auth, "Content-Type": "text/plain"}
+    )
+    assert not_json.status_code == 415
+    escape = {**body, "partitions": [{"station_id": "A001", "year": 2024, "path": "/tmp/x.sh"}]}
+    assert client.post(LOCAL_UNLOAD_ROUTE, json=escape, headers=auth).status_code == 400
+    assert not (root / "a.csv").exists()
+    ok = client.post(LOCAL_UNLOAD_ROUTE, json=body, headers=auth)
+    assert ok.status_code == 200, ok.text
+    assert (root / "a.csv").exists()

@@ -31,6 +31,9 @@ class MemoryObjects:
     ) -> None:
         self.objects[key] = data
 
+    def exists(self, key: str) -> bool:
+        return key in self.objects
+
     def ping(self) -> None:
         return None
 
@@ -39,10 +42,17 @@ class MemoryStatuses:
     def __init__(self) -> None:
         self.items: dict[str, dict[str, Any]] = {}
 
-    def claim(self, upload_id: str, token: str, now_ms: int) -> bool:
+    def claim(
+        self,
+        upload_id: str,
+        token: str,
+        now_ms: int,
+        document: Mapping[str, Any] | None = None,
+    ) -> bool:
         if upload_id in self.items:
             return False
         self.items[upload_id] = {
+            **dict(document or {}),
             "upload_id": upload_id,
             "status": IN_FLIGHT,
             "claim_token": token,

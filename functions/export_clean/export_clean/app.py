@@ -43,6 +43,9 @@ def handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
             len(result.export_keys) - len(result.resumed_keys),
         )
         metrics.add_metric("UploadsExported", MetricUnit.Count, len(result.uploads))
+        # One bad partition or file is skipped, not the whole message: counted here.
+        metrics.add_metric("PartitionsFailed", MetricUnit.Count, len(result.failed_partitions))
+        metrics.add_metric("UploadsQuarantined", MetricUnit.Count, len(result.quarantined))
         results.append(
             {
                 "batch_id": result.batch_id,
@@ -51,6 +54,8 @@ def handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
                 "export_keys": result.export_keys,
                 "removed_keys": result.removed_keys,
                 "uploads": result.uploads,
+                "failed_partitions": [f"{s}/{y}" for s, y in result.failed_partitions],
+                "quarantined": result.quarantined,
             }
         )
     return {"batches": results}

@@ -21,6 +21,7 @@ from typing import Any, Final, Protocol
 from aws_lambda_powertools import Logger
 
 from inmet_pipeline.columns import CLEAN_COLUMNS
+from inmet_pipeline.errors import PartitionRejected
 from inmet_pipeline.notifications import ErrorNotification, LoadNotification, upload_id_of
 from inmet_pipeline.ports import StatusStore
 from inmet_pipeline.uploads import utc_now_iso
@@ -240,6 +241,9 @@ class ExportResult:
     resumed_keys: list[str] = field(default_factory=list)
     uploads: list[str] = field(default_factory=list)
     unknown_files: list[str] = field(default_factory=list)
+    quarantined: list[str] = field(default_factory=list)  # upload ids the task set aside
+    # (station_id, year) -> the warehouse's error, for partitions it refused to export
+    failed_partitions: dict[tuple[str, int], str] = field(default_factory=dict)
 
 
 class ExportService:
@@ -299,17 +303,47 @@ class ExportService:
                     "resumes"
                 )
             wave = todo[start : start + self.WAVE]
-            written = self.exporter.export_partitions(wave)
+            written, exported = self._export_wave(wave, result)
             self.exporter.record_exported(
                 message.batch_id,
                 message.part,
-                [ExportedPartition(s, y, k, int(written.get(k, 0))) for s, y, k in wave],
+                [ExportedPartition(s, y, k, int(written.get(k, 0))) for s, y, k in exported],
             )
-            for _, _, key in wave:
+            for _, _, key in exported:
                 logger.info("partition exported", extra={"key": key, "rows": written.get(key)})
+        for station_year in result.failed_partitions:
+            key = keys_by_partition.pop(station_year)
+            result.export_keys.remove(key)
         self._mark_exported(message, keys_by_partition, result)
+        self._mark_quarantined(message, result)
         self.exporter.acknowledge(message.batch_id, message.part, len(result.uploads))
         return result
+
+    def _export_wave(
+        self, wave: list[tuple[str, int, str]], result: ExportResult
+    ) -> tuple[dict[str, int], list[tuple[str, int, str]]]:
+        """Export a wave; when the warehouse refuses a partition, the others still go out and
+        the refused ones are recorded in ``result.failed_partitions`` (their uploads end
+        ``failed``). An outage (DependencyUnavailable) still fails the whole message: it is
+        retried."""
+        try:
+            return self.exporter.export_partitions(wave), wave
+        except PartitionRejected:
+            pass
+        written: dict[str, int] = {}
+        exported = []
+        for item in wave:  # one at a time, to tell the refused ones from the rest
+            station_id, year, key = item
+            try:
+                written.update(self.exporter.export_partitions([item]))
+                exported.append(item)
+            except PartitionRejected as exc:
+                logger.error(
+                    "partition not exported: the warehouse refused it",
+                    extra={"key": key, "error": str(exc)},
+                )
+                result.failed_partitions[(station_id, year)] = str(exc)
+        return written, exported
 
     def _mark_exported(
         self,
@@ -327,6 +361,25 @@ class ExportService:
                 result.unknown_files.append(raw_key)
                 continue
             station, record_year = record.get("station_id"), record.get("year")
+            refused = result.failed_partitions.get((str(station), int(record_year or 0)))
+            if refused is not None:
+                self.statuses.update(
+                    upload_id,
+                    {
+                        "status": "failed",
+                        "rows_clean": rows_clean.get(raw_key, 0),
+                        "error": {
+                            "code": "export_failed",
+                            "message": (
+                                f"The file is in CLEAN, but its partition {station}/{record_year} "
+                                f"could not be exported: {refused}. The other partitions of the "
+                                "batch were exported; upload the file again to retry."
+                            ),
+                        },
+                    },
+                    set_if_missing={"cleaned_at": now, "failed_at": now},
+                )
+                continue
             export_keys = [
                 k for (s, y), k in keys_by_partition.items() if s == station and y == record_year
             ]
@@ -344,6 +397,36 @@ class ExportService:
                 set_if_missing={"cleaned_at": now, "exported_at": now},
             )
             result.uploads.append(upload_id)
+
+    def _mark_quarantined(self, message: LoadNotification, result: ExportResult) -> None:
+        """The files the task set aside end ``failed``, with the reason a person can act on."""
+        now = utc_now_iso()
+        for item in message.quarantined:
+            upload_id = upload_id_of(item.file)
+            if upload_id is None or self.statuses.get(upload_id) is None:
+                logger.warning(
+                    "quarantined file has no upload record", extra={"raw_key": item.file}
+                )
+                continue
+            logger.warning(
+                "the warehouse set a file aside", extra={"raw_key": item.file, "error": item.error}
+            )
+            self.statuses.update(
+                upload_id,
+                {
+                    "status": "failed",
+                    "error": {
+                        "code": "quarantined",
+                        "message": (
+                            f"The warehouse set this file aside ({item.error}) and loaded the "
+                            "rest of its batch; nothing of it is in CLEAN. Correct the file "
+                            "and upload it again."
+                        ),
+                    },
+                },
+                set_if_missing={"failed_at": now},
+            )
+            result.quarantined.append(upload_id)
 
     def record_failure(self, notification: ErrorNotification) -> list[str]:
         """Mark the uploads concerned ``failed`` with Snowflake's message; return their ids."""

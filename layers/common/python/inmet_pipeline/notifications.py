@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from inmet_pipeline import rules
+
 UPLOAD_ID_IN_KEY = re.compile(r"([0-9a-f]{64})(?:-[^/]*)?\.csv$")
 
 
@@ -17,9 +19,18 @@ class NotificationError(ValueError):
 
 
 class Partition(BaseModel):
-    station_id: str = Field(pattern=r"^[A-Z]\d{3}$")
-    year: int = Field(ge=1900, le=2200)
+    # The validator's rules (inmet_pipeline.rules): a file it accepts makes a partition that
+    # parses here.
+    station_id: str = Field(pattern=rules.WMO_PATTERN)
+    year: int = Field(ge=rules.YEAR_MIN, le=rules.YEAR_MAX)
     rows: int = Field(ge=0)
+
+
+class QuarantinedFile(BaseModel):
+    """A file the task set aside (RAW.QUARANTINE) and why: its upload ends ``failed``."""
+
+    file: str
+    error: str
 
 
 class LoadNotification(BaseModel):
@@ -35,6 +46,8 @@ class LoadNotification(BaseModel):
     files: list[str]
     partitions: list[Partition]
     loaded_at: str
+    # An addition to the contract's fields (issue 15): the files the batch set aside, in part 1.
+    quarantined: list[QuarantinedFile] = Field(default_factory=list)
 
     @field_validator("files")
     @classmethod

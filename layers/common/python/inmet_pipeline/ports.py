@@ -13,14 +13,25 @@ class ObjectStore(Protocol):
         self, key: str, data: bytes, content_type: str, metadata: Mapping[str, str] | None = None
     ) -> None: ...
 
+    def exists(self, key: str) -> bool:
+        """Whether the object is there (HEAD)."""
+        ...
+
     def ping(self) -> None: ...
 
 
 class StatusStore(Protocol):
     """Upload status records (DynamoDB). Records are plain dicts of JSON-compatible values."""
 
-    def claim(self, upload_id: str, token: str, now_ms: int) -> bool:
-        """Create an in-flight record; False when a record for ``upload_id`` already exists."""
+    def claim(
+        self,
+        upload_id: str,
+        token: str,
+        now_ms: int,
+        document: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Create an in-flight record carrying ``document``'s fields (its status stays
+        in-flight); False when a record for ``upload_id`` already exists."""
         ...
 
     def take_over(self, upload_id: str, old_token: str, new_token: str, now_ms: int) -> bool:
@@ -28,7 +39,9 @@ class StatusStore(Protocol):
         ...
 
     def complete(self, upload_id: str, token: str, document: Mapping[str, Any]) -> None:
-        """Store the received upload's document, ending the claim."""
+        """Store the received upload's document, ending the claim. When the record has moved
+        on meanwhile (the export recorded it, or another request took the claim over), only
+        fields still missing are filled in: nothing the export wrote is overwritten."""
         ...
 
     def release(self, upload_id: str, token: str) -> None:

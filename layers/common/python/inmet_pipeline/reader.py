@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import BinaryIO, Final, Literal
 
+from inmet_pipeline import rules
 from inmet_pipeline.columns import CSV_QUOTED_CHARACTERS, MEASURES, N_MEASURES
 
 Layout = Literal["A", "B"]
@@ -40,13 +41,13 @@ N_METADATA_LINES: Final = 8
 HEADER_LINE: Final = 9
 _SNIFF_BYTES: Final = 8192
 
-REGIONS: Final = frozenset({"N", "NE", "CO", "SE", "S"})
-STATES: Final = frozenset(
-    {
-        "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA",
-        "PB", "PR", "PE", "PI", "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO",
-    }
-)  # fmt: skip
+# The closed sets and every rule later stages rely on live in inmet_pipeline.rules.
+REGIONS: Final = frozenset(rules.REGIONS)
+STATES: Final = frozenset(rules.STATES)
+# A station-year has at most 8,784 hourly rows (a leap year); a file with many more lines than
+# that (blank ones included) is refused as soon as it passes this, without reading the rest.
+MAX_DATA_ROWS: Final = 8784
+MAX_LINES: Final = HEADER_LINE + MAX_DATA_ROWS + 100
 
 
 # --------------------------------------------------------------------------------------------
@@ -345,7 +346,6 @@ _MAGIC: Final = (
     (b"\xfe\xff", "UTF-16 text; save it as UTF-8 or ISO-8859-1"),
 )
 
-_WMO_RE: Final = re.compile(r"[A-Z]\d{3}")
 _INMET_NAME_RE: Final = re.compile(
     r"INMET_(?P<region>[A-Z]{1,2})_(?P<state>[A-Z]{2})_(?P<wmo>[A-Z0-9]{4})_(?P<name>.*)_"
     r"(?P<start>\d\d-\d\d-\d{4})_A_(?P<end>\d\d-\d\d-\d{4})\.CSV",
@@ -490,6 +490,20 @@ class _Scanner:
                 None,
             )
             return
+        controls = False
+        for n, line in enumerate(preamble, start=1):
+            at = rules.first_control_byte(line)
+            if at is not None:
+                self.error(
+                    "control_character",
+                    f"Line {n} has the control character {rules.describe_char(chr(line[at]))} at "
+                    f"byte {at + 1}; INMET files have none (a tab or NUL usually means the file "
+                    "was edited or damaged).",
+                    n,
+                )
+                controls = True
+        if controls:
+            return
         rep.encoding = _detect_encoding(preamble)
         text = [p.decode(rep.encoding) for p in preamble]
         station = self._parse_metadata(text)
@@ -549,7 +563,8 @@ class _Scanner:
             line_no = i + 1
             line = text[i]
             key, sep, rest = line.partition(";")
-            value = rest.split(";")[0].strip()
+            # The second field, as the warehouse reads it (c02, TRIM of ASCII spaces only).
+            value = rules.trim(rest.split(";")[0])
             if not sep or not key.rstrip().endswith(":"):
                 if name == "station_id":
                     self.error(
@@ -580,27 +595,41 @@ class _Scanner:
             values[name] = value
         if not ok:
             return None
-        region = values["region"].upper()
-        if region not in REGIONS:
+        for i, (name, _key) in enumerate(_METADATA_KEYS):
+            if not self._value_chars_ok(i + 1, _KEY_HUMAN[i], values[name]):
+                ok = False
+        if not ok:
+            return None
+        region = self._code(1, "REGIAO", values["region"], rules.REGION_PATTERN)
+        if region is not None and region not in REGIONS:
             self.error(
                 "bad_metadata_value",
                 f"REGIAO (line 1) is {_show(values['region'])}; expected one of N, NE, CO, SE, S.",
                 1,
             )
-            ok = False
-        state = values["state"].upper()
-        if state not in STATES:
+            region = None
+        state = self._code(2, "UF", values["state"], rules.STATE_PATTERN)
+        if state is not None and state not in STATES:
             self.error(
                 "bad_metadata_value",
                 f"UF (line 2) is {_show(values['state'])}; expected a "
                 "Brazilian state code such as DF, SP or PR.",
                 2,
             )
-            ok = False
+            state = None
+        ok = region is not None and state is not None
         # The name is kept as written (INMET has double spaces and lower case in some names).
-        name = values["station_name"].strip()
+        name = values["station_name"]
         if not name:
             self.error("bad_metadata_value", "ESTACAO (line 3), the station name, is empty.", 3)
+            ok = False
+        elif len(name) > rules.MAX_STATION_NAME_CHARS:
+            self.error(
+                "bad_metadata_value",
+                f"ESTACAO (line 3), the station name, has {len(name)} characters; at most "
+                f"{rules.MAX_STATION_NAME_CHARS} are accepted.",
+                3,
+            )
             ok = False
         elif quoted := sorted({c for c in name if c in CSV_QUOTED_CHARACTERS}):
             # The export writes text unenclosed (Snowflake's unload, exports.UNLOAD_FILE_FORMAT):
@@ -613,7 +642,7 @@ class _Scanner:
                 3,
             )
             ok = False
-        wmo = values["station_id"].strip().upper()
+        wmo = values["station_id"]
         if not wmo:
             self.error(
                 "missing_wmo_code",
@@ -622,32 +651,32 @@ class _Scanner:
                 4,
             )
             ok = False
-        elif not _WMO_RE.fullmatch(wmo):
-            self.error(
-                "bad_wmo_code",
-                f"CODIGO (WMO) (line 4) is {_show(wmo)}; expected a letter "
-                "and three digits such as A001.",
-                4,
-            )
-            ok = False
+        else:
+            code = self._code(4, "CODIGO (WMO)", wmo, rules.WMO_PATTERN, kind="bad_wmo_code")
+            if code is None:
+                ok = False
+            wmo = code or wmo
         coords: dict[str, float] = {}
-        for line_no, key, label, low, high in (
-            (5, "latitude", "LATITUDE", -90.0, 90.0),
-            (6, "longitude", "LONGITUDE", -180.0, 180.0),
-            (7, "altitude_m", "ALTITUDE", -500.0, 9000.0),
-        ):
-            number = _parse_meta_number(values[key])
-            if number is None or not low <= number <= high:
+        for rule in rules.COORDINATES:
+            given = values[rule.field]
+            number = rules.parse_number(given)
+            if number is None or not rule.low <= number <= rule.high:
+                at = rules.first_non_ascii(given)
+                why = (
+                    f" (it contains {rules.describe_char(given[at])}; only ASCII digits count)"
+                    if at is not None
+                    else ""
+                )
                 self.error(
                     "bad_metadata_value",
-                    f"{label} (line {line_no}) is "
-                    f"{_show(values[key])}; expected a number between {low:g} and "
-                    f"{high:g} with a decimal comma (e.g. -15,78944444).",
-                    line_no,
+                    f"{rule.label} (line {rule.line}) is {_show(given)}{why}; expected a number "
+                    f"between {rule.low:g} and {rule.high:g} (inside Brazil) with at most 4 "
+                    "integer digits and 8 decimals, decimal comma (e.g. -15,78944444).",
+                    rule.line,
                 )
                 ok = False
             else:
-                coords[key] = number
+                coords[rule.field] = number
         founded = _parse_founding_date(values["founded_on"])
         if founded is None and values["founded_on"]:
             self.warn(
@@ -657,7 +686,7 @@ class _Scanner:
                 "It is ignored.",
                 8,
             )
-        if not ok:
+        if not ok or region is None or state is None:
             return None
         return StationMeta(
             region=region,
@@ -670,6 +699,45 @@ class _Scanner:
             founded_on=founded,
             metadata_style=style,
         )
+
+    def _value_chars_ok(self, line_no: int, label: str, value: str) -> bool:
+        at = rules.first_bad_value_char(value)
+        if at is None:
+            return True
+        self.error(
+            "bad_metadata_value",
+            f"{label} (line {line_no}) is {_show(value)}: character {at + 1} is "
+            f"{rules.describe_char(value[at])}, which is not allowed in station metadata "
+            "(no control characters, no spaces other than the plain space).",
+            line_no,
+        )
+        return False
+
+    def _code(
+        self, line_no: int, label: str, value: str, pattern: str, kind: str = "bad_metadata_value"
+    ) -> str | None:
+        """An ASCII code, upper-cased as the SQL's UPPER does; None (and an error) if not."""
+        at = rules.first_non_ascii(value)
+        if at is not None:
+            self.error(
+                kind,
+                f"{label} (line {line_no}) is {_show(value)}: character {at + 1} is "
+                f"{rules.describe_char(value[at])}; codes are plain ASCII letters and digits.",
+                line_no,
+            )
+            return None
+        code = value.upper()
+        if not re.fullmatch(pattern, code, flags=re.ASCII):
+            if kind == "bad_wmo_code":
+                message = (
+                    f"CODIGO (WMO) (line 4) is {_show(value)}; expected a letter "
+                    "and three digits such as A001."
+                )
+            else:
+                message = f"{label} (line {line_no}) is {_show(value)}; not a valid code."
+            self.error(kind, message, line_no)
+            return None
+        return code
 
     # -- header ---------------------------------------------------------------------------------
     def _parse_header(self, header: str) -> tuple[_LayoutSpec | None, bool, int]:
@@ -767,7 +835,18 @@ class _Scanner:
         n_values = N_MEASURES
         for raw, too_long in lines:
             line_no += 1
-            if not raw or raw.isspace():
+            if line_no > MAX_LINES:
+                self.report.errors.append(
+                    Issue(
+                        "too_many_lines",
+                        f"The file has more than {MAX_LINES:,} lines; a station-year has at "
+                        f"most {MAX_DATA_ROWS:,} hourly rows. Reading stopped here.",
+                        line_no,
+                    )
+                )
+                self.report.truncated = True
+                raise _ErrorLimitError
+            if not raw.strip(b" "):
                 if not blank_at:
                     blank_at = line_no
                 continue
@@ -816,6 +895,15 @@ class _Scanner:
                     )
                     continue
                 if not year:
+                    if not rules.year_ok(int(fields[0][:4])):
+                        self.error(
+                            "date_out_of_range",
+                            f"Line {line_no}: the year {fields[0][:4].decode()} is outside "
+                            f"{rules.YEAR_MIN}-{rules.YEAR_MAX}, the years INMET's archive "
+                            "and this pipeline cover.",
+                            line_no,
+                        )
+                        return
                     year = fields[0][:4]
                     first_key = key
                 elif fields[0][:4] != year:
@@ -853,6 +941,16 @@ class _Scanner:
         self, line_no: int, raw: bytes, fields: list[bytes], spec: _LayoutSpec, n_fields: int
     ) -> bool:
         """Explain why a line failed the fast check. True when it is valid after all."""
+        at = rules.first_control_byte(raw)
+        if at is not None:
+            self.error(
+                "control_character",
+                f"Line {line_no} has the control character {rules.describe_char(chr(raw[at]))} "
+                f"at byte {at + 1}; INMET data lines hold only digits, ',', '-', '/', ':', "
+                "spaces and ';'.",
+                line_no,
+            )
+            return False
         if len(fields) != n_fields:
             self.error(
                 "wrong_field_count",
@@ -984,13 +1082,6 @@ def _metadata_style(key: str) -> MetadataStyle:
     if any(ord(c) > 127 for c in key):
         return "A"
     return "2020"
-
-
-def _parse_meta_number(text: str) -> float | None:
-    token = text.strip().replace(",", ".")
-    if not re.fullmatch(r"-?(?:\d+(?:\.\d+)?|\.\d+)", token):
-        return None
-    return float(token)
 
 
 def _parse_founding_date(text: str) -> date | None:

@@ -17,6 +17,7 @@ CONTRACTS.md §1-§2. The order of the writes is what keeps data safe:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import time
@@ -29,9 +30,10 @@ from urllib.parse import quote
 
 from aws_lambda_powertools import Logger
 
-from inmet_pipeline.budget import PEER_WAIT_S
+from inmet_pipeline.budget import PEER_WAIT_S, UPLOAD_FUNCTION_TIMEOUT_S
 from inmet_pipeline.errors import DependencyUnavailable, UploadRejected
 from inmet_pipeline.limits import MAX_UPLOAD_BYTES, TOO_LARGE_CODE, too_large_message
+from inmet_pipeline.logs import append_request_keys, request_keys
 from inmet_pipeline.ports import ObjectStore, StatusStore
 from inmet_pipeline.reader import ValidationReport, normalise_to_utf8, validate
 
@@ -46,10 +48,21 @@ MIN_ID_PREFIX: Final = 4
 ID_PREFIX_RE: Final = re.compile(rf"[0-9a-f]{{{MIN_ID_PREFIX},63}}")
 MAX_CANDIDATES: Final = 10
 IN_FLIGHT: Final = "uploading"
-# A claim older than this is from a request that died (UploadFunction's timeout is
-# budget.UPLOAD_FUNCTION_TIMEOUT_S, 25 s): take it over.
-STALE_CLAIM_MS: Final = 60_000
+# UploadFunction's timeout (budget.UPLOAD_FUNCTION_TIMEOUT_S, template.yaml's value; a test
+# checks they agree). Lambda stops a request at this age, so a claim older than this is from a
+# request that died: take it over. The claim tokens keep a late write of a request that outlived
+# it (under uvicorn) harmless: the same bytes, and a completing write that overwrites nothing.
+FUNCTION_TIMEOUT_S: Final = UPLOAD_FUNCTION_TIMEOUT_S
+# One second more than the timeout: clocks of two Lambda containers may differ a little.
+STALE_CLAIM_MS: Final = (FUNCTION_TIMEOUT_S + 1) * 1000
 WAIT_FOR_PEER_S: Final = PEER_WAIT_S
+# S3 user metadata is limited to 2 KB in all (keys and values, US-ASCII); the file name is the
+# only free text in it, so it is percent-encoded and cut to this many characters there (the
+# status document keeps it whole).
+METADATA_FILENAME_CHARS: Final = 1024
+# A longer name is refused: no file system makes one (255 bytes on most), and it would have to
+# be stored in every status document.
+MAX_FILENAME_CHARS: Final = 1024
 
 # Fields of the status document shown to users (CONTRACTS §1), in a stable order.
 STATUS_FIELDS: Final = (
@@ -95,6 +108,17 @@ UPLOAD_FIELDS: Final = (
     "warnings",
     "received_at",
 )
+
+
+def metadata_text(text: str, limit: int = METADATA_FILENAME_CHARS) -> str:
+    """``text`` as an S3 metadata value: percent-encoded to US-ASCII, at most ``limit``
+    characters, never cut inside an escape."""
+    quoted = quote(text, safe=" ()-_.,")
+    if len(quoted) <= limit:
+        return quoted
+    cut = quoted[:limit]
+    escape = cut.rfind("%", max(0, limit - 3))
+    return cut[:escape] if escape != -1 else cut
 
 
 class AmbiguousUploadId(LookupError):  # noqa: N818 - an answer, not a malfunction
@@ -229,8 +253,19 @@ class UploadService:
 
     # -- the use case -------------------------------------------------------------------------
     def accept(self, data: bytes, filename: str | None = None) -> UploadResult:
+        with request_keys():
+            return self._accept(data, filename)
+
+    def _accept(self, data: bytes, filename: str | None) -> UploadResult:
         if len(data) > self.max_upload_bytes:
             raise self.too_large_error(len(data))
+        if filename is not None and len(filename) > MAX_FILENAME_CHARS:
+            raise UploadRejected(
+                422,
+                "filename_too_long",
+                f"The file name has {len(filename):,} characters; at most "
+                f"{MAX_FILENAME_CHARS:,} are accepted (INMET's names have about 60).",
+            )
         report = validate(data, filename)
         check_report(report)
         # A valid report always has these; the asserts tell the type checker.
@@ -238,65 +273,127 @@ class UploadService:
         assert report.encoding is not None
         assert report.year is not None
         upload_id = upload_id_for(data)
-        logger.append_keys(upload_id=upload_id, station_id=report.station.station_id)
-
-        token = uuid.uuid4().hex
-        existing = self._claim_or_wait(upload_id, token)
-        if existing is not None:
-            logger.info("duplicate upload: identical bytes were uploaded before")
-            return UploadResult(False, upload_answer(existing), report)
+        append_request_keys(upload_id=upload_id, station_id=report.station.station_id)
 
         raw_key = raw_key_for(self.raw_prefix, report.station.station_id, report.year, upload_id)
         landing_key = landing_key_for(upload_id)
-        metadata = {
-            "upload-id": upload_id,
-            "station-id": report.station.station_id,
-            "original-filename": quote(filename or "", safe=" ()-_.,"),
-            "original-encoding": report.encoding,
-        }
-        try:
-            self.objects.put(landing_key, data, "application/octet-stream", metadata)
-            normalised = normalise_to_utf8(data, report.encoding)
-            self.objects.put(raw_key, normalised, "text/csv; charset=utf-8", metadata)
-        except DependencyUnavailable:
-            logger.exception("storing the upload failed; dropping the claim")
-            try:
-                self.statuses.release(upload_id, token)
-            except DependencyUnavailable:
-                logger.exception("could not drop the claim; it expires after %s ms", STALE_CLAIM_MS)
-            raise
-
         document = self._document(upload_id, report, filename, len(data), raw_key, landing_key)
+        token = uuid.uuid4().hex
+        # The claim carries the whole document (still in flight): whatever happens after raw/
+        # is written — a failed completing write, a timeout — the export finds a complete
+        # record, and a re-upload a complete answer.
+        existing, taken_over = self._claim_or_wait(upload_id, token, document)
+        if existing is not None:
+            logger.info("duplicate upload: identical bytes were uploaded before")
+            known = {k: v for k, v in existing.items() if v is not None}
+            return UploadResult(False, upload_answer({**document, **known}), report)
+
+        if taken_over and self._exists(raw_key):
+            logger.info("the dead request had stored the file; completing its record")
+        else:
+            self._store(upload_id, token, data, report, filename, raw_key, landing_key)
         self.statuses.complete(upload_id, token, document)
         logger.info("upload received", extra={"raw_key": raw_key, "rows": report.rows})
         return UploadResult(True, upload_answer(document), report)
 
-    def _claim_or_wait(self, upload_id: str, token: str) -> dict[str, Any] | None:
-        """Claim the id (→ None) or return the record of the earlier identical upload."""
+    def _exists(self, key: str) -> bool:
+        try:
+            return self.objects.exists(key)
+        except DependencyUnavailable:
+            return False  # write it again: the same bytes under the same key
+
+    def _store(
+        self,
+        upload_id: str,
+        token: str,
+        data: bytes,
+        report: ValidationReport,
+        filename: str | None,
+        raw_key: str,
+        landing_key: str,
+    ) -> None:
+        """landing/ then raw/; on failure leave the claim in a state that says what happened."""
+        assert report.station is not None
+        assert report.encoding is not None
+        metadata = {
+            "upload-id": upload_id,
+            "station-id": report.station.station_id,
+            "original-filename": metadata_text(filename or ""),
+            "original-encoding": report.encoding,
+        }
+        try:
+            self.objects.put(landing_key, data, "application/octet-stream", metadata)
+        except DependencyUnavailable:
+            # Nothing the pipe reads was written (it reads raw/ only): a retry starts afresh.
+            logger.exception("storing landing/ failed; dropping the claim")
+            self._release(upload_id, token)
+            raise
+        normalised = normalise_to_utf8(data, report.encoding)
+        try:
+            self.objects.put(raw_key, normalised, "text/csv; charset=utf-8", metadata)
+        except DependencyUnavailable as exc:
+            if not exc.maybe_done:
+                logger.exception("S3 refused raw/; dropping the claim")
+                self._release(upload_id, token)
+                raise
+            # The answer was lost: the object may be there, and then the pipe loads it. Look.
+            try:
+                written = self.objects.exists(raw_key)
+            except DependencyUnavailable:
+                written = None
+            if written:
+                logger.warning("the raw/ write's answer was lost but the object is there")
+                return
+            # Unknown or absent (a write can still land late): keep the claim and its
+            # document — the export will find them if the object appears — but let the next
+            # request take it over at once instead of after the timeout.
+            logger.exception("the raw/ write may or may not have happened; keeping the claim")
+            with contextlib.suppress(DependencyUnavailable):
+                self.statuses.take_over(upload_id, token, token, 0)
+            raise
+
+    def _release(self, upload_id: str, token: str) -> None:
+        try:
+            self.statuses.release(upload_id, token)
+        except DependencyUnavailable:
+            logger.exception("could not drop the claim; it expires after %s ms", STALE_CLAIM_MS)
+
+    def _claim_or_wait(
+        self, upload_id: str, token: str, document: Mapping[str, Any]
+    ) -> tuple[dict[str, Any] | None, bool]:
+        """Claim the id (→ None, whether a dead request's claim was taken over) or return the
+        record of the earlier identical upload."""
         deadline = time.monotonic() + self.peer_wait_s
         pause = 0.02
         while True:
-            if self.statuses.claim(upload_id, token, self._clock_ms()):
-                return None
+            if self.statuses.claim(upload_id, token, self._clock_ms(), document):
+                return None, False
             record = self.statuses.get(upload_id)
-            if record is not None and record.get("status") == "failed":
+            error = (record or {}).get("error") or {}
+            if (
+                record is not None
+                and record.get("status") == "failed"
+                and error.get("code") != "quarantined"
+            ):
                 # The documented way to retry: upload the same bytes again. The failed record
                 # becomes a claim and the upload starts over (objects written again, status
                 # `received`, 201); the new raw/ event makes the pipe try the file again
-                # (Snowpipe skips only files it loaded; a failed file was not).
+                # (Snowpipe skips only files it loaded; a failed file was not). Not for a file
+                # the warehouse set aside (issue 15): the pipe did load it, would skip it, and
+                # the same bytes would be set aside again; the answer keeps the reason.
                 if self.statuses.restart_failed(upload_id, token, self._clock_ms()):
                     logger.info("re-upload of a failed upload: starting it over")
-                    return None
+                    return None, False
                 # else another request restarted it meanwhile: wait for that one, below.
             elif record is not None and record.get("status") != IN_FLIGHT:
-                return record
+                return record, False
             elif record is not None:
                 age = self._clock_ms() - int(record.get("claimed_at_ms") or 0)
                 if age > STALE_CLAIM_MS and self.statuses.take_over(
                     upload_id, str(record.get("claim_token")), token, self._clock_ms()
                 ):
                     logger.warning("took over a stale claim", extra={"claim_age_ms": age})
-                    return None
+                    return None, True
             # else: the other request gave up between our two calls; claim again.
             if time.monotonic() > deadline:
                 raise DependencyUnavailable(

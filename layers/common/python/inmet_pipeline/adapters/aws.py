@@ -9,7 +9,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+)
 
 from inmet_pipeline.budget import BACKGROUND, CallBudget
 from inmet_pipeline.errors import DependencyUnavailable
@@ -32,9 +37,17 @@ def _aws_call(dependency: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]
             except ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code", "ClientError")
                 message = exc.response.get("Error", {}).get("Message", str(exc))
-                raise DependencyUnavailable(dependency, f"{code}: {message}") from exc
-            except BotoCoreError as exc:
+                status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+                # A 4xx is a refusal (nothing was done); a 5xx may come after the write.
+                raise DependencyUnavailable(
+                    dependency, f"{code}: {message}", maybe_done=status >= 500 or status == 0
+                ) from exc
+            except (ConnectTimeoutError, EndpointConnectionError) as exc:
+                # The request never reached the service: nothing was done.
                 raise DependencyUnavailable(dependency, str(exc)) from exc
+            except BotoCoreError as exc:
+                # A read timeout or a dropped connection: the call may have taken effect.
+                raise DependencyUnavailable(dependency, str(exc), maybe_done=True) from exc
 
         return wrapper
 
@@ -74,6 +87,16 @@ class S3ObjectStore:
         )
 
     @_aws_call("S3")
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
+    @_aws_call("S3")
     def ping(self) -> None:
         self.client.head_bucket(Bucket=self.bucket)
 
@@ -87,6 +110,18 @@ def plain_item(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: plain_item(v) for k, v in value.items()}
     return value
+
+
+# What the export writes (status, rows_clean, export_keys, error, the step times): never
+# filled in by the upload's completing write once the record has moved on.
+EXPORT_FIELDS = frozenset(
+    {"status", "rows_clean", "export_keys", "error", "cleaned_at", "exported_at", "failed_at"}
+)
+
+
+def fields_to_fill(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The upload's descriptive fields (station, rows, keys, …), for ``set_if_missing``."""
+    return {k: v for k, v in document.items() if k not in EXPORT_FIELDS and k != "upload_id"}
 
 
 def _is_conditional_failure(exc: ClientError) -> bool:
@@ -121,10 +156,17 @@ class DynamoStatusStore:
         return self._table
 
     @_aws_call("DynamoDB")
-    def claim(self, upload_id: str, token: str, now_ms: int) -> bool:
+    def claim(
+        self,
+        upload_id: str,
+        token: str,
+        now_ms: int,
+        document: Mapping[str, Any] | None = None,
+    ) -> bool:
         try:
             self.table.put_item(
                 Item={
+                    **dict(document or {}),
                     "upload_id": upload_id,
                     "status": self.IN_FLIGHT,
                     "claim_token": token,
@@ -174,11 +216,10 @@ class DynamoStatusStore:
         except ClientError as exc:
             if not _is_conditional_failure(exc):
                 raise
-            # The load already moved the record on (cleaned/exported) or another request took
-            # over a stale claim: keep its status, fill in the descriptive fields.
-            keep = {k: v for k, v in fields.items() if k != "status" and not k.endswith("_at")}
-            keep["received_at"] = fields.get("received_at")
-            self.update(upload_id, keep)
+            # The export already moved the record on (exported/failed) or another request took
+            # over a stale claim: overwrite nothing (the export's rows_clean, export_keys and
+            # error stay), only fill in fields that are still missing.
+            self.update(upload_id, {}, set_if_missing=fields_to_fill(fields))
 
     @_aws_call("DynamoDB")
     def release(self, upload_id: str, token: str) -> None:

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from pydantic import SecretStr
 
-from inmet_pipeline.errors import DependencyUnavailable
+from inmet_pipeline.errors import DependencyUnavailable, PartitionRejected
 from inmet_pipeline.exports import ExportedPartition, copy_into_statement, remove_statement
 from inmet_pipeline.settings import AwsSettings, ConfigError
 from inmet_pipeline.uploads import utc_now_iso
@@ -43,6 +43,10 @@ class SnowflakeSettings(AwsSettings):
     snowflake_private_key_passphrase: SecretStr | None = None
     # The local runtime: the fakesnow server's URL instead of an account.
     inmet_snowflake_local_url: str | None = None
+    # The local unload route's token and the only folder it writes to (the local stack sets
+    # both; inmet_local.servers.fakesnow_client_env gives them for a server a test starts).
+    inmet_local_unload_token: SecretStr | None = None
+    inmet_local_unload_dir: str | None = None
 
     @property
     def local(self) -> bool:
@@ -310,6 +314,17 @@ class SnowflakeExporter(_WarehouseQueries):
         for attempt in (1, 2):
             try:
                 return self._run_concurrently(statements)
+            except (
+                snowflake.connector.errors.ProgrammingError,
+                snowflake.connector.errors.IntegrityError,
+                snowflake.connector.errors.DataError,
+            ) as exc:
+                if session_gone(exc) and attempt == 1:
+                    forget_connection(self.settings)
+                    continue
+                # A statement's own error (Snowflake ran it and refused it): not an outage,
+                # retrying changes nothing; the export skips that partition.
+                raise PartitionRejected(f"Snowflake refused the unload: {exc}") from exc
             except snowflake.connector.errors.Error as exc:
                 if not session_gone(exc) or attempt == 2:
                     raise DependencyUnavailable("Snowflake", str(exc)) from exc
@@ -360,6 +375,13 @@ class LocalExporter(_WarehouseQueries):
     # CLEAN) and holds its result, ~9,000 rows a partition, while it writes the files.
     GROUP = 48
 
+    def _unload_headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json"}
+        token = self.settings.inmet_local_unload_token
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token.get_secret_value()}"
+        return headers
+
     def _unload(self, sql: str, params: Sequence[Any], parts: list[dict[str, Any]]) -> Any:
         import json
         import urllib.error
@@ -369,7 +391,7 @@ class LocalExporter(_WarehouseQueries):
         url = self.settings.inmet_snowflake_local_url.rstrip("/") + LOCAL_UNLOAD_ROUTE
         body = json.dumps({"sql": sql, "params": list(params), "partitions": parts}).encode()
         request = urllib.request.Request(  # noqa: S310 - the local warehouse's http URL
-            url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+            url, data=body, headers=self._unload_headers(), method="POST"
         )
         try:
             with urllib.request.urlopen(request, timeout=600) as response:  # noqa: S310
@@ -378,6 +400,8 @@ class LocalExporter(_WarehouseQueries):
             detail = exc.read().decode("utf-8", "replace")
             with contextlib.suppress(ValueError, KeyError, TypeError):
                 detail = json.loads(detail)["error"]
+            if exc.code == 400:  # the warehouse refused this request: the query or its rows
+                raise PartitionRejected(f"local unload failed: {detail}") from exc
             raise DependencyUnavailable("Snowflake", f"local unload failed: {detail}") from exc
         except (urllib.error.URLError, OSError) as exc:
             raise DependencyUnavailable("Snowflake", f"local unload failed: {exc}") from exc
@@ -392,7 +416,9 @@ class LocalExporter(_WarehouseQueries):
         header = (",".join(CLEAN_COLUMNS) + "\n").encode("utf-8")
         written: dict[str, int] = {}
         ordered = sorted(partitions)
-        with tempfile.TemporaryDirectory(prefix="inmet-unload-") as tmp:
+        # Inside the unload route's folder: the route writes nowhere else.
+        folder = self.settings.inmet_local_unload_dir
+        with tempfile.TemporaryDirectory(prefix="inmet-unload-", dir=folder) as tmp:
             for start in range(0, len(ordered), self.GROUP):
                 group = ordered[start : start + self.GROUP]
                 sql, params = stations_select(

@@ -1,0 +1,263 @@
+"""What a valid INMET station file is: every rule that more than one stage must agree on, once.
+
+The validator (``reader``), the warehouse (the task's quarantine check in snowflake_sql/, whose
+SQL is generated from here by ``sql_metadata_violations``) and the notification parser
+(``notifications``) all take their rules from this module, and a differential test
+(tests/unit/test_rules.py, tests/integration/test_valid_file_fuzz.py) keeps them agreeing. The
+rule is: **whatever the validator accepts, the warehouse loads and the export exports.**
+
+The rules, and why:
+
+- **Canonical ASCII metadata.** The warehouse reads a metadata value as the second
+  ``;``-separated field with ``TRIM`` (which removes ASCII spaces only) and
+  ``TRY_TO_DECIMAL``; Python's ``str.strip``, ``\\d`` and ``float()`` accept every Unicode space
+  and digit (``-١٥,٧٨٩`` is a float to Python and NULL to Snowflake). So codes and numbers are
+  matched by ASCII-only patterns, and only ASCII spaces around a value are ignored.
+- **Closed sets**: the region (N, NE, CO, SE, S) and the 27 UF codes; the WMO code is one letter
+  and three digits (``^[A-Z][0-9]{3}$``), the ``VARCHAR(4)`` of STATIONS.station_id. Codes are
+  compared after ASCII upper-casing, as the SQL's ``UPPER`` does.
+- **No control characters.** No line may hold a C0 control character or DEL (a tab, a NUL, a
+  vertical tab …): the pipe's file format keeps them and no later stage means them. Metadata
+  values (which reach typed columns and the export) also may not hold C1 controls, Unicode
+  spaces other than U+0020, or invisible format characters (zero-width space, BOM). The header
+  line is allowed C1 characters: a real INMET file (Curitiba 2004) has a double-encoded header
+  (``PRECIPITAÃ\\x87Ã\\x83O``); the header reaches no typed column.
+- **Coordinates and altitude** inside Brazil's plausible bounds (islands included: Fernando de
+  Noronha, Trindade, São Pedro e São Paulo) and inside the column types of CLEAN.STATIONS
+  (``NUMBER(10,8)``, ``NUMBER(11,8)``, ``NUMBER(7,2)``): at most 4 integer digits and 8 decimals,
+  so that ``TRY_TO_DECIMAL(value, 12, 8)`` never gives NULL for an accepted value.
+- **Dates** in years ``YEAR_MIN``..``YEAR_MAX``: INMET's yearly archive of automatic stations
+  starts in 2000; a fixed upper bound keeps the rule the same whenever it is checked. The load
+  notification's partitions use the same range.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Final
+
+REGIONS: Final = ("N", "NE", "CO", "SE", "S")
+STATES: Final = (
+    "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA",
+    "PB", "PR", "PE", "PI", "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO",
+)  # fmt: skip
+
+# ASCII only: [0-9], never \d (which is Unicode-aware in str patterns).
+WMO_PATTERN: Final = "^[A-Z][0-9]{3}$"
+WMO_RE: Final = re.compile(WMO_PATTERN)
+REGION_PATTERN: Final = "^[A-Za-z]{1,2}$"
+STATE_PATTERN: Final = "^[A-Za-z]{2}$"
+
+YEAR_MIN: Final = 2000
+YEAR_MAX: Final = 2100
+
+# Metadata numbers: optional minus, 1-4 integer digits, optional decimal comma (or point) and
+# 1-8 decimals. 12 digits at most: the precision of TRY_TO_DECIMAL(value, 12, 8) in the SQL.
+NUMBER_PATTERN: Final = "^-?[0-9]{1,4}([.,][0-9]{1,8})?$"
+NUMBER_RE: Final = re.compile(NUMBER_PATTERN)
+
+MAX_STATION_NAME_CHARS: Final = 100  # INMET's longest is ~40; the export carries the name
+
+
+@dataclass(frozen=True, slots=True)
+class NumberRule:
+    """One numeric metadata value: its line, its label, its bounds (inclusive)."""
+
+    field: str  # StationMeta / CLEAN.STATIONS column
+    label: str
+    line: int
+    low: float
+    high: float
+    scale: int  # decimals of the CLEAN.STATIONS column (SQL rounds to it)
+
+
+COORDINATES: Final = (
+    # Brazil: 5.27 N (Monte Caburaí) to 33.75 S (Chuí); 73.99 W (Serra do Divisor) to 28.85 W
+    # (Martim Vaz); with a small margin. Altitude: the coast to Pico da Neblina (2,995 m).
+    NumberRule("latitude", "LATITUDE", 5, -35.0, 6.0, 8),
+    NumberRule("longitude", "LONGITUDE", 6, -75.0, -28.0, 8),
+    NumberRule("altitude_m", "ALTITUDE", 7, -100.0, 3100.0, 2),
+)
+
+# C0 controls and DEL: never in any line.
+_C0: Final = frozenset(range(0x20)) | {0x7F}
+C0_BYTES_RE: Final = re.compile(rb"[\x00-\x1f\x7f]")
+C0_TEXT_RE: Final = re.compile(r"[\x00-\x1f\x7f]")
+# Not in a metadata value: controls (C0, C1), separators other than U+0020, format characters,
+# surrogates, private use, unassigned.
+_BAD_CATEGORIES: Final = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"})
+
+
+def describe_char(char: str) -> str:
+    """``U+0009 (CHARACTER TABULATION)``: a character a person can identify."""
+    names = {"\t": "TAB", "\x00": "NUL", "\x0b": "VERTICAL TAB", "\x0c": "FORM FEED"}
+    name = names.get(char) or unicodedata.name(char, "") or unicodedata.category(char)
+    return f"U+{ord(char):04X} ({name})"
+
+
+def first_control_byte(line: bytes) -> int | None:
+    """The 0-based position of the first C0 control or DEL in ``line``, or None."""
+    match = C0_BYTES_RE.search(line)
+    return match.start() if match else None
+
+
+def first_control_char(text: str) -> int | None:
+    match = C0_TEXT_RE.search(text)
+    return match.start() if match else None
+
+
+def first_bad_value_char(value: str) -> int | None:
+    """Position of the first character not allowed in a metadata value (see module doc)."""
+    for i, char in enumerate(value):
+        if char == " ":
+            continue
+        if ord(char) < 0x80:
+            if ord(char) in _C0:
+                return i
+            continue
+        if unicodedata.category(char) in _BAD_CATEGORIES:
+            return i
+    return None
+
+
+def trim(value: str) -> str:
+    """What the SQL's TRIM does: ASCII spaces only (Snowflake's default characters)."""
+    return value.strip(" ")
+
+
+def first_non_ascii(value: str) -> int | None:
+    for i, char in enumerate(value):
+        if ord(char) > 0x7F:
+            return i
+    return None
+
+
+def parse_number(value: str) -> float | None:
+    """A metadata number as the warehouse reads it, or None when it would not."""
+    if not NUMBER_RE.fullmatch(value):
+        return None
+    return float(value.replace(",", "."))
+
+
+def year_ok(year: int) -> bool:
+    return YEAR_MIN <= year <= YEAR_MAX
+
+
+# --------------------------------------------------------------------------------------------
+# SQL, generated: the same rules as Snowflake predicates over the RAW metadata lines
+# --------------------------------------------------------------------------------------------
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+def sql_metadata_violations(value: str = "value", line: str = "file_row_number") -> str:
+    """A Snowflake SQL expression: NULL when the metadata line ``line`` (1-8) with TRIMmed
+    second field ``value`` obeys the rules, else the reason (text). Generated from the
+    constants above; the task's quarantine check uses it (R__views.sql) and a test checks that
+    it agrees with the validator."""
+    # RLIKE is anchored in Snowflake (the whole string must match); the patterns' ^$ are
+    # harmless there and make them usable as Python patterns too.
+    checks = [
+        (1, f"NOT ({value} RLIKE '{REGION_PATTERN}') OR UPPER({value}) NOT IN "
+            f"({_sql_list(REGIONS)})", "REGIAO is not one of " + ", ".join(REGIONS)),
+        (2, f"NOT ({value} RLIKE '{STATE_PATTERN}') OR UPPER({value}) NOT IN "
+            f"({_sql_list(STATES)})", "UF is not a Brazilian state code"),
+        (3, f"{value} = ''", "ESTACAO (the station name) is empty"),
+        (4, f"NOT (UPPER({value}) RLIKE '{WMO_PATTERN}')",
+            "CODIGO (WMO) is not a letter and three digits"),
+    ]  # fmt: skip
+    for rule in COORDINATES:
+        number = f"TRY_TO_DECIMAL(REPLACE({value}, ',', '.'), 12, 8)"
+        checks.append(
+            (
+                rule.line,
+                f"NOT ({value} RLIKE '{NUMBER_PATTERN}') OR NOT ({number} BETWEEN "
+                f"{rule.low:g} AND {rule.high:g})",
+                f"{rule.label} is not a number between {rule.low:g} and {rule.high:g}",
+            )
+        )
+    whens = "\n    ".join(
+        f"WHEN {line} = {n} AND ({value} IS NULL OR {cond}) THEN '{reason}'"
+        for n, cond, reason in checks
+    )
+    return f"CASE\n    {whens}\n  END"  # no ELSE: NULL (sqlfluff ST01)
+
+
+def sql_year_violation(date_text: str = "c01") -> str:
+    """NULL when a data line's date text starts with a year inside the accepted range, else
+    the reason (lines whose date is unreadable are NULL here: the task skips them)."""
+    year = f"TRY_TO_NUMBER(LEFT({date_text}, 4))"
+    return (
+        f"IFF({year} IS NOT NULL AND NOT ({year} BETWEEN {YEAR_MIN} AND {YEAR_MAX}), "
+        f"'the year is outside {YEAR_MIN}-{YEAR_MAX}', NULL)"
+    )
+
+
+GENERATED_SQL_PATH: Final = "task/valid_file_rules.sql"  # under snowflake_sql/
+
+
+def violations_view_sql() -> str:
+    """The view the task's quarantine step reads (snowflake_sql/task/valid_file_rules.sql is
+    this text; `python -m inmet_pipeline.rules` writes it, a test checks it is current): per
+    file of the open batch, the first line that breaks a rule and the rule, as text."""
+    metadata = sql_metadata_violations("TRIM(c02)", "file_row_number").replace("\n", "\n    ")
+    return f"""-- GENERATED from layers/common/python/inmet_pipeline/rules.py by
+-- `python -m inmet_pipeline.rules` (tests/unit/test_rules.py checks that it is current): the
+-- validator's rules as Snowflake SQL. Per file of the open batch, the first line that breaks
+-- one, with the rule: the task sets such a file aside (RAW.QUARANTINE) and loads the rest of
+-- the batch. The upload API refuses these files already; this is the warehouse's own check
+-- (defence in depth) of what it cannot load: NULL or out-of-range station numbers, codes that
+-- do not fit their columns, dates outside the pipeline's years.
+CREATE OR REPLACE VIEW {{{{ database }}}}.{{{{ raw_schema }}}}.OPEN_BATCH_VIOLATIONS AS
+WITH line_checks AS (
+  SELECT
+    batch_id,
+    file_name,
+    file_row_number,
+    IFF(
+      file_row_number <= 8,
+      {metadata},
+      {sql_year_violation("c01")}
+    ) AS violation,
+    IFF(file_row_number <= 8, c02, LEFT(c01, 10)) AS found
+  FROM {{{{ database }}}}.{{{{ raw_schema }}}}.OPEN_BATCH_LINES
+  WHERE file_row_number <= 8 OR file_row_number >= 10
+),
+incomplete_metadata AS (
+  SELECT
+    batch_id,
+    file_name,
+    0 AS file_row_number,
+    'the station metadata (lines 1-8) is incomplete' AS violation,
+    '' AS found
+  FROM {{{{ database }}}}.{{{{ raw_schema }}}}.OPEN_BATCH_LINES
+  GROUP BY batch_id, file_name
+  HAVING COUNT(DISTINCT IFF(file_row_number <= 8, file_row_number, NULL)) < 8
+),
+violations AS (
+  SELECT batch_id, file_name, file_row_number, violation, found
+  FROM line_checks
+  WHERE violation IS NOT NULL
+  UNION ALL
+  SELECT batch_id, file_name, file_row_number, violation, found
+  FROM incomplete_metadata
+)
+SELECT
+  batch_id,
+  file_name,
+  file_row_number,
+  'line ' || file_row_number || ': ' || violation
+  || IFF(COALESCE(found, '') = '', '', ' (found ''' || found || ''')') AS reason
+FROM violations
+QUALIFY ROW_NUMBER() OVER (PARTITION BY batch_id, file_name ORDER BY file_row_number) = 1;
+"""  # noqa: S608 - built from this module's constants, never from input
+
+
+if __name__ == "__main__":  # pragma: no cover - the generator's command line
+    import sys
+
+    sys.stdout.write(violations_view_sql())
