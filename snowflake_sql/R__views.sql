@@ -1,5 +1,5 @@
 -- Views, re-created whenever this file changes (CREATE OR REPLACE loses nothing for a view).
--- One CTE per step, named for what it holds. The CLEAN rules of CONTRACTS.md §3 live here.
+-- One CTE per step, named for what it holds. The CLEAN rules of docs/contracts.md §3 live here.
 
 -- The RAW lines of the files in the open batch. A file loaded twice (ALTER PIPE … REFRESH or
 -- COPY … FORCE) counts once. The bookkeeping rests on keys, never on equal timestamps: a raw/
@@ -160,7 +160,7 @@ SELECT
   ) = 1 AS is_latest
 FROM range_checked;
 
--- The export view: CONTRACTS.md §3 columns, in order. Station attributes from STATIONS (the
+-- The export view: docs/contracts.md §3 columns, in order. Station attributes from STATIONS (the
 -- most recently loaded file wins).
 CREATE OR REPLACE VIEW {{ database }}.{{ clean_schema }}.{{ clean_view }} COPY GRANTS AS
 SELECT
@@ -192,7 +192,7 @@ SELECT
 FROM {{ database }}.{{ clean_schema }}.OBSERVATIONS o
 JOIN {{ database }}.{{ clean_schema }}.STATIONS s ON s.station_id = o.station_id;
 
--- CONTRACTS.md §4: the messages of each loaded batch not yet queued, one row per message
+-- docs/contracts.md §4: the messages of each loaded batch not yet queued, one row per message
 -- ("part"): at most {{ partitions_per_message }} partitions each (BATCH_PARTITIONS.part), with
 -- the files whose (station, year) they carry; a file with no partition (all its hours missing)
 -- goes with part 1. "part" and "parts" are additions to the contract's fields: the export

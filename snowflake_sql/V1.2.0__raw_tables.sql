@@ -52,7 +52,7 @@ CREATE TABLE IF NOT EXISTS {{ database }}.{{ raw_schema }}.BATCH_FILES (
 )
 COMMENT = 'The files of each batch (consuming the stream records them here)';
 
--- The load notifications (CONTRACTS §4), one row per message: a batch is announced in parts of
+-- The load notifications (docs/contracts.md §4), one row per message: a batch is announced in parts of
 -- at most {{ partitions_per_message }} partitions, so that no SNS message nears its 256 KB limit
 -- and one ExportFunction invocation has a bounded amount of work.
 -- SYSTEM$SEND_SNOWFLAKE_NOTIFICATION only queues a message (NOTIFICATION_HISTORY shows QUEUED,

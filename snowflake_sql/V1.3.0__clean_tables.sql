@@ -1,4 +1,4 @@
--- CLEAN: stations and hourly observations typed with units (CONTRACTS.md §3), per-file load
+-- CLEAN: stations and hourly observations typed with units (docs/contracts.md §3), per-file load
 -- figures, and the partitions each batch touched. The export view (R__views.sql) joins them
 -- into the contract's columns.
 CREATE TABLE IF NOT EXISTS {{ database }}.{{ clean_schema }}.STATIONS (

@@ -1,4 +1,4 @@
-"""An independent statement of CONTRACTS.md §3 in Python, to check the SQL against.
+"""An independent statement of docs/contracts.md §3 in Python, to check the SQL against.
 
 The product's rules live once, in snowflake_sql/; this oracle exists only in the tests. It
 reads files with the validator's reader and applies rules 4-7 in plain Python.
@@ -49,7 +49,7 @@ def as_float(value: object) -> float | None:
 
 
 def expected_clean_csv(files: Iterable[bytes], path: Path) -> Path:
-    """The CLEAN contract CSV (CONTRACTS.md §3: CLEAN_COLUMNS, observed_at as ...Z) that
+    """The CLEAN contract CSV (docs/contracts.md §3: CLEAN_COLUMNS, observed_at as ...Z) that
     ``inmet fetch`` would write after loading ``files``: the oracle's rows (rules 4-7) with
     each file's station attributes from its metadata lines (rule 1), read by the validator's
     reader. Stands in for the full local stack where a test only needs the data."""

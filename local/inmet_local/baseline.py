@@ -1,4 +1,4 @@
-"""CONTRACTS.md §3 as one plain DuckDB query over raw files: the yardstick the benchmarks
+"""docs/contracts.md §3 as one plain DuckDB query over raw files: the yardstick the benchmarks
 compare the pipeline with (benchmarks/bench_warehouse.py, bench_local_run.py). Not used by the
 pipeline itself, whose rules live in snowflake_sql/."""
 

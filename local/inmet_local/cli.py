@@ -690,7 +690,7 @@ def fetch_command(
     ] = "s3",
     data_dir: DataDirOption = DEFAULT_DATA_DIR,
 ) -> None:
-    """Write the contract CSV of CLEAN (CONTRACTS §3) to one local file, at constant memory.
+    """Write the contract CSV of CLEAN (docs/contracts.md §3) to one local file, at constant memory.
 
     Reads, by the same precedence as every command: --from s3 the bucket S3_BUCKET names
     (environment or .env, AWS or any endpoint AWS_ENDPOINT_URL gives); --from snowflake the

@@ -1,4 +1,4 @@
-"""`inmet fetch`: the contract CSV (CONTRACTS §3) into one local file, at constant memory.
+"""`inmet fetch`: the contract CSV (docs/contracts.md §3) into one local file, at constant memory.
 
 - from S3 (default): the exported partitions under processed/inmet_clean/, joined in
   (station_id, year) order; each partition is already sorted by observed_at, so the result is

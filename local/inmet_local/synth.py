@@ -1,6 +1,6 @@
 """Generate realistic INMET yearly-archive station files (layouts A and B), deterministically.
 
-The files carry every quirk of the real ones (shared/data/inmet_real/FORMAT.md): ISO-8859-1
+The files carry every quirk of the real ones (docs/inmet-format.md): ISO-8859-1
 or UTF-8 bytes, three metadata spellings, two founding-date formats, ``-9999`` (A) or empty (B)
 for missing, dropped leading zeros (``,2``, ``-,9``), a trailing ``;`` on every line, the three
 radiation labels, radiation missing (or 0) at night, outages where whole hours are missing,
@@ -448,7 +448,7 @@ def generate_station_year(
     """One station-year file as INMET publishes it in its yearly archive."""
     rng = random.Random(f"{seed}:{station.station_id}:{year}")
     layout = layout or ("A" if year <= 2018 else "B")
-    # How the file looks depends on the year and on when it was "downloaded" (FORMAT.md §4).
+    # How the file looks depends on the year and on when it was "downloaded" (docs/inmet-format.md §4).
     downloaded_2021 = year <= 2020 and rng.random() < 0.25
     if metadata_style is None:
         if layout == "A":

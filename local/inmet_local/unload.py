@@ -30,7 +30,7 @@ from typing import Any
 
 from inmet_pipeline.adapters.snowflake import LOCAL_UNLOAD_ROUTE
 
-STATION_COLUMN = 0  # CLEAN's column order (CONTRACTS §3): station_id first,
+STATION_COLUMN = 0  # CLEAN's column order (docs/contracts.md §3): station_id first,
 OBSERVED_AT_COLUMN = 7  # observed_at eighth, as ISO text 'YYYY-MM-DDTHH:MI:SSZ'
 
 

@@ -1,4 +1,4 @@
-  -- CONTRACTS.md §4: send each due message (RAW.NOTIFICATIONS_DUE) and count the send. Shared
+  -- docs/contracts.md §4: send each due message (RAW.NOTIFICATIONS_DUE) and count the send. Shared
   -- by PROCESS_RAW (right after its commit) and NOTIFICATION_SWEEP (re-sends); the local runtime
   -- reads the same view (local/inmet_local/warehouse.py, send_notifications).
   LET due CURSOR FOR

@@ -1,4 +1,4 @@
-"""The upload API over FastAPI's TestClient against moto: every status code of CONTRACTS §1,
+"""The upload API over FastAPI's TestClient against moto: every status code of docs/contracts.md §1,
 with the S3 objects and the DynamoDB record checked after each."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The SQL of snowflake_sql/ on the local warehouse runtime (fakesnow server + real connector):
-the CLEAN rules of CONTRACTS.md §3 against an independent Python oracle, and the emulated
+the CLEAN rules of docs/contracts.md §3 against an independent Python oracle, and the emulated
 pipe, stream/task and notifications."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The 8 real INMET files validate and read exactly as FORMAT.md describes them."""
+"""The 8 real INMET files validate and read exactly as docs/inmet-format.md describes them."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def _ts(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-# Figures from shared/data/inmet_real/FORMAT.md §4-§6 and SOURCES.md.
+# Figures from docs/inmet-format.md §4-§6.
 EXPECTED = [
     Expected(
         "INMET_N_AM_A101_MANAUS_09-05-2000",

@@ -1,4 +1,4 @@
-"""Load inmet_clean.csv (CONTRACTS §3) for analysis, or make a realistic sample without one.
+"""Load inmet_clean.csv (docs/contracts.md §3) for analysis, or make a realistic sample without one.
 
 Also: where that file is from any working folder, whether its rows are real or generated, and
 the checks that turn a wrong file into a one-line error.
@@ -89,7 +89,7 @@ def check_contract_header(path: Path) -> None:
         )
     raise ContractError(
         f"{path} has the contract's columns in another order or with extra columns; "
-        f"{expected} (CONTRACTS.md §3); {_HOW_TO_GET_IT}"
+        f"{expected} (docs/contracts.md §3); {_HOW_TO_GET_IT}"
     )
 
 

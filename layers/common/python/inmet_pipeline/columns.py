@@ -1,4 +1,4 @@
-"""The INMET yearly-archive columns and the CLEAN contract columns (CONTRACTS.md §3).
+"""The INMET yearly-archive columns and the CLEAN contract columns (docs/contracts.md §3).
 
 This module is the single Python statement of the 17 measures, their CLEAN names, their
 physical ranges and their units. The SQL (snowflake_sql/) states the same ranges; a test
@@ -17,7 +17,7 @@ class Measure:
 
     name: str  # CLEAN column name, with its unit as suffix
     source_label: str  # the layout-B header label (for messages and docs)
-    low: float  # physical range, inclusive (CONTRACTS.md §3 rule 5)
+    low: float  # physical range, inclusive (docs/contracts.md §3 rule 5)
     high: float
     unit: str
 
@@ -61,7 +61,7 @@ STATION_COLUMNS: Final[tuple[str, ...]] = (
     "altitude_m",
 )
 
-# CONTRACTS.md §3: the CLEAN columns, in this order, everywhere (Snowflake, exports, CSV).
+# docs/contracts.md §3: the CLEAN columns, in this order, everywhere (Snowflake, exports, CSV).
 CLEAN_COLUMNS: Final[tuple[str, ...]] = (*STATION_COLUMNS, "observed_at", *MEASURE_NAMES)
 
 # The value that layout A uses for "missing" (layout B leaves the field empty).

@@ -75,7 +75,7 @@ def stations_select(
 def partition_select(
     view: str, station_id: str, year: int, *, quoted_names: bool = False
 ) -> tuple[str, list[Any]]:
-    """The contract columns of one partition, in order, sorted (CONTRACTS §3).
+    """The contract columns of one partition, in order, sorted (docs/contracts.md §3).
 
     ``observed_at`` is written as ISO 8601 UTC. The time range (not YEAR()) lets Snowflake prune
     micro-partitions (OBSERVATIONS is naturally clustered by its load order, one station-year a

@@ -1,4 +1,4 @@
-"""The messages the warehouse sends: the load notification (CONTRACTS.md §4) and Snowflake's
+"""The messages the warehouse sends: the load notification (docs/contracts.md §4) and Snowflake's
 error notifications (pipe INGEST_FAILED_FILE, task USER_TASK_FAILED)."""
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class QuarantinedFile(BaseModel):
 
 
 class LoadNotification(BaseModel):
-    """CONTRACTS.md §4."""
+    """docs/contracts.md §4."""
 
     event: Literal["inmet.clean.loaded"]
     batch_id: str = Field(min_length=1)
@@ -63,7 +63,7 @@ class LoadNotification(BaseModel):
             data = json.loads(body) if isinstance(body, str) else body
             return cls.model_validate(data)
         except (ValueError, ValidationError) as exc:
-            raise NotificationError(f"not a load notification (CONTRACTS §4): {exc}") from exc
+            raise NotificationError(f"not a load notification (docs/contracts.md §4): {exc}") from exc
 
 
 def upload_id_of(key: str) -> str | None:

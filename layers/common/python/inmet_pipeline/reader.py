@@ -1,6 +1,6 @@
 """Read and validate INMET yearly-archive station files (layouts A and B).
 
-The format is described byte by byte in shared/data/inmet_real/FORMAT.md. In short: 8 metadata
+The format is described byte by byte in docs/inmet-format.md. In short: 8 metadata
 lines (``KEY:;VALUE``, three key spellings), a header line (layout A ``DATA (YYYY-MM-DD);HORA
 (UTC);…`` with ``-9999`` for missing, or layout B ``Data;Hora UTC;…`` with empty fields), then one
 line per hour with 19 ``;``-separated columns and a trailing ``;``.
@@ -69,7 +69,7 @@ class Issue:
 
 @dataclass(frozen=True, slots=True)
 class StationMeta:
-    """Station attributes from metadata lines 1-8 (CONTRACTS.md §3 rule 1)."""
+    """Station attributes from metadata lines 1-8 (docs/contracts.md §3 rule 1)."""
 
     region: str
     state: str
@@ -183,7 +183,7 @@ class _ErrorLimitError(Exception):
 _NUMBER = re.compile(rb"-?(?:\d+(?:,\d+)?|,\d+)")
 _MISSING_TOKENS: Final = (b"", b"-9999")
 
-# In-range token expressions, column by column (CONTRACTS.md §3 rule 5). Each accepts a subset
+# In-range token expressions, column by column (docs/contracts.md §3 rule 5). Each accepts a subset
 # of the numbers inside [low, high]; anything else falls back to the exact slow path.
 _DEC = rb"(?:,\d+)?"
 _ZERO_DEC = rb"(?:,0+)?"
@@ -296,7 +296,7 @@ def _fold(text: str) -> str:
 
 
 # The 17 measure labels, folded; radiation is matched on its prefix because INMET writes its
-# unit three ways (KJ/m², Kj/m², W/m²) and it is kJ/m² in every case (FORMAT.md §4).
+# unit three ways (KJ/m², Kj/m², W/m²) and it is kJ/m² in every case (docs/inmet-format.md §4).
 _MEASURE_LABELS_FOLDED: Final = tuple(_fold(m.source_label) for m in MEASURES)
 _RADIATION_INDEX: Final = 4
 _RADIATION_PREFIX: Final = _fold("RADIACAO GLOBAL")

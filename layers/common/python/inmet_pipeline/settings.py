@@ -1,4 +1,4 @@
-"""Configuration, read once from the environment and `.env` (CONTRACTS.md §5).
+"""Configuration, read once from the environment and `.env` (docs/contracts.md §5).
 
 Each component reads only the settings it needs, so the upload function does not require the
 Snowflake account and a notebook does not require the bucket. A missing required setting stops
@@ -56,7 +56,7 @@ class UploadSettings(AwsSettings):
 
     # Field names are the environment variables' names (case-insensitive).
     s3_bucket: str
-    # The seed's S3_PATH: the prefix the pipe reads (CONTRACTS §2: raw/inmet).
+    # The seed's S3_PATH: the prefix the pipe reads (docs/contracts.md §2: raw/inmet).
     s3_path: str = "raw/inmet"
     inmet_status_table: str = "inmet-uploads"
     inmet_api_key: SecretStr | None = None

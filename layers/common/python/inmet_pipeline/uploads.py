@@ -1,6 +1,6 @@
 """The upload use case: validate → normalise to UTF-8 → store landing/ and raw/ → record status.
 
-CONTRACTS.md §1-§2. The order of the writes is what keeps data safe:
+docs/contracts.md §1-§2. The order of the writes is what keeps data safe:
 
 1. Nothing is written for a rejected file.
 2. The upload claims its id (sha256 of the bytes) with a conditional write: of N concurrent
@@ -64,7 +64,7 @@ METADATA_FILENAME_CHARS: Final = 1024
 # be stored in every status document.
 MAX_FILENAME_CHARS: Final = 1024
 
-# Fields of the status document shown to users (CONTRACTS §1), in a stable order.
+# Fields of the status document shown to users (docs/contracts.md §1), in a stable order.
 STATUS_FIELDS: Final = (
     "upload_id",
     "status",

@@ -26,7 +26,7 @@ LOCAL_UNLOAD_ROUTE = "/inmet-local/unload"
 
 
 class SnowflakeSettings(AwsSettings):
-    """Where the warehouse is and how to reach it (CONTRACTS §5 names)."""
+    """Where the warehouse is and how to reach it (docs/contracts.md §5 names)."""
 
     snowflake_account: str | None = None
     snowflake_user: str | None = None
