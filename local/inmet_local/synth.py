@@ -448,7 +448,8 @@ def generate_station_year(
     """One station-year file as INMET publishes it in its yearly archive."""
     rng = random.Random(f"{seed}:{station.station_id}:{year}")
     layout = layout or ("A" if year <= 2018 else "B")
-    # How the file looks depends on the year and on when it was "downloaded" (docs/inmet-format.md §4).
+    # How the file looks depends on the year and on when it was "downloaded"
+    # (docs/inmet-format.md §4).
     downloaded_2021 = year <= 2020 and rng.random() < 0.25
     if metadata_style is None:
         if layout == "A":

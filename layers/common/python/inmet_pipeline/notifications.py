@@ -63,7 +63,9 @@ class LoadNotification(BaseModel):
             data = json.loads(body) if isinstance(body, str) else body
             return cls.model_validate(data)
         except (ValueError, ValidationError) as exc:
-            raise NotificationError(f"not a load notification (docs/contracts.md §4): {exc}") from exc
+            raise NotificationError(
+                f"not a load notification (docs/contracts.md §4): {exc}"
+            ) from exc
 
 
 def upload_id_of(key: str) -> str | None:
