@@ -128,6 +128,18 @@ def _is_conditional_failure(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
+def _condition_held(write: Callable[[], object]) -> bool:
+    """Run one conditional DynamoDB write: False when its condition did not hold (nothing was
+    written), True when it wrote; any other error propagates."""
+    try:
+        write()
+    except ClientError as exc:
+        if _is_conditional_failure(exc):
+            return False
+        raise
+    return True
+
+
 class DynamoStatusStore:
     """Upload status records, keyed by ``upload_id``.
 
@@ -163,8 +175,8 @@ class DynamoStatusStore:
         now_ms: int,
         document: Mapping[str, Any] | None = None,
     ) -> bool:
-        try:
-            self.table.put_item(
+        return _condition_held(
+            lambda: self.table.put_item(
                 Item={
                     **dict(document or {}),
                     "upload_id": upload_id,
@@ -174,16 +186,12 @@ class DynamoStatusStore:
                 },
                 ConditionExpression="attribute_not_exists(upload_id)",
             )
-        except ClientError as exc:
-            if _is_conditional_failure(exc):
-                return False
-            raise
-        return True
+        )
 
     @_aws_call("DynamoDB")
     def take_over(self, upload_id: str, old_token: str, new_token: str, now_ms: int) -> bool:
-        try:
-            self.table.update_item(
+        return _condition_held(
+            lambda: self.table.update_item(
                 Key={"upload_id": upload_id},
                 UpdateExpression="SET claim_token = :new, claimed_at_ms = :now",
                 ConditionExpression="claim_token = :old AND #s = :inflight",
@@ -195,11 +203,7 @@ class DynamoStatusStore:
                     ":inflight": self.IN_FLIGHT,
                 },
             )
-        except ClientError as exc:
-            if _is_conditional_failure(exc):
-                return False
-            raise
-        return True
+        )
 
     @_aws_call("DynamoDB")
     def complete(self, upload_id: str, token: str, document: Mapping[str, Any]) -> None:
@@ -223,21 +227,20 @@ class DynamoStatusStore:
 
     @_aws_call("DynamoDB")
     def release(self, upload_id: str, token: str) -> None:
-        try:
-            self.table.delete_item(
+        # Not ours any more (taken over, or completed): nothing to release.
+        _condition_held(
+            lambda: self.table.delete_item(
                 Key={"upload_id": upload_id},
                 ConditionExpression="claim_token = :token AND #s = :inflight",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={":token": token, ":inflight": self.IN_FLIGHT},
             )
-        except ClientError as exc:
-            if not _is_conditional_failure(exc):
-                raise
+        )
 
     @_aws_call("DynamoDB")
     def restart_failed(self, upload_id: str, token: str, now_ms: int) -> bool:
-        try:
-            self.table.update_item(
+        return _condition_held(
+            lambda: self.table.update_item(
                 Key={"upload_id": upload_id},
                 UpdateExpression="SET #s = :inflight, claim_token = :token, claimed_at_ms = :now",
                 ConditionExpression="#s = :failed",
@@ -249,11 +252,7 @@ class DynamoStatusStore:
                     ":failed": "failed",
                 },
             )
-        except ClientError as exc:
-            if _is_conditional_failure(exc):
-                return False
-            raise
-        return True
+        )
 
     @_aws_call("DynamoDB")
     def with_prefix(self, prefix: str, limit: int) -> list[dict[str, Any]]:
