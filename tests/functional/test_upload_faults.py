@@ -17,6 +17,7 @@ from inmet_pipeline.errors import DependencyUnavailable
 from inmet_pipeline.exports import ExportService
 from inmet_pipeline.notifications import LoadNotification
 from inmet_pipeline.uploads import FUNCTION_TIMEOUT_S, STALE_CLAIM_MS, UploadService, upload_id_for
+from tests.fakes import FakeExportWarehouse
 from tests.functional.conftest import BUCKET, TABLE
 from tests.helpers import small_file
 from upload_api import deps
@@ -109,29 +110,6 @@ def post(api: TestClient) -> Any:
 
 def export(files: Sequence[str], rows_clean: int = 48) -> None:
     """The ExportFunction's use case for a batch that loaded ``files`` (a fake warehouse)."""
-
-    class Warehouse:
-        def rows_clean(self, keys: Sequence[str]) -> dict[str, int]:
-            return dict.fromkeys(keys, rows_clean)
-
-        def export_partitions(self, partitions: Sequence[tuple[str, int, str]]) -> dict[str, int]:
-            return {key: rows_clean for _, _, key in partitions}
-
-        def remove_partition(self, station_id: str, year: int, key: str) -> None:
-            return None
-
-        def unprocessed_raw_keys(self) -> list[str]:
-            return []
-
-        def exported_partitions(self, batch_id: str, part: int) -> dict[str, int]:
-            return {}
-
-        def record_exported(self, batch_id: str, part: int, done: Sequence[Any]) -> None:
-            return None
-
-        def acknowledge(self, batch_id: str, part: int, uploads: int) -> None:
-            return None
-
     message = LoadNotification.parse(
         {
             "event": "inmet.clean.loaded",
@@ -141,7 +119,7 @@ def export(files: Sequence[str], rows_clean: int = 48) -> None:
             "loaded_at": "2024-01-01T00:00:00Z",
         }
     )
-    ExportService(Warehouse(), DynamoStatusStore(TABLE)).export_batch(message)
+    ExportService(FakeExportWarehouse(rows_clean), DynamoStatusStore(TABLE)).export_batch(message)
 
 
 def the_raw_key() -> str:

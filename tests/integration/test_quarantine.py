@@ -21,6 +21,7 @@ from inmet_pipeline.exports import ExportService
 from inmet_pipeline.notifications import LoadNotification
 from inmet_pipeline.uploads import raw_key_for, raw_object, upload_id_for
 from tests.crafted import crafted_files
+from tests.fakes import FakeExportWarehouse
 from tests.helpers import small_file
 
 pytestmark = [pytest.mark.integration]
@@ -73,10 +74,12 @@ class Statuses:
         return self.items[key.rsplit("/", 1)[-1].removesuffix(".csv")]
 
 
-class NoExport:
-    """The export's warehouse side for these tests: partitions 'written' without S3."""
+class NoExport(FakeExportWarehouse):
+    """The export's warehouse side for these tests: partitions 'written' without S3, and the
+    (station, year) partitions in ``refuse`` refused as Snowflake would refuse an unload."""
 
     def __init__(self, wh: LocalWarehouse, refuse: set[tuple[str, int]] | None = None) -> None:
+        super().__init__(rows=1)
         self.wh = wh
         self.refuse = refuse or set()
 
@@ -84,25 +87,10 @@ class NoExport:
         for station, year, _ in partitions:
             if (station, year) in self.refuse:
                 raise PartitionRejected(f"Snowflake refused the unload of {station}/{year}")
-        return {key: 1 for _, _, key in partitions}
-
-    def remove_partition(self, station_id: str, year: int, key: str) -> None:
-        return None
+        return super().export_partitions(partitions)
 
     def rows_clean(self, raw_keys: Sequence[str]) -> dict[str, int]:
         return dict.fromkeys(raw_keys, 48)
-
-    def unprocessed_raw_keys(self) -> list[str]:
-        return []
-
-    def exported_partitions(self, batch_id: str, part: int) -> dict[str, int]:
-        return {}
-
-    def record_exported(self, batch_id: str, part: int, done: Sequence[Any]) -> None:
-        return None
-
-    def acknowledge(self, batch_id: str, part: int, uploads: int) -> None:
-        return None
 
 
 def export_all(wh: LocalWarehouse, statuses: Statuses, exporter: NoExport) -> list[Any]:
