@@ -28,6 +28,7 @@ from inmet_local.servers import (
     fakesnow_connect_kwargs,
     fakesnow_server,
     fakesnow_settings,
+    moto_client_kwargs,
     moto_server,
 )
 from inmet_local.sqlproject import variables
@@ -74,12 +75,7 @@ def main() -> None:
         moto = moto_server().start()
         snow = fakesnow_server().start()
         try:
-            kwargs = {
-                "endpoint_url": moto.url,
-                "region_name": "us-east-1",
-                "aws_access_key_id": "local",
-                "aws_secret_access_key": "local",
-            }
+            kwargs = moto_client_kwargs(moto.url)
             provision(kwargs, LocalNames(bucket="bench", table="bench-uploads"))
             s3 = boto3.client("s3", **kwargs)  # type: ignore[call-overload]
             env = {

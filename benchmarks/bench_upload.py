@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from inmet_local.servers import aws_env, moto_server, uvicorn_server
+from inmet_local.servers import aws_env, moto_client_kwargs, moto_server, uvicorn_server
 from inmet_local.synth import generate_archive, generate_station_year, station_catalogue
 from inmet_local.template import LocalNames, provision
 
@@ -50,12 +50,7 @@ def main() -> None:
         moto = moto_server(log_path=tmp / "moto.log").start()
         try:
             provision(
-                {
-                    "endpoint_url": moto.url,
-                    "region_name": "us-east-1",
-                    "aws_access_key_id": "local",
-                    "aws_secret_access_key": "local",
-                },
+                moto_client_kwargs(moto.url),
                 LocalNames(bucket="bench", table="bench-uploads"),
             )
             env = {

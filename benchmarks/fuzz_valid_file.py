@@ -29,6 +29,7 @@ from inmet_local.servers import (  # noqa: E402
     aws_env,
     fakesnow_client_env,
     fakesnow_server,
+    moto_client_kwargs,
     moto_server,
     uvicorn_server,
 )
@@ -63,12 +64,7 @@ def main() -> int:
     started = time.perf_counter()
     try:
         provision(
-            {
-                "endpoint_url": moto.url,
-                "region_name": "us-east-1",
-                "aws_access_key_id": "local",
-                "aws_secret_access_key": "local",
-            },
+            moto_client_kwargs(moto.url),
             LocalNames(bucket=BUCKET, table=TABLE),
         )
         env = {

@@ -183,6 +183,16 @@ def aws_env(endpoint_url: str, region: str = "us-east-1") -> dict[str, str]:
     }
 
 
+def moto_client_kwargs(endpoint_url: str, region: str = "us-east-1") -> dict[str, str]:
+    """boto3 client/resource keyword arguments for moto server (aws_env, as arguments)."""
+    return {
+        "endpoint_url": endpoint_url,
+        "region_name": region,
+        "aws_access_key_id": "local",
+        "aws_secret_access_key": "local",
+    }
+
+
 def fakesnow_server(
     db_path: Path | None = None,
     port: int | None = None,

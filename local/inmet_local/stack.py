@@ -41,6 +41,7 @@ from inmet_local.servers import (
     fakesnow_client_env,
     fakesnow_connect_kwargs,
     fakesnow_server,
+    moto_client_kwargs,
     moto_server,
     port_in_use,
     uvicorn_server,
@@ -315,12 +316,7 @@ class LocalStack:
     @property
     def client_kwargs(self) -> dict[str, Any]:
         assert self.moto is not None
-        return {
-            "endpoint_url": self.moto.url,
-            "region_name": "us-east-1",
-            "aws_access_key_id": "local",
-            "aws_secret_access_key": "local",
-        }
+        return moto_client_kwargs(self.moto.url)
 
     def client(self, service: str) -> Any:
         return boto3.client(service, **self.client_kwargs)  # type: ignore[call-overload]

@@ -16,6 +16,7 @@ from inmet_local.servers import (
     aws_env,
     fakesnow_connect_kwargs,
     fakesnow_server,
+    moto_client_kwargs,
     moto_server,
     uvicorn_server,
 )
@@ -36,16 +37,7 @@ def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagedProcess]:
 
 @pytest.fixture(scope="module")
 def provisioned(moto: ManagedProcess) -> Provisioned:
-    env = aws_env(moto.url)
-    return provision(
-        {
-            "endpoint_url": moto.url,
-            "region_name": env["AWS_REGION"],
-            "aws_access_key_id": "local",
-            "aws_secret_access_key": "local",
-        },
-        LocalNames(bucket=BUCKET, table=TABLE),
-    )
+    return provision(moto_client_kwargs(moto.url), LocalNames(bucket=BUCKET, table=TABLE))
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 import pytest
 
+from inmet_local.servers import moto_client_kwargs
 from inmet_pipeline.limits import MAX_UPLOAD_BYTES, TOO_LARGE_CODE
 from inmet_pipeline.uploads import landing_key_for
 from tests.helpers import small_file
@@ -58,12 +59,7 @@ def target(request: pytest.FixtureRequest) -> Target:
         pytest.skip("`make test-aws` runs the deployed target only")
     api = request.getfixturevalue("api")
     moto = request.getfixturevalue("moto")
-    kwargs = {
-        "endpoint_url": moto.url,
-        "region_name": "us-east-1",
-        "aws_access_key_id": "local",
-        "aws_secret_access_key": "local",
-    }
+    kwargs: dict[str, Any] = dict(moto_client_kwargs(moto.url))
     return Target(
         "local",
         api.url,

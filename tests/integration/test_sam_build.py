@@ -37,6 +37,7 @@ from inmet_local.servers import (
     aws_env,
     fakesnow_client_env,
     fakesnow_connect_kwargs,
+    moto_client_kwargs,
 )
 from inmet_local.sqlproject import variables
 from inmet_local.template import REPO_ROOT, LocalNames, provision
@@ -99,12 +100,7 @@ class Twin:
 
     def _kwargs(self) -> dict[str, Any]:
         env = self.env["UploadFunction"]
-        return {
-            "endpoint_url": env["AWS_ENDPOINT_URL"],
-            "region_name": env["AWS_REGION"],
-            "aws_access_key_id": "local",
-            "aws_secret_access_key": "local",
-        }
+        return dict(moto_client_kwargs(env["AWS_ENDPOINT_URL"], env["AWS_REGION"]))
 
 
 @pytest.fixture
@@ -112,12 +108,7 @@ def twins(
     moto: ManagedProcess, fakesnow: ManagedProcess, tmp_path: Path
 ) -> Iterator[dict[str, Twin]]:
     """Two identical, separate sets of resources: one for the source, one for the build."""
-    kwargs: dict[str, Any] = {
-        "endpoint_url": moto.url,
-        "region_name": "us-east-1",
-        "aws_access_key_id": "local",
-        "aws_secret_access_key": "local",
-    }
+    kwargs: dict[str, Any] = moto_client_kwargs(moto.url)
     s3 = boto3.client("s3", **kwargs)
     made: dict[str, Twin] = {}
     try:
