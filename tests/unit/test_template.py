@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -215,3 +216,37 @@ def test_synthesised_permissions_name_their_sources(synthesised: dict[str, Any])
         "LoadNotificationTopic",
         "ErrorNotificationTopic",
     }
+
+
+# The IAM action each S3 operation of the upload adapter needs ("Actions, resources, and
+# condition keys for Amazon S3"; HeadObject: "you must have the s3:GetObject permission").
+S3_ACTIONS = {
+    "put_object": "s3:PutObject",
+    "head_object": "s3:GetObject",
+    "get_object": "s3:GetObject",
+    "delete_object": "s3:DeleteObject",
+    "head_bucket": "s3:ListBucket",
+    "list_objects_v2": "s3:ListBucket",
+}
+
+
+def test_the_upload_role_allows_every_s3_call_the_upload_makes(
+    synthesised: dict[str, Any],
+) -> None:
+    """moto enforces no IAM: the S3 calls are read from the adapter's source and each must be
+    granted to UploadFunction's role (a HeadObject without GetObject is a 403 in AWS)."""
+    import inspect
+
+    from inmet_pipeline.adapters.aws import S3ObjectStore
+
+    calls = set(re.findall(r"self\.client\.(\w+)\(", inspect.getsource(S3ObjectStore)))
+    assert calls, "no S3 call found in S3ObjectStore"
+    unknown = calls - set(S3_ACTIONS)
+    assert not unknown, f"map these S3 operations to their IAM action: {unknown}"
+    role_name = synthesised["UploadFunction"]["Properties"]["Role"]["Fn::GetAtt"][0]
+    granted = set()
+    for statement in _statements(synthesised[role_name]):
+        actions = statement["Action"]
+        granted.update([actions] if isinstance(actions, str) else actions)
+    missing = {S3_ACTIONS[c] for c in calls} - granted
+    assert not missing, f"UploadFunction's role lacks {missing}"
