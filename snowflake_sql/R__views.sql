@@ -304,12 +304,17 @@ CREATE OR REPLACE VIEW {{ database }}.{{ clean_schema }}.EXPORT_FILE_LOADS COPY 
 SELECT raw_key, rows_clean, station_id, year, batch_id
 FROM {{ database }}.{{ clean_schema }}.FILE_LOADS;
 
--- raw/ keys loaded into RAW that no batch has processed (a task failure names no file).
+-- raw/ keys loaded into RAW that no batch has processed (a task failure names no file). A
+-- quarantined file is not pending: it never gets a FILE_LOADS row, and a later task failure
+-- must not overwrite its `quarantined` reason.
 CREATE OR REPLACE VIEW {{ database }}.{{ clean_schema }}.UNPROCESSED_FILES COPY GRANTS AS
 SELECT DISTINCT '{{ raw_prefix }}' || r.file_name AS raw_key
 FROM {{ database }}.{{ raw_schema }}.INMET_RAW r
 WHERE NOT EXISTS (
   SELECT 1 FROM {{ database }}.{{ clean_schema }}.FILE_LOADS f WHERE f.file_name = r.file_name
+)
+AND NOT EXISTS (
+  SELECT 1 FROM {{ database }}.{{ raw_schema }}.QUARANTINE q WHERE q.file_name = r.file_name
 );
 
 -- The export role: exactly what adapters/snowflake.py runs (tests/unit/test_privileges.py

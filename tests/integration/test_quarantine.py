@@ -123,6 +123,8 @@ def test_a_file_breaking_a_rule_is_set_aside_and_the_batch_loads(
     }
     assert loaded == {warehouse.stage_file_name(k) for k, _ in (before, after)}
     assert len(clean_stations(warehouse)) == 2
+    # Not pending either: a later task failure must not relabel it (CLEAN.UNPROCESSED_FILES).
+    assert warehouse.execute(f"SELECT raw_key FROM {warehouse.clean}.UNPROCESSED_FILES") == []
 
     statuses = Statuses([before[0], bad[0], after[0]])
     results = export_all(warehouse, statuses, NoExport(warehouse))
