@@ -197,3 +197,19 @@ def test_the_live_target_without_settings_skips_with_one_clear_line(
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(pytest.skip.Exception, match=r"SNOWFLAKE_ACCOUNT.*not set"):
         live_connect_kwargs(SnowflakeSettings(_env_file=None))
+
+
+def test_a_missing_grant_fails_the_wave_as_an_outage_not_as_a_bad_partition(
+    exporter: SnowflakeExporter,
+) -> None:
+    """ "Object does not exist or not authorized" says the deployment is wrong: the message is
+    retried (then queued), never acknowledged with every partition marked failed."""
+    exporter.rows_clean(["raw/x.csv"])
+    FakeConnection.instances[0].fail_next = snowflake.connector.errors.ProgrammingError(
+        msg="SQL compilation error: Stage 'INMET.CLEAN.EXPORT_STAGE' does not exist or not "
+        "authorized.",
+        errno=2003,
+    )
+    parts = [("A001", 2024, "processed/inmet_clean/station=A001/year=2024/inmet_clean.csv")]
+    with pytest.raises(DependencyUnavailable, match="not authorized"):
+        exporter.export_partitions(parts)

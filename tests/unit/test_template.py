@@ -244,7 +244,7 @@ def test_the_upload_role_allows_every_s3_call_the_upload_makes(
     unknown = calls - set(S3_ACTIONS)
     assert not unknown, f"map these S3 operations to their IAM action: {unknown}"
     role_name = synthesised["UploadFunction"]["Properties"]["Role"]["Fn::GetAtt"][0]
-    granted = set()
+    granted: set[str] = set()
     for statement in _statements(synthesised[role_name]):
         actions = statement["Action"]
         granted.update([actions] if isinstance(actions, str) else actions)

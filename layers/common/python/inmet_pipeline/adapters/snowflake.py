@@ -201,6 +201,14 @@ def session_gone(exc: BaseException) -> bool:
     return getattr(exc, "errno", None) in SESSION_GONE_ERRNOS
 
 
+# Errors that say the deployment is wrong, not the partition: 2003 "Object does not exist or
+# not authorized" (a dropped view or stage, a missing grant), 3001 "Insufficient privileges",
+# 2043 "Object does not exist, or operation cannot be performed". Every partition would fail
+# the same way, so the message is retried (and lands in the failure queue) instead of marking
+# uploads failed and acknowledging it.
+CONFIGURATION_ERRNOS: Final = frozenset({2003, 2043, 3001})
+
+
 def _query(conn: Any, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
     import snowflake.connector
 
@@ -322,6 +330,8 @@ class SnowflakeExporter(_WarehouseQueries):
                 if session_gone(exc) and attempt == 1:
                     forget_connection(self.settings)
                     continue
+                if getattr(exc, "errno", None) in CONFIGURATION_ERRNOS:
+                    raise DependencyUnavailable("Snowflake", str(exc)) from exc
                 # A statement's own error (Snowflake ran it and refused it): not an outage,
                 # retrying changes nothing; the export skips that partition.
                 raise PartitionRejected(f"Snowflake refused the unload: {exc}") from exc
