@@ -646,13 +646,17 @@ class LocalWarehouse:
         was lost is sent again after notification_resend_minutes. Returns the messages sent."""
         sent = []
         for batch_id, part, message in self.pending_notifications():
-            publish(message)
+            try:
+                publish(message)
+            except Exception as exc:  # as the scripting block's handler: counted, sent later
+                log.warning("load notification %s/%s not sent: %s", batch_id, part, exc)
+            else:
+                sent.append(json.loads(message))
             self.execute(
                 f"UPDATE {self.raw}.NOTIFICATIONS SET sends = sends + 1, last_sent_at = SYSDATE() "
                 "WHERE batch_id = ? AND part = ?",
                 [batch_id, part],
             )
-            sent.append(json.loads(message))
         return sent
 
 

@@ -412,6 +412,28 @@ def test_an_unacknowledged_message_is_sent_again_until_the_export_acknowledges_i
         assert abandoned == [(3,)]
 
 
+def test_one_message_that_cannot_be_sent_does_not_stop_the_others(
+    warehouse_target: WarehouseTarget, tmp_path: Path
+) -> None:
+    """As the scripting block's per-message handler (task/send_notifications.sql): a failed
+    send is counted and retried by the sweep; the next message still goes out."""
+    with _warehouse_with(warehouse_target, tmp_path, partitions_per_message="1") as wh:
+        datas = [generate_station_year(s, 2024, seed=8).data for s in station_catalogue(2)]
+        load(wh, *datas)
+        published: list[dict[str, Any]] = []
+
+        def publish(message: str) -> None:
+            body = json.loads(message)
+            if body["part"] == 1:
+                raise RuntimeError("injected: SNS refused the message")
+            published.append(body)
+
+        sent = wh.send_notifications(publish)
+        assert [m["part"] for m in sent] == [2] == [m["part"] for m in published]
+        sends = dict(wh.execute(f"SELECT part, sends FROM {wh.raw}.NOTIFICATIONS"))
+        assert sends == {1: 1, 2: 1}  # the failed one counts: abandoned after max sends
+
+
 def test_the_latest_upload_wins_by_the_objects_last_modified_not_the_load_order(
     warehouse: LocalWarehouse,
 ) -> None:
