@@ -16,7 +16,7 @@ WITH line_checks AS (
       CASE
         WHEN file_row_number = 1 AND (TRIM(c02) IS NULL OR NOT (TRIM(c02) RLIKE '^[A-Za-z]{1,2}$') OR UPPER(TRIM(c02)) NOT IN ('N', 'NE', 'CO', 'SE', 'S')) THEN 'REGIAO is not one of N, NE, CO, SE, S'
         WHEN file_row_number = 2 AND (TRIM(c02) IS NULL OR NOT (TRIM(c02) RLIKE '^[A-Za-z]{2}$') OR UPPER(TRIM(c02)) NOT IN ('AC', 'AL', 'AP', 'AM', 'BA', 'CE', 'DF', 'ES', 'GO', 'MA', 'MT', 'MS', 'MG', 'PA', 'PB', 'PR', 'PE', 'PI', 'RJ', 'RN', 'RS', 'RO', 'RR', 'SC', 'SP', 'SE', 'TO')) THEN 'UF is not a Brazilian state code'
-        WHEN file_row_number = 3 AND (TRIM(c02) IS NULL OR TRIM(c02) = '') THEN 'ESTACAO (the station name) is empty'
+        WHEN file_row_number = 3 AND (TRIM(c02) IS NULL OR TRIM(c02) = '' OR LENGTH(TRIM(c02)) > 100 OR CONTAINS(TRIM(c02), ',') OR CONTAINS(TRIM(c02), '"')) THEN 'ESTACAO (the station name) is empty, too long, or holds a comma or a double quote'
         WHEN file_row_number = 4 AND (TRIM(c02) IS NULL OR NOT (UPPER(TRIM(c02)) RLIKE '^[A-Z][0-9]{3}$')) THEN 'CODIGO (WMO) is not a letter and three digits'
         WHEN file_row_number = 5 AND (TRIM(c02) IS NULL OR NOT (TRIM(c02) RLIKE '^-?[0-9]{1,4}([.,][0-9]{1,8})?$') OR NOT (TRY_TO_DECIMAL(REPLACE(TRIM(c02), ',', '.'), 12, 8) BETWEEN -35 AND 6)) THEN 'LATITUDE is not a number between -35 and 6'
         WHEN file_row_number = 6 AND (TRIM(c02) IS NULL OR NOT (TRIM(c02) RLIKE '^-?[0-9]{1,4}([.,][0-9]{1,8})?$') OR NOT (TRY_TO_DECIMAL(REPLACE(TRIM(c02), ',', '.'), 12, 8) BETWEEN -75 AND -28)) THEN 'LONGITUDE is not a number between -75 and -28'

@@ -373,7 +373,9 @@ class ExportService:
                             "message": (
                                 f"The file is in CLEAN, but its partition {station}/{record_year} "
                                 f"could not be exported: {refused}. The other partitions of the "
-                                "batch were exported; upload the file again to retry."
+                                "batch were exported. The partition is written again when a "
+                                "later upload of this station and year is loaded (the same "
+                                "bytes again are not reloaded: Snowpipe skips a name it loaded)."
                             ),
                         },
                     },

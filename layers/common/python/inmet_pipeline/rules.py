@@ -166,7 +166,11 @@ def sql_metadata_violations(value: str = "value", line: str = "file_row_number")
             f"({_sql_list(REGIONS)})", "REGIAO is not one of " + ", ".join(REGIONS)),
         (2, f"NOT ({value} RLIKE '{STATE_PATTERN}') OR UPPER({value}) NOT IN "
             f"({_sql_list(STATES)})", "UF is not a Brazilian state code"),
-        (3, f"{value} = ''", "ESTACAO (the station name) is empty"),
+        # The export writes the name unenclosed (exports.UNLOAD_FILE_FORMAT): no character
+        # CSV would quote (columns.CSV_QUOTED_CHARACTERS; CR/LF are control characters).
+        (3, f"{value} = '' OR LENGTH({value}) > {MAX_STATION_NAME_CHARS} OR "
+            f"CONTAINS({value}, ',') OR CONTAINS({value}, '\"')",
+            "ESTACAO (the station name) is empty, too long, or holds a comma or a double quote"),
         (4, f"NOT (UPPER({value}) RLIKE '{WMO_PATTERN}')",
             "CODIGO (WMO) is not a letter and three digits"),
     ]  # fmt: skip
