@@ -29,6 +29,7 @@ from inmet_local.discovery import (
     configured,
     read_stack,
 )
+from inmet_local.sample import SAMPLE_DIR
 from inmet_local.sources import InputFile, SourceError, iter_input_files
 from inmet_local.synth import generate_archive
 from inmet_local.text import issue_text
@@ -48,8 +49,6 @@ app = typer.Typer(
 # Piped output (CI logs, `| less`) gets a fixed wide layout instead of rich's 80 columns.
 console = Console() if sys.stdout.isatty() else Console(width=150)
 err_console = Console(stderr=True, soft_wrap=True)
-
-DEFAULT_SAMPLE_DIR = Path("data/sample")
 
 
 def _input_files(paths: list[Path]) -> list[InputFile]:
@@ -189,7 +188,7 @@ def synth_command(
             help="Folder to write the files into; a GENERATED_BY_INMET_SYNTH.json there lists "
             "them, so they are never taken for real data.",
         ),
-    ] = DEFAULT_SAMPLE_DIR,
+    ] = SAMPLE_DIR,
     stations: Annotated[int, typer.Option(min=1, max=999, help="Number of stations.")] = 5,
     year: Annotated[int, typer.Option(min=2000, max=2100, help="Data year.")] = 2024,
     layout: Annotated[
@@ -987,7 +986,7 @@ def local_reset(
     from inmet_local.sample import MARKER
 
     targets = [p for p in (data_dir,) if p.exists()]
-    sample_dir = DEFAULT_SAMPLE_DIR
+    sample_dir = SAMPLE_DIR
     if (sample_dir / MARKER).exists():
         targets.append(sample_dir)
     if not targets:

@@ -81,10 +81,6 @@ class StackInfo:
         }
 
 
-def default_data_dir() -> Path:
-    return Path(os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)
-
-
 def pid_alive(pid: int) -> bool:
     if pid <= 0:
         return False

@@ -49,9 +49,9 @@ from inmet_local.servers import (
 from inmet_local.sqlproject import variables
 from inmet_local.template import LocalNames, Provisioned, pipe_queue, provision, queue_arn
 from inmet_local.warehouse import LocalWarehouse, pipe_error_message, task_error_message
+from inmet_pipeline.notifications import upload_id_of
 
 log = logging.getLogger("inmet.local")
-_UPLOAD_ID_IN_KEY = re.compile(r"([0-9a-f]{64})\.csv$")
 
 BUCKET = "inmet-local"
 TABLE = "inmet-uploads"
@@ -505,7 +505,7 @@ class LocalStack:
         wh = self.warehouse
         assert wh is not None
         rows = wh.execute(f"SELECT file_name FROM {wh.raw}._LOCAL_PIPE_HISTORY")
-        return {m.group(1) for (name,) in rows if (m := _UPLOAD_ID_IN_KEY.search(str(name)))}
+        return {upload_id for (name,) in rows if (upload_id := upload_id_of(str(name)))}
 
     def counts(self) -> dict[str, int]:
         wh = self.warehouse
