@@ -1,3 +1,4 @@
+{% from 'modules/measures.sql' import MEASURES, parsed, range_checked, out_of_range -%}
 -- Views, re-created whenever this file changes (CREATE OR REPLACE loses nothing for a view).
 -- One CTE per step, named for what it holds. The CLEAN rules of docs/contracts.md §3 live here.
 
@@ -71,86 +72,30 @@ parsed AS (
   SELECT
     l.batch_id, l.file_name, l.file_row_number, l.file_last_modified, l.station_id,
     TRY_CAST(REPLACE(l.c01, '/', '-') || ' ' || LEFT(l.c02, 2) || ':00:00' AS TIMESTAMP_NTZ) AS observed_at,
-    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c03), ''), '-9999'), ',', '.'), 12, 3) AS precipitation_mm_raw,
-    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c04), ''), '-9999'), ',', '.'), 12, 3) AS pressure_hpa_raw,
-    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c05), ''), '-9999'), ',', '.'), 12, 3) AS pressure_max_hpa_raw,
-    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c06), ''), '-9999'), ',', '.'), 12, 3) AS pressure_min_hpa_raw,
-    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c07), ''), '-9999'), ',', '.'), 12, 3) AS radiation_kj_m2_raw,
-    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c08), ''), '-9999'), ',', '.'), 12, 3) AS air_temp_c_raw,
-    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c09), ''), '-9999'), ',', '.'), 12, 3) AS dew_point_c_raw,
-    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c10), ''), '-9999'), ',', '.'), 12, 3) AS air_temp_max_c_raw,
-    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c11), ''), '-9999'), ',', '.'), 12, 3) AS air_temp_min_c_raw,
-    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c12), ''), '-9999'), ',', '.'), 12, 3) AS dew_point_max_c_raw,
-    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c13), ''), '-9999'), ',', '.'), 12, 3) AS dew_point_min_c_raw,
-    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c14), ''), '-9999'), ',', '.'), 12, 3) AS humidity_max_pct_raw,
-    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c15), ''), '-9999'), ',', '.'), 12, 3) AS humidity_min_pct_raw,
-    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c16), ''), '-9999'), ',', '.'), 12, 3) AS humidity_pct_raw,
-    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c17), ''), '-9999'), ',', '.'), 12, 3) AS wind_direction_deg_raw,
-    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c18), ''), '-9999'), ',', '.'), 12, 3) AS wind_gust_ms_raw,
-    TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM(l.c19), ''), '-9999'), ',', '.'), 12, 3) AS wind_speed_ms_raw
+    {%- for m in MEASURES %}
+    {{ parsed(m, 'l') }} AS {{ m.name }}_raw{{ ',' if not loop.last }}
+    {%- endfor %}
   FROM data_lines l
 ),
 range_checked AS (
   -- Rule 5: a value outside its physical range is NULL (and counted); RAW keeps it.
   SELECT
     batch_id, file_name, file_row_number, file_last_modified, station_id, observed_at,
-    IFF(precipitation_mm_raw BETWEEN 0 AND 500, precipitation_mm_raw, NULL)::NUMBER(5,1) AS precipitation_mm,
-    IFF(pressure_hpa_raw BETWEEN 500 AND 1100, pressure_hpa_raw, NULL)::NUMBER(6,1) AS pressure_hpa,
-    IFF(pressure_max_hpa_raw BETWEEN 500 AND 1100, pressure_max_hpa_raw, NULL)::NUMBER(6,1) AS pressure_max_hpa,
-    IFF(pressure_min_hpa_raw BETWEEN 500 AND 1100, pressure_min_hpa_raw, NULL)::NUMBER(6,1) AS pressure_min_hpa,
-    IFF(radiation_kj_m2_raw BETWEEN 0 AND 6000, radiation_kj_m2_raw, NULL)::NUMBER(6,1) AS radiation_kj_m2,
-    IFF(air_temp_c_raw BETWEEN -40 AND 60, air_temp_c_raw, NULL)::NUMBER(4,1) AS air_temp_c,
-    IFF(dew_point_c_raw BETWEEN -60 AND 50, dew_point_c_raw, NULL)::NUMBER(4,1) AS dew_point_c,
-    IFF(air_temp_max_c_raw BETWEEN -40 AND 60, air_temp_max_c_raw, NULL)::NUMBER(4,1) AS air_temp_max_c,
-    IFF(air_temp_min_c_raw BETWEEN -40 AND 60, air_temp_min_c_raw, NULL)::NUMBER(4,1) AS air_temp_min_c,
-    IFF(dew_point_max_c_raw BETWEEN -60 AND 50, dew_point_max_c_raw, NULL)::NUMBER(4,1) AS dew_point_max_c,
-    IFF(dew_point_min_c_raw BETWEEN -60 AND 50, dew_point_min_c_raw, NULL)::NUMBER(4,1) AS dew_point_min_c,
-    IFF(humidity_max_pct_raw BETWEEN 0 AND 100, humidity_max_pct_raw, NULL)::NUMBER(4,1) AS humidity_max_pct,
-    IFF(humidity_min_pct_raw BETWEEN 0 AND 100, humidity_min_pct_raw, NULL)::NUMBER(4,1) AS humidity_min_pct,
-    IFF(humidity_pct_raw BETWEEN 0 AND 100, humidity_pct_raw, NULL)::NUMBER(4,1) AS humidity_pct,
-    IFF(wind_direction_deg_raw BETWEEN 0 AND 360, wind_direction_deg_raw, NULL)::NUMBER(4,1) AS wind_direction_deg,
-    IFF(wind_gust_ms_raw BETWEEN 0 AND 100, wind_gust_ms_raw, NULL)::NUMBER(4,1) AS wind_gust_ms,
-    IFF(wind_speed_ms_raw BETWEEN 0 AND 100, wind_speed_ms_raw, NULL)::NUMBER(4,1) AS wind_speed_ms,
-    (precipitation_mm_raw IS NOT NULL AND NOT (precipitation_mm_raw BETWEEN 0 AND 500)) AS oor_precipitation_mm,
-    (pressure_hpa_raw IS NOT NULL AND NOT (pressure_hpa_raw BETWEEN 500 AND 1100)) AS oor_pressure_hpa,
-    (pressure_max_hpa_raw IS NOT NULL AND NOT (pressure_max_hpa_raw BETWEEN 500 AND 1100)) AS oor_pressure_max_hpa,
-    (pressure_min_hpa_raw IS NOT NULL AND NOT (pressure_min_hpa_raw BETWEEN 500 AND 1100)) AS oor_pressure_min_hpa,
-    (radiation_kj_m2_raw IS NOT NULL AND NOT (radiation_kj_m2_raw BETWEEN 0 AND 6000)) AS oor_radiation_kj_m2,
-    (air_temp_c_raw IS NOT NULL AND NOT (air_temp_c_raw BETWEEN -40 AND 60)) AS oor_air_temp_c,
-    (dew_point_c_raw IS NOT NULL AND NOT (dew_point_c_raw BETWEEN -60 AND 50)) AS oor_dew_point_c,
-    (air_temp_max_c_raw IS NOT NULL AND NOT (air_temp_max_c_raw BETWEEN -40 AND 60)) AS oor_air_temp_max_c,
-    (air_temp_min_c_raw IS NOT NULL AND NOT (air_temp_min_c_raw BETWEEN -40 AND 60)) AS oor_air_temp_min_c,
-    (dew_point_max_c_raw IS NOT NULL AND NOT (dew_point_max_c_raw BETWEEN -60 AND 50)) AS oor_dew_point_max_c,
-    (dew_point_min_c_raw IS NOT NULL AND NOT (dew_point_min_c_raw BETWEEN -60 AND 50)) AS oor_dew_point_min_c,
-    (humidity_max_pct_raw IS NOT NULL AND NOT (humidity_max_pct_raw BETWEEN 0 AND 100)) AS oor_humidity_max_pct,
-    (humidity_min_pct_raw IS NOT NULL AND NOT (humidity_min_pct_raw BETWEEN 0 AND 100)) AS oor_humidity_min_pct,
-    (humidity_pct_raw IS NOT NULL AND NOT (humidity_pct_raw BETWEEN 0 AND 100)) AS oor_humidity_pct,
-    (wind_direction_deg_raw IS NOT NULL AND NOT (wind_direction_deg_raw BETWEEN 0 AND 360)) AS oor_wind_direction_deg,
-    (wind_gust_ms_raw IS NOT NULL AND NOT (wind_gust_ms_raw BETWEEN 0 AND 100)) AS oor_wind_gust_ms,
-    (wind_speed_ms_raw IS NOT NULL AND NOT (wind_speed_ms_raw BETWEEN 0 AND 100)) AS oor_wind_speed_ms
+    {%- for m in MEASURES %}
+    {{ range_checked(m) }} AS {{ m.name }},
+    {%- endfor %}
+    {%- for m in MEASURES %}
+    {{ out_of_range(m) }} AS oor_{{ m.name }}{{ ',' if not loop.last }}
+    {%- endfor %}
   FROM parsed
 )
 SELECT
   range_checked.*,
   -- Rule 6: a row whose 17 measures are all NULL is not in CLEAN.
   (
-    precipitation_mm IS NULL
-    AND pressure_hpa IS NULL
-    AND pressure_max_hpa IS NULL
-    AND pressure_min_hpa IS NULL
-    AND radiation_kj_m2 IS NULL
-    AND air_temp_c IS NULL
-    AND dew_point_c IS NULL
-    AND air_temp_max_c IS NULL
-    AND air_temp_min_c IS NULL
-    AND dew_point_max_c IS NULL
-    AND dew_point_min_c IS NULL
-    AND humidity_max_pct IS NULL
-    AND humidity_min_pct IS NULL
-    AND humidity_pct IS NULL
-    AND wind_direction_deg IS NULL
-    AND wind_gust_ms IS NULL
-    AND wind_speed_ms IS NULL
+    {%- for m in MEASURES %}
+    {{ 'AND ' if not loop.first }}{{ m.name }} IS NULL
+    {%- endfor %}
   ) AS all_missing,
   -- Rule 7: one row per station and hour; the most recently uploaded file's line wins: the
   -- order is the raw/ objects' S3 LastModified (METADATA$FILE_LAST_MODIFIED), then the name.
@@ -172,23 +117,9 @@ SELECT
   s.longitude,
   s.altitude_m,
   o.observed_at,
-  o.precipitation_mm,
-  o.pressure_hpa,
-  o.pressure_max_hpa,
-  o.pressure_min_hpa,
-  o.radiation_kj_m2,
-  o.air_temp_c,
-  o.dew_point_c,
-  o.air_temp_max_c,
-  o.air_temp_min_c,
-  o.dew_point_max_c,
-  o.dew_point_min_c,
-  o.humidity_max_pct,
-  o.humidity_min_pct,
-  o.humidity_pct,
-  o.wind_direction_deg,
-  o.wind_gust_ms,
-  o.wind_speed_ms
+  {%- for m in MEASURES %}
+  o.{{ m.name }}{{ ',' if not loop.last }}
+  {%- endfor %}
 FROM {{ database }}.{{ clean_schema }}.OBSERVATIONS o
 JOIN {{ database }}.{{ clean_schema }}.STATIONS s ON s.station_id = o.station_id;
 

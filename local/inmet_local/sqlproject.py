@@ -23,6 +23,9 @@ from sqlglot.errors import ParseError
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SQL_ROOT = REPO_ROOT / "snowflake_sql"
 CONFIG_FILE = SQL_ROOT / "schemachange-config.yml"
+# The Jinja modules folder (schemachange-config.yml's `modules-folder`, relative to the folder
+# schemachange runs in, the repository root): macros the scripts import, never a script itself.
+MODULES_PREFIX = "modules"
 TASK_BODY = "task/process_batch.sql"
 BOOTSTRAP = "bootstrap/admin.sql"
 
@@ -95,7 +98,11 @@ def placeholder_settings(
     if scripts_text is None:
         scripts_text = "\n".join(
             p.read_text(encoding="utf-8")
-            for p in [*SQL_ROOT.glob("*.sql"), *SQL_ROOT.glob("task/*.sql")]
+            for p in [
+                *SQL_ROOT.glob("*.sql"),
+                *SQL_ROOT.glob("task/*.sql"),
+                *SQL_ROOT.glob(f"{MODULES_PREFIX}/*.sql"),
+            ]
         )
     problems = []
     for match in _VAR_FROM_ENV.finditer(config_file.read_text(encoding="utf-8")):
@@ -147,9 +154,33 @@ def scripts(root: Path = SQL_ROOT) -> list[Script]:
     return versioned + sorted(repeatable, key=lambda s: s.name)
 
 
+def modules_folder(config_file: Path = CONFIG_FILE) -> Path | None:
+    """schemachange's `modules-folder`, resolved as schemachange resolves it (relative to its
+    working directory, the repository root: `inmet snowflake deploy` runs it there)."""
+    with config_file.open(encoding="utf-8") as handle:
+        folder = (yaml.safe_load(handle) or {}).get("modules-folder")
+    return REPO_ROOT / str(folder) if folder else None
+
+
+def _loader(root: Path, modules: Path | None) -> jinja2.BaseLoader:
+    """schemachange's loader (JinjaTemplateProcessor): the root folder first, then the modules
+    folder under the prefix ``modules/``, so that ``{% from 'modules/measures.sql' import … %}``
+    resolves to the same file in both (github.com/Snowflake-Labs/schemachange,
+    schemachange/JinjaTemplateProcessor.py: ChoiceLoader([FileSystemLoader(project_root),
+    PrefixLoader({"modules": FileSystemLoader(modules_folder)})]))."""
+    if modules is None:
+        return jinja2.FileSystemLoader(str(root))
+    return jinja2.ChoiceLoader(
+        [
+            jinja2.FileSystemLoader(str(root)),
+            jinja2.PrefixLoader({MODULES_PREFIX: jinja2.FileSystemLoader(str(modules))}),
+        ]
+    )
+
+
 def _environment(root: Path) -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(root)),
+        loader=_loader(root, modules_folder()),
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # noqa: S701 - SQL, not HTML
         keep_trailing_newline=True,
@@ -161,6 +192,19 @@ def render(relative: str, values: Mapping[str, str], root: Path = SQL_ROOT) -> s
         return _environment(root).get_template(relative).render(**values)
     except jinja2.TemplateError as exc:
         raise SqlProjectError(f"{relative}: cannot render: {exc}") from exc
+
+
+def measures(root: Path = SQL_ROOT) -> list[dict[str, Any]]:
+    """The measures as snowflake_sql/modules/measures.sql declares them (MEASURES), loaded
+    through the same Jinja environment the scripts are rendered with."""
+    try:
+        module = _environment(root).get_template(f"{MODULES_PREFIX}/measures.sql").module
+    except jinja2.TemplateError as exc:
+        raise SqlProjectError(f"{MODULES_PREFIX}/measures.sql: cannot load: {exc}") from exc
+    declared = getattr(module, "MEASURES", None)
+    if not isinstance(declared, list):
+        raise SqlProjectError(f"{MODULES_PREFIX}/measures.sql does not set MEASURES to a list")
+    return [dict(m) for m in declared]
 
 
 def split_statements(sql: str) -> list[str]:

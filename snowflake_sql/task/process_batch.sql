@@ -1,3 +1,4 @@
+{% from 'modules/measures.sql' import MEASURES, names -%}
 -- The statements of the PROCESS_RAW task, in order, run in one transaction. Plain SQL with no
 -- scripting variables: Snowflake runs them inside the task (R__task.sql includes this file)
 -- and the local runtime runs the very same text on fakesnow (local/inmet_local/warehouse.py).
@@ -43,32 +44,14 @@ DELETE FROM {{ database }}.{{ clean_schema }}.BATCH_WORK;
 
 INSERT INTO {{ database }}.{{ clean_schema }}.BATCH_WORK (
   batch_id, file_name, file_row_number, file_last_modified, station_id, observed_at,
-  precipitation_mm, pressure_hpa, pressure_max_hpa, pressure_min_hpa,
-  radiation_kj_m2, air_temp_c, dew_point_c, air_temp_max_c,
-  air_temp_min_c, dew_point_max_c, dew_point_min_c, humidity_max_pct,
-  humidity_min_pct, humidity_pct, wind_direction_deg, wind_gust_ms,
-  wind_speed_ms,
-  oor_precipitation_mm, oor_pressure_hpa, oor_pressure_max_hpa,
-  oor_pressure_min_hpa, oor_radiation_kj_m2, oor_air_temp_c,
-  oor_dew_point_c, oor_air_temp_max_c, oor_air_temp_min_c,
-  oor_dew_point_max_c, oor_dew_point_min_c, oor_humidity_max_pct,
-  oor_humidity_min_pct, oor_humidity_pct, oor_wind_direction_deg,
-  oor_wind_gust_ms, oor_wind_speed_ms,
+  {{ names(per_line=4) }},
+  {{ names('oor_', per_line=3) }},
   all_missing, is_latest
 )
 SELECT
   batch_id, file_name, file_row_number, file_last_modified, station_id, observed_at,
-  precipitation_mm, pressure_hpa, pressure_max_hpa, pressure_min_hpa,
-  radiation_kj_m2, air_temp_c, dew_point_c, air_temp_max_c,
-  air_temp_min_c, dew_point_max_c, dew_point_min_c, humidity_max_pct,
-  humidity_min_pct, humidity_pct, wind_direction_deg, wind_gust_ms,
-  wind_speed_ms,
-  oor_precipitation_mm, oor_pressure_hpa, oor_pressure_max_hpa,
-  oor_pressure_min_hpa, oor_radiation_kj_m2, oor_air_temp_c,
-  oor_dew_point_c, oor_air_temp_max_c, oor_air_temp_min_c,
-  oor_dew_point_max_c, oor_dew_point_min_c, oor_humidity_max_pct,
-  oor_humidity_min_pct, oor_humidity_pct, oor_wind_direction_deg,
-  oor_wind_gust_ms, oor_wind_speed_ms,
+  {{ names(per_line=4) }},
+  {{ names('oor_', per_line=3) }},
   all_missing, is_latest
 FROM {{ database }}.{{ clean_schema }}.OPEN_BATCH_OBSERVATIONS;
 
@@ -130,40 +113,18 @@ USING (
 ON t.station_id = s.station_id AND t.observed_at = s.observed_at
 WHEN MATCHED AND s.all_missing THEN DELETE
 WHEN MATCHED THEN UPDATE SET
-  precipitation_mm = s.precipitation_mm,
-  pressure_hpa = s.pressure_hpa,
-  pressure_max_hpa = s.pressure_max_hpa,
-  pressure_min_hpa = s.pressure_min_hpa,
-  radiation_kj_m2 = s.radiation_kj_m2,
-  air_temp_c = s.air_temp_c,
-  dew_point_c = s.dew_point_c,
-  air_temp_max_c = s.air_temp_max_c,
-  air_temp_min_c = s.air_temp_min_c,
-  dew_point_max_c = s.dew_point_max_c,
-  dew_point_min_c = s.dew_point_min_c,
-  humidity_max_pct = s.humidity_max_pct,
-  humidity_min_pct = s.humidity_min_pct,
-  humidity_pct = s.humidity_pct,
-  wind_direction_deg = s.wind_direction_deg,
-  wind_gust_ms = s.wind_gust_ms,
-  wind_speed_ms = s.wind_speed_ms,
+  {%- for m in MEASURES %}
+  {{ m.name }} = s.{{ m.name }},
+  {%- endfor %}
   source_file = s.file_name, source_modified = s.file_last_modified, batch_id = s.batch_id,
   updated_at = SYSDATE()
 WHEN NOT MATCHED AND NOT s.all_missing THEN INSERT (
   station_id, observed_at,
-  precipitation_mm, pressure_hpa, pressure_max_hpa, pressure_min_hpa,
-  radiation_kj_m2, air_temp_c, dew_point_c, air_temp_max_c,
-  air_temp_min_c, dew_point_max_c, dew_point_min_c, humidity_max_pct,
-  humidity_min_pct, humidity_pct, wind_direction_deg, wind_gust_ms,
-  wind_speed_ms,
+  {{ names(per_line=4) }},
   source_file, source_modified, batch_id, updated_at
 ) VALUES (
   s.station_id, s.observed_at,
-  s.precipitation_mm, s.pressure_hpa, s.pressure_max_hpa, s.pressure_min_hpa,
-  s.radiation_kj_m2, s.air_temp_c, s.dew_point_c, s.air_temp_max_c,
-  s.air_temp_min_c, s.dew_point_max_c, s.dew_point_min_c, s.humidity_max_pct,
-  s.humidity_min_pct, s.humidity_pct, s.wind_direction_deg, s.wind_gust_ms,
-  s.wind_speed_ms,
+  {{ names('s.', per_line=4) }},
   s.file_name, s.file_last_modified, s.batch_id, SYSDATE()
 );
 
@@ -177,23 +138,9 @@ USING (
     COALESCE(w.rows_clean, 0) AS rows_clean,
     COALESCE(w.all_missing_rows, 0) AS all_missing_rows,
     COALESCE(w.out_of_range_values, 0) AS out_of_range_values,
-    COALESCE(w.oor_precipitation_mm, 0) AS oor_precipitation_mm,
-    COALESCE(w.oor_pressure_hpa, 0) AS oor_pressure_hpa,
-    COALESCE(w.oor_pressure_max_hpa, 0) AS oor_pressure_max_hpa,
-    COALESCE(w.oor_pressure_min_hpa, 0) AS oor_pressure_min_hpa,
-    COALESCE(w.oor_radiation_kj_m2, 0) AS oor_radiation_kj_m2,
-    COALESCE(w.oor_air_temp_c, 0) AS oor_air_temp_c,
-    COALESCE(w.oor_dew_point_c, 0) AS oor_dew_point_c,
-    COALESCE(w.oor_air_temp_max_c, 0) AS oor_air_temp_max_c,
-    COALESCE(w.oor_air_temp_min_c, 0) AS oor_air_temp_min_c,
-    COALESCE(w.oor_dew_point_max_c, 0) AS oor_dew_point_max_c,
-    COALESCE(w.oor_dew_point_min_c, 0) AS oor_dew_point_min_c,
-    COALESCE(w.oor_humidity_max_pct, 0) AS oor_humidity_max_pct,
-    COALESCE(w.oor_humidity_min_pct, 0) AS oor_humidity_min_pct,
-    COALESCE(w.oor_humidity_pct, 0) AS oor_humidity_pct,
-    COALESCE(w.oor_wind_direction_deg, 0) AS oor_wind_direction_deg,
-    COALESCE(w.oor_wind_gust_ms, 0) AS oor_wind_gust_ms,
-    COALESCE(w.oor_wind_speed_ms, 0) AS oor_wind_speed_ms
+    {%- for m in MEASURES %}
+    COALESCE(w.oor_{{ m.name }}, 0) AS oor_{{ m.name }}{{ ',' if not loop.last }}
+    {%- endfor %}
   FROM {{ database }}.{{ clean_schema }}.OPEN_BATCH_FILES f
   LEFT JOIN (
     SELECT
@@ -204,40 +151,12 @@ USING (
       COUNT(*) AS data_rows,
       COUNT_IF(is_latest AND NOT all_missing) AS rows_clean,
       COUNT_IF(all_missing) AS all_missing_rows,
-      COUNT_IF(oor_precipitation_mm)
-        + COUNT_IF(oor_pressure_hpa)
-        + COUNT_IF(oor_pressure_max_hpa)
-        + COUNT_IF(oor_pressure_min_hpa)
-        + COUNT_IF(oor_radiation_kj_m2)
-        + COUNT_IF(oor_air_temp_c)
-        + COUNT_IF(oor_dew_point_c)
-        + COUNT_IF(oor_air_temp_max_c)
-        + COUNT_IF(oor_air_temp_min_c)
-        + COUNT_IF(oor_dew_point_max_c)
-        + COUNT_IF(oor_dew_point_min_c)
-        + COUNT_IF(oor_humidity_max_pct)
-        + COUNT_IF(oor_humidity_min_pct)
-        + COUNT_IF(oor_humidity_pct)
-        + COUNT_IF(oor_wind_direction_deg)
-        + COUNT_IF(oor_wind_gust_ms)
-        + COUNT_IF(oor_wind_speed_ms) AS out_of_range_values,
-      COUNT_IF(oor_precipitation_mm) AS oor_precipitation_mm,
-      COUNT_IF(oor_pressure_hpa) AS oor_pressure_hpa,
-      COUNT_IF(oor_pressure_max_hpa) AS oor_pressure_max_hpa,
-      COUNT_IF(oor_pressure_min_hpa) AS oor_pressure_min_hpa,
-      COUNT_IF(oor_radiation_kj_m2) AS oor_radiation_kj_m2,
-      COUNT_IF(oor_air_temp_c) AS oor_air_temp_c,
-      COUNT_IF(oor_dew_point_c) AS oor_dew_point_c,
-      COUNT_IF(oor_air_temp_max_c) AS oor_air_temp_max_c,
-      COUNT_IF(oor_air_temp_min_c) AS oor_air_temp_min_c,
-      COUNT_IF(oor_dew_point_max_c) AS oor_dew_point_max_c,
-      COUNT_IF(oor_dew_point_min_c) AS oor_dew_point_min_c,
-      COUNT_IF(oor_humidity_max_pct) AS oor_humidity_max_pct,
-      COUNT_IF(oor_humidity_min_pct) AS oor_humidity_min_pct,
-      COUNT_IF(oor_humidity_pct) AS oor_humidity_pct,
-      COUNT_IF(oor_wind_direction_deg) AS oor_wind_direction_deg,
-      COUNT_IF(oor_wind_gust_ms) AS oor_wind_gust_ms,
-      COUNT_IF(oor_wind_speed_ms) AS oor_wind_speed_ms
+      {%- for m in MEASURES %}
+      {{ '  + ' if not loop.first }}COUNT_IF(oor_{{ m.name }}){{ ' AS out_of_range_values,' if loop.last }}
+      {%- endfor %}
+      {%- for m in MEASURES %}
+      COUNT_IF(oor_{{ m.name }}) AS oor_{{ m.name }}{{ ',' if not loop.last }}
+      {%- endfor %}
     FROM {{ database }}.{{ clean_schema }}.BATCH_WORK
     GROUP BY file_name
   ) w ON w.file_name = f.file_name
@@ -248,67 +167,25 @@ WHEN MATCHED THEN UPDATE SET
   first_observed_at = s.first_observed_at, last_observed_at = s.last_observed_at,
   batch_id = s.batch_id, data_rows = s.data_rows, rows_clean = s.rows_clean,
   all_missing_rows = s.all_missing_rows, out_of_range_values = s.out_of_range_values,
-  oor_precipitation_mm = s.oor_precipitation_mm,
-  oor_pressure_hpa = s.oor_pressure_hpa,
-  oor_pressure_max_hpa = s.oor_pressure_max_hpa,
-  oor_pressure_min_hpa = s.oor_pressure_min_hpa,
-  oor_radiation_kj_m2 = s.oor_radiation_kj_m2,
-  oor_air_temp_c = s.oor_air_temp_c,
-  oor_dew_point_c = s.oor_dew_point_c,
-  oor_air_temp_max_c = s.oor_air_temp_max_c,
-  oor_air_temp_min_c = s.oor_air_temp_min_c,
-  oor_dew_point_max_c = s.oor_dew_point_max_c,
-  oor_dew_point_min_c = s.oor_dew_point_min_c,
-  oor_humidity_max_pct = s.oor_humidity_max_pct,
-  oor_humidity_min_pct = s.oor_humidity_min_pct,
-  oor_humidity_pct = s.oor_humidity_pct,
-  oor_wind_direction_deg = s.oor_wind_direction_deg,
-  oor_wind_gust_ms = s.oor_wind_gust_ms,
-  oor_wind_speed_ms = s.oor_wind_speed_ms,
+  {%- for m in MEASURES %}
+  oor_{{ m.name }} = s.oor_{{ m.name }},
+  {%- endfor %}
   file_last_modified = s.file_last_modified,
   loaded_at = s.loaded_at
 WHEN NOT MATCHED THEN INSERT (
   file_name, raw_key, upload_id, station_id, year, first_observed_at, last_observed_at,
   batch_id, data_rows, rows_clean, all_missing_rows, out_of_range_values,
-  oor_precipitation_mm,
-  oor_pressure_hpa,
-  oor_pressure_max_hpa,
-  oor_pressure_min_hpa,
-  oor_radiation_kj_m2,
-  oor_air_temp_c,
-  oor_dew_point_c,
-  oor_air_temp_max_c,
-  oor_air_temp_min_c,
-  oor_dew_point_max_c,
-  oor_dew_point_min_c,
-  oor_humidity_max_pct,
-  oor_humidity_min_pct,
-  oor_humidity_pct,
-  oor_wind_direction_deg,
-  oor_wind_gust_ms,
-  oor_wind_speed_ms,
+  {%- for m in MEASURES %}
+  oor_{{ m.name }},
+  {%- endfor %}
   file_last_modified,
   loaded_at
 ) VALUES (
   s.file_name, s.raw_key, s.upload_id, s.station_id, s.year, s.first_observed_at,
   s.last_observed_at, s.batch_id, s.data_rows, s.rows_clean, s.all_missing_rows, s.out_of_range_values,
-  s.oor_precipitation_mm,
-  s.oor_pressure_hpa,
-  s.oor_pressure_max_hpa,
-  s.oor_pressure_min_hpa,
-  s.oor_radiation_kj_m2,
-  s.oor_air_temp_c,
-  s.oor_dew_point_c,
-  s.oor_air_temp_max_c,
-  s.oor_air_temp_min_c,
-  s.oor_dew_point_max_c,
-  s.oor_dew_point_min_c,
-  s.oor_humidity_max_pct,
-  s.oor_humidity_min_pct,
-  s.oor_humidity_pct,
-  s.oor_wind_direction_deg,
-  s.oor_wind_gust_ms,
-  s.oor_wind_speed_ms,
+  {%- for m in MEASURES %}
+  s.oor_{{ m.name }},
+  {%- endfor %}
   s.file_last_modified,
   s.loaded_at
 );
