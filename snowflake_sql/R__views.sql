@@ -25,7 +25,7 @@ QUALIFY ROW_NUMBER() OVER (
   PARTITION BY r.file_name, r.file_row_number ORDER BY r.loaded_at DESC
 ) = 1;
 
-{% include 'task/valid_file_rules.sql' %}
+{% include 'task/file_violations.sql' %}
 
 -- Rule 1: station attributes from metadata lines 1-8, by position (INMET spells the keys three
 -- ways: REGIÃO / REGI?O / REGIAO …). Decimal commas become points.

@@ -137,7 +137,7 @@ def test_the_sql_refuses_each_crafted_metadata_value() -> None:
 
 
 def test_the_generated_sql_file_is_current() -> None:
-    """snowflake_sql/task/valid_file_rules.sql is what rules.py generates (regenerate with
-    `python -m inmet_pipeline.rules > snowflake_sql/task/valid_file_rules.sql`)."""
+    """snowflake_sql/task/file_violations.sql is what rules.py generates (regenerate with
+    `python -m inmet_pipeline.rules > snowflake_sql/task/file_violations.sql`)."""
     path = Path(__file__).resolve().parents[2] / "snowflake_sql" / rules.GENERATED_SQL_PATH
     assert path.read_text(encoding="utf-8") == rules.violations_view_sql()

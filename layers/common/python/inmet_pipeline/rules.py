@@ -201,11 +201,15 @@ def sql_year_violation(date_text: str = "c01") -> str:
     )
 
 
-GENERATED_SQL_PATH: Final = "task/valid_file_rules.sql"  # under snowflake_sql/
+# Under snowflake_sql/. Not named V*_*, R_*, A_*: schemachange (4.x) takes any such *.sql under
+# its root folder for a migration script (it refused to deploy while this was
+# task/valid_file_rules.sql: "two underscores are required between "Valid_file" and the
+# description"); tests/unit/test_sql_measures.py runs schemachange's own discovery.
+GENERATED_SQL_PATH: Final = "task/file_violations.sql"
 
 
 def violations_view_sql() -> str:
-    """The view the task's quarantine step reads (snowflake_sql/task/valid_file_rules.sql is
+    """The view the task's quarantine step reads (snowflake_sql/task/file_violations.sql is
     this text; `python -m inmet_pipeline.rules` writes it, a test checks it is current): per
     file of the open batch, the first line that breaks a rule and the rule, as text."""
     metadata = sql_metadata_violations("TRIM(c02)", "file_row_number").replace("\n", "\n    ")

@@ -1,0 +1,116 @@
+"""snowflake_sql/modules/measures.sql: the 17 measures declared once for the SQL, equal to the
+Python statement of them (inmet_pipeline.columns.MEASURES); no other SQL file lists them; the
+modules folder resolves as schemachange resolves it and is never taken for a migration."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from inmet_local.sqlproject import (
+    MODULES_PREFIX,
+    SQL_ROOT,
+    TASK_BODY,
+    load_config,
+    measures,
+    modules_folder,
+    render,
+    scripts,
+    variables,
+)
+from inmet_pipeline.columns import MEASURES
+
+pytestmark = [pytest.mark.unit]
+
+_DECLARATION = SQL_ROOT / MODULES_PREFIX / "measures.sql"
+
+
+def test_the_declared_measures_are_the_python_ones() -> None:
+    """Name, order, RAW column (rule 3: columns 3-19), range (rule 5) and a type that holds it."""
+    declared = measures()
+    assert [m["name"] for m in declared] == [m.name for m in MEASURES]
+    for position, (sql, python) in enumerate(zip(declared, MEASURES, strict=True), start=3):
+        assert sql["column"] == f"c{position:02d}", sql
+        assert (sql["low"], sql["high"]) == (python.low, python.high), sql["name"]
+        type_ = re.fullmatch(r"NUMBER\((\d+),1\)", sql["type"])
+        assert type_, sql
+        integer_digits = int(type_[1]) - 1
+        assert max(abs(python.low), abs(python.high)) < 10**integer_digits, sql["name"]
+        assert sql["unit"].isascii() and sql["unit"], sql["name"]
+
+
+def test_only_the_declaration_names_the_measures() -> None:
+    """Every other file loops over MEASURES: the measure names appear in no other SQL file, and
+    once each in the declaration."""
+    files = [p for p in SQL_ROOT.rglob("*") if p.is_file()]
+    assert _DECLARATION in files
+    for measure in MEASURES:
+        for path in files:
+            lines = [
+                line
+                for line in path.read_text(encoding="utf-8").splitlines()
+                if measure.name in line  # oor_<name> and <name>_raw too
+            ]
+            expected = 1 if path == _DECLARATION else 0
+            assert len(lines) == expected, (path.name, measure.name, lines)
+
+
+def test_every_measure_reaches_every_list() -> None:
+    """The loops render: the tables, the task's statements and the views name each measure."""
+    values = variables()
+    task = render(TASK_BODY, values)
+    tables = render("V1.3.0__clean_tables.sql", values)
+    views = render("R__views.sql", values)
+    for m in measures():
+        name = m["name"]
+        assert f"  {name} {m['type']} COMMENT " in tables
+        assert f"  oor_{name} NUMBER(10,0) NOT NULL DEFAULT 0," in tables
+        assert f"  oor_{name} BOOLEAN NOT NULL," in tables
+        assert f"TRIM(l.{m['column']}), ''), '-9999'), ',', '.'), 12, 3) AS {name}_raw" in views
+        assert f"({name}_raw IS NOT NULL AND NOT ({name}_raw BETWEEN" in views
+        assert f"  {name} = s.{name}," in task
+        assert f"COUNT_IF(oor_{name}) AS oor_{name}" in task
+        assert f"COALESCE(w.oor_{name}, 0) AS oor_{name}" in task
+
+
+def test_the_modules_folder_is_schemachanges() -> None:
+    """schemachange-config.yml names the folder; the local renderer uses that very folder."""
+    assert load_config()["modules-folder"] == "snowflake_sql/modules"
+    assert modules_folder() == _DECLARATION.parent
+    assert _DECLARATION.parent.is_dir()
+
+
+def test_the_modules_folder_is_no_script() -> None:
+    names = [s.name for s in scripts()]
+    assert "measures.sql" not in names
+    assert all(s.path.parent == SQL_ROOT for s in scripts())
+
+
+def test_schemachange_finds_the_same_scripts() -> None:
+    """schemachange's own discovery (every *.sql under root-folder named V…__, R__ or A__)
+    finds exactly the scripts the local renderer deploys: neither the modules nor task/."""
+    script_module = pytest.importorskip("schemachange.session.Script")
+    found = script_module.get_all_scripts_recursively(SQL_ROOT)
+    assert sorted(s.file_path.resolve() for s in found.values()) == sorted(
+        s.path.resolve() for s in scripts()
+    )
+
+
+def _words(sql: str) -> list[str]:
+    return sql.split()
+
+
+def test_schemachange_renders_what_the_local_renderer_renders() -> None:
+    """schemachange's JinjaTemplateProcessor with the configured modules folder renders every
+    script as inmet_local.sqlproject does (apart from whitespace: it does not keep trailing
+    newlines of included files, and strips the final ';')."""
+    processor_module = pytest.importorskip("schemachange.JinjaTemplateProcessor")
+    processor = processor_module.JinjaTemplateProcessor(
+        project_root=SQL_ROOT, modules_folder=modules_folder()
+    )
+    values = variables()
+    for name in [*(s.name for s in scripts()), TASK_BODY]:
+        theirs = processor.render(name, values)
+        ours = render(name, values).strip().removesuffix(";")
+        assert _words(theirs)[: len(_words(ours))] == _words(ours), name
