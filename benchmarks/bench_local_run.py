@@ -48,7 +48,8 @@ def main() -> None:
 
     code = (
         "import sys, time, duckdb;"
-        "from inmet_local.baseline import duckdb_clean_rows; t = time.perf_counter();"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parent)!r});"  # benchmarks/baseline.py
+        "from baseline import duckdb_clean_rows; t = time.perf_counter();"
         "con = duckdb.connect(); con.execute('SET enable_progress_bar = false');"
         "n = duckdb_clean_rows(con, sys.argv[1]);"
         "print(n, time.perf_counter() - t)"

@@ -17,7 +17,7 @@ import duckdb
 from bench_data import BENCH_DIR, bench_year
 from moto import mock_aws
 
-from inmet_local.baseline import duckdb_clean_rows
+from baseline import duckdb_clean_rows
 from inmet_local.moto_server import apply_fixes
 from inmet_local.servers import fakesnow_connect_kwargs, fakesnow_server
 from inmet_local.template import pipe_queue

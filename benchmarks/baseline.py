@@ -1,6 +1,14 @@
 """docs/contracts.md §3 as one plain DuckDB query over raw files: the yardstick the benchmarks
 compare the pipeline with (benchmarks/bench_warehouse.py, bench_local_run.py). Not used by the
-pipeline itself, whose rules live in snowflake_sql/."""
+pipeline itself, whose rules live in snowflake_sql/.
+
+Rule 7 as the warehouse applies it (snowflake_sql/R__views.sql, OPEN_BATCH_OBSERVATIONS.is_latest,
+and step 3b of task/process_batch.sql): of two lines for one station and hour, the most recently
+*uploaded* file's wins, by the raw object's S3 LastModified, then its name. Here the raw files
+are local files, so LastModified is the file's modification time (DuckDB's read_blob reads it
+without reading the contents) and the name is its path. DuckDB gives no line numbers: the
+warehouse's last tie-break (the later line of one file) has no equivalent, and is not needed
+(an INMET file holds each hour once; tests/unit/test_baseline.py)."""
 
 from __future__ import annotations
 
@@ -32,17 +40,25 @@ def duckdb_query(glob: str) -> str:
     -- (DuckDB gives no line numbers, so the metadata line is found by its key.)
     stations AS (SELECT filename, MAX(IF(c01 LIKE 'CODIGO%', TRIM(c02), NULL)) AS station_id
                  FROM lines GROUP BY filename),
+    uploads AS (SELECT filename, last_modified FROM read_blob('{glob}')),
     parsed AS (
-      SELECT s.station_id,
+      SELECT s.station_id, l.filename, u.last_modified,
              TRY_CAST(REPLACE(l.c01, '/', '-') || ' ' || LEFT(l.c02, 2) || ':00:00' AS TIMESTAMP)
                AS observed_at,
              {parsed}
-      FROM lines l JOIN stations s USING (filename)
+      FROM lines l JOIN stations s USING (filename) JOIN uploads u USING (filename)
     ),
-    checked AS (SELECT station_id, observed_at, {checked} FROM parsed
-                WHERE observed_at IS NOT NULL)
-    SELECT * FROM checked WHERE NOT ({all_null})
-    QUALIFY row_number() OVER (PARTITION BY station_id, observed_at) = 1
+    checked AS (SELECT station_id, observed_at, filename, last_modified, {checked} FROM parsed
+                WHERE observed_at IS NOT NULL),
+    -- Rule 7 before rule 6, as in the warehouse: a newer upload whose hour is all missing
+    -- removes that hour (it is the latest line, and then not in CLEAN).
+    latest AS (
+      SELECT * FROM checked
+      QUALIFY row_number() OVER (
+        PARTITION BY station_id, observed_at ORDER BY last_modified DESC, filename DESC
+      ) = 1
+    )
+    SELECT * EXCLUDE (filename, last_modified) FROM latest WHERE NOT ({all_null})
     """
 
 
