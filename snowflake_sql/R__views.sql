@@ -1,3 +1,25 @@
+{#-
+  Where each rule of docs/contracts.md §3 lives (a Jinja comment: not sent to Snowflake).
+
+    rule 1  stations        here, OPEN_BATCH_FILES (metadata lines 1-8 by position); the newest
+                            upload per station: task/process_batch.sql step 4 (MERGE STATIONS)
+    rule 2  time            here, OPEN_BATCH_OBSERVATIONS, CTE parsed (observed_at)
+    rule 3  measures        modules/measures.sql: MEASURES (name, RAW column c03..c19, type),
+                            looped over in CTE parsed
+    rule 4  missing         modules/measures.sql, macro parsed ('' and -9999 are NULL)
+    rule 5  ranges          modules/measures.sql: low/high, macros range_checked, out_of_range
+                            (CTE range_checked); counted per file: process_batch.sql step 6
+    rule 6  empty hours     here, all_missing; applied by process_batch.sql step 5 (MERGE:
+                            not inserted, or DELETEd when a newer upload is all missing)
+    rule 7  one per hour    here, is_latest (inside a batch); across batches process_batch.sql
+                            step 3b; the upsert: step 5 (MERGE OBSERVATIONS)
+    columns, in order       here, the export view {{ clean_view }}
+
+  The measures are declared once, in modules/measures.sql (schemachange's modules-folder);
+  tests/unit/test_sql_measures.py holds them equal to inmet_pipeline.columns.MEASURES.
+  Files the batch sets aside (issue 15): task/file_violations.sql, generated from
+  inmet_pipeline.rules.
+-#}
 {% from 'modules/measures.sql' import MEASURES, parsed, range_checked, out_of_range -%}
 -- Views, re-created whenever this file changes (CREATE OR REPLACE loses nothing for a view).
 -- One CTE per step, named for what it holds. The CLEAN rules of docs/contracts.md §3 live here.
