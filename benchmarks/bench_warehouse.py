@@ -14,10 +14,10 @@ import time
 
 import boto3
 import duckdb
+from baseline import duckdb_clean_rows
 from bench_data import BENCH_DIR, bench_year
 from moto import mock_aws
 
-from baseline import duckdb_clean_rows
 from inmet_local.moto_server import apply_fixes
 from inmet_local.servers import fakesnow_connect_kwargs, fakesnow_server
 from inmet_local.template import pipe_queue

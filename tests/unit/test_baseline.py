@@ -21,7 +21,8 @@ _BASELINE = Path(__file__).resolve().parents[2] / "benchmarks" / "baseline.py"
 
 def _baseline() -> ModuleType:
     spec = importlib.util.spec_from_file_location("baseline", _BASELINE)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -37,7 +37,8 @@ def test_the_declared_measures_are_the_python_ones() -> None:
         assert type_, sql
         integer_digits = int(type_[1]) - 1
         assert max(abs(python.low), abs(python.high)) < 10**integer_digits, sql["name"]
-        assert sql["unit"].isascii() and sql["unit"], sql["name"]
+        assert sql["unit"], sql["name"]
+        assert sql["unit"].isascii(), sql["name"]
 
 
 def test_only_the_declaration_names_the_measures() -> None:
