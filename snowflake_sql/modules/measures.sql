@@ -21,8 +21,9 @@
 
   inmet_pipeline.columns.MEASURES states the same names and ranges in Python;
   tests/unit/test_sql_measures.py holds the two equal. V1.3.0__clean_tables.sql renders its
-  column definitions from here: a change of a type (or a new measure) needs a new V script
-  with ALTER TABLE as well (snowflake_sql/README.md, "Decisions").
+  column definitions from here: a change of a type, a range (its column comments) or the list
+  needs a new V script with ALTER TABLE for accounts that applied V1.3.0 (snowflake_sql/README.md,
+  "Decisions"; test_v1_3_0_renders_as_applied fails until it is written).
 -#}
 {%- set MEASURES = [
   {"name": "precipitation_mm", "column": "c03", "type": "NUMBER(5,1)", "low": 0, "high": 500, "unit": "mm"},

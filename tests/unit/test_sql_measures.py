@@ -4,6 +4,7 @@ modules folder resolves as schemachange resolves it and is never taken for a mig
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
@@ -115,3 +116,20 @@ def test_schemachange_renders_what_the_local_renderer_renders() -> None:
         theirs = processor.render(name, values)
         ours = render(name, values).strip().removesuffix(";")
         assert _words(theirs)[: len(_words(ours))] == _words(ours), name
+
+
+# V1.3.0's rendering as applied (main before issue 16, with these names): a versioned script
+# runs once per account, so its rendered text must not drift (snowflake_sql/README.md,
+# "V1.3.0 renders its column definitions from the declaration").
+_V1_3_0_SHA256 = "9b6f7317f3cba1c1d6e3842ec7c69bd0c66a935917c603e7c2d44a061c58bbb9"
+
+
+def test_v1_3_0_renders_as_applied() -> None:
+    """If this fails, modules/measures.sql changed a type, a range (the column comments) or
+    the list of measures: accounts that applied V1.3.0 keep the old tables. Add a V script with
+    the ALTER TABLE statements, then record the new digest here."""
+    values = variables(
+        {"database": "INMET", "clean_schema": "CLEAN", "export_role": "INMET_EXPORT"}
+    )
+    text = render("V1.3.0__clean_tables.sql", values)
+    assert hashlib.sha256(text.encode("utf-8")).hexdigest() == _V1_3_0_SHA256
