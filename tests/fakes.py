@@ -131,3 +131,22 @@ class MemoryStatuses:
 
     def ping(self) -> None:
         return None
+
+    @classmethod
+    def received(cls, raw_keys: Sequence[str]) -> MemoryStatuses:
+        """A store with a ``received`` record for each raw/ key, as the upload leaves it (the
+        fields the export reads: the id, the station and the year)."""
+        store = cls()
+        for key in raw_keys:
+            upload_id = key.rsplit("/", 1)[-1].removesuffix(".csv")
+            store.items[upload_id] = {
+                "upload_id": upload_id,
+                "status": UploadStatus.RECEIVED,
+                "station_id": key.split("station=")[1].split("/")[0],
+                "year": int(key.split("year=")[1].split("/")[0]),
+            }
+        return store
+
+    def status(self, raw_key: str) -> dict[str, Any]:
+        """The record of the upload stored under ``raw_key``."""
+        return self.items[raw_key.rsplit("/", 1)[-1].removesuffix(".csv")]
