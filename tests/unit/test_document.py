@@ -73,3 +73,13 @@ def test_a_status_outside_the_enum_is_not_a_document() -> None:
         StatusDocument.model_validate(record)
     record["status"] = "exported"
     assert StatusDocument.model_validate(record).status is UploadStatus.EXPORTED
+
+
+def test_a_failure_is_stored_as_plain_strings_of_the_contract() -> None:
+    from inmet_pipeline.document import failure
+    from inmet_pipeline.status import ErrorCode
+
+    changes = failure(ErrorCode.QUARANTINED, "set aside")
+    assert changes == {"status": "failed", "error": {"code": "quarantined", "message": "set aside"}}
+    assert type(changes["status"]) is str
+    assert type(changes["error"]["code"]) is str

@@ -79,6 +79,15 @@ class StatusDocument(BaseModel):
     failed_at: str | None
 
 
+def failure(code: ErrorCode, message: str) -> dict[str, Any]:
+    """The changes that make an upload ``failed`` (docs/contracts.md §1.2): the status and the
+    error, as stored (plain strings). The caller sets ``failed_at`` once, where still unset."""
+    return {
+        "status": str(UploadStatus.FAILED),
+        "error": StatusError(code=code, message=message).model_dump(mode="json"),
+    }
+
+
 def _not_none(annotation: Any) -> Any:
     """``X | None`` → ``X``; any other type unchanged."""
     if get_origin(annotation) not in (Union, UnionType):

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from aws_lambda_powertools import Logger
 
+from inmet_pipeline.document import failure
 from inmet_pipeline.errors import PartitionRejected
 from inmet_pipeline.notifications import ErrorNotification, LoadNotification, upload_id_of
 
@@ -240,18 +241,15 @@ class ExportService:
                 self.statuses.update(
                     upload_id,
                     {
-                        "status": UploadStatus.FAILED,
+                        **failure(
+                            ErrorCode.EXPORT_FAILED,
+                            f"The file is in CLEAN, but its partition {station}/{record_year} "
+                            f"could not be exported: {refused}. The other partitions of the "
+                            "batch were exported. The partition is written again when a "
+                            "later upload of this station and year is loaded (the same "
+                            "bytes again are not reloaded: Snowpipe skips a name it loaded).",
+                        ),
                         "rows_clean": rows_clean.get(raw_key, 0),
-                        "error": {
-                            "code": ErrorCode.EXPORT_FAILED,
-                            "message": (
-                                f"The file is in CLEAN, but its partition {station}/{record_year} "
-                                f"could not be exported: {refused}. The other partitions of the "
-                                "batch were exported. The partition is written again when a "
-                                "later upload of this station and year is loaded (the same "
-                                "bytes again are not reloaded: Snowpipe skips a name it loaded)."
-                            ),
-                        },
                     },
                     set_if_missing={"cleaned_at": now, "failed_at": now},
                 )
@@ -289,17 +287,12 @@ class ExportService:
             )
             self.statuses.update(
                 upload_id,
-                {
-                    "status": UploadStatus.FAILED,
-                    "error": {
-                        "code": ErrorCode.QUARANTINED,
-                        "message": (
-                            f"The warehouse set this file aside ({item.error}) and loaded the "
-                            "rest of its batch; nothing of it is in CLEAN. Correct the file "
-                            "and upload it again."
-                        ),
-                    },
-                },
+                failure(
+                    ErrorCode.QUARANTINED,
+                    f"The warehouse set this file aside ({item.error}) and loaded the "
+                    "rest of its batch; nothing of it is in CLEAN. Correct the file "
+                    "and upload it again.",
+                ),
                 set_if_missing={"failed_at": now},
             )
             result.quarantined.append(upload_id)
@@ -321,10 +314,7 @@ class ExportService:
             )
             self.statuses.update(
                 upload_id,
-                {
-                    "status": UploadStatus.FAILED,
-                    "error": {"code": code, "message": notification.error},
-                },
+                failure(code, notification.error),
                 set_if_missing={"failed_at": now},
             )
             failed.append(upload_id)
