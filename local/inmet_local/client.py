@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Final
 
 import httpx
@@ -26,10 +27,20 @@ RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
 DEFAULT_API_URL: Final = "http://127.0.0.1:8000"
 
 
+class Outcome(StrEnum):
+    """What became of one request of the client: not an upload's status (that is
+    inmet_pipeline.status.UploadStatus, whose ``failed`` is the pipeline's, not the request's)."""
+
+    ACCEPTED = "accepted"  # 201
+    DUPLICATE = "duplicate"  # 200: the identical bytes were uploaded before
+    REJECTED = "rejected"  # 4xx, or refused here before sending
+    FAILED = "failed"  # no answer, or still 429/5xx after the last attempt
+
+
 @dataclass(slots=True)
 class UploadOutcome:
     source: str
-    outcome: str  # accepted | duplicate | rejected | failed
+    outcome: str  # an Outcome (plain strings compare equal to its members)
     status_code: int | None = None
     upload_id: str | None = None
     station_id: str | None = None
@@ -42,7 +53,7 @@ class UploadOutcome:
 
     @property
     def ok(self) -> bool:
-        return self.outcome in ("accepted", "duplicate")
+        return self.outcome in (Outcome.ACCEPTED, Outcome.DUPLICATE)
 
 
 class ApiClient:
@@ -91,15 +102,15 @@ class ApiClient:
         try:
             data = item.read()
         except OSError as exc:
-            return UploadOutcome(item.display, "failed", message=f"cannot read: {exc}")
+            return UploadOutcome(item.display, Outcome.FAILED, message=f"cannot read: {exc}")
         if len(data) > self.max_upload_bytes:
             return UploadOutcome(
                 item.display,
-                "rejected",
+                Outcome.REJECTED,
                 code=TOO_LARGE_CODE,
                 message=too_large_message(len(data), self.max_upload_bytes),
             )
-        result = UploadOutcome(item.display, "failed")
+        result = UploadOutcome(item.display, Outcome.FAILED)
         for attempt in range(1, self.max_attempts + 1):
             result.attempts = attempt
             response: httpx.Response | None = None
@@ -144,7 +155,7 @@ def _outcome(source: str, response: httpx.Response, attempts: int) -> UploadOutc
         body = response.json()
         return UploadOutcome(
             source,
-            "accepted" if response.status_code == 201 else "duplicate",
+            Outcome.ACCEPTED if response.status_code == 201 else Outcome.DUPLICATE,
             response.status_code,
             body.get("upload_id"),
             body.get("station_id"),
@@ -155,7 +166,7 @@ def _outcome(source: str, response: httpx.Response, attempts: int) -> UploadOutc
     error = _error_of(response)
     return UploadOutcome(
         source,
-        "rejected",
+        Outcome.REJECTED,
         response.status_code,
         code=error.get("code", f"http_{response.status_code}"),
         message=error.get("message", response.text[:200]),

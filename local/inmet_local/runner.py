@@ -17,7 +17,7 @@ from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
-from inmet_local.client import ApiClient, UploadOutcome, upload_many
+from inmet_local.client import ApiClient, Outcome, UploadOutcome, upload_many
 from inmet_local.discovery import DataDirInUse
 from inmet_local.fetch import FetchError, fetch_from_s3
 from inmet_local.sample import (
@@ -34,9 +34,9 @@ from inmet_local.sources import SourceError, iter_input_files
 from inmet_local.stack import BUCKET, TABLE, LocalStack
 from inmet_local.text import issue_text
 from inmet_pipeline.adapters.aws import plain_item
+from inmet_pipeline.status import FINAL_STATUSES, UploadStatus
 
 DONE_LINE = "[DONE] Pipeline concluído!"
-FINAL = {"exported", "failed"}
 
 
 def run_command(folder: Path, work_dir: Path, port: int, timeout: float) -> list[str]:
@@ -136,7 +136,7 @@ def table_statuses(table: Any) -> Callable[[set[str]], dict[str, dict[str, objec
             )
             if item.get("upload_id") in ids
         }
-        final = [i for i, doc in docs.items() if doc.get("status") in FINAL]
+        final = [i for i, doc in docs.items() if doc.get("status") in FINAL_STATUSES]
         for start in range(0, len(final), 100):  # BatchGetItem takes at most 100 keys
             request: dict[str, Any] = {
                 table.name: {"Keys": [{"upload_id": i} for i in final[start : start + 100]]}
@@ -161,17 +161,17 @@ def _wait_for_statuses(
     docs: dict[str, dict[str, object]] = {}
     with Live(console=console, refresh_per_second=4, transient=True) as live:
         while True:
-            pending = {i for i in ids if docs.get(i, {}).get("status") not in FINAL}
+            pending = {i for i in ids if docs.get(i, {}).get("status") not in FINAL_STATUSES}
             docs.update(read(pending))
             counts: dict[str, int] = {}
             for upload_id in ids:
-                status = str(docs.get(upload_id, {}).get("status", "received"))
+                status = str(docs.get(upload_id, {}).get("status", UploadStatus.RECEIVED))
                 counts[status] = counts.get(status, 0) + 1
             live.update(
                 "waiting for the pipeline: "
                 + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
             )
-            if all(docs.get(i, {}).get("status") in FINAL for i in ids):
+            if all(docs.get(i, {}).get("status") in FINAL_STATUSES for i in ids):
                 return docs
             if time.monotonic() > deadline:
                 return docs
@@ -266,12 +266,14 @@ def run_pipeline(
 
         mark = time.perf_counter()
         fetched = None
-        if any(d.get("status") == "exported" and d.get("export_keys") for d in docs.values()):
+        if any(
+            d.get("status") == UploadStatus.EXPORTED and d.get("export_keys") for d in docs.values()
+        ):
             fetched = fetch_from_s3(stack.client("s3"), BUCKET, out)
         stages["fetch"] = time.perf_counter() - mark
         counts = stack.counts()
         problems = _summary(results, docs, fetched, stages, console)
-        exported = sum(1 for d in docs.values() if d.get("status") == "exported")
+        exported = sum(1 for d in docs.values() if d.get("status") == UploadStatus.EXPORTED)
         if fetched is not None:
             origin = (
                 f"all from the {exported} generated sample file(s) exported (not real data; "
@@ -338,7 +340,7 @@ def _summary(
         if not r.ok:
             problems += 1
             reason = issue_text(r.code, r.message, r.line)
-        elif status != "exported":
+        elif status != UploadStatus.EXPORTED:
             problems += 1
             error = doc.get("error")
             if isinstance(error, dict):
@@ -357,10 +359,7 @@ def _summary(
             escape(reason),  # messages quote the file's own text, brackets included
         )
     console.print(table)
-    outcome = {
-        k: sum(r.outcome == k for r in results)
-        for k in ("accepted", "duplicate", "rejected", "failed")
-    }
+    outcome = {k: sum(r.outcome == k for r in results) for k in Outcome}
     console.print("uploads: " + ", ".join(f"{n} {k}" for k, n in outcome.items()))
     if fetched is None:
         console.print("[yellow]output: nothing exported, no CSV written[/]")

@@ -10,6 +10,7 @@ from moto import mock_aws
 
 from inmet_local.template import Provisioned, provision
 from inmet_pipeline.settings import upload_settings
+from inmet_pipeline.uploads import UploadService
 from upload_api import deps
 from upload_api.app import app
 
@@ -34,19 +35,32 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in ("AWS_ENDPOINT_URL", "INMET_API_KEY", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     upload_settings.cache_clear()
-    deps._services.clear()
     yield
     upload_settings.cache_clear()
-    deps._services.clear()
 
 
 @pytest.fixture
 def aws(aws_env: None) -> Iterator[Provisioned]:
-    """moto in-process, with the bucket and table declared in template.yaml."""
+    """moto in-process, with the bucket and table declared in template.yaml; the app (through
+    TestClient or the Lambda handler) answers with a service on it (``service``)."""
     from inmet_local.template import LocalNames
 
     with mock_aws():
-        yield provision({"region_name": "us-east-1"}, LocalNames(bucket=BUCKET, table=TABLE))
+        provisioned = provision(
+            {"region_name": "us-east-1"}, LocalNames(bucket=BUCKET, table=TABLE)
+        )
+        service = deps.build_upload_service(upload_settings())
+        app.dependency_overrides[deps.get_service] = lambda: service
+        yield provisioned
+        app.dependency_overrides.pop(deps.get_service, None)  # the app is module-global
+
+
+@pytest.fixture
+def service(aws: Provisioned) -> UploadService:
+    """The upload service the app answers with in this test: replace its adapters to inject a
+    fault."""
+    service: UploadService = app.dependency_overrides[deps.get_service]()
+    return service
 
 
 @pytest.fixture

@@ -247,16 +247,15 @@ def test_parse_record_says_what_is_wrong() -> None:
 
 
 def test_the_api_counts_the_failures_it_answers_itself(
-    client: Any, aws: Provisioned, monkeypatch: pytest.MonkeyPatch
+    client: Any, service: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from inmet_pipeline.errors import DependencyUnavailable
+    from inmet_pipeline.uploads import IDENTICAL_UPLOAD_IN_FLIGHT
     from tests.helpers import small_file
-    from upload_api import deps
     from upload_api import metrics as app_metrics
 
     recorded: list[str] = []
     monkeypatch.setattr(app_metrics.metrics, "add_metric", lambda name, **_: recorded.append(name))
-    service = deps.get_service(deps.get_settings())
     data = small_file("B", days=2).data
 
     def post() -> int:
@@ -272,7 +271,9 @@ def test_the_api_counts_the_failures_it_answers_itself(
     service.statuses = DynamoStatusStore(TABLE)
 
     def in_flight(*_: Any) -> None:
-        raise DependencyUnavailable("upload", "an identical upload is still being stored", 2)
+        raise DependencyUnavailable(
+            IDENTICAL_UPLOAD_IN_FLIGHT, "an identical upload is still being stored", 2
+        )
 
     accept = service.accept
     monkeypatch.setattr(service, "accept", in_flight)

@@ -15,10 +15,12 @@ from inmet_local.template import Provisioned
 from inmet_pipeline.adapters.aws import DynamoStatusStore, S3ObjectStore
 from inmet_pipeline.errors import DependencyUnavailable
 from inmet_pipeline.reader import normalise_to_utf8
+from inmet_pipeline.uploads import UploadService
 from tests.functional.conftest import BUCKET, TABLE
 from tests.helpers import small_file, zip_bytes
 from tests.unit.test_reader_broken import CORPUS
 from upload_api import deps
+from upload_api.app import app
 
 pytestmark = [pytest.mark.functional]
 
@@ -266,11 +268,11 @@ def test_every_broken_input_gets_4xx_and_leaves_nothing(
 def test_api_key_required_when_configured(
     client: TestClient, aws: Provisioned, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from inmet_pipeline.settings import upload_settings
+    from inmet_pipeline.settings import UploadSettings, load_settings
 
     monkeypatch.setenv("INMET_API_KEY", "s3cret")
-    upload_settings.cache_clear()
-    deps._services.clear()
+    keyed = load_settings(UploadSettings)
+    monkeypatch.setitem(app.dependency_overrides, deps.get_settings, lambda: keyed)
     assert post_multipart(client, FILE.data).status_code == 401
     assert post_multipart(client, FILE.data, **{"x-api-key": "wrong"}).status_code == 401
     assert client.get(f"/uploads/{'0' * 64}").status_code == 401
@@ -299,9 +301,8 @@ class FailingPuts(S3ObjectStore):
 
 @pytest.mark.parametrize("fail_on", [1, 2], ids=["landing-put-fails", "raw-put-fails"])
 def test_s3_failure_is_503_and_no_record_claims_success(
-    client: TestClient, aws: Provisioned, fail_on: int
+    client: TestClient, service: UploadService, fail_on: int
 ) -> None:
-    service = deps.get_service(deps.get_settings())
     service.objects = FailingPuts(fail_on)
     response = post_multipart(client, FILE.data)
     assert response.status_code == 503
@@ -315,8 +316,7 @@ def test_s3_failure_is_503_and_no_record_claims_success(
     assert [r["status"] for r in records()] == ["received"]
 
 
-def test_dynamodb_failure_is_503(client: TestClient, aws: Provisioned) -> None:
-    service = deps.get_service(deps.get_settings())
+def test_dynamodb_failure_is_503(client: TestClient, service: UploadService) -> None:
     service.statuses = DynamoStatusStore("no-such-table")
     response = post_multipart(client, FILE.data)
     assert response.status_code == 503

@@ -13,10 +13,11 @@ from fastapi.testclient import TestClient
 
 from inmet_local.template import Provisioned, load_template
 from inmet_pipeline.adapters.aws import DynamoStatusStore, S3ObjectStore
+from inmet_pipeline.budget import UPLOAD_FUNCTION_TIMEOUT_S
 from inmet_pipeline.errors import DependencyUnavailable
 from inmet_pipeline.exports import ExportService
 from inmet_pipeline.notifications import LoadNotification
-from inmet_pipeline.uploads import FUNCTION_TIMEOUT_S, STALE_CLAIM_MS, UploadService, upload_id_for
+from inmet_pipeline.uploads import STALE_CLAIM_MS, UploadService, upload_id_for
 from tests.fakes import FakeExportWarehouse
 from tests.functional.conftest import BUCKET, TABLE
 from tests.helpers import small_file
@@ -347,7 +348,7 @@ def test_after_an_outage_a_retry_succeeds_as_soon_as_the_function_timeout_allows
             break
     assert answers[-1] == 201
     assert clock.ms - started <= STALE_CLAIM_MS + 2_000  # the timeout, a second, one retry
-    assert STALE_CLAIM_MS == (FUNCTION_TIMEOUT_S + 1) * 1000
+    assert STALE_CLAIM_MS == (UPLOAD_FUNCTION_TIMEOUT_S + 1) * 1000
     assert full_document(api)["status"] == "received"
 
 
@@ -355,4 +356,4 @@ def test_the_claim_timeout_is_the_upload_functions_timeout() -> None:
     template = load_template()
     function = template["Resources"]["UploadFunction"]["Properties"]
     timeout = function.get("Timeout", template["Globals"]["Function"].get("Timeout"))
-    assert timeout == FUNCTION_TIMEOUT_S
+    assert timeout == UPLOAD_FUNCTION_TIMEOUT_S

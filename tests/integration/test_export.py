@@ -358,12 +358,20 @@ def test_task_failure_marks_the_files_it_did_not_process(stack: Stack) -> None:
     assert stack.status(result.document["upload_id"])["error"]["code"] == "snowflake_task_failed"
 
 
-def test_events_of_sam_local_invoke_work_end_to_end(stack: Stack) -> None:
+def test_events_of_sam_local_invoke_work_end_to_end(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """upload_raw.json through the upload handler, then export_notification.json as is."""
+    from upload_api.app import app as upload_app
     from upload_api.app import handler as upload_handler
-    from upload_api.deps import _services
+    from upload_api.deps import build_upload_service, get_service
 
-    _services.clear()
+    # The handler answers with a service on this test's moto (the app is module-global).
+    monkeypatch.setitem(
+        upload_app.dependency_overrides,
+        get_service,
+        lambda: build_upload_service(upload_settings()),
+    )
     response = upload_handler(load_event("upload_raw.json"), lambda_context())
     assert response["statusCode"] == 201
     body = json.loads(response["body"])
@@ -373,7 +381,6 @@ def test_events_of_sam_local_invoke_work_end_to_end(stack: Stack) -> None:
     result = export_app.handler(load_event("export_notification.json"), lambda_context())
     assert result["batches"][0]["uploads"] == [body["upload_id"]]
     assert stack.status(body["upload_id"])["status"] == "exported"
-    _services.clear()
 
 
 def test_fetch_from_s3_and_from_the_warehouse_agree(

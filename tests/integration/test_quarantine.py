@@ -7,7 +7,7 @@ the warehouse refuses (point 4)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from inmet_pipeline.exports import ExportService
 from inmet_pipeline.notifications import LoadNotification
 from inmet_pipeline.uploads import raw_key_for, raw_object, upload_id_for
 from tests.crafted import crafted_files
-from tests.fakes import FakeExportWarehouse
+from tests.fakes import FakeExportWarehouse, MemoryStatuses
 from tests.helpers import small_file
 
 pytestmark = [pytest.mark.integration]
@@ -43,37 +43,6 @@ def unchecked_object(data: bytes, station: str = "A001", year: int = 2024) -> tu
     return raw_key_for("raw/inmet", station, year, upload_id_for(data)), data
 
 
-class Statuses:
-    """The export's status store, in memory, with a record for each upload."""
-
-    def __init__(self, keys: Sequence[str]) -> None:
-        self.items: dict[str, dict[str, Any]] = {}
-        for key in keys:
-            upload_id = key.rsplit("/", 1)[-1].removesuffix(".csv")
-            station = key.split("station=")[1].split("/")[0]
-            year = int(key.split("year=")[1].split("/")[0])
-            self.items[upload_id] = {
-                "upload_id": upload_id,
-                "status": "received",
-                "station_id": station,
-                "year": year,
-            }
-
-    def get(self, upload_id: str) -> dict[str, Any] | None:
-        return self.items.get(upload_id)
-
-    def update(
-        self,
-        upload_id: str,
-        changes: Mapping[str, Any],
-        set_if_missing: Mapping[str, Any] | None = None,
-    ) -> None:
-        self.items[upload_id].update(changes)
-
-    def status(self, key: str) -> dict[str, Any]:
-        return self.items[key.rsplit("/", 1)[-1].removesuffix(".csv")]
-
-
 class NoExport(FakeExportWarehouse):
     """The export's warehouse side for these tests: partitions 'written' without S3, and the
     (station, year) partitions in ``refuse`` refused as Snowflake would refuse an unload."""
@@ -93,8 +62,8 @@ class NoExport(FakeExportWarehouse):
         return dict.fromkeys(raw_keys, 48)
 
 
-def export_all(wh: LocalWarehouse, statuses: Statuses, exporter: NoExport) -> list[Any]:
-    service = ExportService(exporter, statuses)  # type: ignore[arg-type]
+def export_all(wh: LocalWarehouse, statuses: MemoryStatuses, exporter: NoExport) -> list[Any]:
+    service = ExportService(exporter, statuses)
     return [service.export_batch(LoadNotification.parse(m)) for m in wh.send_notifications(print)]
 
 
@@ -126,7 +95,7 @@ def test_a_file_breaking_a_rule_is_set_aside_and_the_batch_loads(
     # Not pending either: a later task failure must not relabel it (CLEAN.UNPROCESSED_FILES).
     assert warehouse.execute(f"SELECT raw_key FROM {warehouse.clean}.UNPROCESSED_FILES") == []
 
-    statuses = Statuses([before[0], bad[0], after[0]])
+    statuses = MemoryStatuses.received([before[0], bad[0], after[0]])
     results = export_all(warehouse, statuses, NoExport(warehouse))
     assert sum(len(r.quarantined) for r in results) == 1
     failed = statuses.status(bad[0])
@@ -166,7 +135,7 @@ def test_a_file_the_rules_did_not_foresee_is_isolated_with_snowflakes_real_error
     assert loaded == {warehouse.stage_file_name(k) for k, _ in goods}
     assert not warehouse.stream_has_data()  # nothing left behind to fail the next run
 
-    statuses = Statuses([k for k, _ in objects])
+    statuses = MemoryStatuses.received([k for k, _ in objects])
     export_all(warehouse, statuses, NoExport(warehouse))
     assert statuses.status(bad[0])["status"] == "failed"
     assert "non-nullable" in statuses.status(bad[0])["error"]["message"]
@@ -177,7 +146,7 @@ def test_the_export_skips_a_partition_the_warehouse_refuses(warehouse: LocalWare
     files = [raw_object(small_file("B", station=i, seed=i).data) for i in range(3)]
     warehouse.load_objects(files)
     assert warehouse.run_task() is not None
-    statuses = Statuses([k for k, _ in files])
+    statuses = MemoryStatuses.received([k for k, _ in files])
     station = sorted(clean_stations(warehouse))[1]
     refused = (station, 2024)
     [result] = export_all(warehouse, statuses, NoExport(warehouse, {refused}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from inmet_local.template import load_template
 from inmet_pipeline import budget
 from inmet_pipeline.adapters.aws import DynamoStatusStore, S3ObjectStore
 from inmet_pipeline.settings import AwsSettings
-from inmet_pipeline.uploads import STALE_CLAIM_MS, WAIT_FOR_PEER_S
+from inmet_pipeline.uploads import STALE_CLAIM_MS, UploadService
 
 pytestmark = [pytest.mark.unit]
 
@@ -51,7 +52,9 @@ def test_the_template_timeout_is_the_budgets() -> None:
 
 def test_a_stale_claim_is_older_than_any_living_request() -> None:
     assert STALE_CLAIM_MS / 1000 > budget.UPLOAD_FUNCTION_TIMEOUT_S
-    assert WAIT_FOR_PEER_S == budget.PEER_WAIT_S
+    # The service waits for an identical upload in flight as long as the budget allows.
+    waits = inspect.signature(UploadService).parameters["peer_wait_s"].default
+    assert waits == budget.PEER_WAIT_S
 
 
 def test_the_api_clients_carry_the_request_budget_in_aws_and_the_background_one_locally() -> None:
@@ -77,6 +80,6 @@ def test_the_upload_api_builds_its_service_with_the_request_budget(
 
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     settings = UploadSettings(s3_bucket="b", aws_endpoint_url=None)
-    service = deps._service(settings)
+    service = deps.build_upload_service(settings)
     assert service.objects.budget == budget.REQUEST_S3  # type: ignore[attr-defined]
     assert service.statuses.budget == budget.REQUEST_DYNAMODB  # type: ignore[attr-defined]

@@ -37,7 +37,7 @@ from inmet_local.sqlproject import TASK_BODY, render, split_statements, variable
 from inmet_pipeline.adapters.snowflake import SnowflakeExporter, SnowflakeSettings
 from inmet_pipeline.exports import ExportedPartition, ExportService
 from inmet_pipeline.notifications import ErrorNotification, LoadNotification, Partition
-from tests.unit.test_upload_service import MemoryStatuses
+from tests.fakes import MemoryStatuses
 
 pytestmark = [pytest.mark.unit]
 

@@ -2,114 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import pytest
 
 from inmet_pipeline.errors import DependencyUnavailable, UploadRejected
+from inmet_pipeline.status import ErrorCode, UploadStatus
 from inmet_pipeline.uploads import (
-    IN_FLIGHT,
     STALE_CLAIM_MS,
     AmbiguousUploadId,
     UploadService,
     upload_id_for,
 )
+from tests.fakes import MemoryObjects, MemoryStatuses
 from tests.helpers import small_file
 
 pytestmark = [pytest.mark.unit]
 
 DATA = small_file("B").data
-
-
-class MemoryObjects:
-    def __init__(self) -> None:
-        self.objects: dict[str, bytes] = {}
-
-    def put(
-        self, key: str, data: bytes, content_type: str, metadata: Mapping[str, str] | None = None
-    ) -> None:
-        self.objects[key] = data
-
-    def exists(self, key: str) -> bool:
-        return key in self.objects
-
-    def ping(self) -> None:
-        return None
-
-
-class MemoryStatuses:
-    def __init__(self) -> None:
-        self.items: dict[str, dict[str, Any]] = {}
-
-    def claim(
-        self,
-        upload_id: str,
-        token: str,
-        now_ms: int,
-        document: Mapping[str, Any] | None = None,
-    ) -> bool:
-        if upload_id in self.items:
-            return False
-        self.items[upload_id] = {
-            **dict(document or {}),
-            "upload_id": upload_id,
-            "status": IN_FLIGHT,
-            "claim_token": token,
-            "claimed_at_ms": now_ms,
-        }
-        return True
-
-    def take_over(self, upload_id: str, old_token: str, new_token: str, now_ms: int) -> bool:
-        item = self.items.get(upload_id)
-        if not item or item.get("claim_token") != old_token:
-            return False
-        item.update(claim_token=new_token, claimed_at_ms=now_ms)
-        return True
-
-    def complete(self, upload_id: str, token: str, document: Mapping[str, Any]) -> None:
-        item = self.items[upload_id]
-        assert item["claim_token"] == token
-        item.clear()
-        item.update(document)
-
-    def release(self, upload_id: str, token: str) -> None:
-        if self.items.get(upload_id, {}).get("claim_token") == token:
-            del self.items[upload_id]
-
-    def restart_failed(self, upload_id: str, token: str, now_ms: int) -> bool:
-        item = self.items.get(upload_id)
-        if not item or item.get("status") != "failed":
-            return False
-        item.update(status=IN_FLIGHT, claim_token=token, claimed_at_ms=now_ms)
-        return True
-
-    def with_prefix(self, prefix: str, limit: int) -> list[dict[str, Any]]:
-        keys = ("upload_id", "status", "filename", "station_id")
-        found = [
-            {k: item.get(k) for k in keys}
-            for upload_id, item in sorted(self.items.items())
-            if upload_id.startswith(prefix)
-        ]
-        return found[:limit]
-
-    def get(self, upload_id: str) -> dict[str, Any] | None:
-        item = self.items.get(upload_id)
-        return dict(item) if item else None
-
-    def update(
-        self,
-        upload_id: str,
-        changes: Mapping[str, Any],
-        set_if_missing: Mapping[str, Any] | None = None,
-    ) -> None:
-        item = self.items[upload_id]
-        item.update(changes)
-        for name, value in (set_if_missing or {}).items():
-            item.setdefault(name, value)
-
-    def ping(self) -> None:
-        return None
 
 
 def service(now: list[int] | None = None) -> tuple[UploadService, MemoryObjects, MemoryStatuses]:
@@ -179,7 +87,10 @@ def test_an_ambiguous_prefix_lists_the_candidates() -> None:
             "status": "received",
             "filename": f"F{i}.CSV",
         }
-    statuses.items["abcd9" + "0" * 59] = {"upload_id": "abcd9" + "0" * 59, "status": IN_FLIGHT}
+    statuses.items["abcd9" + "0" * 59] = {
+        "upload_id": "abcd9" + "0" * 59,
+        "status": UploadStatus.UPLOADING,
+    }
     with pytest.raises(AmbiguousUploadId) as info:
         svc.get("abcd")
     assert "3 uploads start with 'abcd'" in str(info.value)
@@ -194,7 +105,10 @@ def test_re_uploading_a_failed_upload_starts_it_over() -> None:
     assert svc.accept(DATA, "x.CSV").created is False  # identical bytes: 200, nothing new
     statuses.update(
         upload_id,
-        {"status": "failed", "error": {"code": "snowflake_load_failed", "message": "x"}},
+        {
+            "status": UploadStatus.FAILED,
+            "error": {"code": ErrorCode.SNOWFLAKE_LOAD_FAILED, "message": "x"},
+        },
         set_if_missing={"failed_at": "2026-01-01T00:00:00Z"},
     )
     objects.objects.clear()

@@ -1,4 +1,9 @@
-"""Builds the export service from settings, once per warm container, on first use."""
+"""Builds the export service from settings, once per warm container, on first use.
+
+The same shape as upload_api.deps: ``build_export_service`` makes the service from settings
+(the Snowflake connection and the DynamoDB table are opened on first use, inside the adapters),
+``export_service`` keeps one per warm container. Nothing here runs at import time.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,7 @@ from inmet_pipeline.exports import ExportService, PartitionExporter
 from inmet_pipeline.settings import ConfigError, UploadSettings, load_settings
 
 
-@lru_cache(maxsize=1)
-def export_service() -> ExportService:
-    storage = load_settings(UploadSettings)
-    warehouse = load_settings(SnowflakeSettings)
+def build_export_service(storage: UploadSettings, warehouse: SnowflakeSettings) -> ExportService:
     exporter: PartitionExporter
     if warehouse.local:
         s3 = boto3.client("s3", **storage.client_kwargs())
@@ -24,6 +26,12 @@ def export_service() -> ExportService:
     else:
         exporter = SnowflakeExporter(warehouse)
     return ExportService(exporter, DynamoStatusStore(storage.inmet_status_table, storage))
+
+
+@lru_cache(maxsize=1)
+def export_service() -> ExportService:
+    """One service per warm container, on first use."""
+    return build_export_service(load_settings(UploadSettings), load_settings(SnowflakeSettings))
 
 
 def stuck_after_minutes() -> int:

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from inmet_pipeline import __version__
 from inmet_pipeline.errors import DependencyUnavailable, UploadRejected
 from inmet_pipeline.settings import ConfigError, upload_settings
+from inmet_pipeline.uploads import IDENTICAL_UPLOAD_IN_FLIGHT
 from upload_api.metrics import metrics, record_failure, record_rejection
 from upload_api.routes import router
 
@@ -75,7 +76,7 @@ def create_app() -> FastAPI:
         logger.error(
             "dependency unavailable", extra={"dependency": exc.dependency, "detail": exc.detail}
         )
-        if exc.dependency != "upload":  # not a failure: an identical upload is in flight
+        if exc.dependency != IDENTICAL_UPLOAD_IN_FLIGHT:  # not a failure of S3 or DynamoDB
             record_failure()
         return _error(
             503,

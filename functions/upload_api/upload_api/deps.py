@@ -1,11 +1,16 @@
 """Dependency providers: settings, the upload service with its adapters, the API key check.
 
-Tests override these with ``app.dependency_overrides``; nothing here runs at import time.
+The same shape as export_clean.deps: ``build_upload_service`` makes the service from settings
+(its boto3 clients are made on first use, inside the adapters), ``upload_service`` keeps one
+per warm Lambda container or uvicorn process, built on the first request. Nothing here runs at
+import time. Tests replace ``get_service`` or ``get_settings`` with FastAPI's
+``app.dependency_overrides`` (fastapi.tiangolo.com/advanced/testing-dependencies/).
 """
 
 from __future__ import annotations
 
 import hmac
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Header
@@ -17,37 +22,33 @@ from inmet_pipeline.settings import UploadSettings, upload_settings
 from inmet_pipeline.uploads import UploadService
 
 
+def build_upload_service(settings: UploadSettings) -> UploadService:
+    """The upload service for ``settings``; the request path's timeouts fit under API
+    Gateway's 29 s (inmet_pipeline.budget)."""
+    budgets = request_budgets(settings.aws_endpoint_url)
+    return UploadService(
+        S3ObjectStore(settings.s3_bucket, settings, budgets["s3"]),
+        DynamoStatusStore(settings.inmet_status_table, settings, budgets["dynamodb"]),
+        raw_prefix=settings.s3_path,
+        max_upload_bytes=settings.inmet_max_upload_bytes,
+    )
+
+
+@lru_cache(maxsize=1)
+def upload_service() -> UploadService:
+    """One service (and so one pair of boto3 clients) per process, on first use."""
+    return build_upload_service(upload_settings())
+
+
 def get_settings() -> UploadSettings:
     return upload_settings()
 
 
-# One service (and so one pair of boto3 clients) per settings object, i.e. per warm Lambda
-# container or uvicorn process. Keyed by identity: settings objects are not hashable.
-_services: dict[int, tuple[UploadSettings, UploadService]] = {}
-
-
-def _service(settings: UploadSettings) -> UploadService:
-    cached = _services.get(id(settings))
-    if cached is None or cached[0] is not settings:
-        # The request path's timeouts fit under API Gateway's 29 s (inmet_pipeline.budget).
-        budgets = request_budgets(settings.aws_endpoint_url)
-        service = UploadService(
-            S3ObjectStore(settings.s3_bucket, settings, budgets["s3"]),
-            DynamoStatusStore(settings.inmet_status_table, settings, budgets["dynamodb"]),
-            raw_prefix=settings.s3_path,
-            max_upload_bytes=settings.inmet_max_upload_bytes,
-        )
-        cached = _services[id(settings)] = (settings, service)
-    return cached[1]
+def get_service() -> UploadService:
+    return upload_service()
 
 
 SettingsDep = Annotated[UploadSettings, Depends(get_settings)]
-
-
-def get_service(settings: SettingsDep) -> UploadService:
-    return _service(settings)
-
-
 ServiceDep = Annotated[UploadService, Depends(get_service)]
 
 

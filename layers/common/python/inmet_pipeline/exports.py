@@ -3,188 +3,63 @@ the uploads of the batch marked ``exported`` (with the ``cleaned`` step's time a
 same write). Also the error use case: a
 Snowflake error notification → the uploads concerned marked ``failed``.
 
-The partition query and the Snowflake unload statement are built here once; the Snowflake
-adapter runs the unload (the data never passes through Lambda); locally, the fakesnow server's
-unload adapter (inmet_local.unload) writes the files and the local adapter puts them in S3.
+The partition query and the Snowflake unload statement are built once, in partitions.py; the
+Snowflake adapter runs the unload (the data never passes through Lambda); locally, the
+fakesnow server's unload adapter (inmet_local.unload) writes the files and the local adapter
+puts them in S3.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
-from typing import Any, Final, Protocol
+from typing import Protocol
 
 from aws_lambda_powertools import Logger
 
-from inmet_pipeline.columns import CLEAN_COLUMNS
+from inmet_pipeline.document import failure
 from inmet_pipeline.errors import PartitionRejected
 from inmet_pipeline.notifications import ErrorNotification, LoadNotification, upload_id_of
+
+# Re-exported: these lived here before partitions.py; the adapters, the local tools and the
+# tests import them from here.
+from inmet_pipeline.partitions import (
+    PARTITION_FILE,
+    PROCESSED_PREFIX,
+    UNLOAD_COPY_OPTIONS,
+    UNLOAD_FILE_FORMAT,
+    copy_into_statement,
+    csv_field,
+    csv_lines,
+    partition_key,
+    partition_select,
+    remove_statement,
+    stations_select,
+)
 from inmet_pipeline.ports import StatusStore
-from inmet_pipeline.uploads import utc_now_iso
+from inmet_pipeline.status import ErrorCode, UploadStatus
+from inmet_pipeline.upload_objects import utc_now_iso
+
+__all__ = [
+    "PARTITION_FILE",
+    "PROCESSED_PREFIX",
+    "UNLOAD_COPY_OPTIONS",
+    "UNLOAD_FILE_FORMAT",
+    "ExportIncomplete",
+    "ExportResult",
+    "ExportService",
+    "ExportedPartition",
+    "PartitionExporter",
+    "copy_into_statement",
+    "csv_field",
+    "csv_lines",
+    "partition_key",
+    "partition_select",
+    "remove_statement",
+    "stations_select",
+]
 
 logger = Logger()
-
-PROCESSED_PREFIX: Final = "processed/inmet_clean/"
-PARTITION_FILE: Final = "inmet_clean.csv"
-
-
-def partition_key(station_id: str, year: int, prefix: str = PROCESSED_PREFIX) -> str:
-    return f"{prefix}station={station_id}/year={year:04d}/{PARTITION_FILE}"
-
-
-def _select_columns(quoted_names: bool = False) -> str:
-    """The contract's columns; ``quoted_names`` aliases each with its double-quoted lower-case
-    name, so that Snowflake's HEADER = TRUE writes the contract's header (see
-    UNLOAD_FILE_FORMAT)."""
-
-    observed_at = "REPLACE(TO_VARCHAR(observed_at, 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z'"
-    expressions = []
-    for column in CLEAN_COLUMNS:
-        # ISO 8601 UTC, written without quoted format literals (fakesnow mishandles them).
-        expression = observed_at if column == "observed_at" else column
-        if quoted_names:
-            expression += f' AS "{column}"'
-        elif column == "observed_at":
-            expression += " AS observed_at"
-        expressions.append(expression)
-    return ", ".join(expressions)
-
-
-def stations_select(
-    view: str, station_ids: Sequence[str], first_year: int, last_year: int
-) -> tuple[str, list[Any]]:
-    """Several stations' rows over a span of years, sorted by station then time: the local
-    unload adapter runs it once for a group of partitions and writes each partition's file."""
-    marks = ", ".join("?" for _ in station_ids)
-    sql = (
-        f"SELECT {_select_columns()} FROM {view} "  # noqa: S608 - names from settings
-        f"WHERE station_id IN ({marks}) AND observed_at >= ? AND observed_at < ? "
-        "ORDER BY station_id, observed_at"
-    )
-    return sql, [
-        *station_ids,
-        f"{first_year:04d}-01-01 00:00:00",
-        f"{last_year + 1:04d}-01-01 00:00:00",
-    ]
-
-
-def partition_select(
-    view: str, station_id: str, year: int, *, quoted_names: bool = False
-) -> tuple[str, list[Any]]:
-    """The contract columns of one partition, in order, sorted (docs/contracts.md §3).
-
-    ``observed_at`` is written as ISO 8601 UTC. The time range (not YEAR()) lets Snowflake prune
-    micro-partitions (OBSERVATIONS is naturally clustered by its load order, one station-year a
-    file): the cost follows the partition, not the table.
-    """
-    # The view name comes from settings; the values are bound.
-    sql = (
-        f"SELECT {_select_columns(quoted_names)} FROM {view} "  # noqa: S608
-        "WHERE station_id = ? AND observed_at >= ? AND observed_at < ? "
-        "ORDER BY observed_at"
-    )
-    return sql, [station_id, f"{year:04d}-01-01 00:00:00", f"{year + 1:04d}-01-01 00:00:00"]
-
-
-def _literal(value: Any) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _check_partition(station_id: str, year: int) -> None:
-    # Literals are inlined in COPY and REMOVE (they take no bind variables): only a WMO code and
-    # a plain year ever get there.
-    if not (len(station_id) == 4 and station_id[0].isalpha() and station_id[1:].isdigit()):
-        raise ValueError(f"not a WMO station code: {station_id!r}")
-    if not (isinstance(year, int) and 1000 <= year <= 9999):
-        raise ValueError(f"not a four-digit year: {year!r}")
-
-
-# The unload's file format, option by option, with the documentation each rests on. The
-# exported partition must be byte for byte what the local unload writes (csv_lines over the
-# same rows): tests/unit/test_unload_format.py states Snowflake's output for these options and
-# compares. "COPY INTO <location>" (docs.snowflake.com/en/sql-reference/sql/copy-into-location)
-# and "Data unloading considerations" (docs.snowflake.com/en/user-guide/data-unload-considerations):
-# - FIELD_OPTIONALLY_ENCLOSED_BY = NONE: strings are written unenclosed ("Enclosing string values
-#   in quotes while unloading data is not required"). With '"', every string value would be
-#   quoted, unlike the contract's minimal quoting. No CLEAN text value ever needs quoting:
-#   station_id, region and state come from closed sets, observed_at is formatted below, and a
-#   station name with a character CSV would quote (columns.CSV_QUOTED_CHARACTERS) is refused at
-#   upload (reader.py), so unenclosed and minimally-quoted output are the same bytes.
-# - ESCAPE_UNENCLOSED_FIELD = NONE: the unload default ('\\') would escape characters in
-#   unenclosed fields; none occur, and none must be added.
-# - NULL_IF = ('') with EMPTY_FIELD_AS_NULL = FALSE: SQL NULL is written as the first NULL_IF
-#   value, an empty field, as the contract says (the default would write \\N).
-# - HEADER = TRUE writes the query's output column names: unquoted identifiers resolve to upper
-#   case ("Identifier requirements"), so every column is aliased with a double-quoted lower-case
-#   name, the contract's header exactly.
-# - SINGLE = TRUE, OVERWRITE = TRUE, COMPRESSION = NONE: one object named exactly as the path,
-#   replaced whole on re-export (an S3 PUT: readers see the old file or the new one).
-UNLOAD_FILE_FORMAT: Final = (
-    "TYPE = CSV FIELD_DELIMITER = ',' RECORD_DELIMITER = '\\n' COMPRESSION = NONE "
-    "FIELD_OPTIONALLY_ENCLOSED_BY = NONE ESCAPE_UNENCLOSED_FIELD = NONE "
-    "NULL_IF = ('') EMPTY_FIELD_AS_NULL = FALSE"
-)
-UNLOAD_COPY_OPTIONS: Final = (
-    "HEADER = TRUE SINGLE = TRUE OVERWRITE = TRUE MAX_FILE_SIZE = 268435456"
-)
-
-
-def _stage_path(stage: str, path: str) -> str:
-    """A stage path as a quoted literal: the partition paths hold '=' (station=A001/year=2024),
-    and the documented safe form for a path with special characters is the whole location in
-    single quotes ("COPY INTO <location>", "REMOVE": "enclose the … path in single quotes")."""
-    return _literal(f"@{stage}/{path}")
-
-
-def copy_into_statement(stage: str, view: str, station_id: str, year: int) -> str:
-    """Snowflake's unload of one partition to the export stage (see UNLOAD_FILE_FORMAT)."""
-    _check_partition(station_id, year)
-    select, params = partition_select(view, station_id, year, quoted_names=True)
-    for value in params:
-        select = select.replace("?", _literal(value), 1)
-    path = partition_key(station_id, year, prefix="")
-    return (
-        f"COPY INTO {_stage_path(stage, path)} FROM ({select}) "
-        f"FILE_FORMAT = ({UNLOAD_FILE_FORMAT}) {UNLOAD_COPY_OPTIONS}"
-    )
-
-
-def remove_statement(stage: str, station_id: str, year: int) -> str:
-    """REMOVE of one partition's file from the export stage (a partition that became empty)."""
-    _check_partition(station_id, year)
-    return f"REMOVE {_stage_path(stage, partition_key(station_id, year, prefix=''))}"
-
-
-def csv_field(value: Any) -> str:
-    """One value as the contract CSV writes it: '.' decimals, ISO UTC times, '' for NULL."""
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
-
-
-def csv_lines(rows: Iterable[Sequence[Any]], header: bool = True) -> Iterator[str]:
-    """The contract CSV, line by line (UTF-8 text, ',' separated, minimal quoting)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    if header:
-        writer.writerow(CLEAN_COLUMNS)
-    for row in rows:
-        writer.writerow([csv_field(v) for v in row])
-        if buffer.tell() > 65536:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
 
 
 class PartitionExporter(Protocol):
@@ -366,18 +241,15 @@ class ExportService:
                 self.statuses.update(
                     upload_id,
                     {
-                        "status": "failed",
+                        **failure(
+                            ErrorCode.EXPORT_FAILED,
+                            f"The file is in CLEAN, but its partition {station}/{record_year} "
+                            f"could not be exported: {refused}. The other partitions of the "
+                            "batch were exported. The partition is written again when a "
+                            "later upload of this station and year is loaded (the same "
+                            "bytes again are not reloaded: Snowpipe skips a name it loaded).",
+                        ),
                         "rows_clean": rows_clean.get(raw_key, 0),
-                        "error": {
-                            "code": "export_failed",
-                            "message": (
-                                f"The file is in CLEAN, but its partition {station}/{record_year} "
-                                f"could not be exported: {refused}. The other partitions of the "
-                                "batch were exported. The partition is written again when a "
-                                "later upload of this station and year is loaded (the same "
-                                "bytes again are not reloaded: Snowpipe skips a name it loaded)."
-                            ),
-                        },
                     },
                     set_if_missing={"cleaned_at": now, "failed_at": now},
                 )
@@ -391,7 +263,7 @@ class ExportService:
             self.statuses.update(
                 upload_id,
                 {
-                    "status": "exported",
+                    "status": UploadStatus.EXPORTED,
                     "rows_clean": rows_clean.get(raw_key, 0),
                     "error": None,
                     "export_keys": export_keys,
@@ -415,17 +287,12 @@ class ExportService:
             )
             self.statuses.update(
                 upload_id,
-                {
-                    "status": "failed",
-                    "error": {
-                        "code": "quarantined",
-                        "message": (
-                            f"The warehouse set this file aside ({item.error}) and loaded the "
-                            "rest of its batch; nothing of it is in CLEAN. Correct the file "
-                            "and upload it again."
-                        ),
-                    },
-                },
+                failure(
+                    ErrorCode.QUARANTINED,
+                    f"The warehouse set this file aside ({item.error}) and loaded the "
+                    "rest of its batch; nothing of it is in CLEAN. Correct the file "
+                    "and upload it again.",
+                ),
                 set_if_missing={"failed_at": now},
             )
             result.quarantined.append(upload_id)
@@ -441,16 +308,13 @@ class ExportService:
                 logger.warning("error for a file with no upload record", extra={"raw_key": key})
                 continue
             code = (
-                "snowflake_load_failed"
+                ErrorCode.SNOWFLAKE_LOAD_FAILED
                 if notification.message_type.startswith("INGEST")
-                else "snowflake_task_failed"
+                else ErrorCode.SNOWFLAKE_TASK_FAILED
             )
             self.statuses.update(
                 upload_id,
-                {
-                    "status": "failed",
-                    "error": {"code": code, "message": notification.error},
-                },
+                failure(code, notification.error),
                 set_if_missing={"failed_at": now},
             )
             failed.append(upload_id)

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Final, Protocol
 
-RECEIVED: Final = "received"
 METRIC: Final = "UploadsStuckInReceived"
 # How many ids the check logs (the count is the metric; the ids are for the person paged).
 SHOWN: Final = 20

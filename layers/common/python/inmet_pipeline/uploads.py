@@ -18,107 +18,79 @@ docs/contracts.md §1-§2. The order of the writes is what keeps data safe:
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Final
-from urllib.parse import quote
 
 from aws_lambda_powertools import Logger
 
 from inmet_pipeline.budget import PEER_WAIT_S, UPLOAD_FUNCTION_TIMEOUT_S
+from inmet_pipeline.document import STATUS_FIELDS, STEP_TIMES, UPLOAD_FIELDS, StatusDocument
 from inmet_pipeline.errors import DependencyUnavailable, UploadRejected
 from inmet_pipeline.limits import MAX_UPLOAD_BYTES, TOO_LARGE_CODE, too_large_message
 from inmet_pipeline.logs import append_request_keys, request_keys
 from inmet_pipeline.ports import ObjectStore, StatusStore
 from inmet_pipeline.reader import ValidationReport, normalise_to_utf8, validate
+from inmet_pipeline.status import ErrorCode, UploadStatus
+
+# Re-exported: these lived here before upload_objects.py, and tests, benchmarks and the local
+# warehouse import them from here.
+from inmet_pipeline.upload_objects import (
+    ID_PREFIX_RE,
+    METADATA_FILENAME_CHARS,
+    MIN_ID_PREFIX,
+    UPLOAD_ID_RE,
+    check_report,
+    landing_key_for,
+    metadata_text,
+    raw_key_for,
+    raw_object,
+    upload_id_for,
+    utc_now_iso,
+)
+
+__all__ = [
+    "ID_PREFIX_RE",
+    "MAX_CANDIDATES",
+    "MAX_FILENAME_CHARS",
+    "METADATA_FILENAME_CHARS",
+    "MIN_ID_PREFIX",
+    "STALE_CLAIM_MS",
+    "STATUS_FIELDS",
+    "UPLOAD_FIELDS",
+    "UPLOAD_ID_RE",
+    "AmbiguousUploadId",
+    "UploadResult",
+    "UploadService",
+    "check_report",
+    "landing_key_for",
+    "raw_key_for",
+    "raw_object",
+    "status_document",
+    "upload_answer",
+    "upload_id_for",
+    "utc_now_iso",
+]
 
 # Same service name as the handlers' Logger: one shared handler, so keys appended here
 # (upload_id, station_id) appear on every line of the request.
 logger = Logger()
 
-UPLOAD_ID_RE: Final = re.compile(r"[0-9a-f]{64}")
-# A shorter id is a prefix, accepted as git accepts short commit ids: at least 4 characters
-# (git's minimum), unique among the uploads.
-MIN_ID_PREFIX: Final = 4
-ID_PREFIX_RE: Final = re.compile(rf"[0-9a-f]{{{MIN_ID_PREFIX},63}}")
 MAX_CANDIDATES: Final = 10
-IN_FLIGHT: Final = "uploading"
 # UploadFunction's timeout (budget.UPLOAD_FUNCTION_TIMEOUT_S, template.yaml's value; a test
 # checks they agree). Lambda stops a request at this age, so a claim older than this is from a
 # request that died: take it over. The claim tokens keep a late write of a request that outlived
 # it (under uvicorn) harmless: the same bytes, and a completing write that overwrites nothing.
-FUNCTION_TIMEOUT_S: Final = UPLOAD_FUNCTION_TIMEOUT_S
 # One second more than the timeout: clocks of two Lambda containers may differ a little.
-STALE_CLAIM_MS: Final = (FUNCTION_TIMEOUT_S + 1) * 1000
-WAIT_FOR_PEER_S: Final = PEER_WAIT_S
-# S3 user metadata is limited to 2 KB in all (keys and values, US-ASCII); the file name is the
-# only free text in it, so it is percent-encoded and cut to this many characters there (the
-# status document keeps it whole).
-METADATA_FILENAME_CHARS: Final = 1024
+STALE_CLAIM_MS: Final = (UPLOAD_FUNCTION_TIMEOUT_S + 1) * 1000
 # A longer name is refused: no file system makes one (255 bytes on most), and it would have to
 # be stored in every status document.
 MAX_FILENAME_CHARS: Final = 1024
-
-# Fields of the status document shown to users (docs/contracts.md §1), in a stable order.
-STATUS_FIELDS: Final = (
-    "upload_id",
-    "status",
-    "station_id",
-    "station_name",
-    "year",
-    "rows",
-    "rows_clean",
-    "period_start",
-    "period_end",
-    "layout",
-    "encoding",
-    "filename",
-    "size_bytes",
-    "raw_key",
-    "landing_key",
-    "export_keys",
-    "warnings",
-    "error",
-    "received_at",
-    "cleaned_at",
-    "exported_at",
-    "failed_at",
-)
-# The POST /uploads answer (201 and the duplicate's 200).
-UPLOAD_FIELDS: Final = (
-    "upload_id",
-    "status",
-    "station_id",
-    "station_name",
-    "year",
-    "period_start",
-    "period_end",
-    "rows",
-    "layout",
-    "encoding",
-    "filename",
-    "size_bytes",
-    "raw_key",
-    "landing_key",
-    "warnings",
-    "received_at",
-)
-
-
-def metadata_text(text: str, limit: int = METADATA_FILENAME_CHARS) -> str:
-    """``text`` as an S3 metadata value: percent-encoded to US-ASCII, at most ``limit``
-    characters, never cut inside an escape."""
-    quoted = quote(text, safe=" ()-_.,")
-    if len(quoted) <= limit:
-        return quoted
-    cut = quoted[:limit]
-    escape = cut.rfind("%", max(0, limit - 3))
-    return cut[:escape] if escape != -1 else cut
+# The ``dependency`` of the 503 answered while an identical upload is still being stored: not
+# a failure of S3 or DynamoDB, so the API does not count it as one (upload_api.app).
+IDENTICAL_UPLOAD_IN_FLIGHT: Final = "upload"
 
 
 class AmbiguousUploadId(LookupError):  # noqa: N818 - an answer, not a malfunction
@@ -132,36 +104,6 @@ class AmbiguousUploadId(LookupError):  # noqa: N818 - an answer, not a malfuncti
         )
         self.prefix = prefix
         self.candidates = candidates[:MAX_CANDIDATES]
-
-
-def utc_now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def raw_key_for(prefix: str, station_id: str, year: int, upload_id: str) -> str:
-    return f"{prefix.strip('/')}/station={station_id}/year={year:04d}/{upload_id}.csv"
-
-
-def upload_id_for(data: bytes) -> str:
-    """An upload's id: the sha256 of its bytes (identical bytes are one upload)."""
-    return hashlib.sha256(data).hexdigest()
-
-
-def raw_object(data: bytes, prefix: str = "raw/inmet") -> tuple[str, bytes]:
-    """The raw/ object an accepted upload of ``data`` writes: its key and its UTF-8 body. For
-    the tools that stand in for the upload (tests, benchmarks). A file the upload would
-    reject raises ``UploadRejected``, with the API's code and message."""
-    report = validate(data)
-    check_report(report)
-    assert report.station is not None
-    assert report.encoding is not None
-    assert report.year is not None
-    key = raw_key_for(prefix, report.station.station_id, report.year, upload_id_for(data))
-    return key, normalise_to_utf8(data, report.encoding)
-
-
-def landing_key_for(upload_id: str) -> str:
-    return f"landing/{upload_id}"
 
 
 def status_document(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -184,17 +126,6 @@ class UploadResult:
     report: ValidationReport | None = None
 
 
-def check_report(report: ValidationReport) -> None:
-    """Raise ``UploadRejected`` for an invalid file: 415 for non-text, 422 otherwise."""
-    if report.valid:
-        return
-    first = report.errors[0]
-    details = [issue.to_dict() for issue in report.errors]
-    if report.is_binary:
-        raise UploadRejected(415, "unsupported_media_type", first.message, None, details)
-    raise UploadRejected(422, first.code, first.message, first.line, details)
-
-
 class UploadService:
     def __init__(
         self,
@@ -205,7 +136,7 @@ class UploadService:
         max_upload_bytes: int = MAX_UPLOAD_BYTES,
         clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
         sleep: Callable[[float], None] = time.sleep,
-        peer_wait_s: float = WAIT_FOR_PEER_S,
+        peer_wait_s: float = PEER_WAIT_S,
     ) -> None:
         self.objects = objects
         self.statuses = statuses
@@ -227,7 +158,7 @@ class UploadService:
             matches = [
                 item
                 for item in self.statuses.with_prefix(upload_id, MAX_CANDIDATES + 1)
-                if item.get("status") != IN_FLIGHT
+                if item.get("status") != UploadStatus.UPLOADING
             ]
             if len(matches) > 1:
                 raise AmbiguousUploadId(upload_id, matches)
@@ -237,7 +168,7 @@ class UploadService:
         if not UPLOAD_ID_RE.fullmatch(upload_id):
             return None
         record = self.statuses.get(upload_id)
-        if record is None or record.get("status") == IN_FLIGHT:
+        if record is None or record.get("status") == UploadStatus.UPLOADING:
             return None
         return status_document(record)
 
@@ -372,8 +303,8 @@ class UploadService:
             error = (record or {}).get("error") or {}
             if (
                 record is not None
-                and record.get("status") == "failed"
-                and error.get("code") != "quarantined"
+                and record.get("status") == UploadStatus.FAILED
+                and error.get("code") != ErrorCode.QUARANTINED
             ):
                 # The documented way to retry: upload the same bytes again. The failed record
                 # becomes a claim and the upload starts over (objects written again, status
@@ -385,7 +316,7 @@ class UploadService:
                     logger.info("re-upload of a failed upload: starting it over")
                     return None, False
                 # else another request restarted it meanwhile: wait for that one, below.
-            elif record is not None and record.get("status") != IN_FLIGHT:
+            elif record is not None and record.get("status") != UploadStatus.UPLOADING:
                 return record, False
             elif record is not None:
                 age = self._clock_ms() - int(record.get("claimed_at_ms") or 0)
@@ -397,7 +328,9 @@ class UploadService:
             # else: the other request gave up between our two calls; claim again.
             if time.monotonic() > deadline:
                 raise DependencyUnavailable(
-                    "upload", "an identical upload is still being stored; retry shortly", 2
+                    IDENTICAL_UPLOAD_IN_FLIGHT,
+                    "an identical upload is still being stored; retry shortly",
+                    2,
                 )
             self._sleep(pause)
             pause = min(pause * 2, 0.25)
@@ -414,26 +347,30 @@ class UploadService:
         assert report.station is not None
         assert report.period_start is not None
         assert report.period_end is not None
-        return {
-            "upload_id": upload_id,
-            "status": "received",
-            "station_id": report.station.station_id,
-            "station_name": report.station.station_name,
-            "year": report.year,
-            "rows": report.rows,
-            "rows_clean": None,
-            "period_start": report.period_start.date().isoformat(),
-            "period_end": report.period_end.date().isoformat(),
-            "layout": report.layout,
-            "encoding": report.encoding,
-            "filename": filename,
-            "size_bytes": size,
-            "raw_key": raw_key,
-            "landing_key": landing_key,
-            "export_keys": [],
-            "warnings": [f"{w.code}: {w.message}" for w in report.warnings],
-            "error": None,
-            "received_at": utc_now_iso(),
-            # cleaned_at / exported_at / failed_at are absent until reached (the status
-            # document shows them as null): the export sets each once, with if_not_exists.
-        }
+        document = StatusDocument(
+            upload_id=upload_id,
+            status=UploadStatus.RECEIVED,
+            station_id=report.station.station_id,
+            station_name=report.station.station_name,
+            year=report.year,
+            rows=report.rows,
+            rows_clean=None,
+            period_start=report.period_start.date().isoformat(),
+            period_end=report.period_end.date().isoformat(),
+            layout=report.layout,
+            encoding=report.encoding,
+            filename=filename,
+            size_bytes=size,
+            raw_key=raw_key,
+            landing_key=landing_key,
+            export_keys=[],
+            warnings=[f"{w.code}: {w.message}" for w in report.warnings],
+            error=None,
+            received_at=utc_now_iso(),
+            cleaned_at=None,
+            exported_at=None,
+            failed_at=None,
+        )
+        # cleaned_at / exported_at / failed_at are absent until reached (the status document
+        # shows them as null): the export sets each once, with if_not_exists.
+        return document.model_dump(mode="json", exclude=set(STEP_TIMES))

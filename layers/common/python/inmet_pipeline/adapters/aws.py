@@ -19,6 +19,7 @@ from botocore.exceptions import (
 from inmet_pipeline.budget import BACKGROUND, CallBudget
 from inmet_pipeline.errors import DependencyUnavailable
 from inmet_pipeline.settings import AwsSettings
+from inmet_pipeline.status import UploadStatus
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -148,8 +149,6 @@ class DynamoStatusStore:
     ``received``. Concurrent uploads of the same bytes therefore write one set of objects.
     """
 
-    IN_FLIGHT = "uploading"
-
     def __init__(
         self, table_name: str, aws: AwsSettings | None = None, budget: CallBudget = BACKGROUND
     ) -> None:
@@ -180,7 +179,7 @@ class DynamoStatusStore:
                 Item={
                     **dict(document or {}),
                     "upload_id": upload_id,
-                    "status": self.IN_FLIGHT,
+                    "status": UploadStatus.UPLOADING,
                     "claim_token": token,
                     "claimed_at_ms": now_ms,
                 },
@@ -200,7 +199,7 @@ class DynamoStatusStore:
                     ":new": new_token,
                     ":now": now_ms,
                     ":old": old_token,
-                    ":inflight": self.IN_FLIGHT,
+                    ":inflight": UploadStatus.UPLOADING,
                 },
             )
         )
@@ -215,7 +214,7 @@ class DynamoStatusStore:
                 Item={**fields, "upload_id": upload_id},
                 ConditionExpression="claim_token = :token AND #status = :inflight",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":token": token, ":inflight": self.IN_FLIGHT},
+                ExpressionAttributeValues={":token": token, ":inflight": UploadStatus.UPLOADING},
             )
         except ClientError as exc:
             if not _is_conditional_failure(exc):
@@ -233,7 +232,7 @@ class DynamoStatusStore:
                 Key={"upload_id": upload_id},
                 ConditionExpression="claim_token = :token AND #s = :inflight",
                 ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":token": token, ":inflight": self.IN_FLIGHT},
+                ExpressionAttributeValues={":token": token, ":inflight": UploadStatus.UPLOADING},
             )
         )
 
@@ -246,10 +245,10 @@ class DynamoStatusStore:
                 ConditionExpression="#s = :failed",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={
-                    ":inflight": self.IN_FLIGHT,
+                    ":inflight": UploadStatus.UPLOADING,
                     ":token": token,
                     ":now": now_ms,
-                    ":failed": "failed",
+                    ":failed": UploadStatus.FAILED,
                 },
             )
         )
@@ -319,7 +318,10 @@ class DynamoStatusStore:
             "FilterExpression": "#s = :received AND received_at < :cutoff",
             "ProjectionExpression": "upload_id, received_at",
             "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": {":received": "received", ":cutoff": cutoff_iso},
+            "ExpressionAttributeValues": {
+                ":received": UploadStatus.RECEIVED,
+                ":cutoff": cutoff_iso,
+            },
         }
         while True:
             page = self.table.scan(**kwargs)

@@ -1,0 +1,80 @@
+"""What an accepted upload is named and writes, apart from the use case (uploads.py): its id,
+its S3 keys, the S3 metadata text, the time stamps of its status document, and the check that
+turns a validation report into the API's refusal.
+
+The tools that stand in for the upload (tests, benchmarks, the local warehouse) use these
+without the service; ``inmet_pipeline.uploads`` re-exports them, so both import paths work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime
+from typing import Final
+from urllib.parse import quote
+
+from inmet_pipeline.errors import UploadRejected
+from inmet_pipeline.reader import ValidationReport, normalise_to_utf8, validate
+
+UPLOAD_ID_RE: Final = re.compile(r"[0-9a-f]{64}")
+# A shorter id is a prefix, accepted as git accepts short commit ids: at least 4 characters
+# (git's minimum), unique among the uploads.
+MIN_ID_PREFIX: Final = 4
+ID_PREFIX_RE: Final = re.compile(rf"[0-9a-f]{{{MIN_ID_PREFIX},63}}")
+# S3 user metadata is limited to 2 KB in all (keys and values, US-ASCII); the file name is the
+# only free text in it, so it is percent-encoded and cut to this many characters there (the
+# status document keeps it whole).
+METADATA_FILENAME_CHARS: Final = 1024
+
+
+def metadata_text(text: str, limit: int = METADATA_FILENAME_CHARS) -> str:
+    """``text`` as an S3 metadata value: percent-encoded to US-ASCII, at most ``limit``
+    characters, never cut inside an escape."""
+    quoted = quote(text, safe=" ()-_.,")
+    if len(quoted) <= limit:
+        return quoted
+    cut = quoted[:limit]
+    escape = cut.rfind("%", max(0, limit - 3))
+    return cut[:escape] if escape != -1 else cut
+
+
+def utc_now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def raw_key_for(prefix: str, station_id: str, year: int, upload_id: str) -> str:
+    return f"{prefix.strip('/')}/station={station_id}/year={year:04d}/{upload_id}.csv"
+
+
+def upload_id_for(data: bytes) -> str:
+    """An upload's id: the sha256 of its bytes (identical bytes are one upload)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def landing_key_for(upload_id: str) -> str:
+    return f"landing/{upload_id}"
+
+
+def check_report(report: ValidationReport) -> None:
+    """Raise ``UploadRejected`` for an invalid file: 415 for non-text, 422 otherwise."""
+    if report.valid:
+        return
+    first = report.errors[0]
+    details = [issue.to_dict() for issue in report.errors]
+    if report.is_binary:
+        raise UploadRejected(415, "unsupported_media_type", first.message, None, details)
+    raise UploadRejected(422, first.code, first.message, first.line, details)
+
+
+def raw_object(data: bytes, prefix: str = "raw/inmet") -> tuple[str, bytes]:
+    """The raw/ object an accepted upload of ``data`` writes: its key and its UTF-8 body. For
+    the tools that stand in for the upload (tests, benchmarks). A file the upload would
+    reject raises ``UploadRejected``, with the API's code and message."""
+    report = validate(data)
+    check_report(report)
+    assert report.station is not None
+    assert report.encoding is not None
+    assert report.year is not None
+    key = raw_key_for(prefix, report.station.station_id, report.year, upload_id_for(data))
+    return key, normalise_to_utf8(data, report.encoding)
