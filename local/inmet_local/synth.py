@@ -1,10 +1,15 @@
 """Generate realistic INMET yearly-archive station files (layouts A and B), deterministically.
 
 The files carry every quirk of the real ones (docs/inmet-format.md): ISO-8859-1
-or UTF-8 bytes, three metadata spellings, two founding-date formats, ``-9999`` (A) or empty (B)
-for missing, dropped leading zeros (``,2``, ``-,9``), a trailing ``;`` on every line, the three
+or UTF-8 bytes, three metadata spellings, two founding-date formats, layout A's missing marker
+or layout B's empty field, dropped leading zeros, a trailing separator on every line, the three
 radiation labels, radiation missing (or 0) at night, outages where whole hours are missing,
-single sensors failing, and entirely empty station-years. The weather itself is plausible:
+single sensors failing, and entirely empty station-years. How each of these is spelt is not
+stated here: it comes from ``inmet_pipeline.inmet_format``, the same statement the reader
+parses with, so a spelling added there is both read and generated. This module decides only
+which variant a file gets (by year and simulated download date) and the weather itself.
+
+The weather itself is plausible:
 seasonal and diurnal temperature by latitude and altitude, humidity and dew point that agree
 (Magnus formula), pressure from altitude with the semidiurnal tide, solar radiation from the
 sun's elevation, rain events and gusty wind.
@@ -20,11 +25,36 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final
 
 from inmet_pipeline.columns import MEASURES, N_MEASURES
+from inmet_pipeline.inmet_format import (
+    LATIN1,
+    LAYOUTS,
+    LINE_END,
+    UTF8,
+    Layout,
+    RadiationUnit,
+    as_metadata_style,
+    format_filename,
+    format_founding_date,
+    format_header,
+    format_metadata_lines,
+    format_metadata_number,
+    format_value,
+    layout_for_year,
+)
 
-Layout = Literal["A", "B"]
+# Every spelling written here comes from inmet_pipeline.inmet_format, the reader's own statement
+# of the format, so what is generated is what is read (tests/unit/test_inmet_format.py).
+__all__ = [
+    "SynthFile",
+    "SynthStation",
+    "format_value",
+    "generate_archive",
+    "generate_station_year",
+    "station_catalogue",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,70 +240,6 @@ class SynthFile:
     values: list[tuple[datetime, tuple[float | None, ...]]] | None = field(default=None)
 
 
-def format_value(value: float | None, missing: str) -> str:
-    """INMET's way: decimal comma, no leading zero, no decimals for whole numbers."""
-    if value is None:
-        return missing
-    if value == int(value):
-        return str(int(value))
-    text = f"{value:.1f}".replace(".", ",")
-    if text.startswith("0,"):
-        return text[1:]
-    if text.startswith("-0,"):
-        return "-" + text[2:]
-    return text
-
-
-_METADATA_KEYS: Final[dict[str, tuple[str, ...]]] = {
-    "A": (
-        "REGIÃO:",
-        "UF:",
-        "ESTAÇÃO:",
-        "CODIGO (WMO):",
-        "LATITUDE:",
-        "LONGITUDE:",
-        "ALTITUDE:",
-        "DATA DE FUNDAÇÃO (YYYY-MM-DD):",
-    ),
-    "2019": (
-        "REGI?O:",
-        "UF:",
-        "ESTAC?O:",
-        "CODIGO (WMO):",
-        "LATITUDE:",
-        "LONGITUDE:",
-        "ALTITUDE:",
-        "DATA DE FUNDAC?O:",
-    ),
-    "2020": (
-        "REGIAO:",
-        "UF:",
-        "ESTACAO:",
-        "CODIGO (WMO):",
-        "LATITUDE:",
-        "LONGITUDE:",
-        "ALTITUDE:",
-        "DATA DE FUNDACAO:",
-    ),
-}
-
-_HEADER_TAIL: Final = (
-    "PRECIPITAÇÃO TOTAL, HORÁRIO (mm);PRESSAO ATMOSFERICA AO NIVEL DA ESTACAO, HORARIA (mB);"
-    "PRESSÃO ATMOSFERICA MAX.NA HORA ANT. (AUT) (mB);PRESSÃO ATMOSFERICA MIN. NA HORA ANT. (AUT) "
-    "(mB);RADIACAO GLOBAL ({unit});TEMPERATURA DO AR - BULBO SECO, HORARIA (°C);TEMPERATURA DO "
-    "PONTO DE ORVALHO (°C);TEMPERATURA MÁXIMA NA HORA ANT. (AUT) (°C);TEMPERATURA MÍNIMA NA HORA "
-    "ANT. (AUT) (°C);TEMPERATURA ORVALHO MAX. NA HORA ANT. (AUT) (°C);TEMPERATURA ORVALHO MIN. NA "
-    "HORA ANT. (AUT) (°C);UMIDADE REL. MAX. NA HORA ANT. (AUT) (%);UMIDADE REL. MIN. NA HORA ANT. "
-    "(AUT) (%);UMIDADE RELATIVA DO AR, HORARIA (%);VENTO, DIREÇÃO HORARIA (gr) (° (gr));VENTO, "
-    "RAJADA MAXIMA (m/s);VENTO, VELOCIDADE HORARIA (m/s);"
-)
-
-
-def _meta_number(value: float) -> str:
-    text = f"{value:.8f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",")
-
-
 def _dew_point(temp: float, rh: float) -> float:
     a, b = 17.62, 243.12
     gamma = math.log(max(rh, 1.0) / 100.0) + a * temp / (b + temp)
@@ -440,6 +406,7 @@ def generate_station_year(
     layout: Layout | None = None,
     encoding: str | None = None,
     metadata_style: str | None = None,
+    radiation_unit: RadiationUnit | None = None,
     empty: bool = False,
     partial_until: date | None = None,
     outlier_rate: float = 0.0,
@@ -447,7 +414,7 @@ def generate_station_year(
 ) -> SynthFile:
     """One station-year file as INMET publishes it in its yearly archive."""
     rng = random.Random(f"{seed}:{station.station_id}:{year}")
-    layout = layout or ("A" if year <= 2018 else "B")
+    layout = layout or layout_for_year(year)
     # How the file looks depends on the year and on when it was "downloaded"
     # (docs/inmet-format.md §4).
     downloaded_2021 = year <= 2020 and rng.random() < 0.25
@@ -456,15 +423,18 @@ def generate_station_year(
             metadata_style = "2019" if downloaded_2021 else "A"
         else:
             metadata_style = "2019" if (year == 2019 or downloaded_2021) else "2020"
-    if downloaded_2021:
-        unit = "W/m²"
+    if radiation_unit is not None:
+        unit = radiation_unit
+    elif downloaded_2021:
+        unit = RadiationUnit.W
     elif year <= 2019:
-        unit = "KJ/m²"
+        unit = RadiationUnit.KJ_UPPER
     else:
-        unit = "Kj/m²"
+        unit = RadiationUnit.KJ
     if encoding is None:
-        encoding = "utf-8" if rng.random() < 0.15 else "latin-1"
-    missing = "-9999" if layout == "A" else ""
+        encoding = UTF8 if rng.random() < 0.15 else LATIN1
+    spec = LAYOUTS[layout]
+    style = as_metadata_style(metadata_style)
     start_day = (
         max(date(year, 1, 1), station.founded)
         if station.founded.year == year
@@ -474,49 +444,33 @@ def generate_station_year(
     start = datetime(start_day.year, start_day.month, start_day.day, tzinfo=UTC)
     hours = ((end_day - start_day).days + 1) * 24
 
-    keys = _METADATA_KEYS[metadata_style]
-    if metadata_style == "A":
-        founded = station.founded.isoformat()
-    else:
-        founded = station.founded.strftime("%d/%m/%y")
     meta_values = (
         station.region,
         station.state,
         station.name,
         station.station_id,
-        _meta_number(station.latitude),
-        _meta_number(station.longitude),
-        _meta_number(station.altitude_m),
-        founded,
+        format_metadata_number(station.latitude),
+        format_metadata_number(station.longitude),
+        format_metadata_number(station.altitude_m),
+        format_founding_date(station.founded, style),
     )
-    lines = [f"{k};{v}" for k, v in zip(keys, meta_values, strict=True)]
-    first_two = "DATA (YYYY-MM-DD);HORA (UTC);" if layout == "A" else "Data;Hora UTC;"
-    lines.append(first_two + _HEADER_TAIL.format(unit=unit))
+    lines = format_metadata_lines(style, meta_values)
+    lines.append(format_header(layout, unit))
 
     values: list[tuple[datetime, tuple[float | None, ...]]] | None = [] if keep_values else None
-    date_fmt = "%Y-%m-%d" if layout == "A" else "%Y/%m/%d"
     rows = 0
     for ts, row in _series(
         station, start, hours, rng, night_zero=downloaded_2021, outlier_rate=outlier_rate
     ):
         if empty:
             row = [None] * N_MEASURES
-        hour = f"{ts.hour:02d}:00" if layout == "A" else f"{ts.hour:02d}00 UTC"
-        lines.append(
-            ts.strftime(date_fmt)
-            + ";"
-            + hour
-            + ";"
-            + ";".join(format_value(v, missing) for v in row)
-            + ";"
-        )
+        lines.append(spec.format_row(ts.date(), ts.hour, row))
         rows += 1
         if values is not None:
             values.append((ts, tuple(row)))
-    text = "\n".join(lines) + "\n"
-    filename = (
-        f"INMET_{station.region}_{station.state}_{station.station_id}_{station.name}_"
-        f"{start_day:%d-%m-%Y}_A_{end_day:%d-%m-%Y}.CSV"
+    text = LINE_END.join(lines) + LINE_END
+    filename = format_filename(
+        station.region, station.state, station.station_id, station.name, start_day, end_day
     )
     return SynthFile(
         filename=filename,

@@ -322,6 +322,13 @@ def format_metadata_line(style: MetadataStyle, index: int, value: str) -> str:
     return METADATA_KEYS[style][index] + KEY_END + SEPARATOR + value
 
 
+def format_metadata_lines(style: MetadataStyle, values: tuple[str, ...]) -> list[str]:
+    """The 8 metadata lines, values in METADATA_FIELDS order, already formatted."""
+    if len(values) != len(METADATA_FIELDS):
+        raise ValueError(f"expected {len(METADATA_FIELDS)} metadata values, got {len(values)}")
+    return [format_metadata_line(style, i, value) for i, value in enumerate(values)]
+
+
 def format_founding_date(day: date, style: MetadataStyle) -> str:
     return day.strftime(FOUNDING_DATE_FORMATS[style])
 
