@@ -115,6 +115,7 @@ class LayoutSpec:
     missing: str  # what this layout writes for a missing value
     example_year: int  # for messages
     date_sep: str = field(init=False)
+    date_sep_bytes: bytes = field(init=False)
     date_strftime: str = field(init=False)
     date_re: re.Pattern[bytes] = field(init=False)
     hour_re: re.Pattern[bytes] = field(init=False)
@@ -131,6 +132,7 @@ class LayoutSpec:
         hour_tail = self.hour_template[len(_HOUR) :]
         setattr_ = object.__setattr__
         setattr_(self, "date_sep", sep)
+        setattr_(self, "date_sep_bytes", sep.encode())
         setattr_(self, "date_strftime", f"%Y{sep}%m{sep}%d")
         setattr_(self, "date_re", re.compile(rf"\d{{4}}{sep}\d\d{sep}\d\d".encode()))
         setattr_(self, "hour_re", re.compile((_HOUR_RE + hour_tail).encode()))
@@ -145,7 +147,7 @@ class LayoutSpec:
 
     # -- reading (tokens already matched by date_re / hour_re) -------------------------------------
     def parse_date(self, token: bytes) -> date:
-        y, m, d = token.split(self.date_sep.encode())
+        y, m, d = token.split(self.date_sep_bytes)
         return date(int(y), int(m), int(d))
 
     @staticmethod
