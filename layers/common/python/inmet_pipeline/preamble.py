@@ -63,10 +63,17 @@ def _key_matches(key: str, expected: str) -> bool:
 # unit three ways (KJ/m², Kj/m², W/m²) and it is kJ/m² in every case (docs/inmet-format.md §4).
 _MEASURE_LABELS_FOLDED: Final = tuple(_fold(m.source_label) for m in MEASURES)
 _RADIATION_PREFIX: Final = _fold(RADIATION_LABEL_PREFIX)
+# The keys as messages name them, one per line: REGIAO, UF, ESTACAO, CODIGO (WMO), … .
+_REGION_KEY, _STATE_KEY, _NAME_KEY, _WMO_KEY, *_, _FOUNDED_KEY = CANONICAL_METADATA_KEYS
 _BDMEP_HEADER_FOLDED: Final = _fold(BDMEP_HEADER_START)
 _HEADER_FIRST_TWO: Final[dict[tuple[str, str], Layout]] = {
     (_fold(spec.date_label), _fold(spec.hour_label)): layout for layout, spec in LAYOUTS.items()
 }
+
+
+def _first_two(layout: Layout) -> str:
+    spec = LAYOUTS[layout]
+    return spec.date_label + SEPARATOR + spec.hour_label + SEPARATOR
 
 
 class PreambleChecker:
@@ -96,7 +103,7 @@ class PreambleChecker:
             self.log.error(
                 "unsupported_layout_bdmep",
                 "This looks like a BDMEP single-station export (dados_<WMO>_H_….csv, 'Key: value' "
-                "metadata and 'Data Medicao;Hora Medicao' columns). Only the yearly-archive "
+                f"metadata and '{BDMEP_HEADER_START}' columns). Only the yearly-archive "
                 "station files (INMET_<REG>_<UF>_<WMO>_…CSV) are accepted.",
                 1,
             )
@@ -132,14 +139,15 @@ class PreambleChecker:
                 if name == "station_id":
                     self.log.error(
                         "missing_wmo_code",
-                        f"Line {line_no} should be 'CODIGO (WMO):;<code>' but is {show(line)}.",
+                        f"Line {line_no} should be '{_WMO_KEY}{KEY_END}{SEPARATOR}<code>' but is "
+                        f"{show(line)}.",
                         line_no,
                     )
                 else:
                     self.log.error(
                         "bad_metadata",
                         f"Line {line_no} should be the station metadata "
-                        f"'{human}:;<value>' but is {show(line)}.",
+                        f"'{human}{KEY_END}{SEPARATOR}<value>' but is {show(line)}.",
                         line_no,
                     )
                 ok = False
@@ -163,19 +171,20 @@ class PreambleChecker:
                 ok = False
         if not ok:
             return None
-        region = self._code(1, "REGIAO", values["region"], rules.REGION_PATTERN)
+        region = self._code(1, _REGION_KEY, values["region"], rules.REGION_PATTERN)
         if region is not None and region not in REGIONS:
             self.log.error(
                 "bad_metadata_value",
-                f"REGIAO (line 1) is {show(values['region'])}; expected one of N, NE, CO, SE, S.",
+                f"{_REGION_KEY} (line 1) is {show(values['region'])}; expected one of "
+                f"{', '.join(rules.REGIONS)}.",
                 1,
             )
             region = None
-        state = self._code(2, "UF", values["state"], rules.STATE_PATTERN)
+        state = self._code(2, _STATE_KEY, values["state"], rules.STATE_PATTERN)
         if state is not None and state not in STATES:
             self.log.error(
                 "bad_metadata_value",
-                f"UF (line 2) is {show(values['state'])}; expected a "
+                f"{_STATE_KEY} (line 2) is {show(values['state'])}; expected a "
                 "Brazilian state code such as DF, SP or PR.",
                 2,
             )
@@ -184,12 +193,14 @@ class PreambleChecker:
         # The name is kept as written (INMET has double spaces and lower case in some names).
         name = values["station_name"]
         if not name:
-            self.log.error("bad_metadata_value", "ESTACAO (line 3), the station name, is empty.", 3)
+            self.log.error(
+                "bad_metadata_value", f"{_NAME_KEY} (line 3), the station name, is empty.", 3
+            )
             ok = False
         elif len(name) > rules.MAX_STATION_NAME_CHARS:
             self.log.error(
                 "bad_metadata_value",
-                f"ESTACAO (line 3), the station name, has {len(name)} characters; at most "
+                f"{_NAME_KEY} (line 3), the station name, has {len(name)} characters; at most "
                 f"{rules.MAX_STATION_NAME_CHARS} are accepted.",
                 3,
             )
@@ -199,7 +210,7 @@ class PreambleChecker:
             # a name CSV would have to quote would break the exported files' columns.
             self.log.error(
                 "bad_metadata_value",
-                f"ESTACAO (line 3), the station name, is {show(name)}: it holds "
+                f"{_NAME_KEY} (line 3), the station name, is {show(name)}: it holds "
                 + " and ".join(repr(c) for c in quoted)
                 + ", which the exported CSV cannot carry unquoted; INMET's names have none.",
                 3,
@@ -209,13 +220,13 @@ class PreambleChecker:
         if not wmo:
             self.log.error(
                 "missing_wmo_code",
-                "CODIGO (WMO) (line 4) is empty: the WMO code "
+                f"{_WMO_KEY} (line 4) is empty: the WMO code "
                 "identifies the station and is required.",
                 4,
             )
             ok = False
         else:
-            code = self._code(4, "CODIGO (WMO)", wmo, rules.WMO_PATTERN, kind="bad_wmo_code")
+            code = self._code(4, _WMO_KEY, wmo, rules.WMO_PATTERN, kind="bad_wmo_code")
             if code is None:
                 ok = False
             wmo = code or wmo
@@ -244,7 +255,7 @@ class PreambleChecker:
         if founded is None and values["founded_on"]:
             self.log.warn(
                 "bad_founding_date",
-                f"DATA DE FUNDACAO (line 8) is "
+                f"{_FOUNDED_KEY} (line 8) is "
                 f"{show(values['founded_on'])}; expected YYYY-MM-DD or DD/MM/YY. "
                 "It is ignored.",
                 8,
@@ -293,7 +304,7 @@ class PreambleChecker:
         if not re.fullmatch(pattern, code, flags=re.ASCII):
             if kind == "bad_wmo_code":
                 message = (
-                    f"CODIGO (WMO) (line 4) is {show(value)}; expected a letter "
+                    f"{_WMO_KEY} (line 4) is {show(value)}; expected a letter "
                     "and three digits such as A001."
                 )
             else:
@@ -314,8 +325,8 @@ class PreambleChecker:
             found = show(";".join(columns[:2]))
             self.log.error(
                 "unknown_header",
-                "Line 9 should be the column header of layout A ('DATA (YYYY-MM-DD);"
-                f"HORA (UTC);…') or B ('Data;Hora UTC;…') but starts with {found}.",
+                f"Line {HEADER_LINE} should be the column header of layout A "
+                f"('{_first_two('A')}…') or B ('{_first_two('B')}…') but starts with {found}.",
                 HEADER_LINE,
             )
             return None, trailing, len(fields)
@@ -370,7 +381,7 @@ class PreambleChecker:
         if match and match["wmo"].upper() != station.station_id:
             self.log.warn(
                 "filename_mismatch",
-                f"The file name says station {match['wmo']} but CODIGO (WMO) says "
+                f"The file name says station {match['wmo']} but {_WMO_KEY} says "
                 f"{station.station_id}; the metadata wins.",
                 4,
             )
