@@ -1,10 +1,15 @@
 """Generate realistic INMET yearly-archive station files (layouts A and B), deterministically.
 
 The files carry every quirk of the real ones (docs/inmet-format.md): ISO-8859-1
-or UTF-8 bytes, three metadata spellings, two founding-date formats, ``-9999`` (A) or empty (B)
-for missing, dropped leading zeros (``,2``, ``-,9``), a trailing ``;`` on every line, the three
+or UTF-8 bytes, three metadata spellings, two founding-date formats, layout A's missing marker
+or layout B's empty field, dropped leading zeros, a trailing separator on every line, the three
 radiation labels, radiation missing (or 0) at night, outages where whole hours are missing,
-single sensors failing, and entirely empty station-years. The weather itself is plausible:
+single sensors failing, and entirely empty station-years. How each of these is spelt is not
+stated here: it comes from ``inmet_pipeline.inmet_format``, the same statement the reader
+parses with, so a spelling added there is both read and generated. This module decides only
+which variant a file gets (by year and simulated download date) and the weather itself.
+
+The weather itself is plausible:
 seasonal and diurnal temperature by latitude and altitude, humidity and dew point that agree
 (Magnus formula), pressure from altitude with the semidiurnal tide, solar radiation from the
 sun's elevation, rain events and gusty wind.
@@ -20,179 +25,36 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Final, Literal
 
+from inmet_local.synth_stations import SynthStation, station_catalogue
 from inmet_pipeline.columns import MEASURES, N_MEASURES
-
-Layout = Literal["A", "B"]
-
-
-@dataclass(frozen=True, slots=True)
-class SynthStation:
-    station_id: str
-    name: str
-    region: str
-    state: str
-    latitude: float
-    longitude: float
-    altitude_m: float
-    founded: date
-
-
-# Station attributes in the style of the real network (capitals and a few inland towns). The
-# coordinates are close to the real ones; the series generated for them are synthetic.
-_CATALOGUE: Final[tuple[tuple[str, str, str, str, float, float, float, str], ...]] = (
-    ("A001", "BRASILIA", "CO", "DF", -15.78944444, -47.92583332, 1160.96, "2000-05-07"),
-    ("A101", "MANAUS", "N", "AM", -3.10333333, -60.01638888, 61.25, "2000-05-09"),
-    ("A807", "CURITIBA", "S", "PR", -25.44868800, -49.23060200, 922.91, "2003-01-28"),
-    ("A409", "ARACAJU", "NE", "SE", -10.95000000, -37.04333333, 4.72, "2003-01-01"),
-    ("A701", "SAO PAULO - MIRANTE", "SE", "SP", -23.49638888, -46.62000000, 785.16, "2006-07-25"),
-    (
-        "A801",
-        "PORTO ALEGRE - JARDIM BOTANICO",
-        "S",
-        "RS",
-        -30.05361111,
-        -51.17472221,
-        41.18,
-        "2000-09-22",
-    ),
-    ("A921", "SAO FELIX  DO ARAGUAIA", "CO", "MT", -11.61888888, -50.72777777, 201.0, "2006-12-13"),
-    (
-        "A652",
-        "RIO DE JANEIRO - FORTE DE COPACABANA",
-        "SE",
-        "RJ",
-        -22.98833333,
-        -43.19055555,
-        25.6,
-        "2007-03-21",
-    ),
-    ("A301", "RECIFE", "NE", "PE", -8.05916666, -34.95916666, 10.0, "2004-02-18"),
-    ("A401", "SALVADOR", "NE", "BA", -13.01638888, -38.51722222, 47.56, "2000-05-13"),
-    ("A201", "BELEM", "N", "PA", -1.41138888, -48.43944444, 21.0, "2003-07-04"),
-    ("A002", "GOIANIA", "CO", "GO", -16.64277777, -49.22027777, 741.48, "2001-05-29"),
-    ("A901", "CUIABA", "CO", "MT", -15.55916666, -56.06277777, 240.0, "2006-10-03"),
-    ("A702", "CAMPO GRANDE", "CO", "MS", -20.44444444, -54.72277777, 530.0, "2001-09-01"),
-    ("A305", "FORTALEZA", "NE", "CE", -3.81555555, -38.53777777, 29.89, "2007-11-20"),
-    ("A320", "JOAO PESSOA", "NE", "PB", -7.16527777, -34.81555555, 33.5, "2007-07-01"),
-    ("A304", "NATAL", "NE", "RN", -5.83694444, -35.20805555, 48.6, "2003-01-01"),
-    ("A312", "TERESINA", "NE", "PI", -5.03472222, -42.80138888, 75.73, "2007-07-20"),
-    ("A203", "SAO LUIS", "NE", "MA", -2.52694444, -44.21361111, 55.47, "2003-01-01"),
-    ("A104", "RIO BRANCO", "N", "AC", -9.95777777, -67.86888888, 212.0, "2008-06-08"),
-    ("A135", "BOA VISTA", "N", "RR", 2.82027777, -60.67194444, 83.0, "2007-05-04"),
-    ("A806", "FLORIANOPOLIS", "S", "SC", -27.60250000, -48.62000000, 4.87, "2003-06-24"),
-    ("A612", "VITORIA", "SE", "ES", -20.31555555, -40.31722222, 9.0, "2006-10-06"),
-    (
-        "A521",
-        "BELO HORIZONTE (PAMPULHA)",
-        "SE",
-        "MG",
-        -19.88388888,
-        -43.96944444,
-        854.0,
-        "2006-09-18",
-    ),
-    ("A303", "MACEIO", "NE", "AL", -9.55111111, -35.77027777, 84.0, "2003-10-08"),
-    ("A009", "PALMAS", "N", "TO", -10.19083333, -48.30166666, 280.0, "2006-02-14"),
-    (
-        "A249",
-        "Paty do Alferes - Avelar",
-        "SE",
-        "RJ",
-        -22.35000000,
-        -43.41611111,
-        507.0,
-        "2008-11-19",
-    ),
-    ("A425", "FAROL de SANTANA", "NE", "SE", -11.00694444, -37.17166666, 15.0, "2008-06-01"),
+from inmet_pipeline.inmet_format import (
+    LATIN1,
+    LAYOUTS,
+    LINE_END,
+    UTF8,
+    Layout,
+    RadiationUnit,
+    as_metadata_style,
+    format_filename,
+    format_founding_date,
+    format_header,
+    format_metadata_lines,
+    format_metadata_number,
+    format_value,
+    layout_for_year,
 )
 
-_TOWNS: Final = (
-    "ALTO",
-    "BOM JESUS",
-    "CAMPOS",
-    "CRUZEIRO",
-    "ESPERANCA",
-    "FLORESTA",
-    "GUARATINGA",
-    "ITAPIRA",
-    "JARDIM",
-    "LAGOA",
-    "MONTE",
-    "NOVA",
-    "PEDRA",
-    "PORTO",
-    "RIO",
-    "SANTA RITA",
-    "SAO JOSE",
-    "SERRA",
-    "TRES BARRAS",
-    "VALE",
-)
-_SUFFIXES: Final = (
-    "DO SUL",
-    "DO NORTE",
-    "VERDE",
-    "ALEGRE",
-    "DAS ALMAS",
-    "(FAZENDA)",
-    "- AEROPORTO",
-    "DO OESTE",
-    "GRANDE",
-    "DO LESTE",
-    "NOVO",
-    "DA SERRA",
-)
-# (region, state, latitude range, longitude range)
-_STATES_BOX: Final = (
-    ("N", "AM", (-8.0, -1.0), (-68.0, -58.0)),
-    ("N", "PA", (-8.0, -1.0), (-55.0, -47.0)),
-    ("N", "TO", (-12.0, -6.0), (-49.0, -47.0)),
-    ("NE", "BA", (-15.0, -10.0), (-44.0, -39.0)),
-    ("NE", "PI", (-9.0, -4.0), (-44.0, -41.0)),
-    ("NE", "CE", (-7.0, -3.5), (-40.5, -38.0)),
-    ("CO", "MT", (-16.0, -10.0), (-58.0, -52.0)),
-    ("CO", "GO", (-18.0, -14.0), (-51.0, -47.0)),
-    ("CO", "MS", (-22.0, -18.0), (-56.0, -53.0)),
-    ("SE", "MG", (-21.0, -16.0), (-47.0, -42.0)),
-    ("SE", "SP", (-24.0, -20.5), (-51.0, -46.0)),
-    ("S", "PR", (-26.0, -23.0), (-53.0, -49.5)),
-    ("S", "RS", (-31.0, -28.0), (-55.0, -51.0)),
-    ("S", "SC", (-28.0, -26.5), (-52.0, -49.0)),
-)
-
-
-def station_catalogue(n: int, seed: int = 0) -> list[SynthStation]:
-    """``n`` distinct stations: the named catalogue first, then generated ones."""
-    stations = [
-        SynthStation(code, name, reg, uf, lat, lon, alt, date.fromisoformat(founded))
-        for code, name, reg, uf, lat, lon, alt, founded in _CATALOGUE[:n]
-    ]
-    used = {s.station_id for s in stations}
-    rng = random.Random(f"catalogue:{seed}")
-    number = 1
-    while len(stations) < n:
-        code = f"{'ABS'[number // 1000]}{number % 1000:03d}"
-        number += 1
-        if code in used:
-            continue
-        used.add(code)
-        region, uf, (lat0, lat1), (lon0, lon1) = rng.choice(_STATES_BOX)
-        name = f"{rng.choice(_TOWNS)} {rng.choice(_SUFFIXES)}"
-        stations.append(
-            SynthStation(
-                code,
-                name,
-                region,
-                uf,
-                round(rng.uniform(lat0, lat1), 8),
-                round(rng.uniform(lon0, lon1), 8),
-                round(rng.uniform(5, 1200), 2),
-                date(rng.randint(2000, 2010), rng.randint(1, 12), rng.randint(1, 28)),
-            )
-        )
-    return stations
+# Every spelling written here comes from inmet_pipeline.inmet_format, the reader's own statement
+# of the format, so what is generated is what is read (tests/unit/test_inmet_format.py).
+__all__ = [
+    "SynthFile",
+    "SynthStation",
+    "format_value",
+    "generate_archive",
+    "generate_station_year",
+    "station_catalogue",
+]
 
 
 @dataclass(slots=True)
@@ -208,70 +70,6 @@ class SynthFile:
     year: int
     rows: int
     values: list[tuple[datetime, tuple[float | None, ...]]] | None = field(default=None)
-
-
-def format_value(value: float | None, missing: str) -> str:
-    """INMET's way: decimal comma, no leading zero, no decimals for whole numbers."""
-    if value is None:
-        return missing
-    if value == int(value):
-        return str(int(value))
-    text = f"{value:.1f}".replace(".", ",")
-    if text.startswith("0,"):
-        return text[1:]
-    if text.startswith("-0,"):
-        return "-" + text[2:]
-    return text
-
-
-_METADATA_KEYS: Final[dict[str, tuple[str, ...]]] = {
-    "A": (
-        "REGIÃO:",
-        "UF:",
-        "ESTAÇÃO:",
-        "CODIGO (WMO):",
-        "LATITUDE:",
-        "LONGITUDE:",
-        "ALTITUDE:",
-        "DATA DE FUNDAÇÃO (YYYY-MM-DD):",
-    ),
-    "2019": (
-        "REGI?O:",
-        "UF:",
-        "ESTAC?O:",
-        "CODIGO (WMO):",
-        "LATITUDE:",
-        "LONGITUDE:",
-        "ALTITUDE:",
-        "DATA DE FUNDAC?O:",
-    ),
-    "2020": (
-        "REGIAO:",
-        "UF:",
-        "ESTACAO:",
-        "CODIGO (WMO):",
-        "LATITUDE:",
-        "LONGITUDE:",
-        "ALTITUDE:",
-        "DATA DE FUNDACAO:",
-    ),
-}
-
-_HEADER_TAIL: Final = (
-    "PRECIPITAÇÃO TOTAL, HORÁRIO (mm);PRESSAO ATMOSFERICA AO NIVEL DA ESTACAO, HORARIA (mB);"
-    "PRESSÃO ATMOSFERICA MAX.NA HORA ANT. (AUT) (mB);PRESSÃO ATMOSFERICA MIN. NA HORA ANT. (AUT) "
-    "(mB);RADIACAO GLOBAL ({unit});TEMPERATURA DO AR - BULBO SECO, HORARIA (°C);TEMPERATURA DO "
-    "PONTO DE ORVALHO (°C);TEMPERATURA MÁXIMA NA HORA ANT. (AUT) (°C);TEMPERATURA MÍNIMA NA HORA "
-    "ANT. (AUT) (°C);TEMPERATURA ORVALHO MAX. NA HORA ANT. (AUT) (°C);TEMPERATURA ORVALHO MIN. NA "
-    "HORA ANT. (AUT) (°C);UMIDADE REL. MAX. NA HORA ANT. (AUT) (%);UMIDADE REL. MIN. NA HORA ANT. "
-    "(AUT) (%);UMIDADE RELATIVA DO AR, HORARIA (%);VENTO, DIREÇÃO HORARIA (gr) (° (gr));VENTO, "
-    "RAJADA MAXIMA (m/s);VENTO, VELOCIDADE HORARIA (m/s);"
-)
-
-
-def _meta_number(value: float) -> str:
-    text = f"{value:.8f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",")
 
 
 def _dew_point(temp: float, rh: float) -> float:
@@ -440,6 +238,7 @@ def generate_station_year(
     layout: Layout | None = None,
     encoding: str | None = None,
     metadata_style: str | None = None,
+    radiation_unit: RadiationUnit | None = None,
     empty: bool = False,
     partial_until: date | None = None,
     outlier_rate: float = 0.0,
@@ -447,7 +246,7 @@ def generate_station_year(
 ) -> SynthFile:
     """One station-year file as INMET publishes it in its yearly archive."""
     rng = random.Random(f"{seed}:{station.station_id}:{year}")
-    layout = layout or ("A" if year <= 2018 else "B")
+    layout = layout or layout_for_year(year)
     # How the file looks depends on the year and on when it was "downloaded"
     # (docs/inmet-format.md §4).
     downloaded_2021 = year <= 2020 and rng.random() < 0.25
@@ -456,15 +255,18 @@ def generate_station_year(
             metadata_style = "2019" if downloaded_2021 else "A"
         else:
             metadata_style = "2019" if (year == 2019 or downloaded_2021) else "2020"
-    if downloaded_2021:
-        unit = "W/m²"
+    if radiation_unit is not None:
+        unit = radiation_unit
+    elif downloaded_2021:
+        unit = RadiationUnit.W
     elif year <= 2019:
-        unit = "KJ/m²"
+        unit = RadiationUnit.KJ_UPPER
     else:
-        unit = "Kj/m²"
+        unit = RadiationUnit.KJ
     if encoding is None:
-        encoding = "utf-8" if rng.random() < 0.15 else "latin-1"
-    missing = "-9999" if layout == "A" else ""
+        encoding = UTF8 if rng.random() < 0.15 else LATIN1
+    spec = LAYOUTS[layout]
+    style = as_metadata_style(metadata_style)
     start_day = (
         max(date(year, 1, 1), station.founded)
         if station.founded.year == year
@@ -474,49 +276,33 @@ def generate_station_year(
     start = datetime(start_day.year, start_day.month, start_day.day, tzinfo=UTC)
     hours = ((end_day - start_day).days + 1) * 24
 
-    keys = _METADATA_KEYS[metadata_style]
-    if metadata_style == "A":
-        founded = station.founded.isoformat()
-    else:
-        founded = station.founded.strftime("%d/%m/%y")
     meta_values = (
         station.region,
         station.state,
         station.name,
         station.station_id,
-        _meta_number(station.latitude),
-        _meta_number(station.longitude),
-        _meta_number(station.altitude_m),
-        founded,
+        format_metadata_number(station.latitude),
+        format_metadata_number(station.longitude),
+        format_metadata_number(station.altitude_m),
+        format_founding_date(station.founded, style),
     )
-    lines = [f"{k};{v}" for k, v in zip(keys, meta_values, strict=True)]
-    first_two = "DATA (YYYY-MM-DD);HORA (UTC);" if layout == "A" else "Data;Hora UTC;"
-    lines.append(first_two + _HEADER_TAIL.format(unit=unit))
+    lines = format_metadata_lines(style, meta_values)
+    lines.append(format_header(layout, unit))
 
     values: list[tuple[datetime, tuple[float | None, ...]]] | None = [] if keep_values else None
-    date_fmt = "%Y-%m-%d" if layout == "A" else "%Y/%m/%d"
     rows = 0
     for ts, row in _series(
         station, start, hours, rng, night_zero=downloaded_2021, outlier_rate=outlier_rate
     ):
         if empty:
             row = [None] * N_MEASURES
-        hour = f"{ts.hour:02d}:00" if layout == "A" else f"{ts.hour:02d}00 UTC"
-        lines.append(
-            ts.strftime(date_fmt)
-            + ";"
-            + hour
-            + ";"
-            + ";".join(format_value(v, missing) for v in row)
-            + ";"
-        )
+        lines.append(spec.format_row(ts.date(), ts.hour, row))
         rows += 1
         if values is not None:
             values.append((ts, tuple(row)))
-    text = "\n".join(lines) + "\n"
-    filename = (
-        f"INMET_{station.region}_{station.state}_{station.station_id}_{station.name}_"
-        f"{start_day:%d-%m-%Y}_A_{end_day:%d-%m-%Y}.CSV"
+    text = LINE_END.join(lines) + LINE_END
+    filename = format_filename(
+        station.region, station.state, station.station_id, station.name, start_day, end_day
     )
     return SynthFile(
         filename=filename,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,17 @@ from inmet_local.synth import (
     generate_archive,
     generate_station_year,
     station_catalogue,
+)
+from inmet_pipeline.inmet_format import (
+    ENCODINGS,
+    LAYOUTS_IN_ORDER,
+    METADATA_STYLES,
+    Encoding,
+    Layout,
+    MetadataStyle,
+    RadiationUnit,
+    parse_founding_date,
+    radiation_label,
 )
 from inmet_pipeline.reader import read_observations, validate
 
@@ -53,6 +65,60 @@ def test_generated_file_validates_and_round_trips(
     assert report.station.station_name == st.name
     assert report.rows == synth.rows == len(back)
     assert not [w for w in report.warnings if w.code not in ("radiation_label_w_m2",)]
+
+
+@pytest.mark.parametrize("unit", list(RadiationUnit))
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@pytest.mark.parametrize("style", METADATA_STYLES)
+@pytest.mark.parametrize("layout", LAYOUTS_IN_ORDER)
+def test_spec_round_trips_every_layout_and_spelling(
+    layout: Layout, style: MetadataStyle, encoding: Encoding, unit: RadiationUnit
+) -> None:
+    """The generator writes from inmet_format and the reader parses with it: every layout,
+    metadata spelling, encoding and radiation label comes back as written (issue 16)."""
+    st = station_catalogue(28)[27]  # FAROL de SANTANA: lower case in the name
+    year = 2015 if layout == "A" else 2024
+    synth = generate_station_year(
+        st,
+        year,
+        seed=5,
+        layout=layout,
+        encoding=encoding,
+        metadata_style=style,
+        radiation_unit=unit,
+        partial_until=date(year, 1, 2),
+        keep_values=True,
+    )
+    report, rows = read_observations(synth.data, synth.filename)
+    back = [(o.observed_at, o.values) for o in rows]
+    assert report.valid, report.errors
+    assert back == synth.values
+    assert (report.layout, report.encoding, report.radiation_label) == (
+        layout,
+        encoding,
+        radiation_label(unit),
+    )
+    meta = report.station
+    assert meta is not None
+    assert meta.metadata_style == style
+    assert (meta.region, meta.state, meta.station_name, meta.station_id) == (
+        st.region,
+        st.state,
+        st.name,
+        st.station_id,
+    )
+    assert (meta.latitude, meta.longitude, meta.altitude_m) == (
+        st.latitude,
+        st.longitude,
+        st.altitude_m,
+    )
+    assert (
+        meta.founded_on
+        == st.founded
+        == parse_founding_date(synth.data.decode(encoding).split("\n")[7].split(";")[1])
+    )
+    codes = {w.code for w in report.warnings}
+    assert codes == ({"radiation_label_w_m2"} if unit is RadiationUnit.W else set())
 
 
 def test_generator_is_deterministic_for_a_seed() -> None:
