@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from inmet_local.cli.options import ComposeService, choice_metavar, choice_parser
+from inmet_local.cli.options import ComposeService, choice_parser, choice_text
 from inmet_local.cli.output import fail
 
 compose_app = typer.Typer(
@@ -111,8 +111,9 @@ def compose_logs(
         ComposeService | None,
         typer.Argument(
             parser=choice_parser(ComposeService, "SERVICE"),
-            metavar=choice_metavar(ComposeService),
-            help="One service of local/compose.yml (default: all of them).",
+            metavar="SERVICE",
+            help=f"One service of local/compose.yml: {choice_text(ComposeService)} "
+            "(default: all of them).",
             show_default=False,
         ),
     ] = None,

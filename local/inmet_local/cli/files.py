@@ -101,7 +101,7 @@ def synth_command(
                 stations=stations,
                 year=year,
                 seed=seed,
-                layout=layout.value if layout else None,  # type: ignore[arg-type]
+                layout=layout.value if layout else None,
             ):
                 written.append(path)
                 progress.advance(task)

@@ -65,8 +65,8 @@ def train_command(
     try:
         # A refused URI says where it came from when the option did not give it.
         # (Typer's ParameterSource is in its private vendored click, hence the name.)
-        source = ctx.get_parameter_source("tracking_uri")
-        from_env = source is not None and source.name == "ENVIRONMENT"
+        given_by = ctx.get_parameter_source("tracking_uri")
+        from_env = given_by is not None and given_by.name == "ENVIRONMENT"
         where = " (from MLFLOW_TRACKING_URI)" if from_env else ""
         if tracking_uri is not None:
             try:

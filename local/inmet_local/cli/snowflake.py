@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from inmet_local.cli.output import console, err_console, fail
+from inmet_local.discovery import environment
 
 snowflake_app = typer.Typer(
     help="The Snowflake SQL project (snowflake_sql/).", no_args_is_help=True
@@ -67,7 +68,6 @@ def snowflake_deploy(
     from inmet_local.sqlproject import (
         SQL_ROOT,
         SqlProjectError,
-        environment,
         placeholder_settings,
         rendered_statements,
         variables,
