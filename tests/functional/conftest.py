@@ -10,11 +10,9 @@ from moto import mock_aws
 
 from inmet_local.template import Provisioned, provision
 from inmet_pipeline.settings import upload_settings
+from tests.functional.resources import BUCKET, TABLE
 from upload_api import deps
 from upload_api.app import app
-
-BUCKET = "inmet-test"
-TABLE = "inmet-uploads-test"
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from inmet_local.ml.features import (
 from inmet_local.ml.train import PASSPORT_FIELDS, climatology, evaluate
 from inmet_local.synth import generate_station_year, station_catalogue
 from inmet_pipeline.columns import CLEAN_COLUMNS
-from tests.conftest import REPO_ROOT
+from tests.paths import REPO_ROOT
 
 pytestmark = [pytest.mark.functional, pytest.mark.slow]
 
