@@ -20,6 +20,9 @@ Precedence, the same for every command (decided here, documented in the README):
 Explicit settings win because they cannot be there by accident, while a stack left running in
 another terminal can. A setting that is empty (``S3_BUCKET=`` as in .env.example) counts as
 unset.
+
+The settings in "environment or ``.env``" are read by the one `.env` reader at the end of this
+module (:func:`configured`, :func:`environment`), which the CLI and ``sqlproject`` share.
 """
 
 from __future__ import annotations
