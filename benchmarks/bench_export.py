@@ -34,7 +34,7 @@ from inmet_local.servers import (
 from inmet_local.sqlproject import variables
 from inmet_local.template import LocalNames, provision
 from inmet_local.warehouse import LocalWarehouse
-from inmet_pipeline.adapters.snowflake import LocalExporter
+from inmet_local.local_adapter import LocalExporter
 from inmet_pipeline.exports import partition_key
 
 REPO = Path(__file__).resolve().parent.parent
