@@ -96,6 +96,19 @@ def function_spec(
     )
 
 
+def sns_subscriptions(template: Mapping[str, Any] | None = None) -> dict[str, FunctionSpec]:
+    """Each SNS topic's subscribed function, as template.yaml wires them: the topic's logical id
+    (an ``Events`` entry of ``Type: SNS`` whose ``Topic`` is ``!Ref`` it) to the function."""
+    template = template or load_template()
+    wired: dict[str, FunctionSpec] = {}
+    for name, resource in functions(template).items():
+        for event in resource["Properties"].get("Events", {}).values():
+            topic = event.get("Properties", {}).get("Topic")
+            if event.get("Type") == "SNS" and isinstance(topic, dict) and "Ref" in topic:
+                wired[topic["Ref"]] = function_spec(name, template)
+    return wired
+
+
 def _resolve(value: Any, template: Mapping[str, Any], names: Mapping[str, str]) -> str | None:
     if isinstance(value, str | int | float):
         return str(value)
