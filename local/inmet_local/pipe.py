@@ -17,11 +17,16 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import unquote_plus
 
 from inmet_local.copy_rows import copy_rows_table
 from inmet_local.warehouse_connection import WarehouseConnection
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+    from mypy_boto3_sqs.client import SQSClient
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 
 @dataclass(slots=True)
@@ -140,9 +145,9 @@ class Pipe:
 
     def poll(
         self,
-        sqs: Any,
+        sqs: SQSClient,
         queue_url: str,
-        s3: Any,
+        s3: S3Client,
         bucket: str,
         *,
         wait_seconds: int = 0,
@@ -158,13 +163,12 @@ class Pipe:
         """
         result = PollResult()
         started = time.perf_counter()
-        pending: list[dict[str, Any]] = []
+        pending: list[MessageTypeDef] = []
         keys: list[str] = []
         for _ in range(max_receives):
-            response = sqs.receive_message(
+            messages = sqs.receive_message(
                 QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds
-            )
-            messages = response.get("Messages", [])
+            ).get("Messages", [])
             if not messages:
                 break
             if not pending:
@@ -193,9 +197,9 @@ class Pipe:
             modified: dict[str, datetime] = {}
             for key in todo:
                 try:
-                    response = s3.get_object(Bucket=bucket, Key=key)
-                    fetched.append((key, response["Body"].read()))
-                    modified[key] = response["LastModified"]
+                    obj = s3.get_object(Bucket=bucket, Key=key)
+                    fetched.append((key, obj["Body"].read()))
+                    modified[key] = obj["LastModified"]
                 except Exception as exc:  # a vanished object is the pipe's "file not found"
                     result.errors.append((key, f"Remote file '{key}' was not found: {exc}"))
                 if len(fetched) >= self.load_chunk:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import snowflake.connector
 
@@ -42,6 +42,10 @@ from inmet_local.sqlproject import (
 )
 from inmet_local.task import Task, TaskRun
 from inmet_local.warehouse_connection import WarehouseConnection, WarehouseError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+    from mypy_boto3_sqs.client import SQSClient
 
 __all__ = [
     "RAW_FIELDS",
@@ -151,9 +155,9 @@ class LocalWarehouse(WarehouseConnection):
 
     def poll_pipe(
         self,
-        sqs: Any,
+        sqs: SQSClient,
         queue_url: str,
-        s3: Any,
+        s3: S3Client,
         bucket: str,
         *,
         wait_seconds: int = 0,
