@@ -10,8 +10,8 @@ two seams of that module:
 - ``local_exporter`` is what ``INMET_WAREHOUSE_ADAPTER`` names in the local stack's function
   environment (``inmet_local.servers.fakesnow_server`` gives it with the URL), so the export
   handler, called in-process or by `inmet local invoke`, builds ``LocalExporter`` through
-  ``plugged_exporter``. (`inmet local invoke --built ExportFunction` loads only what `sam build`
-  packs, as Lambda does, so it cannot export into a local stack.)
+  ``plugged_exporter``. (`inmet local invoke --built ExportFunction` gets this module alone
+  beside the runtime's folder: ``inmet_local.invoke.local_adapter_dir``.)
 
 ``LocalExporter``: fakesnow cannot unload; the fakesnow server's unload route
 (``inmet_local.unload``, served at ``LOCAL_UNLOAD_ROUTE``) writes each partition's CSV, and the

@@ -164,3 +164,16 @@ def test_sns_subscriptions_follow_the_template() -> None:
         }
     }
     assert {t: s.handler for t, s in sns_subscriptions(template).items()} == {"T": "m.h"}
+
+
+def test_a_built_function_gets_the_local_warehouse_adapter_alone(tmp_path: Path) -> None:
+    """The layer carries no local code: a built function invoked against the local stack gets
+    inmet_local.local_adapter (and nothing else of inmet_local) beside the runtime's folder."""
+    from inmet_local.invoke import local_adapter_dir
+
+    folder = local_adapter_dir(tmp_path / "build")
+    assert folder.parent == tmp_path / "runtime"
+    assert sorted(p.name for p in (folder / "inmet_local").iterdir()) == [
+        "__init__.py",
+        "local_adapter.py",
+    ]
