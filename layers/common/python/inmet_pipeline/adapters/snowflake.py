@@ -123,7 +123,7 @@ def _account_connect_kwargs(settings: SnowflakeSettings) -> dict[str, Any]:
     if missing:
         raise ConfigError(
             "missing setting " + ", ".join(missing) + " (or INMET_SNOWFLAKE_"
-            "LOCAL_URL for the local warehouse, read by the local runtime)"
+            "LOCAL_URL for the local warehouse)"
         )
     kwargs: dict[str, Any] = {
         "account": settings.snowflake_account,
