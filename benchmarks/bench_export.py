@@ -22,6 +22,7 @@ from pathlib import Path
 import boto3
 from bench_data import bench_year
 
+from inmet_local.local_adapter import LocalExporter
 from inmet_local.servers import (
     aws_env,
     fakesnow_client_env,
@@ -34,7 +35,6 @@ from inmet_local.servers import (
 from inmet_local.sqlproject import variables
 from inmet_local.template import LocalNames, provision
 from inmet_local.warehouse import LocalWarehouse
-from inmet_pipeline.adapters.snowflake import LocalExporter
 from inmet_pipeline.exports import partition_key
 
 REPO = Path(__file__).resolve().parent.parent

@@ -96,6 +96,19 @@ def function_spec(
     )
 
 
+def sns_subscriptions(template: Mapping[str, Any] | None = None) -> dict[str, FunctionSpec]:
+    """Each SNS topic's subscribed function, as template.yaml wires them: the topic's logical id
+    (an ``Events`` entry of ``Type: SNS`` whose ``Topic`` is ``!Ref`` it) to the function."""
+    template = template or load_template()
+    wired: dict[str, FunctionSpec] = {}
+    for name, resource in functions(template).items():
+        for event in resource["Properties"].get("Events", {}).values():
+            topic = event.get("Properties", {}).get("Topic")
+            if event.get("Type") == "SNS" and isinstance(topic, dict) and "Ref" in topic:
+                wired[topic["Ref"]] = function_spec(name, template)
+    return wired
+
+
 def _resolve(value: Any, template: Mapping[str, Any], names: Mapping[str, str]) -> str | None:
     if isinstance(value, str | int | float):
         return str(value)
@@ -203,6 +216,27 @@ def runtime_dir(python: str, build_dir: Path = BUILD_DIR) -> Path:
     return target
 
 
+def local_adapter_dir(build_dir: Path = BUILD_DIR) -> Path:
+    """A folder with the local warehouse adapter alone (``inmet_local.local_adapter``), for a
+    built function invoked against the local stack.
+
+    The Lambda layer does not carry it (issue 16; docs/local-runtime.md): a built ExportFunction
+    reaches the local warehouse only through the adapter INMET_WAREHOUSE_ADAPTER names. Like
+    boto3 in ``runtime_dir``, it is what the environment provides, not the function: it sits
+    beside the runtime's folder, and only its two files are copied (fresh each time), so every
+    other import still comes from the build."""
+    import inmet_local
+    import inmet_local.local_adapter
+
+    target = build_dir.parent / "runtime" / "local-adapter"
+    package = target / "inmet_local"
+    package.mkdir(parents=True, exist_ok=True)
+    for module in (inmet_local, inmet_local.local_adapter):
+        assert module.__file__ is not None
+        shutil.copyfile(module.__file__, package / Path(module.__file__).name)
+    return target
+
+
 def built_paths(spec: FunctionSpec, build_dir: Path = BUILD_DIR) -> list[Path]:
     """/var/task then each layer's /opt/python, as Lambda orders them."""
     task = build_dir / spec.logical_id
@@ -276,6 +310,8 @@ def invoke(
     if built:
         python = runtime_python()
         paths = [*built_paths(spec, build_dir), runtime_dir(python, build_dir)]
+        if env.get("INMET_WAREHOUSE_ADAPTER"):
+            paths.append(local_adapter_dir(build_dir))
         # -B: Lambda's /var/task and /opt are read-only, no .pyc is ever written there.
         argv = [python, "-I", "-S", "-B"]
     else:

@@ -20,7 +20,7 @@ from typing import IO
 
 import httpx
 
-from inmet_pipeline.adapters.snowflake import SnowflakeSettings, fakesnow_connect_kwargs
+from inmet_local.local_adapter import LOCAL_ADAPTER, LocalSnowflakeSettings, fakesnow_connect_kwargs
 
 HOST = "127.0.0.1"
 __all__ = ["fakesnow_connect_kwargs"]  # re-exported for the tools: one definition
@@ -235,22 +235,24 @@ def fakesnow_server(
             "INMET_SNOWFLAKE_LOCAL_URL": url,
             "INMET_LOCAL_UNLOAD_TOKEN": token,
             "INMET_LOCAL_UNLOAD_DIR": str(folder),
+            # The export's warehouse adapter (inmet_pipeline.adapters.snowflake.plugged_exporter).
+            "INMET_WAREHOUSE_ADAPTER": LOCAL_ADAPTER,
         },
     )
 
 
 def fakesnow_client_env(server: ManagedProcess) -> dict[str, str]:
     """What a client of the fakesnow server (the local exporter) needs in its environment:
-    the URL, the unload route's token and folder."""
+    the URL, the unload route's token and folder, and the adapter that uses them."""
     return dict(server.client_env)
 
 
-def fakesnow_settings(env: Mapping[str, str], database: str = "INMET") -> SnowflakeSettings:
+def fakesnow_settings(env: Mapping[str, str], database: str = "INMET") -> LocalSnowflakeSettings:
     """The exporter's settings for the fakesnow server that ``env`` (fakesnow_client_env)
     describes, ignoring .env and the process environment's own."""
     from pydantic import SecretStr
 
-    return SnowflakeSettings(
+    return LocalSnowflakeSettings(
         _env_file=None,
         inmet_snowflake_local_url=env["INMET_SNOWFLAKE_LOCAL_URL"],
         inmet_local_unload_token=SecretStr(env["INMET_LOCAL_UNLOAD_TOKEN"]),

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from inmet_pipeline.adapters.snowflake import LOCAL_UNLOAD_ROUTE
+from inmet_local.local_adapter import LOCAL_UNLOAD_ROUTE
 
 STATION_COLUMN = 0  # CLEAN's column order (docs/contracts.md §3): station_id first,
 OBSERVED_AT_COLUMN = 7  # observed_at eighth, as ISO text 'YYYY-MM-DDTHH:MI:SSZ'

@@ -88,5 +88,7 @@ def test_missing_settings_are_named() -> None:
 
 
 def test_local_mode_points_at_fakesnow() -> None:
-    kwargs = connect_kwargs(SnowflakeSettings(inmet_snowflake_local_url="http://127.0.0.1:9"))
+    from inmet_local.local_adapter import LocalSnowflakeSettings
+
+    kwargs = connect_kwargs(LocalSnowflakeSettings(inmet_snowflake_local_url="http://127.0.0.1:9"))
     assert (kwargs["host"], kwargs["port"], kwargs["protocol"]) == ("127.0.0.1", 9, "http")

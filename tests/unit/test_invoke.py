@@ -137,3 +137,43 @@ def test_a_handler_that_answers_an_error_is_a_failure() -> None:
     assert _handler_failure({"statusCode": 201}) is None
     assert _handler_failure({"failed_uploads": []}) is None
     assert _handler_failure(None) is None
+
+
+def test_sns_subscriptions_follow_the_template() -> None:
+    """The local stack's SNS wiring is template.yaml's Events (Type: SNS), not a copy of it."""
+    from inmet_local.invoke import sns_subscriptions
+
+    wired = {topic: spec.logical_id for topic, spec in sns_subscriptions().items()}
+    assert wired == {
+        "LoadNotificationTopic": "ExportFunction",
+        "ErrorNotificationTopic": "ErrorNotificationFunction",
+    }
+    template = {
+        "Resources": {
+            "F": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {
+                    "Handler": "m.h",
+                    "CodeUri": "f/",
+                    "Events": {
+                        "A": {"Type": "SNS", "Properties": {"Topic": {"Ref": "T"}}},
+                        "B": {"Type": "Schedule", "Properties": {"Schedule": "rate(1 day)"}},
+                    },
+                },
+            }
+        }
+    }
+    assert {t: s.handler for t, s in sns_subscriptions(template).items()} == {"T": "m.h"}
+
+
+def test_a_built_function_gets_the_local_warehouse_adapter_alone(tmp_path: Path) -> None:
+    """The layer carries no local code: a built function invoked against the local stack gets
+    inmet_local.local_adapter (and nothing else of inmet_local) beside the runtime's folder."""
+    from inmet_local.invoke import local_adapter_dir
+
+    folder = local_adapter_dir(tmp_path / "build")
+    assert folder.parent == tmp_path / "runtime"
+    assert sorted(p.name for p in (folder / "inmet_local").iterdir()) == [
+        "__init__.py",
+        "local_adapter.py",
+    ]

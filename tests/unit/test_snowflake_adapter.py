@@ -213,3 +213,35 @@ def test_a_missing_grant_fails_the_wave_as_an_outage_not_as_a_bad_partition(
     parts = [("A001", 2024, "processed/inmet_clean/station=A001/year=2024/inmet_clean.csv")]
     with pytest.raises(DependencyUnavailable, match="not authorized"):
         exporter.export_partitions(parts)
+
+
+def test_the_warehouse_adapter_plugs_in_by_name_and_only_when_set() -> None:
+    """INMET_WAREHOUSE_ADAPTER: how the local runtime gives the export its own warehouse
+    (inmet_local.local_adapter) while the layer carries no local code."""
+    from inmet_local.local_adapter import LOCAL_ADAPTER, LocalExporter, LocalSnowflakeSettings
+    from inmet_pipeline.settings import ConfigError
+
+    assert adapter.plugged_exporter(SnowflakeSettings(_env_file=None)) is None
+    with pytest.raises(ConfigError, match="INMET_WAREHOUSE_ADAPTER"):
+        adapter.plugged_exporter(
+            SnowflakeSettings(_env_file=None, inmet_warehouse_adapter="no_such_module:x")
+        )
+    settings = LocalSnowflakeSettings(_env_file=None, inmet_snowflake_local_url="http://h:1")
+    assert settings.connect_kwargs()["host"] == "h"
+    assert settings.cache_key() != SnowflakeSettings(_env_file=None).cache_key()
+    assert LOCAL_ADAPTER == "inmet_local.local_adapter:local_exporter"
+    assert issubclass(LocalExporter, adapter.WarehouseQueries)
+
+
+def test_the_lambda_layer_carries_no_local_code() -> None:
+    """issue 16: LocalExporter, the local unload route and fakesnow's settings live in
+    inmet_local, which neither the layer nor a function imports."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for folder in (root / "layers", root / "functions"):
+        for path in folder.rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            assert "import inmet_local" not in text, path
+            assert "from inmet_local" not in text, path
+            assert "LocalExporter(" not in text, path

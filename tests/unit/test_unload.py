@@ -106,8 +106,8 @@ def test_the_route_refuses_callers_without_the_token_or_json(fs: Any, tmp_path: 
     from starlette.applications import Starlette
     from starlette.testclient import TestClient
 
+    from inmet_local.local_adapter import LOCAL_UNLOAD_ROUTE
     from inmet_local.unload import route
-    from inmet_pipeline.adapters.snowflake import LOCAL_UNLOAD_ROUTE
 
     root = tmp_path / "unload"
     root.mkdir()

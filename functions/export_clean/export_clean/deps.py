@@ -10,21 +10,16 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-import boto3
-
 from inmet_pipeline.adapters.aws import DynamoStatusStore
-from inmet_pipeline.adapters.snowflake import LocalExporter, SnowflakeExporter, SnowflakeSettings
+from inmet_pipeline.adapters.snowflake import SnowflakeExporter, SnowflakeSettings, plugged_exporter
 from inmet_pipeline.exports import ExportService, PartitionExporter
 from inmet_pipeline.settings import ConfigError, UploadSettings, load_settings
 
 
 def build_export_service(storage: UploadSettings, warehouse: SnowflakeSettings) -> ExportService:
-    exporter: PartitionExporter
-    if warehouse.local:
-        s3 = boto3.client("s3", **storage.client_kwargs())
-        exporter = LocalExporter(warehouse, s3, storage.s3_bucket)
-    else:
-        exporter = SnowflakeExporter(warehouse)
+    # The local runtime plugs its own warehouse in (INMET_WAREHOUSE_ADAPTER, docs/local-runtime.md);
+    # a deployed function leaves it unset and unloads through Snowflake.
+    exporter: PartitionExporter = plugged_exporter(warehouse) or SnowflakeExporter(warehouse)
     return ExportService(exporter, DynamoStatusStore(storage.inmet_status_table, storage))
 
 

@@ -48,7 +48,8 @@ def fetch_command(
     so).
     """
     from inmet_local.fetch import FetchError, fetch_from_s3, fetch_from_warehouse
-    from inmet_pipeline.adapters.snowflake import SnowflakeSettings, connection
+    from inmet_local.local_adapter import LocalSnowflakeSettings as SnowflakeSettings
+    from inmet_pipeline.adapters.snowflake import connection
     from inmet_pipeline.errors import DependencyUnavailable
     from inmet_pipeline.settings import ConfigError, UploadSettings, load_settings
 

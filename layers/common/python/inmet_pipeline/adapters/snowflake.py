@@ -1,5 +1,9 @@
-"""The warehouse adapters of the export: Snowflake (unload with COPY INTO @stage) and local
-(the same SELECT on the fakesnow server, streamed to S3).
+"""The warehouse adapter of the export: Snowflake (unload with COPY INTO @stage).
+
+The local runtime's adapter (fakesnow's connection settings, its unload route and
+``LocalExporter``) lives in ``inmet_local.local_adapter``, outside the Lambda layer: it plugs in
+through ``INMET_WAREHOUSE_ADAPTER`` (``plugged_exporter``) and subclasses ``SnowflakeSettings``
+(``connect_kwargs``); no local code is here.
 
 One connection per process, created on first use and reused across warm Lambda invocations;
 key-pair authentication with the private key read from Secrets Manager through Powertools
@@ -10,19 +14,23 @@ UploadFunction never loads it.
 from __future__ import annotations
 
 import contextlib
+import importlib
 from collections.abc import Sequence
 from typing import Any, Final
 
 from pydantic import SecretStr
 
 from inmet_pipeline.errors import DependencyUnavailable, PartitionRejected
-from inmet_pipeline.exports import ExportedPartition, copy_into_statement, remove_statement
+from inmet_pipeline.exports import (
+    ExportedPartition,
+    PartitionExporter,
+    copy_into_statement,
+    remove_statement,
+)
 from inmet_pipeline.settings import AwsSettings, ConfigError
 from inmet_pipeline.uploads import utc_now_iso
 
 _CONNECTIONS: dict[tuple[Any, ...], Any] = {}
-# The fakesnow server's unload route (served by inmet_local.unload, called by LocalExporter).
-LOCAL_UNLOAD_ROUTE = "/inmet-local/unload"
 
 
 class SnowflakeSettings(AwsSettings):
@@ -41,16 +49,9 @@ class SnowflakeSettings(AwsSettings):
     snowflake_private_key_secret_arn: str | None = None
     snowflake_private_key_path: str | None = None
     snowflake_private_key_passphrase: SecretStr | None = None
-    # The local runtime: the fakesnow server's URL instead of an account.
-    inmet_snowflake_local_url: str | None = None
-    # The local unload route's token and the only folder it writes to (the local stack sets
-    # both; inmet_local.servers.fakesnow_client_env gives them for a server a test starts).
-    inmet_local_unload_token: SecretStr | None = None
-    inmet_local_unload_dir: str | None = None
-
-    @property
-    def local(self) -> bool:
-        return bool(self.inmet_snowflake_local_url)
+    # "module:function" building the exporter of a warehouse that is not a Snowflake account
+    # (the local runtime sets it; a deployed function never does): see plugged_exporter.
+    inmet_warehouse_adapter: str | None = None
 
     @property
     def view(self) -> str:
@@ -64,27 +65,18 @@ class SnowflakeSettings(AwsSettings):
     def raw(self) -> str:
         return f"{self.snowflake_database}.{self.inmet_snowflake_raw_schema}"
 
+    def connect_kwargs(self) -> dict[str, Any]:
+        """snowflake.connector.connect() arguments (a subclass may reach another warehouse)."""
+        return _account_connect_kwargs(self)
 
-def fakesnow_connect_kwargs(url: str, database: str | None = None) -> dict[str, Any]:
-    """snowflake.connector.connect() arguments for a fakesnow server at ``url``."""
-    host, port = url.removeprefix("http://").rstrip("/").split(":")
-    kwargs: dict[str, Any] = {
-        "user": "local",
-        "password": "local",
-        "account": "fakesnow",
-        "host": host,
-        "port": int(port),
-        "protocol": "http",
-        "paramstyle": "qmark",
-        "session_parameters": {"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
-        # As fakesnow's own server() helper: an HTTP 500 from fakesnow is a bug, not a blip, so
-        # fail at once instead of retrying for minutes. Long queries are not cut by this.
-        "network_timeout": 1,
-        "login_timeout": 30,
-    }
-    if database:
-        kwargs["database"] = database
-    return kwargs
+    def cache_key(self) -> tuple[Any, ...]:
+        """What identifies this process's connection for these settings."""
+        return (
+            self.snowflake_account,
+            self.snowflake_user,
+            self.snowflake_role,
+            self.snowflake_database,
+        )
 
 
 def _private_key_der(settings: SnowflakeSettings) -> bytes:
@@ -115,9 +107,11 @@ def _private_key_der(settings: SnowflakeSettings) -> bytes:
 
 
 def connect_kwargs(settings: SnowflakeSettings) -> dict[str, Any]:
-    if settings.local:
-        assert settings.inmet_snowflake_local_url is not None
-        return fakesnow_connect_kwargs(settings.inmet_snowflake_local_url)
+    """The connector's arguments for ``settings`` (SnowflakeSettings.connect_kwargs)."""
+    return settings.connect_kwargs()
+
+
+def _account_connect_kwargs(settings: SnowflakeSettings) -> dict[str, Any]:
     missing = [
         name
         for name, value in (
@@ -154,21 +148,11 @@ def connect_kwargs(settings: SnowflakeSettings) -> dict[str, Any]:
     return kwargs
 
 
-def _cache_key(settings: SnowflakeSettings) -> tuple[Any, ...]:
-    return (
-        settings.snowflake_account,
-        settings.snowflake_user,
-        settings.snowflake_role,
-        settings.inmet_snowflake_local_url,
-        settings.snowflake_database,
-    )
-
-
 def connection(settings: SnowflakeSettings) -> Any:
     """The process's connection for these settings (reconnects when it was closed)."""
     import snowflake.connector
 
-    cache_key = _cache_key(settings)
+    cache_key = settings.cache_key()
     conn = _CONNECTIONS.get(cache_key)
     if conn is None or conn.is_closed():
         try:
@@ -181,7 +165,7 @@ def connection(settings: SnowflakeSettings) -> Any:
 
 def forget_connection(settings: SnowflakeSettings) -> None:
     """Drop the cached connection (its session is gone); the next call logs in again."""
-    conn = _CONNECTIONS.pop(_cache_key(settings), None)
+    conn = _CONNECTIONS.pop(settings.cache_key(), None)
     if conn is not None:
         with contextlib.suppress(Exception):
             conn.close()
@@ -225,7 +209,26 @@ def _query(conn: Any, sql: str, params: Sequence[Any] | None = None) -> list[tup
             cursor.close()
 
 
-class _WarehouseQueries:
+def plugged_exporter(settings: SnowflakeSettings) -> PartitionExporter | None:
+    """The exporter INMET_WAREHOUSE_ADAPTER names ("module:function", called with no
+    argument), or None: the seam through which the local runtime gives the export its own
+    warehouse (inmet_local.local_adapter) without this layer carrying local code. A deployed
+    function leaves the setting unset and gets SnowflakeExporter."""
+    if not settings.inmet_warehouse_adapter:
+        return None
+    module_name, _, attr = settings.inmet_warehouse_adapter.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(
+            f"invalid setting INMET_WAREHOUSE_ADAPTER: {settings.inmet_warehouse_adapter!r} "
+            f"cannot be loaded ({exc})"
+        ) from None
+    exporter: PartitionExporter = factory()
+    return exporter
+
+
+class WarehouseQueries:
     """The export's queries, shared by the Snowflake and the local adapter: they read the
     export views (CLEAN.EXPORT_FILE_LOADS, UNPROCESSED_FILES) and write the export's progress
     and acknowledgements (CLEAN.EXPORTED_PARTITIONS, EXPORT_ACKS), exactly what the export role
@@ -298,7 +301,7 @@ class _WarehouseQueries:
         )
 
 
-class SnowflakeExporter(_WarehouseQueries):
+class SnowflakeExporter(WarehouseQueries):
     """Snowflake unloads each partition itself (COPY INTO @stage): no data through Lambda.
 
     A wave's COPY statements run concurrently (the connector's execute_async, then their
@@ -369,99 +372,3 @@ class SnowflakeExporter(_WarehouseQueries):
 
     def remove_partition(self, station_id: str, year: int, key: str) -> None:
         self.run(remove_statement(self.stage, station_id, year))
-
-
-class LocalExporter(_WarehouseQueries):
-    """fakesnow cannot unload: its server's unload adapter (``inmet_local.unload``, the local
-    stand-in for COPY INTO @stage) writes each partition's CSV to a local file with DuckDB's
-    CSV writer, and this exporter puts each file in S3 whole, behind the contract's header."""
-
-    def __init__(self, settings: SnowflakeSettings, s3: Any, bucket: str) -> None:
-        super().__init__(settings)
-        self.s3 = s3
-        self.bucket = bucket
-
-    # Partitions per unload request: the adapter runs one query for the group (a scan of
-    # CLEAN) and holds its result, ~9,000 rows a partition, while it writes the files.
-    GROUP = 48
-
-    def _unload_headers(self) -> dict[str, str]:
-        headers = {"Content-Type": "application/json"}
-        token = self.settings.inmet_local_unload_token
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token.get_secret_value()}"
-        return headers
-
-    def _unload(self, sql: str, params: Sequence[Any], parts: list[dict[str, Any]]) -> Any:
-        import json
-        import urllib.error
-        import urllib.request
-
-        assert self.settings.inmet_snowflake_local_url is not None
-        url = self.settings.inmet_snowflake_local_url.rstrip("/") + LOCAL_UNLOAD_ROUTE
-        body = json.dumps({"sql": sql, "params": list(params), "partitions": parts}).encode()
-        request = urllib.request.Request(  # noqa: S310 - the local warehouse's http URL
-            url, data=body, headers=self._unload_headers(), method="POST"
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=600) as response:  # noqa: S310
-                return json.loads(response.read())["rows"]
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace")
-            with contextlib.suppress(ValueError, KeyError, TypeError):
-                detail = json.loads(detail)["error"]
-            if exc.code == 400:  # the warehouse refused this request: the query or its rows
-                raise PartitionRejected(f"local unload failed: {detail}") from exc
-            raise DependencyUnavailable("Snowflake", f"local unload failed: {detail}") from exc
-        except (urllib.error.URLError, OSError) as exc:
-            raise DependencyUnavailable("Snowflake", f"local unload failed: {exc}") from exc
-
-    def export_partitions(self, partitions: Sequence[tuple[str, int, str]]) -> dict[str, int]:
-        import tempfile
-        from pathlib import Path
-
-        from inmet_pipeline.columns import CLEAN_COLUMNS
-        from inmet_pipeline.exports import stations_select
-
-        header = (",".join(CLEAN_COLUMNS) + "\n").encode("utf-8")
-        written: dict[str, int] = {}
-        ordered = sorted(partitions)
-        # Inside the unload route's folder: the route writes nowhere else.
-        folder = self.settings.inmet_local_unload_dir
-        with tempfile.TemporaryDirectory(prefix="inmet-unload-", dir=folder) as tmp:
-            for start in range(0, len(ordered), self.GROUP):
-                group = ordered[start : start + self.GROUP]
-                sql, params = stations_select(
-                    self.settings.view,
-                    sorted({s for s, _, _ in group}),
-                    min(y for _, y, _ in group),
-                    max(y for _, y, _ in group),
-                )
-                paths = {key: Path(tmp, f"{i}.csv") for i, (_, _, key) in enumerate(group)}
-                rows = self._unload(
-                    sql,
-                    params,
-                    [{"station_id": s, "year": y, "path": str(paths[key])} for s, y, key in group],
-                )
-                for _, _, key in group:
-                    path = paths[key]
-                    data = header + (path.read_bytes() if path.exists() else b"")
-                    path.unlink(missing_ok=True)
-                    try:
-                        # One PUT of the whole object: it appears whole or not at all.
-                        self.s3.put_object(
-                            Bucket=self.bucket,
-                            Key=key,
-                            Body=data,
-                            ContentType="text/csv; charset=utf-8",
-                        )
-                    except Exception as exc:
-                        raise DependencyUnavailable("S3", str(exc)) from exc
-                    written[key] = int(rows.get(str(path), 0))
-        return written
-
-    def remove_partition(self, station_id: str, year: int, key: str) -> None:
-        try:
-            self.s3.delete_object(Bucket=self.bucket, Key=key)
-        except Exception as exc:
-            raise DependencyUnavailable("S3", str(exc)) from exc
