@@ -1,5 +1,9 @@
 """Training and the notebooks on generated data: the per-station split, baselines, metrics,
-the data passport, the errors of `inmet train`, and the notebooks run headless."""
+the data passport, the errors of `inmet train`, and the notebooks run headless.
+
+Why one module of ~450 lines (issue 16): the tests share one generated CLEAN file and one trained
+run (module fixtures that take most of the time); a split would train twice.
+"""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ of the other INMET layouts it refuses (§8). What is not here: the checks (``rul
 reader), the measures' names and ranges (``columns.MEASURES``, whose ``source_label`` is the
 layout-B header label).
 
-The module is about 400 lines on purpose: it is the one place a newcomer reads to learn how an
+Why one module of about 400 lines (issue 16): it is the one place a newcomer reads to learn how an
 INMET file is spelt, and splitting it would scatter that statement again.
 
 The reader's hot loop must stay fast, so the per-row formats are also given as compiled byte
