@@ -19,7 +19,7 @@ from pathlib import Path
 from inmet_local.synth import generate_archive
 from inmet_pipeline.reader import read_observations, validate
 
-# INMET_REAL_DATA points at a folder of real INMET files, as for the tests (tests/conftest.py).
+# INMET_REAL_DATA points at a folder of real INMET files, as for the tests (tests/paths.py).
 REAL_DIR = Path(
     os.environ.get("INMET_REAL_DATA")
     or Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "inmet_real"

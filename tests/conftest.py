@@ -1,4 +1,5 @@
-"""Shared fixtures: where the real INMET files are, and small helpers to build test files."""
+"""Shared fixtures: where the real INMET files are (the values themselves are in
+tests/paths.py, which test modules import)."""
 
 from __future__ import annotations
 
@@ -12,20 +13,7 @@ import pytest
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "inmet-pipeline")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "InmetPipeline")
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-# A folder of real INMET station files (the yearly zips of INMET's historical data portal,
-# https://portal.inmet.gov.br/dadoshistoricos, unpacked): INMET_REAL_DATA, else the workspace's
-# ../shared/data/inmet_real beside the clone.
-REAL_DATA_ENV = "INMET_REAL_DATA"
-DEFAULT_REAL_DIR = REPO_ROOT.parent / "shared" / "data" / "inmet_real"
-
-
-def real_data_dir() -> Path:
-    value = os.environ.get(REAL_DATA_ENV)
-    return Path(value).expanduser() if value else DEFAULT_REAL_DIR
-
-
-REAL_DIR = real_data_dir()
+from tests.paths import REAL_DATA_ENV, real_data_dir
 
 
 @pytest.fixture(scope="session")
@@ -43,10 +31,3 @@ def real_dir() -> Path:
             "portal.inmet.gov.br/dadoshistoricos, unpacked)"
         )
     return folder
-
-
-def real_file(real_dir: Path, prefix: str) -> Path:
-    matches = sorted(real_dir.glob(prefix + "*"))
-    if not matches:
-        pytest.skip(f"{prefix}* not in {real_dir}")
-    return matches[0]

@@ -20,6 +20,9 @@ Precedence, the same for every command (decided here, documented in the README):
 Explicit settings win because they cannot be there by accident, while a stack left running in
 another terminal can. A setting that is empty (``S3_BUCKET=`` as in .env.example) counts as
 unset.
+
+The settings in "environment or ``.env``" are read by the one `.env` reader at the end of this
+module (:func:`configured`, :func:`environment`), which the CLI and ``sqlproject`` share.
 """
 
 from __future__ import annotations
@@ -190,18 +193,44 @@ def in_use_message(data_dir: Path, holder_pid: str = "") -> str:
     )
 
 
+# -- the .env file: one reader for every command ------------------------------------------------
+# The environment wins over .env and an empty value counts as unset, as in
+# inmet_pipeline.settings (pydantic-settings, env_ignore_empty). The differences from the
+# settings are deliberate: the file is read at each call (INMET_ENV_FILE is looked up then, not
+# once at import, so a command and the tests see the file as it is now), and its names are
+# matched case-insensitively (as the settings' case_sensitive=False does) by upper-casing them.
+ENV_FILE_ENV: Final = "INMET_ENV_FILE"
+
+
+def env_file() -> Path:
+    """The `.env` every command reads: INMET_ENV_FILE, else ./.env."""
+    return Path(os.environ.get(ENV_FILE_ENV, ".env"))
+
+
+def dotenv_settings(path: Path | None = None) -> dict[str, str]:
+    """The non-empty values of the `.env` file (``path``, default :func:`env_file`), names
+    upper-cased; empty when there is no such file or it cannot be read."""
+    path = env_file() if path is None else path
+    if not path.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    try:
+        values = dotenv_values(path)
+    except (OSError, ValueError):
+        return {}
+    return {name.upper(): value for name, value in values.items() if value}
+
+
+def environment() -> dict[str, str]:
+    """The process environment over the values of `.env` (the environment wins, as in
+    pydantic-settings): what a child process such as schemachange should see."""
+    values = dotenv_settings()
+    values.update({k: v for k, v in os.environ.items() if v})
+    return values
+
+
 def configured(name: str) -> str | None:
     """A setting's value from the environment, else from the .env file (INMET_ENV_FILE); an
     empty value counts as unset, as in inmet_pipeline.settings."""
-    value = os.environ.get(name)
-    if value:
-        return value
-    env_file = Path(os.environ.get("INMET_ENV_FILE", ".env"))
-    if not env_file.is_file():
-        return None
-    from dotenv import dotenv_values
-
-    with contextlib.suppress(OSError, ValueError):
-        found = dotenv_values(env_file).get(name)
-        return found or None
-    return None
+    return os.environ.get(name) or dotenv_settings().get(name.upper())

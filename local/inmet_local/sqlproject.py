@@ -8,7 +8,6 @@ what runs on fakesnow is what schemachange would send to Snowflake.
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -19,6 +18,9 @@ import jinja2
 import sqlglot
 import yaml
 from sqlglot.errors import ParseError
+
+# The .env reader every command shares (process environment over .env).
+from inmet_local.discovery import environment
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SQL_ROOT = REPO_ROOT / "snowflake_sql"
@@ -61,23 +63,6 @@ class Statement:
             if stripped and not stripped.startswith("--"):
                 return stripped
         return self.sql.strip().splitlines()[0] if self.sql.strip() else ""
-
-
-def env_file() -> Path:
-    """The `.env` every command reads (INMET_ENV_FILE overrides), as the settings do."""
-    return Path(os.environ.get("INMET_ENV_FILE", ".env"))
-
-
-def environment() -> dict[str, str]:
-    """The process environment over the values of `.env` (the environment wins, as in
-    pydantic-settings): what schemachange's env_var() sees when `inmet snowflake deploy` runs
-    it."""
-    from dotenv import dotenv_values
-
-    path = env_file()
-    values = {k: v for k, v in dotenv_values(path).items() if v} if path.is_file() else {}
-    values.update({k: v for k, v in os.environ.items() if v})
-    return values
 
 
 # Defaults in schemachange-config.yml that only make sense locally: a deploy to a real account

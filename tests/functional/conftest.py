@@ -11,11 +11,9 @@ from moto import mock_aws
 from inmet_local.template import Provisioned, provision
 from inmet_pipeline.settings import upload_settings
 from inmet_pipeline.uploads import UploadService
+from tests.functional.resources import BUCKET, TABLE
 from upload_api import deps
 from upload_api.app import app
-
-BUCKET = "inmet-test"
-TABLE = "inmet-uploads-test"
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from inmet_local.ml.data import (
     load_clean,
     sample_clean,
 )
+from inmet_local.ml.evaluation import climatology, evaluate
 from inmet_local.ml.features import (
     FEATURES,
     LOOKBACK_HOURS,
@@ -30,10 +31,10 @@ from inmet_local.ml.features import (
     build_features,
     station_split,
 )
-from inmet_local.ml.train import PASSPORT_FIELDS, climatology, evaluate
+from inmet_local.ml.passport import PASSPORT_FIELDS
 from inmet_local.synth import generate_station_year, station_catalogue
 from inmet_pipeline.columns import CLEAN_COLUMNS
-from tests.conftest import REPO_ROOT
+from tests.paths import REPO_ROOT
 
 pytestmark = [pytest.mark.functional, pytest.mark.slow]
 

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 from inmet_local.cli import app
 from inmet_local.ml.data import data_origin, load_clean
 from inmet_local.ml.features import TARGET, build_features, station_split
-from tests.conftest import real_file
 from tests.oracle import expected_clean_csv
+from tests.paths import real_file
 
 pytestmark = [pytest.mark.functional, pytest.mark.slow, pytest.mark.real_data]
 

@@ -19,7 +19,7 @@ from inmet_local.redrive import parse_record, redrive
 from inmet_local.template import Provisioned
 from inmet_pipeline.adapters.aws import DynamoStatusStore
 from inmet_pipeline.stuck import METRIC, find_stuck, iso_z
-from tests.functional.conftest import TABLE
+from tests.functional.resources import TABLE
 from tests.template_synth import synthesise
 
 pytestmark = [pytest.mark.functional]

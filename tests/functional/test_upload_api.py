@@ -16,7 +16,7 @@ from inmet_pipeline.adapters.aws import DynamoStatusStore, S3ObjectStore
 from inmet_pipeline.errors import DependencyUnavailable
 from inmet_pipeline.reader import normalise_to_utf8
 from inmet_pipeline.uploads import UploadService
-from tests.functional.conftest import BUCKET, TABLE
+from tests.functional.resources import BUCKET, TABLE
 from tests.helpers import small_file, zip_bytes
 from tests.unit.test_reader_broken import CORPUS
 from upload_api import deps

@@ -19,7 +19,7 @@ from inmet_pipeline.exports import ExportService
 from inmet_pipeline.notifications import LoadNotification
 from inmet_pipeline.uploads import STALE_CLAIM_MS, UploadService, upload_id_for
 from tests.fakes import FakeExportWarehouse
-from tests.functional.conftest import BUCKET, TABLE
+from tests.functional.resources import BUCKET, TABLE
 from tests.helpers import small_file
 from upload_api import deps
 from upload_api.schemas import StatusDocument, UploadAnswer

@@ -16,7 +16,7 @@ from inmet_local.template import Provisioned
 from inmet_pipeline.uploads import MAX_FILENAME_CHARS, METADATA_FILENAME_CHARS
 from tests.crafted import crafted_files
 from tests.events import lambda_context, load_event
-from tests.functional.conftest import BUCKET
+from tests.functional.resources import BUCKET
 from tests.helpers import small_file
 from upload_api.app import handler
 

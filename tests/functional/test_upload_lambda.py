@@ -15,7 +15,7 @@ import pytest
 
 from inmet_local.template import Provisioned, load_template
 from tests.events import REQUEST_ID, lambda_context, load_event
-from tests.functional.conftest import BUCKET
+from tests.functional.resources import BUCKET
 from upload_api.app import handler
 from upload_api.app import logger as app_logger
 

@@ -21,7 +21,7 @@ from inmet_local.servers import moto_client_kwargs
 from inmet_pipeline.limits import MAX_UPLOAD_BYTES, TOO_LARGE_CODE
 from inmet_pipeline.uploads import landing_key_for
 from tests.helpers import small_file
-from tests.integration.conftest import BUCKET, TABLE
+from tests.integration.resources import BUCKET, TABLE
 
 pytestmark = [pytest.mark.integration]
 

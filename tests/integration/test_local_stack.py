@@ -17,9 +17,9 @@ import pytest
 
 from inmet_local.servers import free_port, port_in_use
 from inmet_pipeline.columns import CLEAN_COLUMNS
-from tests.conftest import real_file
 from tests.events import EVENTS_DIR
 from tests.oracle import expected_clean
+from tests.paths import real_file
 
 pytestmark = [pytest.mark.integration, pytest.mark.real_data, pytest.mark.slow]
 

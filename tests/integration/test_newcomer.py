@@ -35,8 +35,8 @@ from inmet_local.sqlproject import variables
 from inmet_local.synth import generate_station_year, station_catalogue
 from inmet_local.warehouse import pipe_error_message
 from inmet_pipeline.columns import CLEAN_COLUMNS
-from tests.conftest import REPO_ROOT, real_file
 from tests.oracle import expected_clean
+from tests.paths import REPO_ROOT, real_file
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from inmet_local.servers import free_port
-from tests.conftest import REAL_DIR
 from tests.crafted import crafted_files
 from tests.helpers import small_file
 from tests.integration.test_local_stack import RunningStack, _wait_exported
+from tests.paths import REAL_DIR
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

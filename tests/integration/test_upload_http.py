@@ -11,9 +11,9 @@ import boto3
 import pytest
 
 from inmet_local.servers import ManagedProcess, port_in_use
-from tests.conftest import real_file
 from tests.helpers import small_file, zip_bytes
-from tests.integration.conftest import BUCKET
+from tests.integration.resources import BUCKET
+from tests.paths import real_file
 
 pytestmark = [pytest.mark.integration]
 

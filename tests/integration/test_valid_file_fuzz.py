@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from inmet_local.servers import ManagedProcess, fakesnow_client_env
-from tests.conftest import REAL_DIR
 from tests.fuzz import BatchOutcome, FuzzPipeline, all_bases, check_batch, file_batches
-from tests.integration.conftest import BUCKET
+from tests.integration.resources import BUCKET
+from tests.paths import REAL_DIR
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

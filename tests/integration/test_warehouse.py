@@ -18,9 +18,9 @@ from inmet_local.warehouse import LocalWarehouse, s3_event_keys
 from inmet_pipeline.columns import CLEAN_COLUMNS, MEASURE_NAMES
 from inmet_pipeline.reader import validate
 from inmet_pipeline.uploads import landing_key_for, raw_object, upload_id_for
-from tests.conftest import real_file
-from tests.integration.conftest import WarehouseTarget
+from tests.integration.resources import WarehouseTarget
 from tests.oracle import as_float, expected_clean
+from tests.paths import real_file
 
 pytestmark = [pytest.mark.integration]
 

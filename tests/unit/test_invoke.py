@@ -124,7 +124,7 @@ def test_the_runtime_python_is_the_templates_runtime() -> None:
 
 
 def test_a_handler_that_answers_an_error_is_a_failure() -> None:
-    from inmet_local.cli import _handler_failure
+    from inmet_local.cli.local import handler_failure as _handler_failure
 
     # Mangum turns an exception in the app into a 500 answer: `inmet local invoke` exits 1.
     assert _handler_failure({"statusCode": 500, "body": '{"error": "x"}'}) == (

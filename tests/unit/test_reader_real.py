@@ -10,7 +10,7 @@ import pytest
 
 from inmet_pipeline.columns import MEASURE_NAMES
 from inmet_pipeline.reader import read_observations, validate
-from tests.conftest import real_file
+from tests.paths import real_file
 
 pytestmark = [pytest.mark.real_data]
 

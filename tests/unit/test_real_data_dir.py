@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEFAULT_REAL_DIR, REAL_DATA_ENV, real_data_dir
+from tests.paths import DEFAULT_REAL_DIR, REAL_DATA_ENV, real_data_dir
 
 pytestmark = [pytest.mark.unit]
 

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from inmet_pipeline import rules
 from inmet_pipeline.notifications import LoadNotification, NotificationError
 from inmet_pipeline.reader import validate
-from tests.conftest import real_file
 from tests.crafted import crafted_files
 from tests.helpers import small_file
+from tests.paths import real_file
 
 pytestmark = [pytest.mark.unit]
 

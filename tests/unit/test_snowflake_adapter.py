@@ -191,7 +191,7 @@ def test_the_live_target_loads_through_the_tables_stage(tmp_path: Any) -> None:
 def test_the_live_target_without_settings_skips_with_one_clear_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from tests.integration.conftest import LIVE_SETTINGS, live_connect_kwargs
+    from tests.integration.resources import LIVE_SETTINGS, live_connect_kwargs
 
     for name in LIVE_SETTINGS:
         monkeypatch.delenv(name, raising=False)
