@@ -6,8 +6,8 @@ the upload function validates every line of every file (issue 17 measured 18–2
 CPU for a year of 564 stations). Here the same checks run over the whole block with C-level
 calls and no Python code per line:
 
-- the scanner's own line expression (``reader._FAST_RE``: a well-formed line whose values are all
-  inside their physical range) applied to every line through ``map``;
+- the scanner's own line expression (``line_scanner._FAST_RE``: a well-formed line whose values
+  are all inside their physical range), repeated over the whole block in one ``fullmatch``;
 - hours strictly increasing by comparing the list of line keys with itself shifted by one;
 - each *distinct* date checked once (a real calendar date, one year);
 - missing values counted on the block: ``-9999`` tokens with ``bytes.count``, empty fields as
@@ -56,6 +56,17 @@ class BlockSummary:
     last_hour: bytes
 
 
+def block_expression(line_re: re.Pattern[bytes]) -> re.Pattern[bytes]:
+    """Every line of a block (joined by LF, no final LF) matching ``line_re``, as one expression.
+
+    The repetition is possessive (``*+``): a line cannot hold a line end, so where one line
+    ends is fixed and nothing is gained by backtracking over earlier lines; without it, ``re``
+    keeps a backtracking point per line and runs 4x slower than matching line by line. With it,
+    one ``fullmatch`` over the block is ~20% faster than ``map(fullmatch, lines)``.
+    """
+    return re.compile(rb"(?:" + line_re.pattern + rb"\n)*+" + line_re.pattern)
+
+
 def scan_block(
     block: bytes,
     *,
@@ -63,14 +74,14 @@ def scan_block(
     max_lines: int,
     max_line_bytes: int,
     trailing: bool,
-    line_re: re.Pattern[bytes],
+    block_re: re.Pattern[bytes],
     parse_date: Callable[[bytes], date],
     year_ok: Callable[[int], bool],
 ) -> BlockSummary | None:
     """Check the data lines in ``block`` (everything after the header line; ``first_line`` is
-    the number of its first line) against ``line_re`` (the scanner's expression for a plainly
-    valid line of this layout). ``None`` when the block is not plainly valid: the caller then
-    scans it line by line."""
+    the number of its first line) against ``block_re`` (``block_expression`` of the scanner's
+    expression for a plainly valid line of this layout). ``None`` when the block is not plainly
+    valid: the caller then scans it line by line."""
     if len(block) > MAX_BLOCK_BYTES or not block:
         return None
     if b"\r" in block:
@@ -88,7 +99,8 @@ def scan_block(
         lines.pop()
     if not lines or max(map(len, lines)) > max_line_bytes:
         return None
-    if not all(map(line_re.fullmatch, lines)):
+    body = b"\n".join(lines)
+    if not block_re.fullmatch(body):
         return None
 
     # The expression fixes the width of "date;hour", so the keys order as the hours do.
@@ -107,12 +119,13 @@ def scan_block(
 
     # Missing values. Every accepted token is "-9999", empty, or an in-range number (which
     # never contains "-9999"); the date and hour never hold "-9999" or an empty field.
-    body = b"\n".join(lines)
     sentinels = body.count(MISSING_SENTINEL)
-    # An empty field between two separators is a pair of adjacent ';' (counted overlapping:
-    # each ';' becomes '|;|', so ';;' shows as '||'). Without a trailing ';', an empty last
-    # measure ends its line with ';'. With one, the trailing field is not a measure.
-    empty = body.replace(b";", b"|;|").count(b"||")
+    # An empty field between two separators is a pair of adjacent ';'. Counted overlapping:
+    # replacing ';;' with ';x;' (one byte more each) leaves runs of at most two ';' after one
+    # pass, none after a second. Without a trailing ';', an empty last measure ends its line
+    # with ';'. With one, the trailing field is not a measure.
+    once = body.replace(b";;", b";x;")
+    empty = len(once.replace(b";;", b";x;")) - len(body)
     if not trailing:
         empty += body.count(b";\n") + body.endswith(b";")
     missing = sentinels + empty

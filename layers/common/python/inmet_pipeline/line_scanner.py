@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from inmet_pipeline import rules
-from inmet_pipeline.blockscan import scan_block
+from inmet_pipeline.blockscan import block_expression, scan_block
 from inmet_pipeline.columns import MEASURES, N_MEASURES
 from inmet_pipeline.decoding import MAX_LINE_BYTES
 from inmet_pipeline.inmet_format import (
@@ -104,6 +104,10 @@ _FAST_RE: Final[dict[tuple[Layout, bool], re.Pattern[bytes]]] = {
     (lay, trailing): _fast_line_re(LAYOUTS[lay], trailing)
     for lay in LAYOUTS_IN_ORDER
     for trailing in (True, False)
+}
+# The same, for a whole block of lines (validate's fast path, inmet_pipeline.blockscan).
+_FAST_BLOCK_RE: Final[dict[tuple[Layout, bool], re.Pattern[bytes]]] = {
+    key: block_expression(pattern) for key, pattern in _FAST_RE.items()
 }
 
 
@@ -247,7 +251,7 @@ class RowScanner:
             max_lines=MAX_LINES,
             max_line_bytes=MAX_LINE_BYTES,
             trailing=trailing,
-            line_re=_FAST_RE[(spec.layout, trailing)],
+            block_re=_FAST_BLOCK_RE[(spec.layout, trailing)],
             parse_date=spec.parse_date,
             year_ok=rules.year_ok,
         )
