@@ -120,12 +120,12 @@ def scan_block(
     # Missing values. Every accepted token is "-9999", empty, or an in-range number (which
     # never contains "-9999"); the date and hour never hold "-9999" or an empty field.
     sentinels = body.count(MISSING_SENTINEL)
-    # An empty field between two separators is a pair of adjacent ';'. Counted overlapping:
-    # replacing ';;' with ';x;' (one byte more each) leaves runs of at most two ';' after one
-    # pass, none after a second. Without a trailing ';', an empty last measure ends its line
-    # with ';'. With one, the trailing field is not a measure.
+    # An empty field between two separators is a pair of adjacent ';', to be counted
+    # overlapping. Replacing ';;' with ';x;' (one byte more each) leaves runs of at most two
+    # ';', whose pairs then no longer overlap. Without a trailing ';', an empty last measure
+    # ends its line with ';'. With one, the trailing field is not a measure.
     once = body.replace(b";;", b";x;")
-    empty = len(once.replace(b";;", b";x;")) - len(body)
+    empty = len(once) - len(body) + once.count(b";;")
     if not trailing:
         empty += body.count(b";\n") + body.endswith(b";")
     missing = sentinels + empty
