@@ -106,26 +106,25 @@ def _new_code(code: str, copy: int, used: set[str]) -> str:
 # The contenders, each run as `bench_peers.py --only NAME FOLDER OUT` in a process of its own
 
 
-def run_duckdb(folder: Path, out: Path) -> int:
-    """The rules as one query over the raw/ bodies (what the pipe loads: UTF-8, LF)."""
-    import duckdb
-
-    try:
-        from baseline import duckdb_clean_rows
-    except ImportError:  # TEMP before merge
-        from inmet_local.baseline import duckdb_clean_rows
-
-    raw = out.parent / "raw"
-    raw.mkdir(exist_ok=True)
+def raw_bodies(folder: Path, raw: Path) -> Path:
+    """What raw/ would hold for each station file (UTF-8, LF: what the pipe loads), written
+    before the timing starts: DuckDB's query reads these, as the pipeline's COPY does."""
+    raw.mkdir(parents=True, exist_ok=True)
     for path in sorted(folder.glob("*.CSV")):
         _key, body = raw_object(path.read_bytes())
         (raw / f"{path.stem}.csv").write_bytes(body)
-    start = time.perf_counter()
+    return raw
+
+
+def run_duckdb(raw: Path, out: Path) -> int:
+    """The rules as one query over the raw/ bodies (``raw`` is the folder ``raw_bodies``
+    wrote)."""
+    import duckdb
+    from baseline import duckdb_clean_rows
+
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
-    rows = duckdb_clean_rows(con, str(raw / "*.csv"))
-    print(f"  (query alone {time.perf_counter() - start:.1f} s; raw/ bodies written before it)")
-    return rows
+    return duckdb_clean_rows(con, str(raw / "*.csv"))
 
 
 _MEASURE_NAMES = [m.name for m in MEASURES]
@@ -148,14 +147,17 @@ def clean_frame(data: bytes) -> Any:
         except ValueError:
             return None
 
+    # What a data engineer writes: pandas' C parser reads the decimal comma (",2" too) and the
+    # missing marker itself; a column it could not read as numbers is coerced after.
     frame = pd.read_csv(
         io.StringIO(lines[9] if len(lines) > 9 else ""),
         sep=";",
         header=None,
         usecols=range(19),
         names=["date", "hour", *_MEASURE_NAMES],
-        dtype=str,
-        keep_default_na=False,
+        dtype={"date": str, "hour": str},
+        decimal=",",
+        na_values=["-9999"],
         engine="c",
     )
     observed = pd.to_datetime(
@@ -165,8 +167,10 @@ def clean_frame(data: bytes) -> Any:
     )
     out = pd.DataFrame({"observed_at": observed})
     for measure in MEASURES:
-        text_values = frame[measure.name].str.strip().str.replace(",", ".", regex=False)
-        values = pd.to_numeric(text_values.mask(text_values.isin(["", "-9999"])), errors="coerce")
+        values = frame[measure.name]
+        if values.dtype.kind not in "fi":
+            text_values = values.astype(str).str.strip().str.replace(",", ".", regex=False)
+            values = pd.to_numeric(text_values, errors="coerce")
         out[measure.name] = values.where(values.between(measure.low, measure.high))
     out = out[out["observed_at"].notna() & out[_MEASURE_NAMES].notna().any(axis=1)]
     out.insert(0, "station_id", meta[3].upper())
@@ -246,8 +250,26 @@ def run_local(folder: Path, out: Path) -> int:
         return sum(1 for _ in fh) - 1
 
 
-CONTENDERS = {"duckdb": run_duckdb, "dlt": run_dlt, "local": run_local}
-LABELS = {"duckdb": "DuckDB one query", "dlt": "dlt (pandas → DuckDB)", "local": "inmet local run"}
+def run_local_before(folder: Path, out: Path) -> int:
+    """The same, as before issue 17's validator lever: the processes start with
+    benchmarks/before_block_path on PYTHONPATH (its sitecustomize switches the block path off)."""
+    before = str(HERE / "before_block_path")
+    os.environ["PYTHONPATH"] = os.pathsep.join([before, os.environ.get("PYTHONPATH", "")])
+    return run_local(folder, out)
+
+
+CONTENDERS = {
+    "duckdb": run_duckdb,
+    "dlt": run_dlt,
+    "local-before": run_local_before,
+    "local": run_local,
+}
+LABELS = {
+    "duckdb": "DuckDB one query",
+    "dlt": "dlt (pandas → DuckDB)",
+    "local-before": "inmet local run (before)",
+    "local": "inmet local run",
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -285,7 +307,8 @@ def measure(name: str, folder: Path, work: Path) -> Figures:
     every process it waited for (the local stack's servers are waited for by the run)."""
     out = work / name / "inmet_clean.csv"
     out.parent.mkdir(parents=True)
-    argv = [sys.executable, str(Path(__file__).resolve()), "--only", name, str(folder), str(out)]
+    source = work / "raw" if name == "duckdb" else folder
+    argv = [sys.executable, str(Path(__file__).resolve()), "--only", name, str(source), str(out)]
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
@@ -342,6 +365,11 @@ def main() -> None:
     parser.add_argument(
         "--skip", action="append", default=[], choices=sorted(CONTENDERS), help="leave one out"
     )
+    parser.add_argument(
+        "--before",
+        action="store_true",
+        help="also run the local pipeline as before issue 17's levers (line-by-line validator)",
+    )
     parser.add_argument("--only", help=argparse.SUPPRESS)
     parser.add_argument("paths", nargs="*", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -361,14 +389,16 @@ def main() -> None:
         files = sorted(folder.glob("*.CSV"))
         size = sum(p.stat().st_size for p in files)
         print(f"{what}: {len(files)} station files, {size / 1e6:.0f} MB; {os.cpu_count()} cores")
+        if "duckdb" not in args.skip:
+            raw_bodies(folder, work / "raw")
         results: dict[str, Figures] = {}
         for name in CONTENDERS:
-            if name in args.skip:
+            if name in args.skip or (name == "local-before" and not args.before):
                 continue
             figures = measure(name, folder, work)
             results[name] = figures
             print(
-                f"{LABELS[name]:<22} {figures.wall_s:7.1f} s wall {figures.cpu_s:7.1f} s CPU  "
+                f"{LABELS[name]:<26} {figures.wall_s:7.1f} s wall {figures.cpu_s:7.1f} s CPU  "
                 f"peak {figures.peak_mb:6.0f} MB (process) {figures.tree_peak_mb:6.0f} MB (tree)  "
                 f"{figures.rows:>10,} rows",
                 flush=True,
@@ -379,7 +409,7 @@ def main() -> None:
             base = results["dlt"]
             for name, figures in results.items():
                 print(
-                    f"{LABELS[name]:<22} {figures.wall_s / base.wall_s:5.2f} x dlt's wall time, "
+                    f"{LABELS[name]:<26} {figures.wall_s / base.wall_s:5.2f} x dlt's wall time, "
                     f"{figures.cpu_s / base.cpu_s:5.2f} x its CPU"
                 )
         if "local" in results and "dlt" in results:

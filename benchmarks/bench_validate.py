@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from inmet_local.synth import generate_archive
-from inmet_pipeline import line_scanner
+from inmet_pipeline import blockscan
 from inmet_pipeline.reader import read_observations, validate
 
 # INMET_REAL_DATA points at a folder of real INMET files, as for the tests (tests/paths.py).
@@ -41,12 +41,12 @@ def _best_seconds(fn: Callable[[], None], rounds: int) -> float:
 
 @contextlib.contextmanager
 def _line_scanner_only() -> Iterator[None]:
-    original = line_scanner.scan_block
-    line_scanner.scan_block = lambda *_a, **_k: None  # type: ignore[assignment]
+    original = blockscan.scan_block
+    blockscan.scan_block = lambda *_a, **_k: None
     try:
         yield
     finally:
-        line_scanner.scan_block = original
+        blockscan.scan_block = original
 
 
 def _measure(name: str, blobs: list[bytes], rounds: int) -> None:

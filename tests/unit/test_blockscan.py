@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inmet_local.synth import generate_station_year, station_catalogue
-from inmet_pipeline import blockscan, line_scanner, reader
+from inmet_pipeline import blockscan, reader
 from inmet_pipeline.reader import validate
 from tests.crafted import crafted_files
 from tests.fuzz import all_bases, mutated_file
@@ -29,12 +29,12 @@ pytestmark = [pytest.mark.unit]
 @contextmanager
 def scanner_only() -> Iterator[None]:
     """Validation with the block path switched off: every line through the scanner."""
-    original = line_scanner.scan_block
-    line_scanner.scan_block = lambda *_a, **_k: None  # type: ignore[assignment]
+    original = blockscan.scan_block
+    blockscan.scan_block = lambda *_a, **_k: None
     try:
         yield
     finally:
-        line_scanner.scan_block = original
+        blockscan.scan_block = original
 
 
 def both(data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -47,18 +47,18 @@ def both(data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
 def block_decides(data: bytes) -> bool:
     """True when the block path accepted the data lines (rather than handing them over)."""
     calls: list[bool] = []
-    original = line_scanner.scan_block
+    original = blockscan.scan_block
 
     def spy(*args: Any, **kwargs: Any) -> blockscan.BlockSummary | None:
         result = original(*args, **kwargs)
         calls.append(result is not None)
         return result
 
-    line_scanner.scan_block = spy  # type: ignore[assignment]
+    blockscan.scan_block = spy
     try:
         validate(data)
     finally:
-        line_scanner.scan_block = original
+        blockscan.scan_block = original
     return any(calls)
 
 

@@ -25,12 +25,12 @@ hypothesis-made files (a differential test of the two paths).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from itertools import islice, repeat
 from operator import getitem, lt
-from typing import Final
+from typing import Final, cast
 
 from inmet_pipeline.columns import N_MEASURES
 from inmet_pipeline.inmet_format import MISSING_TOKENS
@@ -54,6 +54,11 @@ class BlockSummary:
     first_hour: bytes
     last_date: bytes
     last_hour: bytes
+
+
+def _slices(items: list[bytes], part: slice) -> list[bytes]:
+    """``[item[part] for item in items]`` without a Python step per item."""
+    return cast("list[bytes]", list(map(getitem, items, repeat(part))))
 
 
 def block_expression(line_re: re.Pattern[bytes]) -> re.Pattern[bytes]:
@@ -105,10 +110,10 @@ def scan_block(
 
     # The expression fixes the width of "date;hour", so the keys order as the hours do.
     key_width = lines[0].index(b";", _DATE_WIDTH + 1)
-    keys = list(map(getitem, lines, repeat(slice(0, key_width))))
-    if not all(map(lt, keys, islice(keys, 1, None))):
+    keys = _slices(lines, slice(0, key_width))
+    if not all(cast("Iterator[bool]", map(lt, keys, islice(keys, 1, None)))):
         return None  # a repeated hour, or one back in time
-    dates = set(map(getitem, keys, repeat(slice(0, _DATE_WIDTH))))
+    dates = set(_slices(keys, slice(0, _DATE_WIDTH)))
     for token in dates:
         try:
             parse_date(token)
@@ -133,10 +138,9 @@ def scan_block(
     if missing >= N_MEASURES:
         # A row whose values, with every -9999 taken out, are separators only.
         target = b";" * (N_MEASURES - 1 + (1 if trailing else 0))
-        tails = map(getitem, lines, repeat(slice(key_width + 1, None)))
-        all_missing = list(map(bytes.replace, tails, repeat(MISSING_SENTINEL), repeat(b""))).count(
-            target
-        )
+        tails = _slices(lines, slice(key_width + 1, None))
+        stripped = map(bytes.replace, tails, repeat(MISSING_SENTINEL), repeat(b""))
+        all_missing = list(stripped).count(target)
     return BlockSummary(
         rows=len(lines),
         missing_cells=missing,

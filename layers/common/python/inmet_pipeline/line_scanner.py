@@ -18,8 +18,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from inmet_pipeline import rules
-from inmet_pipeline.blockscan import block_expression, scan_block
+from inmet_pipeline import blockscan, rules
 from inmet_pipeline.columns import MEASURES, N_MEASURES
 from inmet_pipeline.decoding import MAX_LINE_BYTES
 from inmet_pipeline.inmet_format import (
@@ -107,7 +106,7 @@ _FAST_RE: Final[dict[tuple[Layout, bool], re.Pattern[bytes]]] = {
 }
 # The same, for a whole block of lines (validate's fast path, inmet_pipeline.blockscan).
 _FAST_BLOCK_RE: Final[dict[tuple[Layout, bool], re.Pattern[bytes]]] = {
-    key: block_expression(pattern) for key, pattern in _FAST_RE.items()
+    key: blockscan.block_expression(pattern) for key, pattern in _FAST_RE.items()
 }
 
 
@@ -245,7 +244,7 @@ class RowScanner:
         """The data lines as one block (``inmet_pipeline.blockscan``, for ``validate``). True
         when the block passed and the report holds what ``scan`` would have put there; False
         when the lines must be scanned one by one (nothing was recorded)."""
-        summary = scan_block(
+        summary = blockscan.scan_block(
             block,
             first_line=HEADER_LINE + 1,
             max_lines=MAX_LINES,
