@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 INMET := $(BIN)/inmet
 EXTRAS ?= dev,ml
 
-.PHONY: help install demo reset test test-fast test-snowflake test-aws lint format bench clean tools build validate deploy invoke sizes notebooks lock
+.PHONY: help install demo reset test test-fast test-snowflake test-aws lint format bench bench-peers clean tools build validate deploy invoke sizes notebooks lock
 
 # AWS SAM CLI and checkov live in their own virtualenvs: both pin boto3, botocore and
 # pydantic ranges that conflict with the project's (and with each other's).
@@ -102,6 +102,14 @@ bench: install ## the benchmarks (print figures; not part of the tests; ~15 min)
 	$(BIN)/python benchmarks/bench_export.py
 	$(BIN)/python benchmarks/bench_local_run.py
 	$(MAKE) sizes
+
+# Issue 17: the local run beside DuckDB's one query and dlt (the bench extra), on a generated year;
+# BENCH_ARGS="--real ../shared/data/inmet_real --copies 64" for the real files scaled up,
+# "--before" to add the local run without this issue's validator lever. ~6 min.
+BENCH_ARGS ?= --before
+bench-peers: ## the local run side by side with DuckDB and dlt (wall, CPU, memory, ratios)
+	$(MAKE) install EXTRAS=dev,ml,bench
+	$(BIN)/python benchmarks/bench_peers.py $(BENCH_ARGS)
 
 lock: install ## pin the Lambda builds' requirements.txt (with hashes) from requirements.in
 	$(BIN)/python -m inmet_local.lock

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from inmet_pipeline import rules
+from inmet_pipeline import blockscan, rules
 from inmet_pipeline.columns import MEASURES, N_MEASURES
 from inmet_pipeline.decoding import MAX_LINE_BYTES
 from inmet_pipeline.inmet_format import (
@@ -103,6 +103,10 @@ _FAST_RE: Final[dict[tuple[Layout, bool], re.Pattern[bytes]]] = {
     (lay, trailing): _fast_line_re(LAYOUTS[lay], trailing)
     for lay in LAYOUTS_IN_ORDER
     for trailing in (True, False)
+}
+# The same, for a whole block of lines (validate's fast path, inmet_pipeline.blockscan).
+_FAST_BLOCK_RE: Final[dict[tuple[Layout, bool], re.Pattern[bytes]]] = {
+    key: blockscan.block_expression(pattern) for key, pattern in _FAST_RE.items()
 }
 
 
@@ -235,6 +239,32 @@ class RowScanner:
             self.log.error(
                 "too_short", "The file has the metadata and the header but no data rows.", None
             )
+
+    def scan_block(self, block: bytes, spec: LayoutSpec, trailing: bool) -> bool:
+        """The data lines as one block (``inmet_pipeline.blockscan``, for ``validate``). True
+        when the block passed and the report holds what ``scan`` would have put there; False
+        when the lines must be scanned one by one (nothing was recorded)."""
+        summary = blockscan.scan_block(
+            block,
+            first_line=HEADER_LINE + 1,
+            max_lines=MAX_LINES,
+            max_line_bytes=MAX_LINE_BYTES,
+            trailing=trailing,
+            block_re=_FAST_BLOCK_RE[(spec.layout, trailing)],
+            parse_date=spec.parse_date,
+            year_ok=rules.year_ok,
+        )
+        if summary is None:
+            return False
+        rep = self.report
+        rep.rows = summary.rows
+        rep.missing_cells = summary.missing_cells
+        rep.all_missing_rows = summary.all_missing_rows
+        if not rep.errors:  # as scan: a period and warnings only for a clean file
+            rep.period_start = _timestamp(spec, summary.first_date, summary.first_hour)
+            rep.period_end = _timestamp(spec, summary.last_date, summary.last_hour)
+            self._summary_warnings()
+        return True
 
     def _diagnose(
         self, line_no: int, raw: bytes, fields: list[bytes], spec: LayoutSpec, n_fields: int

@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from inmet_pipeline import rules
+from inmet_pipeline.blockscan import MAX_BLOCK_BYTES
 from inmet_pipeline.decoding import (
     MAX_LINE_BYTES,
     SNIFF_BYTES,
@@ -130,8 +131,8 @@ class _Scanner:
         if binary is not None:
             self.log.error("binary_file", f"This is not a text file: it looks like {binary}.", None)
             return
-        self.lines = Lines(stream)
-        lines = iter(self.lines)
+        self.lines = read = Lines(stream)
+        lines = iter(read)
         preamble: list[bytes] = []
         for raw, too_long in lines:
             n = len(preamble) + 1
@@ -185,7 +186,19 @@ class _Scanner:
         rep.station = station
         rep.layout = spec.layout
         preamble_checker.check_filename(station)
-        yield from RowScanner(self.log).scan(lines, spec, trailing, n_fields, want_values)
+        rows = RowScanner(self.log)
+        if not want_values:
+            # The fast path: the rest of the file as one block (inmet_pipeline.blockscan). A
+            # block it cannot vouch for is scanned line by line, from the same bytes.
+            block = stream.read(MAX_BLOCK_BYTES + 1)
+            if len(block) <= MAX_BLOCK_BYTES and rows.scan_block(block, spec, trailing):
+                read.bytes_read += len(block)
+                return
+            chained = Lines(io.BufferedReader(ChainStream(block, stream), buffer_size=65536))
+            chained.bytes_read = read.bytes_read
+            self.lines = chained
+            lines = iter(chained)
+        yield from rows.scan(lines, spec, trailing, n_fields, want_values)
 
 
 def validate(
