@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Self
@@ -48,6 +49,12 @@ class WarehouseConnection:
         self.sql_root = sql_root
         self._connect_kwargs = dict(connect_kwargs)
         self._conn: Any = None
+        # One session, one statement at a time. The runtime's thread (pipe, task, notifier)
+        # and the CLI's thread (`inmet local run`'s summary, status queries) share this
+        # connection; the fakesnow server keeps one DuckDB cursor per session, and two
+        # statements of one session at once mix their results ("schema and rowtype must be
+        # same length", an HTTP 500). Snowflake itself runs a session's statements in turn.
+        self._lock = threading.RLock()
         self._own_tmp: tempfile.TemporaryDirectory[str] | None = None
         if work_dir is None:
             self._own_tmp = tempfile.TemporaryDirectory(prefix="inmet-pipe-")
@@ -58,9 +65,10 @@ class WarehouseConnection:
     # -- connection ---------------------------------------------------------------------------
     @property
     def conn(self) -> Any:
-        if self._conn is None:
-            self._conn = snowflake.connector.connect(**self._connect_kwargs)
-        return self._conn
+        with self._lock:
+            if self._conn is None:
+                self._conn = snowflake.connector.connect(**self._connect_kwargs)
+            return self._conn
 
     def close(self) -> None:
         if self._conn is not None:
@@ -78,6 +86,10 @@ class WarehouseConnection:
         self.close()
 
     def execute(self, sql: str, params: Iterable[Any] | None = None) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._execute(sql, params)
+
+    def _execute(self, sql: str, params: Iterable[Any] | None) -> list[tuple[Any, ...]]:
         cursor = self.conn.cursor()
         try:
             cursor.execute(sql, list(params) if params is not None else None)
