@@ -251,9 +251,9 @@ def run_local(folder: Path, out: Path) -> int:
 
 
 def run_local_before(folder: Path, out: Path) -> int:
-    """The same, as before issue 17's validator lever: the processes start with
-    benchmarks/before_block_path on PYTHONPATH (its sitecustomize switches the block path off)."""
-    before = str(HERE / "before_block_path")
+    """The same, as before issue 17's levers: the processes start with
+    benchmarks/before_issue17 on PYTHONPATH (its sitecustomize switches both levers off)."""
+    before = str(HERE / "before_issue17")
     os.environ["PYTHONPATH"] = os.pathsep.join([before, os.environ.get("PYTHONPATH", "")])
     return run_local(folder, out)
 
@@ -368,7 +368,7 @@ def main() -> None:
     parser.add_argument(
         "--before",
         action="store_true",
-        help="also run the local pipeline as before issue 17's levers (line-by-line validator)",
+        help="also run the local pipeline as before issue 17's levers (validator, export waves)",
     )
     parser.add_argument("--only", help=argparse.SUPPRESS)
     parser.add_argument("paths", nargs="*", type=Path, help=argparse.SUPPRESS)
