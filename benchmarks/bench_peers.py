@@ -28,7 +28,6 @@ Run: ``make bench-peers`` or ``.venv/bin/python benchmarks/bench_peers.py [--sta
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import re
 import subprocess
@@ -36,16 +35,14 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import psutil
+from peer_dlt import run_dlt
 
 from inmet_local.runner import run_command
 from inmet_local.servers import free_port
-from inmet_pipeline.columns import CLEAN_COLUMNS, MEASURES
 from inmet_pipeline.uploads import raw_object
 
 HERE = Path(__file__).resolve().parent
@@ -127,110 +124,6 @@ def run_duckdb(raw: Path, out: Path) -> int:
     return duckdb_clean_rows(con, str(raw / "*.csv"))
 
 
-_MEASURE_NAMES = [m.name for m in MEASURES]
-
-
-def clean_frame(data: bytes) -> Any:
-    """One station file → its CLEAN rows as pandas would do it (rules 1-6 of §3)."""
-    import pandas as pd
-
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    lines = text.split("\n", 9)
-    meta = [line.split(";")[1].strip() if ";" in line else "" for line in lines[:8]]
-
-    def number(value: str) -> float | None:
-        try:
-            return float(value.replace(",", "."))
-        except ValueError:
-            return None
-
-    # What a data engineer writes: pandas' C parser reads the decimal comma (",2" too) and the
-    # missing marker itself; a column it could not read as numbers is coerced after.
-    frame = pd.read_csv(
-        io.StringIO(lines[9] if len(lines) > 9 else ""),
-        sep=";",
-        header=None,
-        usecols=range(19),
-        names=["date", "hour", *_MEASURE_NAMES],
-        dtype={"date": str, "hour": str},
-        decimal=",",
-        na_values=["-9999"],
-        engine="c",
-    )
-    observed = pd.to_datetime(
-        frame["date"].str.replace("/", "-", regex=False) + " " + frame["hour"].str[:2],
-        format="%Y-%m-%d %H",
-        errors="coerce",
-    )
-    out = pd.DataFrame({"observed_at": observed})
-    for measure in MEASURES:
-        values = frame[measure.name]
-        if values.dtype.kind not in "fi":
-            text_values = values.astype(str).str.strip().str.replace(",", ".", regex=False)
-            values = pd.to_numeric(text_values, errors="coerce")
-        out[measure.name] = values.where(values.between(measure.low, measure.high))
-    out = out[out["observed_at"].notna() & out[_MEASURE_NAMES].notna().any(axis=1)]
-    out.insert(0, "station_id", meta[3].upper())
-    out.insert(1, "station_name", meta[2])
-    out.insert(2, "region", meta[0].upper())
-    out.insert(3, "state", meta[1].upper())
-    out.insert(4, "latitude", number(meta[4]))
-    out.insert(5, "longitude", number(meta[5]))
-    out.insert(6, "altitude_m", number(meta[6]))
-    return out[list(CLEAN_COLUMNS)]
-
-
-def run_dlt(folder: Path, out: Path) -> int:
-    """pandas per file → Arrow → dlt's DuckDB destination, merged on (station, hour) → CSV."""
-    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
-    os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
-    import dlt
-    import duckdb
-    import pyarrow as pa
-
-    paths = sorted(folder.glob("*.CSV"))
-    # One schema for every file: pandas would infer another (an all-missing column, its own
-    # metadata) and dlt refuses to concatenate differing Arrow schemas.
-    schema = pa.schema(
-        [(name, pa.string()) for name in CLEAN_COLUMNS[:4]]
-        + [(name, pa.float64()) for name in CLEAN_COLUMNS[4:7]]
-        + [("observed_at", pa.timestamp("us"))]
-        + [(name, pa.float64()) for name in CLEAN_COLUMNS[8:]]
-    )
-
-    @dlt.resource(  # type: ignore[untyped-decorator,unused-ignore]
-        name="inmet_clean",
-        write_disposition="merge",
-        primary_key=("station_id", "observed_at"),
-    )
-    def stations() -> Iterator[Any]:
-        for path in paths:
-            frame = clean_frame(path.read_bytes())
-            if len(frame):
-                yield pa.Table.from_pandas(
-                    frame, schema=schema, preserve_index=False
-                ).replace_schema_metadata(None)
-
-    database = out.parent / "dlt.duckdb"
-    pipeline = dlt.pipeline(
-        pipeline_name="inmet_bench",
-        pipelines_dir=str(out.parent / "dlt_pipelines"),
-        destination=dlt.destinations.duckdb(str(database)),
-        dataset_name="inmet",
-    )
-    pipeline.run(stations())
-    con = duckdb.connect(str(database))
-    columns = ", ".join(CLEAN_COLUMNS)
-    con.execute(
-        f"COPY (SELECT {columns} FROM inmet.inmet_clean ORDER BY station_id, observed_at) "
-        f"TO '{out}' (HEADER, DELIMITER ',')"
-    )
-    return int(con.execute("SELECT COUNT(*) FROM inmet.inmet_clean").fetchone()[0])  # type: ignore[index]
-
-
 def run_local(folder: Path, out: Path) -> int:
     """`inmet local run --upload FOLDER` exactly as a user types it; the stack's own summary
     lines (time:, cpu: …) are passed through."""
@@ -251,9 +144,9 @@ def run_local(folder: Path, out: Path) -> int:
 
 
 def run_local_before(folder: Path, out: Path) -> int:
-    """The same, as before issue 17's validator lever: the processes start with
-    benchmarks/before_block_path on PYTHONPATH (its sitecustomize switches the block path off)."""
-    before = str(HERE / "before_block_path")
+    """The same, as before issue 17's levers: the processes start with
+    benchmarks/before_issue17 on PYTHONPATH (its sitecustomize switches both levers off)."""
+    before = str(HERE / "before_issue17")
     os.environ["PYTHONPATH"] = os.pathsep.join([before, os.environ.get("PYTHONPATH", "")])
     return run_local(folder, out)
 
@@ -368,7 +261,7 @@ def main() -> None:
     parser.add_argument(
         "--before",
         action="store_true",
-        help="also run the local pipeline as before issue 17's levers (line-by-line validator)",
+        help="also run the local pipeline as before issue 17's levers (validator, export waves)",
     )
     parser.add_argument("--only", help=argparse.SUPPRESS)
     parser.add_argument("paths", nargs="*", type=Path, help=argparse.SUPPRESS)

@@ -2,7 +2,9 @@
 
 - from S3 (default): the exported partitions under processed/inmet_clean/, joined in
   (station_id, year) order; each partition is already sorted by observed_at, so the result is
-  sorted by station_id, observed_at. Streamed object by object.
+  sorted by station_id, observed_at. Read a few objects ahead (``PREFETCH`` requests in
+  flight, so that moto serves the next partition while this process writes the last one;
+  issue 17), written in order; memory holds at most ``PREFETCH`` partitions.
 - from Snowflake: the export view, in batches of rows (the seed's fetch_from_snowflake.py).
 
 The output is written to a temporary file beside the target and renamed at the end, so an
@@ -15,7 +17,9 @@ import contextlib
 import os
 import re
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +29,8 @@ from inmet_pipeline.exports import PROCESSED_PREFIX, csv_lines
 
 _PARTITION = re.compile(r"station=([A-Z0-9]+)/year=(\d{4})/")
 HEADER = (",".join(CLEAN_COLUMNS) + "\n").encode()
+# Objects requested ahead of the one being written (one station-year each, ~1.3 MB).
+PREFETCH = 4
 
 
 class FetchError(RuntimeError):
@@ -68,6 +74,27 @@ def partition_keys(s3: Any, bucket: str, prefix: str = PROCESSED_PREFIX) -> list
     return [k for _, _, k in sorted(keys)]
 
 
+def _objects(s3: Any, bucket: str, keys: list[str]) -> Iterator[tuple[str, bytes]]:
+    """(key, body) of each key, in order, with up to PREFETCH requests in flight."""
+
+    def get(key: str) -> bytes:
+        return bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+    with ThreadPoolExecutor(max_workers=PREFETCH, thread_name_prefix="fetch") as pool:
+        pending: deque[tuple[str, Future[bytes]]] = deque()
+        ahead = iter(keys)
+        for key in ahead:
+            pending.append((key, pool.submit(get, key)))
+            if len(pending) == PREFETCH:
+                break
+        while pending:
+            key, future = pending.popleft()
+            following = next(ahead, None)
+            if following is not None:
+                pending.append((following, pool.submit(get, following)))
+            yield key, future.result()
+
+
 def fetch_from_s3(
     s3: Any, bucket: str, out: Path, progress: Callable[[int, int], None] | None = None
 ) -> FetchResult:
@@ -82,16 +109,11 @@ def fetch_from_s3(
     with _atomic_output(out) as handle:
         handle.write(HEADER)
         size += len(HEADER)
-        for index, key in enumerate(keys, start=1):
-            body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-            first = True
-            for piece in body.iter_chunks(1024 * 1024):
-                chunk = piece
-                if first:  # each partition starts with the header: keep only ours
-                    header, _, chunk = piece.partition(b"\n")
-                    if header.rstrip(b"\r") != HEADER.rstrip(b"\n"):
-                        raise FetchError(f"{key}: unexpected header {header[:120]!r}")
-                    first = False
+        for index, (key, data) in enumerate(_objects(s3, bucket, keys), start=1):
+            if data:  # (an empty object adds nothing, as before)
+                header, _, chunk = data.partition(b"\n")  # each partition starts with a header
+                if header.rstrip(b"\r") != HEADER.rstrip(b"\n"):
+                    raise FetchError(f"{key}: unexpected header {header[:120]!r}")
                 handle.write(chunk)
                 rows += chunk.count(b"\n")
                 size += len(chunk)

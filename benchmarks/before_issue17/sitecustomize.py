@@ -1,0 +1,14 @@
+"""For benchmarks/bench_peers.py --before: every Python process started with this folder on
+PYTHONPATH runs as before issue 17's levers (Python imports ``sitecustomize`` at start-up):
+
+- the validator reads line by line (the block path of inmet_pipeline.blockscan switched off);
+- the local exporter takes the service's default waves of 16 partitions (one unload query
+  each) instead of its own 48.
+"""
+
+import inmet_local.local_adapter as _local_adapter
+import inmet_pipeline.blockscan as _blockscan
+from inmet_pipeline.exports import ExportService as _ExportService
+
+_blockscan.scan_block = lambda *_args, **_kwargs: None
+_local_adapter.LocalExporter.partitions_per_call = _ExportService.WAVE
