@@ -13,7 +13,14 @@ pytestmark = [pytest.mark.unit]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCS = REPO_ROOT / "docs"
-DOCUMENTS = ("README.md", "contracts.md", "inmet-format.md", "architecture.md", "local-runtime.md")
+DOCUMENTS = (
+    "README.md",
+    "contracts.md",
+    "inmet-format.md",
+    "architecture.md",
+    "local-runtime.md",
+    "performance.md",
+)
 
 _FENCE = re.compile(r"^```.*?^```", re.M | re.S)
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
