@@ -16,7 +16,7 @@ import contextlib
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from inmet_local.synth import generate_archive
@@ -39,16 +39,6 @@ def _best_seconds(fn: Callable[[], None], rounds: int) -> float:
     return best
 
 
-@contextlib.contextmanager
-def _line_scanner_only() -> Iterator[None]:
-    original = blockscan.scan_block
-    blockscan.scan_block = lambda *_a, **_k: None
-    try:
-        yield
-    finally:
-        blockscan.scan_block = original
-
-
 def _measure(name: str, blobs: list[bytes], rounds: int) -> None:
     total = sum(len(b) for b in blobs)
 
@@ -58,7 +48,7 @@ def _measure(name: str, blobs: list[bytes], rounds: int) -> None:
             assert report.valid, report.errors[:1]
 
     def run_scanner() -> None:
-        with _line_scanner_only():
+        with blockscan.switched_off():
             run_validate()
 
     def run_parse() -> None:

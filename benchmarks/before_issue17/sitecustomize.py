@@ -10,5 +10,5 @@ import inmet_local.local_adapter as _local_adapter
 import inmet_pipeline.blockscan as _blockscan
 from inmet_pipeline.exports import ExportService as _ExportService
 
-_blockscan.scan_block = lambda *_args, **_kwargs: None
+_blockscan.ENABLED = False
 _local_adapter.LocalExporter.partitions_per_call = _ExportService.WAVE

@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import snowflake.connector
@@ -35,7 +35,6 @@ from inmet_local.copy_rows import RAW_FIELDS
 from inmet_local.notifier import Notifier, pipe_error_message, task_error_message
 from inmet_local.pipe import Pipe, PollResult, s3_event_keys
 from inmet_local.sqlproject import (
-    SQL_ROOT,
     Statement,
     rendered_statements,
     snowflake_only_reason,
@@ -76,27 +75,20 @@ class DeployReport:
 
 
 class LocalWarehouse(WarehouseConnection):
-    """One connection to the fakesnow server and the emulated Snowflake services."""
+    """One connection to the fakesnow server and the emulated Snowflake services (made on first
+    use; the connection's arguments are WarehouseConnection's)."""
 
-    def __init__(
-        self,
-        connect_kwargs: Mapping[str, Any],
-        *,
-        values: Mapping[str, str] | None = None,
-        work_dir: Path | None = None,
-        sql_root: Path = SQL_ROOT,
-        live: bool = False,
-    ) -> None:
-        """``live``: the connection is a real Snowflake account (`make test-snowflake`): the
-        same deploy, loads and task statements, with the two things only fakesnow needs left
-        out: the local length checks (Snowflake enforces VARCHAR(n) itself) and loading from a
-        local file:// path (a real account gets the file by PUT to the table's stage)."""
-        super().__init__(
-            connect_kwargs, values=values, work_dir=work_dir, sql_root=sql_root, live=live
-        )
-        self.pipe = Pipe(self)
-        self.task = Task(self)
-        self.notifier = Notifier(self)
+    @cached_property
+    def pipe(self) -> Pipe:
+        return Pipe(self)
+
+    @cached_property
+    def task(self) -> Task:
+        return Task(self)
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        return Notifier(self)
 
     # -- deploy -------------------------------------------------------------------------------
     def deploy(self) -> DeployReport:

@@ -7,8 +7,6 @@ period must be the scanner's."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,20 +24,9 @@ from tests.helpers import small_file
 pytestmark = [pytest.mark.unit]
 
 
-@contextmanager
-def scanner_only() -> Iterator[None]:
-    """Validation with the block path switched off: every line through the scanner."""
-    original = blockscan.scan_block
-    blockscan.scan_block = lambda *_a, **_k: None
-    try:
-        yield
-    finally:
-        blockscan.scan_block = original
-
-
 def both(data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     fast = validate(data).to_dict()
-    with scanner_only():
+    with blockscan.switched_off():
         slow = validate(data).to_dict()
     return fast, slow
 

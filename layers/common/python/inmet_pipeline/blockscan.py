@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from itertools import islice, repeat
@@ -40,6 +41,21 @@ MISSING_SENTINEL: Final = MISSING_TOKENS[1]  # -9999 (layout A); layout B leaves
 # validator may meet larger files, which the scanner reads without holding them).
 MAX_BLOCK_BYTES: Final = 16 << 20
 _DATE_WIDTH: Final = 10  # YYYY-MM-DD or YYYY/MM/DD, once the line expression accepted it
+# The reader takes this path while it is on; ``switched_off`` turns it off for the comparisons
+# of the two paths (tests/unit/test_blockscan.py, benchmarks/bench_validate.py and
+# bench_peers.py --before).
+ENABLED = True
+
+
+@contextmanager
+def switched_off() -> Iterator[None]:
+    """Validation without this path: every line through the scanner."""
+    global ENABLED
+    previous, ENABLED = ENABLED, False
+    try:
+        yield
+    finally:
+        ENABLED = previous
 
 
 @dataclass(frozen=True, slots=True)

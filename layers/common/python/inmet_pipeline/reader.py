@@ -32,7 +32,7 @@ import io
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from inmet_pipeline import rules
+from inmet_pipeline import blockscan, rules
 from inmet_pipeline.blockscan import MAX_BLOCK_BYTES
 from inmet_pipeline.decoding import (
     MAX_LINE_BYTES,
@@ -187,7 +187,7 @@ class _Scanner:
         rep.layout = spec.layout
         preamble_checker.check_filename(station)
         rows = RowScanner(self.log)
-        if not want_values:
+        if not want_values and blockscan.ENABLED:
             # The fast path: the rest of the file as one block (inmet_pipeline.blockscan). A
             # block it cannot vouch for is scanned line by line, from the same bytes.
             block = stream.read(MAX_BLOCK_BYTES + 1)
