@@ -1,5 +1,5 @@
 """docs/contracts.md §3 as one plain DuckDB query over raw files: the yardstick the benchmarks
-compare the pipeline with (benchmarks/bench_warehouse.py, bench_local_run.py). Not used by the
+compare the pipeline with (bench_warehouse.py, bench_local_run.py, bench_peers.py). Not used by the
 pipeline itself, whose rules live in snowflake_sql/.
 
 Rule 7 as the warehouse applies it (snowflake_sql/R__views.sql, OPEN_BATCH_OBSERVATIONS.is_latest,
