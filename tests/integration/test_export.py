@@ -279,7 +279,7 @@ def test_a_retried_export_resumes_where_the_failed_attempt_stopped(stack: Stack)
     event = stack.notification_event()
     service = export_service()
     real = service.exporter
-    service.WAVE = 1
+    service.wave = 1
     try:
         service.exporter = FailingExporter(real)
         with pytest.raises(DependencyUnavailable):
@@ -289,7 +289,7 @@ def test_a_retried_export_resumes_where_the_failed_attempt_stopped(stack: Stack)
         result = export_app.handler(event, lambda_context())
     finally:
         service.exporter = real
-        del service.WAVE
+        service.wave = None
     assert len(counting.written) == 2  # the first partition was done before the failure
     assert len(result["batches"][0]["resumed_keys"]) == 1
     assert {stack.status(i)["status"] for i in ids} == {"exported"}
@@ -305,7 +305,7 @@ def test_an_export_short_of_time_stops_between_waves_and_is_resumed(stack: Stack
     ids = stack.upload_and_load(*(generate_station_year(s, 2024, seed=22).data for s in st))
     message = LoadNotification.parse(stack.notification_event()["Records"][0]["Sns"]["Message"])
     service = export_service()
-    service.WAVE = 1
+    service.wave = 1
     clock = iter([ExportService.WAVE_BUDGET_MS * 2, 1_000])
     try:
         with pytest.raises(ExportIncomplete, match="1 of 2 partitions left"):
@@ -313,7 +313,7 @@ def test_an_export_short_of_time_stops_between_waves_and_is_resumed(stack: Stack
         assert {stack.status(i)["status"] for i in ids} == {"received"}
         result = service.export_batch(message, lambda: ExportService.WAVE_BUDGET_MS * 2)
     finally:
-        del service.WAVE
+        service.wave = None
     assert len(result.resumed_keys) == 1
     assert {stack.status(i)["status"] for i in ids} == {"exported"}
 

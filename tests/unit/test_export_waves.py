@@ -46,9 +46,7 @@ def message() -> LoadNotification:
 
 
 def export(warehouse: RecordingWarehouse, pinned: int | None = None) -> list[int]:
-    service = ExportService(warehouse, MemoryStatuses.received(FILES))
-    if pinned is not None:
-        service.WAVE = pinned
+    service = ExportService(warehouse, MemoryStatuses.received(FILES), wave=pinned)
     result = service.export_batch(message())
     assert len(result.export_keys) == len(STATIONS)
     return warehouse.calls

@@ -36,7 +36,7 @@ from typing import Final, cast
 from inmet_pipeline.columns import N_MEASURES
 from inmet_pipeline.inmet_format import MISSING_TOKENS
 
-MISSING_SENTINEL: Final = MISSING_TOKENS[1]  # -9999 (layout A); layout B leaves the field empty
+_MISSING_TOKEN: Final = MISSING_TOKENS[1]  # -9999 (layout A); layout B leaves the field empty
 # Blocks larger than this are read line by line (an upload is at most 4 MiB; the CLI's
 # validator may meet larger files, which the scanner reads without holding them).
 MAX_BLOCK_BYTES: Final = 16 << 20
@@ -109,6 +109,10 @@ def scan_block(
         block = block.replace(b"\r\n", b"\n")
         if b"\r" in block:
             return None
+    # A file of many tiny lines is refused before it is split into objects (the count of line
+    # ends never exceeds the lines the scanner would number, so this stays conservative).
+    if first_line + block.count(b"\n") - 1 > max_lines:
+        return None
     lines = block.split(b"\n")
     if lines[-1] == b"":
         lines.pop()  # the last line end does not start a line
@@ -140,7 +144,7 @@ def scan_block(
 
     # Missing values. Every accepted token is "-9999", empty, or an in-range number (which
     # never contains "-9999"); the date and hour never hold "-9999" or an empty field.
-    sentinels = body.count(MISSING_SENTINEL)
+    sentinels = body.count(_MISSING_TOKEN)
     # An empty field between two separators is a pair of adjacent ';', to be counted
     # overlapping. Replacing ';;' with ';x;' (one byte more each) leaves runs of at most two
     # ';', whose pairs then no longer overlap. Without a trailing ';', an empty last measure
@@ -155,7 +159,7 @@ def scan_block(
         # A row whose values, with every -9999 taken out, are separators only.
         target = b";" * (N_MEASURES - 1 + (1 if trailing else 0))
         tails = _slices(lines, slice(key_width + 1, None))
-        stripped = map(bytes.replace, tails, repeat(MISSING_SENTINEL), repeat(b""))
+        stripped = map(bytes.replace, tails, repeat(_MISSING_TOKEN), repeat(b""))
         all_missing = list(stripped).count(target)
     return BlockSummary(
         rows=len(lines),

@@ -69,7 +69,9 @@ class ChainStream(io.RawIOBase):
     """``head`` followed by the rest of ``stream``, readable line by line."""
 
     def __init__(self, head: bytes, stream: BinaryIO) -> None:
-        self._head = head
+        # A view: the head can be a whole block (up to blockscan.MAX_BLOCK_BYTES) that the
+        # block path handed back, and slicing bytes would copy the rest on every read.
+        self._head = memoryview(head)
         self._stream = stream
 
     def readable(self) -> bool:

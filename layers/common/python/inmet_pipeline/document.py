@@ -52,8 +52,11 @@ class StatusDocument(BaseModel):
     """The status document (docs/contracts.md §1.2): every field always present."""
 
     upload_id: Annotated[str, IN_ANSWER] = Field(description="sha256 (hex) of the uploaded bytes.")
-    status: Annotated[UploadStatus, IN_ANSWER] = Field(
-        description="received, exported or failed (see GET /uploads/{id})."
+    # Plain text, as before the StatusDocument model: GET shows records written by other paths
+    # too, and a value outside UploadStatus must be shown, never turned into a 500. Code that
+    # writes or compares a status uses UploadStatus.
+    status: Annotated[str, IN_ANSWER] = Field(
+        description="received, cleaned, exported or failed (docs/contracts.md §1.2)."
     )
     station_id: Annotated[str | None, IN_ANSWER]
     station_name: Annotated[str | None, IN_ANSWER]

@@ -137,10 +137,13 @@ class ExportService:
         exporter: PartitionExporter,
         statuses: StatusStore,
         processed_prefix: str = PROCESSED_PREFIX,
+        wave: int | None = None,
     ) -> None:
         self.exporter = exporter
         self.statuses = statuses
         self.processed_prefix = processed_prefix
+        # A wave size fixed for this service (tests pin one); None: the exporter's, or WAVE.
+        self.wave = wave
 
     def export_batch(
         self, message: LoadNotification, remaining_ms: Callable[[], int] | None = None
@@ -198,11 +201,10 @@ class ExportService:
         return result
 
     def wave_size(self) -> int:
-        """A wave size set on this service (tests pin one) wins; then the exporter's; then
-        WAVE."""
-        pinned = self.__dict__.get("WAVE")
-        if pinned:
-            return int(pinned)
+        """The service's own wave size if set; else the exporter's (an optional attribute:
+        only an adapter whose waves differ from WAVE names one); else WAVE."""
+        if self.wave is not None:
+            return self.wave
         return int(getattr(self.exporter, "partitions_per_call", self.WAVE))
 
     def _export_wave(

@@ -47,15 +47,10 @@ from inmet_pipeline.decoding import (
 )
 from inmet_pipeline.inmet_format import (
     HEADER_LINE,
-    MAX_DATA_ROWS,
-    N_METADATA_LINES,
     UTF8_BOM,
-    Encoding,
-    Layout,
-    MetadataStyle,
 )
 from inmet_pipeline.line_scanner import MAX_LINES, RowScanner, in_range_token_pattern
-from inmet_pipeline.preamble import REGIONS, STATES, PreambleChecker
+from inmet_pipeline.preamble import PreambleChecker
 from inmet_pipeline.report import (
     DEFAULT_MAX_ERRORS,
     ErrorLimitReachedError,
@@ -63,26 +58,17 @@ from inmet_pipeline.report import (
     Issue,
     IssueLog,
     Observation,
-    StationMeta,
     ValidationReport,
 )
 
 __all__ = [
     "DEFAULT_MAX_ERRORS",
     "HEADER_LINE",
-    "MAX_DATA_ROWS",
     "MAX_LINES",
     "MAX_LINE_BYTES",
-    "N_METADATA_LINES",
-    "REGIONS",
-    "STATES",
-    "Encoding",
     "InmetFormatError",
     "Issue",
-    "Layout",
-    "MetadataStyle",
     "Observation",
-    "StationMeta",
     "ValidationReport",
     "in_range_token_pattern",
     "normalise_to_utf8",
@@ -191,7 +177,7 @@ class _Scanner:
             # The fast path: the rest of the file as one block (inmet_pipeline.blockscan). A
             # block it cannot vouch for is scanned line by line, from the same bytes.
             block = stream.read(MAX_BLOCK_BYTES + 1)
-            if len(block) <= MAX_BLOCK_BYTES and rows.scan_block(block, spec, trailing):
+            if rows.scan_block(block, spec, trailing):
                 read.bytes_read += len(block)
                 return
             chained = Lines(io.BufferedReader(ChainStream(block, stream), buffer_size=65536))
