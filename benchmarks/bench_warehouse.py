@@ -63,9 +63,9 @@ def main() -> None:
             ) as wh:
                 wh.deploy()
                 start = time.perf_counter()
-                polled = wh.poll_pipe(sqs, queue, s3, "bench", max_files=args.files_per_poll)
+                polled = wh.pipe.poll(sqs, queue, s3, "bench", max_files=args.files_per_poll)
                 while True:  # keep polling until the queue is drained
-                    more = wh.poll_pipe(sqs, queue, s3, "bench", max_files=args.files_per_poll)
+                    more = wh.pipe.poll(sqs, queue, s3, "bench", max_files=args.files_per_poll)
                     if not more.messages:
                         break
                     polled.files_loaded += more.files_loaded

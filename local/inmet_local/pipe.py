@@ -190,9 +190,16 @@ class Pipe:
         result.files_skipped = [k for k in unique if k not in todo]
         # Fetching (Python, holds the GIL) overlaps loading (Arrow's parser and the warehouse's
         # COPY, which do not): each chunk is loaded by one background thread while the next is
-        # fetched. A failed load re-raises below, before any message is deleted.
+        # fetched, and a chunk waits for the one before it, so at most two chunks are held. A
+        # failed load re-raises here, before any message is deleted.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipe-load") as loader:
             loads: list[Future[tuple[list[str], int]]] = []
+
+            def collect() -> None:
+                loaded, rows = loads.pop(0).result()
+                result.files_loaded += loaded
+                result.rows_loaded += rows
+
             fetched: list[tuple[str, bytes]] = []
             modified: dict[str, datetime] = {}
             for key in todo:
@@ -203,14 +210,16 @@ class Pipe:
                 except Exception as exc:  # a vanished object is the pipe's "file not found"
                     result.errors.append((key, f"Remote file '{key}' was not found: {exc}"))
                 if len(fetched) >= self.load_chunk:
+                    if loads:
+                        collect()
                     loads.append(loader.submit(self.load_objects, fetched, modified))
                     fetched, modified = [], {}
             if fetched:
+                if loads:
+                    collect()
                 loads.append(loader.submit(self.load_objects, fetched, modified))
-            for load in loads:
-                loaded, rows = load.result()
-                result.files_loaded += loaded
-                result.rows_loaded += rows
+            while loads:
+                collect()
         for start in range(0, len(pending), 10):
             sqs.delete_message_batch(
                 QueueUrl=queue_url,

@@ -156,7 +156,7 @@ class Runtime:
         """The pipe, the task and the notifications: what Snowflake does."""
         up = self.up
         wh, sns = up.warehouse, clients.sns
-        polled = wh.poll_pipe(
+        polled = wh.pipe.poll(
             clients.sqs, up.provisioned.queues["SnowpipeQueue"], clients.s3, BUCKET, wait_seconds=1
         )
         if polled.files_loaded:
@@ -168,7 +168,7 @@ class Runtime:
                 TopicArn=up.topic(ERROR_TOPIC), Message=pipe_error_message(wh.values, key, error)
             )
         if polled.files_skipped:
-            replay = wh.replay_notification(polled.files_skipped)
+            replay = wh.notifier.replay(polled.files_skipped)
             if replay:
                 sns.publish(TopicArn=up.topic(LOAD_TOPIC), Message=replay)
         try:

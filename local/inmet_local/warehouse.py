@@ -16,14 +16,16 @@ integration or external stage, so the local runtime emulates exactly those, one 
   topic, and load or task errors to the error topic in Snowflake's error-notification shape.
 
 ``LocalWarehouse`` is one connection (``inmet_local.warehouse_connection``) with the three
-services attached (``.pipe``, ``.task``, ``.notifier``); its methods of the same names are the
-interface the stack, the CLI, the tests and the benchmarks use.
+services attached (``.pipe``, ``.task``, ``.notifier``); callers reach them through those
+attributes. Four operations that tests and benchmarks call dozens of times keep a short name
+here: ``load_objects`` (a COPY of given objects), ``run_task``, ``pending_notifications`` and
+``send_notifications``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -43,8 +45,7 @@ from inmet_local.task import Task, TaskRun
 from inmet_local.warehouse_connection import WarehouseConnection, WarehouseError
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3.client import S3Client
-    from mypy_boto3_sqs.client import SQSClient
+    pass
 
 __all__ = [
     "RAW_FIELDS",
@@ -126,18 +127,6 @@ class LocalWarehouse(WarehouseConnection):
         ]
 
     # -- the services, by the names the callers use -----------------------------------------------
-    @property
-    def load_chunk(self) -> int:
-        """Files per COPY (Pipe.load_chunk)."""
-        return self.pipe.load_chunk
-
-    @load_chunk.setter
-    def load_chunk(self, value: int) -> None:
-        self.pipe.load_chunk = value
-
-    def loaded_file_names(self, names: Iterable[str]) -> set[str]:
-        return self.pipe.loaded_file_names(names)
-
     def load_objects(
         self,
         objects: Sequence[tuple[str, bytes]],
@@ -145,38 +134,8 @@ class LocalWarehouse(WarehouseConnection):
     ) -> tuple[list[str], int]:
         return self.pipe.load_objects(objects, last_modified)
 
-    def poll_pipe(
-        self,
-        sqs: SQSClient,
-        queue_url: str,
-        s3: S3Client,
-        bucket: str,
-        *,
-        wait_seconds: int = 0,
-        max_files: int = 1000,
-        max_receives: int = 1000,
-    ) -> PollResult:
-        return self.pipe.poll(
-            sqs,
-            queue_url,
-            s3,
-            bucket,
-            wait_seconds=wait_seconds,
-            max_files=max_files,
-            max_receives=max_receives,
-        )
-
-    def stream_has_data(self) -> bool:
-        return self.task.stream_has_data()
-
-    def task_statements(self) -> list[str]:
-        return self.task.statements()
-
     def run_task(self) -> TaskRun | None:
         return self.task.run()
-
-    def replay_notification(self, raw_keys: Sequence[str]) -> str | None:
-        return self.notifier.replay(raw_keys)
 
     def pending_notifications(self) -> list[tuple[str, int, str]]:
         return self.notifier.pending()

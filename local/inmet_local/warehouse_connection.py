@@ -71,10 +71,11 @@ class WarehouseConnection:
             return self._conn
 
     def close(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(Exception):
-                self._conn.close()
-            self._conn = None
+        with self._lock:  # not while another thread's statement runs
+            if self._conn is not None:
+                with contextlib.suppress(Exception):
+                    self._conn.close()
+                self._conn = None
         if self._own_tmp is not None:
             self._own_tmp.cleanup()
             self._own_tmp = None

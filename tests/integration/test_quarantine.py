@@ -133,7 +133,7 @@ def test_a_file_the_rules_did_not_foresee_is_isolated_with_snowflakes_real_error
         r[0] for r in warehouse.execute(f"SELECT file_name FROM {warehouse.clean}.FILE_LOADS")
     }
     assert loaded == {warehouse.stage_file_name(k) for k, _ in goods}
-    assert not warehouse.stream_has_data()  # nothing left behind to fail the next run
+    assert not warehouse.task.stream_has_data()  # nothing left behind to fail the next run
 
     statuses = MemoryStatuses.received([k for k, _ in objects])
     export_all(warehouse, statuses, NoExport(warehouse))

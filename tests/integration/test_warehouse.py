@@ -270,7 +270,7 @@ def test_loading_the_same_file_twice_changes_nothing(warehouse: LocalWarehouse) 
     assert loaded == [key]
     assert warehouse.run_task() is not None
     assert clean_rows(warehouse) == before
-    assert warehouse.loaded_file_names([warehouse.stage_file_name(key)]) == {
+    assert warehouse.pipe.loaded_file_names([warehouse.stage_file_name(key)]) == {
         warehouse.stage_file_name(key)
     }
     # The same bytes under another name (a manual re-copy): still nothing changes.
@@ -501,13 +501,13 @@ def test_pipe_poller_loads_what_s3_announces_and_skips_repeats(warehouse: LocalW
     datas = [generate_station_year(s, 2024, seed=8).data for s in station_catalogue(2)]
     with _bucket_with_pipe("pipe-test", datas) as (s3, sqs, queue_url):
         sns = boto3.client("sns", region_name="us-east-1")
-        first = warehouse.poll_pipe(sqs, queue_url, s3, "pipe-test")
+        first = warehouse.pipe.poll(sqs, queue_url, s3, "pipe-test")
         assert sorted(first.files_loaded) == sorted(raw_object(d)[0] for d in datas)
         assert first.rows_loaded == sum(len(raw_object(d)[1].splitlines()) for d in datas)
         # S3 delivers at least once: the same event again is skipped, as Snowpipe does.
         key0, body0 = raw_object(datas[0])
         s3.put_object(Bucket="pipe-test", Key=key0, Body=body0)
-        again = warehouse.poll_pipe(sqs, queue_url, s3, "pipe-test")
+        again = warehouse.pipe.poll(sqs, queue_url, s3, "pipe-test")
         assert again.files_loaded == []
         assert again.files_skipped == [key0]
         run = warehouse.run_task()
@@ -531,9 +531,9 @@ def test_a_poll_of_many_files_loads_them_in_chunks_and_all_arrive(
     """More files than ``load_chunk``: several COPYs overlapped with fetching; every line of
     every file is in RAW once, and one task run takes them all."""
     datas = [generate_station_year(s, 2019, seed=9).data for s in station_catalogue(5)]
-    warehouse.load_chunk = 2
+    warehouse.pipe.load_chunk = 2
     with _bucket_with_pipe("pipe-chunks", datas) as (s3, sqs, queue_url):
-        polled = warehouse.poll_pipe(sqs, queue_url, s3, "pipe-chunks")
+        polled = warehouse.pipe.poll(sqs, queue_url, s3, "pipe-chunks")
     assert sorted(polled.files_loaded) == sorted(raw_object(d)[0] for d in datas)
     lines = sum(len(raw_object(d)[1].splitlines()) for d in datas)
     assert polled.rows_loaded == lines
@@ -547,3 +547,45 @@ def test_a_poll_of_many_files_loads_them_in_chunks_and_all_arrive(
     assert run.files == 5
     assert clean_rows(warehouse) == expected_clean(datas)
     assert_one_row_per_station_hour(warehouse)
+
+
+def test_the_pipe_holds_at_most_two_chunks_while_it_loads(warehouse: LocalWarehouse) -> None:
+    """Fetching overlaps loading, but a chunk waits for the one before it: while the loader is
+    slow, the poller never holds more than the loading chunk and the one it fills."""
+    import time
+    from datetime import date
+
+    datas = [
+        generate_station_year(s, 2019, seed=10, partial_until=date(2019, 1, 3)).data
+        for s in station_catalogue(7)
+    ]
+    warehouse.pipe.load_chunk = 2
+    completed = 0
+    fetched = 0
+    most_held = 0
+    load = warehouse.pipe.load_objects
+
+    def slow_load(objects: Any, modified: Any = None) -> tuple[list[str], int]:
+        nonlocal completed
+        time.sleep(0.3)
+        result = load(objects, modified)
+        completed += len(objects)
+        return result
+
+    warehouse.pipe.load_objects = slow_load  # type: ignore[method-assign,assignment]
+    try:
+        with _bucket_with_pipe("pipe-bounded", datas) as (s3, sqs, queue_url):
+            get_object = s3.get_object
+
+            def counting_get(**kwargs: Any) -> Any:
+                nonlocal fetched, most_held
+                most_held = max(most_held, fetched - completed)
+                fetched += 1
+                return get_object(**kwargs)
+
+            s3.get_object = counting_get
+            polled = warehouse.pipe.poll(sqs, queue_url, s3, "pipe-bounded")
+    finally:
+        del warehouse.pipe.load_objects
+    assert len(polled.files_loaded) == 7
+    assert most_held <= 2 * warehouse.pipe.load_chunk, most_held
