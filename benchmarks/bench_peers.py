@@ -143,11 +143,17 @@ def run_local(folder: Path, out: Path) -> int:
         return sum(1 for _ in fh) - 1
 
 
+def _path_with(folder: str) -> str:
+    """PYTHONPATH with ``folder`` first (no empty entry: that would put the working folder on
+    sys.path)."""
+    return os.pathsep.join(p for p in (folder, os.environ.get("PYTHONPATH", "")) if p)
+
+
 def run_local_before(folder: Path, out: Path) -> int:
     """The same, as before issue 17's levers: the processes start with
-    benchmarks/before_issue17 on PYTHONPATH (its sitecustomize switches both levers off)."""
+    benchmarks/before_issue17 on PYTHONPATH (its sitecustomize switches levers 1 and 2 off)."""
     before = str(HERE / "before_issue17")
-    os.environ["PYTHONPATH"] = os.pathsep.join([before, os.environ.get("PYTHONPATH", "")])
+    os.environ["PYTHONPATH"] = _path_with(before)
     return run_local(folder, out)
 
 
@@ -204,7 +210,7 @@ def measure(name: str, folder: Path, work: Path) -> Figures:
     argv = [sys.executable, str(Path(__file__).resolve()), "--only", name, str(source), str(out)]
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
+        "PYTHONPATH": _path_with(str(HERE)),
     }
     start = time.perf_counter()
     proc = subprocess.Popen(

@@ -4,7 +4,8 @@
   (station_id, year) order; each partition is already sorted by observed_at, so the result is
   sorted by station_id, observed_at. Read a few objects ahead (``PREFETCH`` requests in
   flight, so that moto serves the next partition while this process writes the last one;
-  issue 17), written in order; memory holds at most ``PREFETCH`` partitions.
+  issue 17), written in order; memory holds at most ``PREFETCH`` partitions in flight and the
+  one being written.
 - from Snowflake: the export view, in batches of rows (the seed's fetch_from_snowflake.py).
 
 The output is written to a temporary file beside the target and renamed at the end, so an

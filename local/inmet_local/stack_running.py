@@ -28,7 +28,8 @@ ERROR_TOPIC = "ErrorNotificationTopic"
 
 @dataclass(frozen=True, slots=True)
 class Clients:
-    """The AWS clients of one runtime thread (boto3 clients are not shared across threads)."""
+    """The AWS clients of one runtime thread: each thread makes its own set (a boto3 client,
+    once made, may be shared; each thread keeping its own keeps their connection pools apart)."""
 
     sqs: SQSClient
     s3: S3Client

@@ -1,5 +1,5 @@
 """`inmet fetch` from S3 reads a few partitions ahead (issue 17) but writes them in (station,
-year) order, with at most PREFETCH objects in memory, and stops at a bad header."""
+year) order, with at most PREFETCH requests in flight, and stops at a bad header."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ from inmet_local.cli.output import (
     progress_bar,
     using,
 )
-from inmet_local.client import ApiClient, upload_many
+from inmet_local.client import ApiClient, Outcome, upload_many
 from inmet_local.discovery import DEFAULT_DATA_DIR, StackNotFound, configured, read_stack
 
 
@@ -127,7 +127,7 @@ def upload_command(
         )
     else:
         print_upload_summary(results, url)
-    if results and all(r.outcome == "failed" and r.status_code is None for r in results):
+    if results and all(r.outcome == Outcome.FAILED and r.status_code is None for r in results):
         raise fail(f"cannot reach the upload API at {url}: {results[0].message}", 1)
     if not all(r.ok for r in results):
         raise typer.Exit(1)

@@ -16,8 +16,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from inmet_local.client import UploadOutcome
+from inmet_local.client import Outcome, UploadOutcome
 from inmet_local.text import issue_text
+from inmet_pipeline.columns import N_MEASURES
 from inmet_pipeline.reader import ValidationReport
 
 # Piped output (CI logs, `| less`) gets a fixed wide layout instead of rich's 80 columns.
@@ -70,7 +71,7 @@ def print_report_table(reports: list[ValidationReport], title: str = "INMET file
     table.add_column("warnings", overflow="fold")
     for rep in reports:
         st = rep.station
-        cells = rep.rows * 17
+        cells = rep.rows * N_MEASURES
         missing = f"{100 * rep.missing_cells / cells:.1f}%" if cells else "-"
         table.add_row(
             escape(Path(rep.filename or "-").name),
@@ -123,7 +124,12 @@ def print_upload_summary(results: list[UploadOutcome], api_url: str) -> None:
     table.add_column("rows", justify="right")
     # 16 characters: a unique prefix, which `inmet status` accepts (as git accepts short ids).
     table.add_column("upload id / reason", overflow="fold")
-    colours = {"accepted": "green", "duplicate": "cyan", "rejected": "red", "failed": "red"}
+    colours: dict[str, str] = {
+        Outcome.ACCEPTED: "green",
+        Outcome.DUPLICATE: "cyan",
+        Outcome.REJECTED: "red",
+        Outcome.FAILED: "red",
+    }
     for r in results:
         reason = (r.upload_id or "")[:16] if r.ok else issue_text(r.code, r.message, r.line)
         table.add_row(

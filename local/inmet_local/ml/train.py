@@ -10,32 +10,28 @@ Every run logs a data passport so that a registered model traces back to its dat
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from inmet_local.ml.evaluation import TEST_FRACTION, climatology, evaluate
+from inmet_local.ml.evaluation import TEST_FRACTION, evaluate
 from inmet_local.ml.features import FEATURES, LOOKBACK_HOURS
 from inmet_local.ml.figures import run_figures
 from inmet_local.ml.model import MODEL_PARAMS, NextHourRegressor, Progress, train_threads
 from inmet_local.ml.passport import PASSPORT_FIELDS, passport
 
-# Imported from here by the tests, the benchmarks and the notebooks; NextHourRegressor also by
+# Imported from here by the CLI, the benchmarks and the notebooks; NextHourRegressor also by
 # the models logged before the split (their files name inmet_local.ml.train.NextHourRegressor).
 __all__ = [
     "DEFAULT_EXPERIMENT",
     "DEFAULT_MODEL_NAME",
     "MODEL_PARAMS",
-    "PASSPORT_FIELDS",
     "NextHourRegressor",
     "TrackingUriError",
     "check_tracking_uri",
-    "climatology",
     "default_tracking_uri",
     "evaluate",
-    "summary_json",
     "train",
     "train_threads",
 ]
@@ -238,10 +234,6 @@ def _requirements() -> list[str]:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
-
-
-def summary_json(result: dict[str, Any]) -> str:
-    return json.dumps(result, ensure_ascii=False)
 
 
 def default_tracking_uri() -> str:
