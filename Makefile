@@ -82,10 +82,10 @@ test-fast: install ## unit tests only
 	$(BIN)/pytest -m unit -q
 
 # Live: deploys a throw-away stack, uploads through its HTTPS endpoint, checks S3 and the status
-# record, deletes it (local/inmet_local/live.py). Without AWS credentials: one skip line, exit 0.
+# record, deletes it (local/inmet_local/ops/live.py). Without AWS credentials: one skip line, exit 0.
 # INMET_TEST_AWS_AUTH=Iam tests the SigV4 mode; AWS_REGION picks the region (default sa-east-1).
 test-aws: install $(SAM) ## live test in a throw-away stack (skips without AWS credentials)
-	PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 INMET_LAMBDA_ARCH=$(ARCH) $(BIN)/python -m inmet_local.live
+	PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 INMET_LAMBDA_ARCH=$(ARCH) $(BIN)/python -m inmet_local.ops.live
 
 lint: install ## ruff + mypy
 	$(BIN)/ruff check .
@@ -112,7 +112,7 @@ bench-peers: ## the local run side by side with DuckDB and dlt (wall, CPU, memor
 	$(BIN)/python benchmarks/bench_peers.py $(BENCH_ARGS)
 
 lock: install ## pin the Lambda builds' requirements.txt (with hashes) from requirements.in
-	$(BIN)/python -m inmet_local.lock
+	$(BIN)/python -m inmet_local.ops.lock
 
 $(SAM):
 	@test -x $(TOOLS)/sam/bin/python || $(PYTHON) -m venv $(TOOLS)/sam

@@ -19,7 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from inmet_local.invoke import (
+from inmet_local.emulator.invoke import (
     BUILD_DIR,
     built_paths,
     function_spec,

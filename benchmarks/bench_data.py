@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from inmet_local.synth import generate_archive
+from inmet_local.synth.synth import generate_archive
 from inmet_pipeline.uploads import raw_object
 
 REPO = Path(__file__).resolve().parent.parent

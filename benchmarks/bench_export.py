@@ -22,8 +22,8 @@ from pathlib import Path
 import boto3
 from bench_data import bench_year
 
-from inmet_local.local_adapter import LocalExporter
-from inmet_local.servers import (
+from inmet_local.emulator.local_adapter import LocalExporter
+from inmet_local.emulator.servers import (
     aws_env,
     fakesnow_client_env,
     fakesnow_connect_kwargs,
@@ -32,9 +32,9 @@ from inmet_local.servers import (
     moto_client_kwargs,
     moto_server,
 )
-from inmet_local.sqlproject import variables
-from inmet_local.template import LocalNames, provision
-from inmet_local.warehouse import LocalWarehouse
+from inmet_local.emulator.warehouse import LocalWarehouse
+from inmet_local.snowflake.sqlproject import variables
+from inmet_local.workspace.template import LocalNames, provision
 from inmet_pipeline.exports import partition_key
 
 REPO = Path(__file__).resolve().parent.parent

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from bench_data import bench_year
 
-from inmet_local.runner import run_command
-from inmet_local.servers import free_port
+from inmet_local.cli.runner import run_command
+from inmet_local.emulator.servers import free_port
 
 
 def child_peak_mb() -> float:

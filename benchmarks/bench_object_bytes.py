@@ -24,8 +24,8 @@ from collections.abc import Callable
 import boto3
 import psutil
 
-from inmet_local.servers import moto_client_kwargs, moto_server
-from inmet_local.synth import generate_station_year, station_catalogue
+from inmet_local.emulator.servers import moto_client_kwargs, moto_server
+from inmet_local.synth.synth import generate_station_year, station_catalogue
 from inmet_pipeline.uploads import raw_object
 
 # A year of 564 stations (bench_data.bench_year): what goes through moto, in MB.

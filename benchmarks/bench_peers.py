@@ -41,8 +41,8 @@ from pathlib import Path
 import psutil
 from peer_dlt import run_dlt
 
-from inmet_local.runner import run_command
-from inmet_local.servers import free_port
+from inmet_local.cli.runner import run_command
+from inmet_local.emulator.servers import free_port
 from inmet_pipeline.uploads import raw_object
 
 HERE = Path(__file__).resolve().parent

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import httpx
 
-from inmet_local.servers import aws_env, moto_client_kwargs, moto_server, uvicorn_server
-from inmet_local.synth import generate_archive, generate_station_year, station_catalogue
-from inmet_local.template import LocalNames, provision
+from inmet_local.emulator.servers import aws_env, moto_client_kwargs, moto_server, uvicorn_server
+from inmet_local.synth.synth import generate_archive, generate_station_year, station_catalogue
+from inmet_local.workspace.template import LocalNames, provision
 
 
 def _variants(base: bytes, count: int) -> list[bytes]:

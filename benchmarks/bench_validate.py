@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from inmet_local.synth import generate_archive
+from inmet_local.synth.synth import generate_archive
 from inmet_pipeline import blockscan
 from inmet_pipeline.reader import read_observations, validate
 

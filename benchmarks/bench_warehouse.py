@@ -18,10 +18,10 @@ from baseline import duckdb_clean_rows
 from bench_data import BENCH_DIR, bench_year
 from moto import mock_aws
 
-from inmet_local.moto_server import apply_fixes
-from inmet_local.servers import fakesnow_connect_kwargs, fakesnow_server
-from inmet_local.template import pipe_queue
-from inmet_local.warehouse import LocalWarehouse
+from inmet_local.emulator.moto_server import apply_fixes
+from inmet_local.emulator.servers import fakesnow_connect_kwargs, fakesnow_server
+from inmet_local.emulator.warehouse import LocalWarehouse
+from inmet_local.workspace.template import pipe_queue
 
 
 def peak_rss_mb() -> float:

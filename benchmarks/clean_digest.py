@@ -14,9 +14,9 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from inmet_local.servers import fakesnow_connect_kwargs, fakesnow_server
-from inmet_local.sqlproject import variables
-from inmet_local.warehouse import LocalWarehouse
+from inmet_local.emulator.servers import fakesnow_connect_kwargs, fakesnow_server
+from inmet_local.emulator.warehouse import LocalWarehouse
+from inmet_local.snowflake.sqlproject import variables
 from inmet_pipeline.columns import CLEAN_COLUMNS
 from inmet_pipeline.exports import csv_lines
 from inmet_pipeline.uploads import raw_object

@@ -25,7 +25,7 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 
-from inmet_local.servers import (  # noqa: E402
+from inmet_local.emulator.servers import (  # noqa: E402
     aws_env,
     fakesnow_client_env,
     fakesnow_server,
@@ -33,7 +33,7 @@ from inmet_local.servers import (  # noqa: E402
     moto_server,
     uvicorn_server,
 )
-from inmet_local.template import LocalNames, provision  # noqa: E402
+from inmet_local.workspace.template import LocalNames, provision  # noqa: E402
 from tests.fuzz import (  # noqa: E402
     BatchOutcome,
     FuzzPipeline,

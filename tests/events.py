@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from inmet_local.stack import LocalLambdaContext
+from inmet_local.emulator.stack import LocalLambdaContext
 
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 

@@ -16,7 +16,7 @@ from typing import Any, cast
 
 from hypothesis import strategies as st
 
-from inmet_local.synth import generate_station_year, station_catalogue
+from inmet_local.synth.synth import generate_station_year, station_catalogue
 
 TRICKY = [
     *"0123456789",
@@ -196,10 +196,10 @@ class FuzzPipeline:
         import boto3
         import httpx
 
-        from inmet_local.local_adapter import LocalExporter
-        from inmet_local.servers import fakesnow_connect_kwargs, fakesnow_settings
-        from inmet_local.sqlproject import variables
-        from inmet_local.warehouse import LocalWarehouse
+        from inmet_local.emulator.local_adapter import LocalExporter
+        from inmet_local.emulator.servers import fakesnow_connect_kwargs, fakesnow_settings
+        from inmet_local.emulator.warehouse import LocalWarehouse
+        from inmet_local.snowflake.sqlproject import variables
 
         self.http = httpx.Client(base_url=api_url, headers={"x-api-key": api_key}, timeout=60)
         self.values = variables({"database": f"F{uuid.uuid4().hex[:10].upper()}"})

@@ -6,7 +6,7 @@ import io
 import zipfile
 from datetime import date
 
-from inmet_local.synth import SynthFile, generate_station_year, station_catalogue
+from inmet_local.synth.synth import SynthFile, generate_station_year, station_catalogue
 
 
 def small_file(

@@ -13,7 +13,7 @@ import functools
 import json
 from typing import Any
 
-from inmet_local.template import load_template
+from inmet_local.workspace.template import load_template
 
 
 class _NoManagedPolicyLookup:

@@ -6,7 +6,7 @@ PYTHONPATH runs as before issue 17's levers (Python imports ``sitecustomize`` at
   each) instead of its own 48.
 """
 
-import inmet_local.local_adapter as _local_adapter
+import inmet_local.emulator.local_adapter as _local_adapter
 import inmet_pipeline.blockscan as _blockscan
 from inmet_pipeline.exports import ExportService as _ExportService
 

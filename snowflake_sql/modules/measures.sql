@@ -3,7 +3,7 @@
   module, not a migration. schemachange's `modules-folder` setting (schemachange-config.yml)
   puts this folder on the Jinja loader's search path under the prefix `modules/`
   (github.com/Snowflake-Labs/schemachange, README "Config Version 1": "The modules folder for
-  jinja macros and templates to be used across multiple scripts"); inmet_local.sqlproject
+  jinja macros and templates to be used across multiple scripts"); inmet_local.snowflake.sqlproject
   loads it the same way. A script imports what it uses:
 
     {% from 'modules/measures.sql' import MEASURES, parsed, range_checked, out_of_range %}

@@ -1,7 +1,7 @@
 {% from 'modules/measures.sql' import MEASURES, names -%}
 -- The statements of the PROCESS_RAW task, in order, run in one transaction. Plain SQL with no
 -- scripting variables: Snowflake runs them inside the task (R__task.sql includes this file)
--- and the local runtime runs the very same text on fakesnow (local/inmet_local/warehouse.py).
+-- and the local runtime runs the very same text on fakesnow (local/inmet_local/emulator/warehouse.py).
 -- Each statement ends with ';' at the end of a line.
 
 -- 1. Open a batch.

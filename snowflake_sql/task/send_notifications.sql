@@ -1,6 +1,6 @@
   -- docs/contracts.md §4: send each due message (RAW.NOTIFICATIONS_DUE) and count the send. Shared
   -- by PROCESS_RAW (right after its commit) and NOTIFICATION_SWEEP (re-sends); the local runtime
-  -- reads the same view (local/inmet_local/warehouse.py, send_notifications).
+  -- reads the same view (local/inmet_local/emulator/warehouse.py, send_notifications).
   LET due CURSOR FOR
     SELECT batch_id, part, message FROM {{ database }}.{{ raw_schema }}.NOTIFICATIONS_DUE;
   FOR rec IN due DO

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from moto import mock_aws
 
-from inmet_local.template import Provisioned, provision
+from inmet_local.workspace.template import Provisioned, provision
 from inmet_pipeline.settings import upload_settings
 from inmet_pipeline.uploads import UploadService
 from tests.functional.resources import BUCKET, TABLE
@@ -41,7 +41,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def aws(aws_env: None) -> Iterator[Provisioned]:
     """moto in-process, with the bucket and table declared in template.yaml; the app (through
     TestClient or the Lambda handler) answers with a service on it (``service``)."""
-    from inmet_local.template import LocalNames
+    from inmet_local.workspace.template import LocalNames
 
     with mock_aws():
         provisioned = provision(

@@ -36,7 +36,7 @@ from inmet_local.ml.features import (
     station_split,
 )
 from inmet_local.ml.passport import PASSPORT_FIELDS
-from inmet_local.synth import generate_station_year, station_catalogue
+from inmet_local.synth.synth import generate_station_year, station_catalogue
 from inmet_pipeline.columns import CLEAN_COLUMNS
 from tests.paths import REPO_ROOT
 

@@ -15,8 +15,8 @@ import pytest
 from moto import mock_aws
 from typer.testing import CliRunner
 
-from inmet_local.redrive import parse_record, redrive
-from inmet_local.template import Provisioned
+from inmet_local.ops.redrive import parse_record, redrive
+from inmet_local.workspace.template import Provisioned
 from inmet_pipeline.adapters.aws import DynamoStatusStore
 from inmet_pipeline.stuck import METRIC, find_stuck, iso_z
 from tests.functional.resources import TABLE

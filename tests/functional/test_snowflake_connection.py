@@ -88,7 +88,7 @@ def test_missing_settings_are_named() -> None:
 
 
 def test_local_mode_points_at_fakesnow() -> None:
-    from inmet_local.local_adapter import LocalSnowflakeSettings
+    from inmet_local.emulator.local_adapter import LocalSnowflakeSettings
 
     kwargs = connect_kwargs(LocalSnowflakeSettings(inmet_snowflake_local_url="http://127.0.0.1:9"))
     assert (kwargs["host"], kwargs["port"], kwargs["protocol"]) == ("127.0.0.1", 9, "http")

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from fastapi.testclient import TestClient
 
-from inmet_local.template import Provisioned
+from inmet_local.workspace.template import Provisioned
 from inmet_pipeline.adapters.aws import DynamoStatusStore, S3ObjectStore
 from inmet_pipeline.errors import DependencyUnavailable
 from inmet_pipeline.reader import normalise_to_utf8

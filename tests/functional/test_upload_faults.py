@@ -11,7 +11,7 @@ import boto3
 import pytest
 from fastapi.testclient import TestClient
 
-from inmet_local.template import Provisioned, load_template
+from inmet_local.workspace.template import Provisioned, load_template
 from inmet_pipeline.adapters.aws import DynamoStatusStore, S3ObjectStore
 from inmet_pipeline.budget import UPLOAD_FUNCTION_TIMEOUT_S
 from inmet_pipeline.errors import DependencyUnavailable

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from fastapi.testclient import TestClient
 
-from inmet_local.template import Provisioned
+from inmet_local.workspace.template import Provisioned
 from inmet_pipeline.uploads import MAX_FILENAME_CHARS, METADATA_FILENAME_CHARS
 from tests.crafted import crafted_files
 from tests.events import lambda_context, load_event

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from inmet_local.template import Provisioned, load_template
+from inmet_local.workspace.template import Provisioned, load_template
 from tests.events import REQUEST_ID, lambda_context, load_event
 from tests.functional.resources import BUCKET
 from upload_api.app import handler

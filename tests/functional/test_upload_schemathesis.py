@@ -15,7 +15,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from inmet_local.template import Provisioned
+from inmet_local.workspace.template import Provisioned
 from upload_api.app import app
 
 pytestmark = [pytest.mark.functional, pytest.mark.slow]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from inmet_local.servers import (
+from inmet_local.emulator.servers import (
     ManagedProcess,
     aws_env,
     fakesnow_connect_kwargs,
@@ -17,7 +17,7 @@ from inmet_local.servers import (
     moto_server,
     uvicorn_server,
 )
-from inmet_local.template import LocalNames, Provisioned, provision
+from inmet_local.workspace.template import LocalNames, Provisioned, provision
 from tests.integration.resources import (
     BUCKET,
     LIVE_SNOWFLAKE,

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from inmet_local.sqlproject import variables
-from inmet_local.warehouse import LocalWarehouse
+from inmet_local.emulator.warehouse import LocalWarehouse
+from inmet_local.snowflake.sqlproject import variables
 
 BUCKET = "inmet-it"
 TABLE = "inmet-uploads-it"

@@ -1,5 +1,5 @@
 """One set of test bodies, two targets: the local stack (the normal suite) and a deployed stack
-(`make test-aws`, INMET_TEST_TARGET=aws; local/inmet_local/live.py deploys it and sets the
+(`make test-aws`, INMET_TEST_TARGET=aws; local/inmet_local/ops/live.py deploys it and sets the
 INMET_LIVE_* variables). Each test uploads through the HTTPS endpoint with `inmet upload` as a
 user would, then checks the S3 objects and the status record directly."""
 
@@ -17,7 +17,7 @@ from typing import Any
 import boto3
 import pytest
 
-from inmet_local.servers import moto_client_kwargs
+from inmet_local.emulator.servers import moto_client_kwargs
 from inmet_pipeline.limits import MAX_UPLOAD_BYTES, TOO_LARGE_CODE
 from inmet_pipeline.uploads import landing_key_for
 from tests.helpers import small_file

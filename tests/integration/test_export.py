@@ -23,11 +23,15 @@ from moto import mock_aws
 
 from export_clean import app as export_app
 from export_clean.deps import export_service
-from inmet_local.servers import ManagedProcess, fakesnow_client_env, fakesnow_connect_kwargs
-from inmet_local.sqlproject import variables
-from inmet_local.synth import generate_station_year, station_catalogue
-from inmet_local.template import LocalNames, provision
-from inmet_local.warehouse import LocalWarehouse
+from inmet_local.emulator.servers import (
+    ManagedProcess,
+    fakesnow_client_env,
+    fakesnow_connect_kwargs,
+)
+from inmet_local.emulator.warehouse import LocalWarehouse
+from inmet_local.snowflake.sqlproject import variables
+from inmet_local.synth.synth import generate_station_year, station_catalogue
+from inmet_local.workspace.template import LocalNames, provision
 from inmet_pipeline.adapters.aws import DynamoStatusStore, S3ObjectStore
 from inmet_pipeline.columns import CLEAN_COLUMNS
 from inmet_pipeline.errors import DependencyUnavailable, PartitionRejected
@@ -345,7 +349,7 @@ def test_error_notification_marks_the_upload_failed(stack: Stack) -> None:
 
 
 def test_task_failure_marks_the_files_it_did_not_process(stack: Stack) -> None:
-    from inmet_local.warehouse import task_error_message
+    from inmet_local.emulator.warehouse import task_error_message
 
     data = generate_station_year(station_catalogue(1)[0], 2024, seed=15).data
     result = stack.uploads.accept(data, "x.CSV")
@@ -393,7 +397,7 @@ def test_fetch_from_s3_and_from_the_warehouse_agree(
     from typer.testing import CliRunner
 
     from inmet_local.cli import app as cli
-    from inmet_local.fetch import fetch_from_s3
+    from inmet_local.client.fetch import fetch_from_s3
 
     st = station_catalogue(3)
     datas = [generate_station_year(s, 2015, seed=16).data for s in st]

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from inmet_local.runner import DONE_LINE, run_command
-from inmet_local.servers import free_port
-from inmet_local.synth import generate_archive
+from inmet_local.cli.runner import DONE_LINE, run_command
+from inmet_local.emulator.servers import free_port
+from inmet_local.synth.synth import generate_archive
 from inmet_pipeline.columns import CLEAN_COLUMNS
 from tests.oracle import expected_clean
 

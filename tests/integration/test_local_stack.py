@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from inmet_local.servers import free_port, port_in_use
+from inmet_local.emulator.servers import free_port, port_in_use
 from inmet_pipeline.columns import CLEAN_COLUMNS
 from tests.events import EVENTS_DIR
 from tests.oracle import expected_clean

@@ -13,11 +13,11 @@ from pathlib import Path
 import boto3
 import pytest
 
+from inmet_local.emulator.servers import ManagedProcess, free_port, moto_server
 from inmet_local.ml.data import sample_clean
 from inmet_local.ml.features import FEATURES, build_features
 from inmet_local.ml.passport import PASSPORT_FIELDS
 from inmet_local.ml.train import train
-from inmet_local.servers import ManagedProcess, free_port, moto_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

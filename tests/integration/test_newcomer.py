@@ -28,12 +28,12 @@ import boto3
 import httpx
 import pytest
 
-from inmet_local.discovery import read_stack
-from inmet_local.sample import MARKER
-from inmet_local.servers import free_port, port_in_use
-from inmet_local.sqlproject import variables
-from inmet_local.synth import generate_station_year, station_catalogue
-from inmet_local.warehouse import pipe_error_message
+from inmet_local.emulator.servers import free_port, port_in_use
+from inmet_local.emulator.warehouse import pipe_error_message
+from inmet_local.snowflake.sqlproject import variables
+from inmet_local.synth.sample import MARKER
+from inmet_local.synth.synth import generate_station_year, station_catalogue
+from inmet_local.workspace.discovery import read_stack
 from inmet_pipeline.columns import CLEAN_COLUMNS
 from tests.oracle import expected_clean
 from tests.paths import REPO_ROOT, real_file
@@ -308,8 +308,8 @@ def test_an_old_demo_sample_is_named_never_mixed_silently(workdir: Path) -> None
     """Upgrading: an older `make demo` wrote the sample into data/raw/ and loaded it into the
     user's warehouse. The next run leaves those files out and says that the warehouse holds
     them, with the way to start over."""
-    from inmet_local.sample import SAMPLE_SPEC
-    from inmet_local.synth import generate_archive
+    from inmet_local.synth.sample import SAMPLE_SPEC
+    from inmet_local.synth.synth import generate_archive
 
     raw = workdir / "data" / "raw"
     for stations, year in SAMPLE_SPEC:  # byte for byte what the old demo wrote

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from inmet_local.servers import free_port
+from inmet_local.emulator.servers import free_port
 from tests.crafted import crafted_files
 from tests.helpers import small_file
 from tests.integration.test_local_stack import RunningStack, _wait_exported

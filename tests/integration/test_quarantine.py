@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from inmet_local.servers import ManagedProcess, fakesnow_connect_kwargs
-from inmet_local.sqlproject import variables
-from inmet_local.warehouse import LocalWarehouse
+from inmet_local.emulator.servers import ManagedProcess, fakesnow_connect_kwargs
+from inmet_local.emulator.warehouse import LocalWarehouse
+from inmet_local.snowflake.sqlproject import variables
 from inmet_pipeline.errors import PartitionRejected
 from inmet_pipeline.exports import ExportService
 from inmet_pipeline.notifications import LoadNotification

@@ -23,7 +23,7 @@ from typing import Any
 import boto3
 import pytest
 
-from inmet_local.invoke import (
+from inmet_local.emulator.invoke import (
     BUILD_DIR,
     Invocation,
     function_spec,
@@ -32,16 +32,16 @@ from inmet_local.invoke import (
     invoke,
     runtime_python,
 )
-from inmet_local.servers import (
+from inmet_local.emulator.servers import (
     ManagedProcess,
     aws_env,
     fakesnow_client_env,
     fakesnow_connect_kwargs,
     moto_client_kwargs,
 )
-from inmet_local.sqlproject import variables
-from inmet_local.template import REPO_ROOT, LocalNames, provision
-from inmet_local.warehouse import LocalWarehouse
+from inmet_local.emulator.warehouse import LocalWarehouse
+from inmet_local.snowflake.sqlproject import variables
+from inmet_local.workspace.template import REPO_ROOT, LocalNames, provision
 from tests.events import load_event
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -10,7 +10,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from inmet_local.servers import ManagedProcess, port_in_use
+from inmet_local.emulator.servers import ManagedProcess, port_in_use
 from tests.helpers import small_file, zip_bytes
 from tests.integration.resources import BUCKET
 from tests.paths import real_file
@@ -107,7 +107,7 @@ def test_status_of_an_unknown_upload(api: ManagedProcess) -> None:
 
 
 def test_unreachable_api_fails_after_retries(tmp_path: Path) -> None:
-    from inmet_local.servers import free_port
+    from inmet_local.emulator.servers import free_port
 
     port = free_port()
     assert not port_in_use(port)

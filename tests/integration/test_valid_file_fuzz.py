@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from inmet_local.servers import ManagedProcess, fakesnow_client_env
+from inmet_local.emulator.servers import ManagedProcess, fakesnow_client_env
 from tests.fuzz import BatchOutcome, FuzzPipeline, all_bases, check_batch, file_batches
 from tests.integration.resources import BUCKET
 from tests.paths import REAL_DIR

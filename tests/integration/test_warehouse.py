@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from inmet_local.synth import generate_station_year, station_catalogue
-from inmet_local.template import pipe_queue, queue_arn
-from inmet_local.warehouse import LocalWarehouse, s3_event_keys
+from inmet_local.emulator.warehouse import LocalWarehouse, s3_event_keys
+from inmet_local.synth.synth import generate_station_year, station_catalogue
+from inmet_local.workspace.template import pipe_queue, queue_arn
 from inmet_pipeline.columns import CLEAN_COLUMNS, MEASURE_NAMES
 from inmet_pipeline.reader import validate
 from inmet_pipeline.uploads import landing_key_for, raw_object, upload_id_for

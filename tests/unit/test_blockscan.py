@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inmet_local.synth import generate_station_year, station_catalogue
+from inmet_local.synth.synth import generate_station_year, station_catalogue
 from inmet_pipeline import blockscan, reader
 from inmet_pipeline.reader import validate
 from tests.crafted import crafted_files

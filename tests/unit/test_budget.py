@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from inmet_local.template import load_template
+from inmet_local.workspace.template import load_template
 from inmet_pipeline import budget
 from inmet_pipeline.adapters.aws import DynamoStatusStore, S3ObjectStore
 from inmet_pipeline.settings import AwsSettings

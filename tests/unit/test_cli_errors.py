@@ -16,8 +16,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from inmet_local.cli import app
-from inmet_local.discovery import DataDirLock, write_state
-from inmet_local.servers import free_port
+from inmet_local.emulator.servers import free_port
+from inmet_local.workspace.discovery import DataDirLock, write_state
 
 pytestmark = [pytest.mark.unit]
 
@@ -235,7 +235,7 @@ def test_an_ambiguous_short_id_lists_the_candidates(
 ) -> None:
     import httpx
 
-    from inmet_local.client import ApiClient
+    from inmet_local.client.client import ApiClient
 
     answer = {
         "error": {

@@ -127,7 +127,7 @@ def test_synth_rejects_a_bad_layout(tmp_path: Path) -> None:
 
 
 def test_issue_text_says_the_line_once() -> None:
-    from inmet_local.text import issue_text
+    from inmet_local.ops.text import issue_text
 
     assert issue_text("bad_hour", "Line 17: the hour …", 17) == "bad_hour Line 17: the hour …"
     assert (

@@ -1,4 +1,4 @@
-"""One reader of `.env` for the commands (inmet_local.discovery): the environment wins, an
+"""One reader of `.env` for the commands (inmet_local.workspace.discovery): the environment wins, an
 empty value is unset, names match whatever their case, and the file is read when asked."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from inmet_local.discovery import configured, dotenv_settings, env_file, environment
+from inmet_local.workspace.discovery import configured, dotenv_settings, env_file, environment
 
 pytestmark = [pytest.mark.unit]
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from inmet_local.local_adapter import LocalExporter
+from inmet_local.emulator.local_adapter import LocalExporter
 from inmet_pipeline.adapters.snowflake import SnowflakeExporter
 from inmet_pipeline.exports import ExportService
 from inmet_pipeline.notifications import LoadNotification

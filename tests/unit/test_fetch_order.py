@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from inmet_local import fetch
-from inmet_local.fetch import HEADER, FetchError, fetch_from_s3
+from inmet_local.client import fetch
+from inmet_local.client.fetch import HEADER, FetchError, fetch_from_s3
 
 pytestmark = [pytest.mark.unit]
 

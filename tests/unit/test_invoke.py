@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from inmet_local.cli import app
-from inmet_local.invoke import (
+from inmet_local.emulator.invoke import (
     InvokeError,
     env_json_values,
     function_spec,
@@ -113,8 +113,8 @@ def test_cli_without_a_stack_exits_2_with_the_reason(tmp_path: Path) -> None:
 
 def test_the_runtime_python_is_the_templates_runtime() -> None:
     """RUNTIME_PYTHON picks the interpreter for --built and the build; the template decides."""
-    from inmet_local.invoke import RUNTIME_PYTHON
-    from inmet_local.template import load_template
+    from inmet_local.emulator.invoke import RUNTIME_PYTHON
+    from inmet_local.workspace.template import load_template
 
     template = load_template()
     assert template["Globals"]["Function"]["Runtime"] == f"python{RUNTIME_PYTHON}"
@@ -141,7 +141,7 @@ def test_a_handler_that_answers_an_error_is_a_failure() -> None:
 
 def test_sns_subscriptions_follow_the_template() -> None:
     """The local stack's SNS wiring is template.yaml's Events (Type: SNS), not a copy of it."""
-    from inmet_local.invoke import sns_subscriptions
+    from inmet_local.emulator.invoke import sns_subscriptions
 
     wired = {topic: spec.logical_id for topic, spec in sns_subscriptions().items()}
     assert wired == {
@@ -168,12 +168,14 @@ def test_sns_subscriptions_follow_the_template() -> None:
 
 def test_a_built_function_gets_the_local_warehouse_adapter_alone(tmp_path: Path) -> None:
     """The layer carries no local code: a built function invoked against the local stack gets
-    inmet_local.local_adapter (and nothing else of inmet_local) beside the runtime's folder."""
-    from inmet_local.invoke import local_adapter_dir
+    inmet_local.emulator.local_adapter (and nothing else of inmet_local) beside the runtime's
+    folder."""
+    from inmet_local.emulator.invoke import local_adapter_dir
 
     folder = local_adapter_dir(tmp_path / "build")
     assert folder.parent == tmp_path / "runtime"
-    assert sorted(p.name for p in (folder / "inmet_local").iterdir()) == [
+    assert sorted(p.name for p in (folder / "inmet_local").iterdir()) == ["__init__.py", "emulator"]
+    assert sorted(p.name for p in (folder / "inmet_local" / "emulator").iterdir()) == [
         "__init__.py",
         "local_adapter.py",
     ]

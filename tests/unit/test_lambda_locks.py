@@ -12,7 +12,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from inmet_local.lock import FOLDERS
+from inmet_local.ops.lock import FOLDERS
 from tests.paths import REPO_ROOT
 
 pytestmark = [pytest.mark.unit]

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from inmet_local.client import ApiClient
-from inmet_local.sources import InputFile
+from inmet_local.client.client import ApiClient
+from inmet_local.workspace.sources import InputFile
 from inmet_pipeline.limits import (
     LAMBDA_SYNC_PAYLOAD_BYTES,
     MAX_UPLOAD_BYTES,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from inmet_local.live import SKIP_LINE, stack_name
-from inmet_local.template import REPO_ROOT
+from inmet_local.ops.live import SKIP_LINE, stack_name
+from inmet_local.workspace.template import REPO_ROOT
 
 pytestmark = [pytest.mark.unit]
 
@@ -30,7 +30,7 @@ def _no_credentials(tmp_path: Path) -> dict[str, str]:
 
 def test_without_credentials_it_skips_with_one_line(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "inmet_local.live"],
+        [sys.executable, "-m", "inmet_local.ops.live"],
         capture_output=True,
         text=True,
         env=_no_credentials(tmp_path),
@@ -49,7 +49,7 @@ def test_make_test_aws_runs_the_live_module() -> None:
         ["make", "-n", "test-aws"], capture_output=True, text=True, cwd=REPO_ROOT, check=False
     )
     assert dry.returncode == 0, dry.stderr
-    assert "-m inmet_local.live" in dry.stdout
+    assert "-m inmet_local.ops.live" in dry.stdout
 
 
 def test_stack_names_are_unique_and_valid() -> None:

@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 from moto.sqs.models import SQSBackend
 
-from inmet_local.moto_server import apply_fixes
+from inmet_local.emulator.moto_server import apply_fixes
 
 pytestmark = [pytest.mark.unit]
 

@@ -1,5 +1,5 @@
 """The privilege check: each role can run the SQL it really runs, under the grants of
-snowflake_sql/ (inmet_local.privileges, a small model of Snowflake's access control).
+snowflake_sql/ (inmet_local.snowflake.privileges, a small model of Snowflake's access control).
 
 - The deploy: bootstrap/admin.sql as ACCOUNTADMIN, then schemachange as its configured role
   (its change-history table, every rendered script, in order).
@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 import inmet_pipeline.adapters.snowflake as snowflake_adapter
-from inmet_local.privileges import (
+from inmet_local.snowflake.privileges import (
     ADMIN,
     Account,
     Deployment,
@@ -35,8 +35,8 @@ from inmet_local.privileges import (
     deploy,
     scripting_statements,
 )
-from inmet_local.sqlaccess import Access, analyse, stage_name
-from inmet_local.sqlproject import TASK_BODY, render, split_statements, variables
+from inmet_local.snowflake.sqlaccess import Access, analyse, stage_name
+from inmet_local.snowflake.sqlproject import TASK_BODY, render, split_statements, variables
 from inmet_pipeline.adapters.snowflake import SnowflakeExporter, SnowflakeSettings
 from inmet_pipeline.exports import ExportedPartition, ExportService
 from inmet_pipeline.notifications import ErrorNotification, LoadNotification, Partition

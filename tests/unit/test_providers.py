@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from export_clean import deps as export_deps
-from inmet_local.client import Outcome, UploadOutcome
+from inmet_local.client.client import Outcome, UploadOutcome
 from inmet_pipeline.settings import upload_settings
 from upload_api import deps as upload_deps
 

@@ -263,7 +263,7 @@ def test_out_of_range_values_are_warnings_with_counts() -> None:
 
 
 def test_all_missing_file_is_valid_with_a_warning() -> None:
-    from inmet_local.synth import generate_station_year, station_catalogue
+    from inmet_local.synth.synth import generate_station_year, station_catalogue
 
     empty = generate_station_year(station_catalogue(1)[0], 2024, empty=True)
     report = validate(empty.data)

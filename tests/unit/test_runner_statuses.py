@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from inmet_local.runner import table_statuses
+from inmet_local.cli.runner import table_statuses
 
 pytestmark = [pytest.mark.unit]
 
@@ -106,8 +106,8 @@ def test_a_round_with_nothing_final_reads_only_ids_and_statuses() -> None:
 def test_the_run_summary_says_why_a_file_has_no_clean_row() -> None:
     from rich.console import Console
 
-    from inmet_local.client import UploadOutcome
-    from inmet_local.runner import _summary
+    from inmet_local.cli.runner import _summary
+    from inmet_local.client.client import UploadOutcome
 
     results = [
         UploadOutcome("data/raw/INMET_CO_MT_A921_X_01-01-2024_A_31-12-2024.CSV", "accepted",

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from inmet_local.runner import choose_inputs
-from inmet_local.sample import (
+from inmet_local.cli.runner import choose_inputs
+from inmet_local.synth.sample import (
     MARKER,
     SAMPLE_SPEC,
     ensure_sample,
@@ -17,8 +17,8 @@ from inmet_local.sample import (
     is_generated,
     legacy_sample_paths,
 )
-from inmet_local.sources import iter_input_files
-from inmet_local.synth import generate_archive
+from inmet_local.synth.synth import generate_archive
+from inmet_local.workspace.sources import iter_input_files
 from inmet_pipeline.uploads import upload_id_for
 from tests.helpers import small_file
 

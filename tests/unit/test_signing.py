@@ -13,9 +13,9 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from inmet_local.client import ApiClient
-from inmet_local.signing import SERVICE, SIGNED, SigV4HttpxAuth, region_of
-from inmet_local.sources import InputFile
+from inmet_local.client.client import ApiClient
+from inmet_local.client.signing import SERVICE, SIGNED, SigV4HttpxAuth, region_of
+from inmet_local.workspace.sources import InputFile
 from tests.helpers import small_file
 
 pytestmark = [pytest.mark.unit]

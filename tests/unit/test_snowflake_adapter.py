@@ -151,8 +151,8 @@ def test_the_live_target_loads_through_the_tables_stage(tmp_path: Any) -> None:
     """`make test-snowflake` runs the warehouse tests on a real account: the same deploy and
     task statements, and the load by PUT to the table's stage then COPY (no file:// path, no
     local length checks). Exercised here with a recording connection on every run."""
-    from inmet_local.synth import generate_station_year, station_catalogue
-    from inmet_local.warehouse import LocalWarehouse
+    from inmet_local.emulator.warehouse import LocalWarehouse
+    from inmet_local.synth.synth import generate_station_year, station_catalogue
     from inmet_pipeline.uploads import raw_object
 
     executed: list[str] = []
@@ -217,8 +217,12 @@ def test_a_missing_grant_fails_the_wave_as_an_outage_not_as_a_bad_partition(
 
 def test_the_warehouse_adapter_plugs_in_by_name_and_only_when_set() -> None:
     """INMET_WAREHOUSE_ADAPTER: how the local runtime gives the export its own warehouse
-    (inmet_local.local_adapter) while the layer carries no local code."""
-    from inmet_local.local_adapter import LOCAL_ADAPTER, LocalExporter, LocalSnowflakeSettings
+    (inmet_local.emulator.local_adapter) while the layer carries no local code."""
+    from inmet_local.emulator.local_adapter import (
+        LOCAL_ADAPTER,
+        LocalExporter,
+        LocalSnowflakeSettings,
+    )
     from inmet_pipeline.settings import ConfigError
 
     assert adapter.plugged_exporter(SnowflakeSettings(_env_file=None)) is None
@@ -229,7 +233,7 @@ def test_the_warehouse_adapter_plugs_in_by_name_and_only_when_set() -> None:
     settings = LocalSnowflakeSettings(_env_file=None, inmet_snowflake_local_url="http://h:1")
     assert settings.connect_kwargs()["host"] == "h"
     assert settings.cache_key() != SnowflakeSettings(_env_file=None).cache_key()
-    assert LOCAL_ADAPTER == "inmet_local.local_adapter:local_exporter"
+    assert LOCAL_ADAPTER == "inmet_local.emulator.local_adapter:local_exporter"
     assert issubclass(LocalExporter, adapter.WarehouseQueries)
 
 

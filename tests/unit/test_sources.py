@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from inmet_local.cli import app
-from inmet_local.sources import MAX_MEMBERS, SourceError, iter_input_files
+from inmet_local.workspace.sources import MAX_MEMBERS, SourceError, iter_input_files
 from inmet_pipeline.limits import MAX_UPLOAD_BYTES
 from tests.helpers import small_file
 

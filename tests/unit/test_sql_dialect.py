@@ -15,7 +15,7 @@ from functools import cache
 import pytest
 from sqlfluff.core import FluffConfig, Linter
 
-from inmet_local.sqlproject import (
+from inmet_local.snowflake.sqlproject import (
     BOOTSTRAP,
     REPO_ROOT,
     Statement,

@@ -11,7 +11,7 @@ import pytest
 from schemachange.JinjaTemplateProcessor import JinjaTemplateProcessor
 from schemachange.session.Script import get_all_scripts_recursively
 
-from inmet_local.sqlproject import (
+from inmet_local.snowflake.sqlproject import (
     MODULES_PREFIX,
     SQL_ROOT,
     TASK_BODY,
@@ -106,8 +106,8 @@ def _words(sql: str) -> list[str]:
 
 def test_schemachange_renders_what_the_local_renderer_renders() -> None:
     """schemachange's JinjaTemplateProcessor with the configured modules folder renders every
-    script as inmet_local.sqlproject does (apart from whitespace: it does not keep trailing
-    newlines of included files, and strips the final ';')."""
+    script as inmet_local.snowflake.sqlproject does (apart from whitespace: it does not keep
+    trailing newlines of included files, and strips the final ';')."""
     folder = modules_folder()
     assert folder is not None, "schemachange-config.yml names no modules-folder"
     processor = JinjaTemplateProcessor(project_root=SQL_ROOT, modules_folder=folder)

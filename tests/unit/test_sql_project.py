@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from inmet_local.cli import app
-from inmet_local.sqlproject import (
+from inmet_local.snowflake.sqlproject import (
     BOOTSTRAP,
     SQL_ROOT,
     TASK_BODY,
@@ -227,7 +227,7 @@ def test_deploy_runs_schemachange_with_dotenv_values(
 
 
 def test_the_deploy_summary_counts_statements_once() -> None:
-    from inmet_local.warehouse import DeployReport
+    from inmet_local.emulator.warehouse import DeployReport
 
     statement = Statement("x.sql", 1, "GRANT x")
     report = DeployReport(

@@ -11,7 +11,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from inmet_local.sqlproject import (
+from inmet_local.snowflake.sqlproject import (
     BOOTSTRAP,
     Statement,
     load_config,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from inmet_local.stack import TriggerInterval
+from inmet_local.emulator.stack import TriggerInterval
 
 pytestmark = [pytest.mark.unit]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from inmet_local.synth import (
+from inmet_local.synth.synth import (
     format_value,
     generate_archive,
     generate_station_year,

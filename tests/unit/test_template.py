@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from inmet_local.template import TEMPLATE_PATH, load_template
+from inmet_local.workspace.template import TEMPLATE_PATH, load_template
 from tests.template_synth import synthesise
 
 pytestmark = [pytest.mark.unit]

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from inmet_local.template import TEMPLATE_PATH, load_template
+from inmet_local.workspace.template import TEMPLATE_PATH, load_template
 from inmet_pipeline.stuck import METRIC as STUCK_METRIC
 from tests.template_synth import of_type, synthesise
 from upload_api import metrics as app_metrics

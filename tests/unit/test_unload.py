@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from inmet_local.unload import UnloadError, _partitions, unload_partitions
+from inmet_local.emulator.unload import UnloadError, _partitions, unload_partitions
 
 pytestmark = [pytest.mark.unit]
 
@@ -106,8 +106,8 @@ def test_the_route_refuses_callers_without_the_token_or_json(fs: Any, tmp_path: 
     from starlette.applications import Starlette
     from starlette.testclient import TestClient
 
-    from inmet_local.local_adapter import LOCAL_UNLOAD_ROUTE
-    from inmet_local.unload import route
+    from inmet_local.emulator.local_adapter import LOCAL_UNLOAD_ROUTE
+    from inmet_local.emulator.unload import route
 
     root = tmp_path / "unload"
     root.mkdir()

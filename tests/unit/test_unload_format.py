@@ -25,7 +25,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from inmet_local.unload import unload_partitions
+from inmet_local.emulator.unload import unload_partitions
 from inmet_pipeline.columns import CLEAN_COLUMNS, CSV_QUOTED_CHARACTERS
 from inmet_pipeline.exports import copy_into_statement, csv_lines, stations_select
 

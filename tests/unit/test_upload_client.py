@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from inmet_local.client import ApiClient, upload_many
-from inmet_local.sources import InputFile
+from inmet_local.client.client import ApiClient, upload_many
+from inmet_local.workspace.sources import InputFile
 
 pytestmark = [pytest.mark.unit]
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from inmet_local.warehouse_connection import WarehouseConnection
+from inmet_local.emulator.warehouse_connection import WarehouseConnection
 
 pytestmark = [pytest.mark.unit]
 

@@ -29,8 +29,8 @@ from inmet_local.cli.output import (
     progress_bar,
     using,
 )
-from inmet_local.client import ApiClient, Outcome, upload_many
-from inmet_local.discovery import DEFAULT_DATA_DIR, StackNotFound, configured, read_stack
+from inmet_local.client.client import ApiClient, Outcome, upload_many
+from inmet_local.workspace.discovery import DEFAULT_DATA_DIR, StackNotFound, configured, read_stack
 
 
 def signer(auth: AuthMode | None, url: str) -> httpx.Auth | None:
@@ -43,7 +43,7 @@ def signer(auth: AuthMode | None, url: str) -> httpx.Auth | None:
             raise fail(exc.message) from exc
     if auth is AuthMode.KEY:
         return None
-    from inmet_local.signing import (
+    from inmet_local.client.signing import (
         CredentialsMissingError,
         SigV4HttpxAuth,
         default_credentials,
@@ -102,7 +102,7 @@ def upload_command(
     Exit code 0 when every file was accepted or already there, 1 when any was rejected or
     failed, 2 for a usage problem.
     """
-    from inmet_local.sample import is_generated
+    from inmet_local.synth.sample import is_generated
 
     files = input_files(paths)
     url, key = api_target(api_url, api_key, data_dir)

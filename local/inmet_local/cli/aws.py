@@ -40,7 +40,7 @@ def aws_redrive(
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from inmet_local.redrive import redrive
+    from inmet_local.ops.redrive import redrive
 
     if bool(queue_url) == bool(stack):
         raise fail("give exactly one of --queue-url or --stack")

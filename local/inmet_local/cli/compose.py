@@ -65,7 +65,7 @@ def _docker_compose_ready() -> str:
 def _compose(*args: str) -> None:
     import subprocess
 
-    from inmet_local.template import REPO_ROOT
+    from inmet_local.workspace.template import REPO_ROOT
 
     docker = _docker_compose_ready()
     env_file = REPO_ROOT / ".env"

@@ -14,7 +14,7 @@ from inmet_local.cli.options import (
     choice_parser,
 )
 from inmet_local.cli.output import console, fail, progress_bar, using
-from inmet_local.discovery import (
+from inmet_local.workspace.discovery import (
     DEFAULT_DATA_DIR,
     StackInfo,
     StackNotFound,
@@ -47,8 +47,8 @@ def fetch_command(
     The CSV is written whole or not at all; an existing one is replaced (and the summary says
     so).
     """
-    from inmet_local.fetch import FetchError, fetch_from_s3, fetch_from_warehouse
-    from inmet_local.local_adapter import LocalSnowflakeSettings as SnowflakeSettings
+    from inmet_local.client.fetch import FetchError, fetch_from_s3, fetch_from_warehouse
+    from inmet_local.emulator.local_adapter import LocalSnowflakeSettings as SnowflakeSettings
     from inmet_pipeline.adapters.snowflake import connection
     from inmet_pipeline.errors import DependencyUnavailable
     from inmet_pipeline.settings import ConfigError, UploadSettings, load_settings

@@ -11,9 +11,9 @@ import typer
 
 from inmet_local.cli.options import Layout, choice_metavar, choice_parser, input_files
 from inmet_local.cli.output import console, fail, print_report_table, progress_bar
-from inmet_local.sample import SAMPLE_DIR
-from inmet_local.sources import InputFile
-from inmet_local.synth import generate_archive
+from inmet_local.synth.sample import SAMPLE_DIR
+from inmet_local.synth.synth import generate_archive
+from inmet_local.workspace.sources import InputFile
 from inmet_pipeline.reader import DEFAULT_MAX_ERRORS, Issue, ValidationReport, validate
 
 
@@ -90,7 +90,7 @@ def synth_command(
     Generated, not real: they go to data/sample/ by default (data/raw/ is for your own files)
     and are listed in the folder's GENERATED_BY_INMET_SYNTH.json marker.
     """
-    from inmet_local.sample import MARKER, mark_generated
+    from inmet_local.synth.sample import MARKER, mark_generated
 
     written: list[Path] = []
     try:

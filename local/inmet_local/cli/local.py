@@ -14,8 +14,8 @@ import typer
 from inmet_local.cli.compose import compose_app
 from inmet_local.cli.options import DataDirOption, PortOption
 from inmet_local.cli.output import console, err_console, fail, using
-from inmet_local.discovery import DEFAULT_DATA_DIR, env_file
-from inmet_local.sample import SAMPLE_DIR
+from inmet_local.synth.sample import SAMPLE_DIR
+from inmet_local.workspace.discovery import DEFAULT_DATA_DIR, env_file
 
 local_app = typer.Typer(
     help="The whole pipeline on this machine (moto, fakesnow, uvicorn).", no_args_is_help=True
@@ -54,8 +54,8 @@ def local_up(port: PortOption = 8000, data_dir: DataDirOption = DEFAULT_DATA_DIR
     import signal
     import threading
 
-    from inmet_local.servers import ServerError
-    from inmet_local.stack import LocalStack
+    from inmet_local.emulator.servers import ServerError
+    from inmet_local.emulator.stack import LocalStack
 
     check_dotenv()
     stop = threading.Event()
@@ -112,7 +112,7 @@ def local_run(
     """The seed's pipeline.sh: start the stack; with --upload, send the files, wait until each
     is exported, fetch inmet_clean.csv and summarise. Without --upload it only starts the stack
     (Ctrl-C stops it)."""
-    from inmet_local.runner import run_pipeline
+    from inmet_local.cli.runner import run_pipeline
 
     check_dotenv()
     if not upload:
@@ -154,7 +154,7 @@ def local_invoke(
 ) -> None:
     """`sam local invoke` without Docker: run FUNCTION's handler with EVENT against the running
     local stack (`inmet local up`) and print what it returns; its logs go to stderr."""
-    from inmet_local.invoke import (
+    from inmet_local.emulator.invoke import (
         InvokeError,
         function_spec,
         invocation_env,
@@ -215,8 +215,8 @@ def local_reset(
     """
     import shutil
 
-    from inmet_local.discovery import DataDirInUse, DataDirLock
-    from inmet_local.sample import MARKER
+    from inmet_local.synth.sample import MARKER
+    from inmet_local.workspace.discovery import DataDirInUse, DataDirLock
 
     targets = [p for p in (data_dir,) if p.exists()]
     sample_dir = SAMPLE_DIR

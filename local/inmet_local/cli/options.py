@@ -6,7 +6,7 @@ the enum member. The parser (instead of Typer's own enum handling) keeps the pro
 "--layout must be A or B, not 'C'", and matches case-insensitively as the commands always did.
 
 An option that a setting may give names its variable with Typer's ``envvar=`` so `--help` says
-so (tests/unit/test_cli_help.py); the `.env` file is read by :mod:`inmet_local.discovery`.
+so (tests/unit/test_cli_help.py); the `.env` file is read by :mod:`inmet_local.workspace.discovery`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Annotated
 import typer
 
 from inmet_local.cli.output import fail
-from inmet_local.discovery import DATA_DIR_ENV
-from inmet_local.sources import InputFile, SourceError, iter_input_files
+from inmet_local.workspace.discovery import DATA_DIR_ENV
+from inmet_local.workspace.sources import InputFile, SourceError, iter_input_files
 
 
 class Layout(StrEnum):

@@ -16,8 +16,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from inmet_local.client import Outcome, UploadOutcome
-from inmet_local.text import issue_text
+from inmet_local.client.client import Outcome, UploadOutcome
+from inmet_local.ops.text import issue_text
 from inmet_pipeline.columns import N_MEASURES
 from inmet_pipeline.reader import ValidationReport
 

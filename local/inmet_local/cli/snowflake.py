@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from inmet_local.cli.output import console, err_console, fail
-from inmet_local.discovery import environment
+from inmet_local.workspace.discovery import environment
 
 snowflake_app = typer.Typer(
     help="The Snowflake SQL project (snowflake_sql/).", no_args_is_help=True
@@ -20,7 +20,7 @@ snowflake_app = typer.Typer(
 @snowflake_app.command("check")
 def snowflake_check() -> None:
     """Render every script and parse every statement with sqlglot's Snowflake dialect."""
-    from inmet_local.sqlproject import (
+    from inmet_local.snowflake.sqlproject import (
         BOOTSTRAP,
         SqlProjectError,
         Statement,
@@ -65,7 +65,7 @@ def snowflake_deploy(
     import os
     import subprocess
 
-    from inmet_local.sqlproject import (
+    from inmet_local.snowflake.sqlproject import (
         SQL_ROOT,
         SqlProjectError,
         placeholder_settings,
@@ -126,7 +126,13 @@ def snowflake_deploy(
 @snowflake_app.command("bootstrap")
 def snowflake_bootstrap() -> None:
     """Print the one-time admin script (roles, grants, export user) to run as ACCOUNTADMIN."""
-    from inmet_local.sqlproject import BOOTSTRAP, SQL_ROOT, placeholder_settings, render, variables
+    from inmet_local.snowflake.sqlproject import (
+        BOOTSTRAP,
+        SQL_ROOT,
+        placeholder_settings,
+        render,
+        variables,
+    )
 
     values = variables()
     script = (SQL_ROOT / BOOTSTRAP).read_text(encoding="utf-8")

@@ -151,7 +151,7 @@ def sample_clean(stations: int = 3, year: int = 2023, seed: int = 0) -> pd.DataF
     The generator's values are already in range and all-missing hours are dropped, so this is
     what CLEAN holds for those files.
     """
-    from inmet_local.synth import generate_station_year, station_catalogue
+    from inmet_local.synth.synth import generate_station_year, station_catalogue
 
     records = []
     for station in station_catalogue(stations, seed):
@@ -183,7 +183,7 @@ GENERATOR_SEEDS = (0, 1)
 
 def _generated_by(rows: pd.DataFrame, year: int, seeds: Iterable[int]) -> bool:
     """Whether a station-year's first temperatures are what the sample generator writes."""
-    from inmet_local.synth import SynthStation, generate_station_year
+    from inmet_local.synth.synth import SynthStation, generate_station_year
 
     first = rows.iloc[0]
     station = SynthStation(

@@ -5,8 +5,8 @@ Snowflake error notification → the uploads concerned marked ``failed``.
 
 The partition query and the Snowflake unload statement are built once, in partitions.py; the
 Snowflake adapter runs the unload (the data never passes through Lambda); locally, the
-fakesnow server's unload adapter (inmet_local.unload) writes the files and the local adapter
-puts them in S3.
+fakesnow server's unload adapter (inmet_local.emulator.unload) writes the files and the local
+adapter puts them in S3.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Every fact about how an INMET file is spelt lives here, and both sides use it: the reader
 (``inmet_pipeline.reader`` and the modules it is split into) parses with it, and the generator
-(``local/inmet_local/synth.py``) writes with it. So a spelling added here is read and generated
-at once, and tests/unit/test_inmet_format.py round-trips every layout and metadata style.
+(``local/inmet_local/synth/synth.py``) writes with it. So a spelling added here is read and
+generated at once, and tests/unit/test_inmet_format.py round-trips every layout and metadata style.
 
 What is here: the two layouts (date and hour formats, the first two header labels, the missing
 marker), the 17 measure labels and the three radiation units, the metadata keys in their three

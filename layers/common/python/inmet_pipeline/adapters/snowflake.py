@@ -1,7 +1,8 @@
 """The warehouse adapter of the export: Snowflake (unload with COPY INTO @stage).
 
 The local runtime's adapter (fakesnow's connection settings, its unload route and
-``LocalExporter``) lives in ``inmet_local.local_adapter``, outside the Lambda layer: it plugs in
+``LocalExporter``) lives in ``inmet_local.emulator.local_adapter``, outside the Lambda layer: it
+plugs in
 through ``INMET_WAREHOUSE_ADAPTER`` (``plugged_exporter``) and subclasses ``SnowflakeSettings``
 (``connect_kwargs``); no local code is here.
 
@@ -212,8 +213,8 @@ def _query(conn: Any, sql: str, params: Sequence[Any] | None = None) -> list[tup
 def plugged_exporter(settings: SnowflakeSettings) -> PartitionExporter | None:
     """The exporter INMET_WAREHOUSE_ADAPTER names ("module:function", called with no
     argument), or None: the seam through which the local runtime gives the export its own
-    warehouse (inmet_local.local_adapter) without this layer carrying local code. A deployed
-    function leaves the setting unset and gets SnowflakeExporter."""
+    warehouse (inmet_local.emulator.local_adapter) without this layer carrying local code. A
+    deployed function leaves the setting unset and gets SnowflakeExporter."""
     if not settings.inmet_warehouse_adapter:
         return None
     module_name, _, attr = settings.inmet_warehouse_adapter.partition(":")

@@ -1,0 +1,163 @@
+"""The local unload adapter: what Snowflake's ``COPY INTO @stage`` does, for the fakesnow server.
+
+fakesnow cannot unload. Before this adapter the local export asked the warehouse for each
+partition's CSV text (LISTAGG of SQL-formatted lines) and received it through fakesnow's HTTP
+protocol: a year of 564 stations is ~750 MB of CSV, sent as base64 Arrow inside JSON and decoded
+by the connector. That hop cost more than everything else the export does.
+
+Here the fakesnow server process writes the files itself, as Snowflake writes to its stage:
+
+1. the exporter's SELECT (Snowflake SQL, the partitions of several stations sorted by station
+   and time: ``inmet_pipeline.exports.stations_select``) runs through fakesnow's own
+   translation on the shared warehouse, so the rows are exactly what a query would return;
+2. an in-memory DuckDB writes each (station, year) partition of that result with its CSV
+   writer (``,`` separated, minimal quoting, empty field for NULL, ``\\n`` line ends) to the
+   file the caller named, without a header (the caller owns the contract's header line).
+
+The route is ``POST /inmet-local/unload`` on the fakesnow server (``fakesnow_server.py`` mounts
+it). Body: ``{"sql": ..., "params": [...], "partitions": [{"station_id", "year", "path"}]}``;
+answer ``{"rows": {path: n}}``, or ``{"error": message}`` with status 400 (bad request or SQL
+error), 401 (no token), 415 (not JSON) or 500. The paths must lie inside the server's unload
+folder (``--unload-dir``): the caller and the server share this machine and that folder.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from inmet_local.emulator.local_adapter import LOCAL_UNLOAD_ROUTE
+
+STATION_COLUMN = 0  # CLEAN's column order (docs/contracts.md §3): station_id first,
+OBSERVED_AT_COLUMN = 7  # observed_at eighth, as ISO text 'YYYY-MM-DDTHH:MI:SSZ'
+
+
+class UnloadError(ValueError):
+    """The request cannot be served; the message says why."""
+
+
+def _partitions(raw: Any, root: Path) -> list[tuple[str, int, Path]]:
+    """The requested partitions; every path must lie inside ``root`` (the stack's unload
+    folder): the route writes files, so it writes nowhere else."""
+    if not isinstance(raw, list):
+        raise UnloadError("'partitions' must be a list of {station_id, year, path}")
+    base = root.resolve()
+    parts = []
+    for item in raw:
+        try:
+            station, year, path = str(item["station_id"]), int(item["year"]), Path(item["path"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UnloadError(f"bad partition {item!r}: needs station_id, year, path") from exc
+        target = (base / path).resolve()  # an absolute path replaces base; '..' is resolved
+        if not target.is_relative_to(base) or target == base:
+            raise UnloadError(f"{path}: outside the unload folder {base}")
+        if not target.parent.is_dir():
+            raise UnloadError(f"{path}: its folder does not exist")
+        parts.append((station, year, target))
+    return parts
+
+
+def unload_partitions(
+    fs: Any, sql: str, params: Sequence[Any], partitions: Sequence[tuple[str, int, Path]]
+) -> dict[str, int]:
+    """Run ``sql`` on the fakesnow instance ``fs`` and write each partition's rows to its path.
+
+    Returns the rows written by path (0 for a partition with no rows: its file is empty).
+    """
+    import duckdb
+    import snowflake.connector.errors
+
+    conn = fs.connect()
+    try:
+        cursor = conn.cursor()
+        try:
+            # As fakesnow's server passes a request's bindings.
+            cursor.execute(sql, binding_params=tuple(params), server=True)
+        except snowflake.connector.errors.Error as exc:
+            raise UnloadError(f"the unload query failed: {exc}") from exc
+        table = cursor._arrow_table  # the result fakesnow already holds, as Arrow
+    finally:
+        conn.close()
+    if table is None or table.num_columns <= OBSERVED_AT_COLUMN:
+        raise UnloadError("the unload query must select CLEAN's columns in contract order")
+    names = table.column_names
+    station, observed = names[STATION_COLUMN], names[OBSERVED_AT_COLUMN]
+    writer = duckdb.connect()
+    try:
+        # The result is sorted by station and time, so each (station, year) partition is one
+        # run of rows: find the runs once, then write each as a zero-copy slice. (Filtering the
+        # whole result per partition converted all of it from Arrow for every file: 27 ms a
+        # file, 15 s for a year.)
+        writer.register("result", table)
+        runs = writer.execute(
+            f'SELECT "{station}", LEFT("{observed}", 4), COUNT(*) FROM result '  # noqa: S608
+            "GROUP BY ALL ORDER BY 1, 2"
+        ).fetchall()
+        writer.unregister("result")
+        slices: dict[tuple[str, int], tuple[int, int]] = {}
+        offset = 0
+        for station_id, year, count in runs:
+            slices[(str(station_id), int(year))] = (offset, int(count))
+            offset += int(count)
+        if offset != table.num_rows:
+            raise UnloadError("the unload query must sort by station_id, observed_at")
+        written: dict[str, int] = {}
+        for station_id, year, path in partitions:
+            start, count = slices.get((station_id, year), (0, 0))
+            part = table.slice(start, count)
+            if count and not (
+                part[station].unique().to_pylist() == [station_id]
+                and part[observed][0].as_py().startswith(f"{year:04d}-")
+                and part[observed][count - 1].as_py().startswith(f"{year:04d}-")
+            ):
+                raise UnloadError("the unload query must sort by station_id, observed_at")
+            writer.register("part", part)
+            # The path is quoted as a SQL literal: COPY takes no parameter for its target.
+            target = "'" + str(path).replace("'", "''") + "'"
+            rows = writer.execute(f"COPY part TO {target} (FORMAT CSV, HEADER false)").fetchall()
+            writer.unregister("part")
+            written[str(path)] = int(rows[0][0]) if rows else 0
+    finally:
+        writer.close()
+    return written
+
+
+def route(fs_of: Any, unload_dir: Path, token: str) -> Any:
+    """The Starlette route; ``fs_of()`` gives the server's shared FakeSnow instance.
+
+    It writes files, so it is closed to anyone but the stack's own exporter: a request must
+    carry ``Authorization: Bearer <token>`` (the stack's secret, passed to the server in its
+    environment), be ``application/json`` (a web page's form or ``text/plain`` POST, which
+    needs no CORS preflight, is refused), and name paths inside ``unload_dir`` only."""
+    import hmac
+
+    from starlette.concurrency import run_in_threadpool
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    expected = f"Bearer {token}".encode()
+
+    async def unload(request: Request) -> JSONResponse:
+        given = request.headers.get("authorization", "").encode("latin-1", "replace")
+        if not hmac.compare_digest(given, expected):
+            return JSONResponse({"error": "a valid unload token is required"}, status_code=401)
+        media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if media != "application/json":
+            return JSONResponse({"error": "the body must be application/json"}, status_code=415)
+        try:
+            body = json.loads(await request.body())
+            if not isinstance(body, dict) or not isinstance(body.get("sql"), str):
+                raise UnloadError("the body must be a JSON object with 'sql'")
+            params = body.get("params") or []
+            parts = _partitions(body.get("partitions"), unload_dir)
+            rows = await run_in_threadpool(unload_partitions, fs_of(), body["sql"], params, parts)
+        except (UnloadError, ValueError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        except Exception as exc:  # a bug or a disk error: say what, keep serving
+            return JSONResponse({"error": f"{type(exc).__name__}: {exc}"}, status_code=500)
+        return JSONResponse({"rows": rows})
+
+    return Route(LOCAL_UNLOAD_ROUTE, unload, methods=["POST"])
