@@ -31,6 +31,7 @@ import typer
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "inmet-pipeline")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "InmetPipeline")
 
+from inmet_local.cli import helptext
 from inmet_local.cli.api import status_command, upload_command
 from inmet_local.cli.aws import aws_app
 from inmet_local.cli.fetch import fetch_command
@@ -39,6 +40,8 @@ from inmet_local.cli.local import local_app
 from inmet_local.cli.ml import train_command
 from inmet_local.cli.output import err_console
 from inmet_local.cli.snowflake import snowflake_app
+
+helptext.install()
 
 app = typer.Typer(
     name="inmet",

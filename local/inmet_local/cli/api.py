@@ -80,7 +80,8 @@ def api_target(api_url: str | None, api_key: str | None, data_dir: Path) -> tupl
 
 def upload_command(
     paths: Annotated[
-        list[Path], typer.Argument(help="Files, folders or INMET yearly .zip archives.")
+        list[Path],
+        typer.Argument(metavar="PATH", help="Files, folders or INMET yearly .zip archives."),
     ],
     api_url: ApiUrlOption = None,
     api_key: ApiKeyOption = None,
@@ -137,8 +138,9 @@ def status_command(
     upload_id: Annotated[
         str,
         typer.Argument(
+            metavar="UPLOAD_ID",
             help="The upload_id that POST /uploads returned, or a unique prefix of it (at "
-            "least 4 characters, as `inmet upload` prints them)."
+            "least 4 characters, as `inmet upload` prints them).",
         ),
     ],
     api_url: ApiUrlOption = None,

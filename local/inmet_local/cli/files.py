@@ -42,7 +42,9 @@ def validate_all(files: list[InputFile], max_errors: int, quiet: bool) -> list[V
 def validate_command(
     paths: Annotated[
         list[Path],
-        typer.Argument(help="Files, folders (searched for *.csv) or INMET .zip archives."),
+        typer.Argument(
+            metavar="PATH", help="Files, folders (searched for *.csv) or INMET .zip archives."
+        ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list for scripts.")] = False,
     max_errors: Annotated[

@@ -82,8 +82,9 @@ def local_run(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
+            metavar="PATH",
             help="Files to upload (default: data/raw/; when it has no station files, the "
-            "generated sample in data/sample/, on a warehouse of its own)."
+            "generated sample in data/sample/, on a warehouse of its own).",
         ),
     ] = None,
     upload: Annotated[
@@ -133,7 +134,10 @@ def local_run(
 @local_app.command("invoke")
 def local_invoke(
     function: Annotated[
-        str, typer.Argument(help="Logical id in template.yaml, e.g. UploadFunction.")
+        str,
+        typer.Argument(
+            metavar="FUNCTION", help="Logical id in template.yaml, e.g. UploadFunction."
+        ),
     ],
     event: Annotated[
         Path,

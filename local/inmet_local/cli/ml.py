@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +13,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from inmet_local.cli.output import err_console, fail
+
+# ml.model.TRAIN_THREADS_ENV, spelled here so that `inmet --help` does not import scikit-learn
+# (tests/unit/test_cli_help.py checks the two agree).
+TRAIN_THREADS_ENV = "INMET_TRAIN_THREADS"
 
 
 def train_command(
@@ -48,6 +53,16 @@ def train_command(
     max_iter: Annotated[
         int, typer.Option("--max-iter", min=10, help="Boosting iterations (trees).")
     ] = 300,
+    threads: Annotated[
+        int,
+        typer.Option(
+            "--threads",
+            min=1,
+            envvar=TRAIN_THREADS_ENV,
+            help="CPU threads for fitting. 1 by default: on a machine other work shares, more "
+            "threads wait for each other and train slower.",
+        ),
+    ] = 1,
 ) -> None:
     """Train the next-hour air-temperature model on CLEAN and log it to MLflow.
 
@@ -111,6 +126,7 @@ def train_command(
                     elapsed = time.monotonic() - started
                     err_console.print(f"  {elapsed:5.1f} s  {step}{count}")
 
+            os.environ[TRAIN_THREADS_ENV] = str(threads)  # read by ml.model.train_threads()
             result = train(
                 frame,
                 stations=station,

@@ -7,6 +7,7 @@ pipeline is used, errors), so that `inmet … --json | jq` stays clean.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -21,8 +22,16 @@ from inmet_local.ops.text import issue_text
 from inmet_pipeline.columns import N_MEASURES
 from inmet_pipeline.reader import ValidationReport
 
+
 # Piped output (CI logs, `| less`) gets a fixed wide layout instead of rich's 80 columns.
-console = Console() if sys.stdout.isatty() else Console(width=150)
+def _pipe_width() -> int:
+    """Output to a pipe or file: COLUMNS when the user set it, else 150 (rich's 80 would fold
+    every table of INMET file names)."""
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) >= 40 else 150
+
+
+console = Console() if sys.stdout.isatty() else Console(width=_pipe_width())
 err_console = Console(stderr=True, soft_wrap=True)
 
 
@@ -57,10 +66,21 @@ def _period(report: ValidationReport) -> str:
     return "-"
 
 
+def file_column_width(names: list[str], width: int | None = None) -> int:
+    """The file column's minimum width: the longest name when the terminal has room for it beside
+    the other columns (about 110 characters), else what is left, at least 20. An INMET name is
+    ~50-70 characters and its end, the period, tells files apart; without a minimum rich shares
+    the width evenly and folds every name onto 2 or 3 lines."""
+    width = console.width if width is None else width
+    longest = max((len(n) for n in names), default=4)
+    return max(4, min(longest, max(20, width - 110)))
+
+
 def print_report_table(reports: list[ValidationReport], title: str = "INMET files") -> None:
     table = Table(title=title, title_justify="left", expand=False)
+    names = [Path(rep.filename or "-").name for rep in reports]
     # Wrapped, never cut: the end of an INMET file name (its period) is what tells files apart.
-    table.add_column("file", overflow="fold")
+    table.add_column("file", overflow="fold", min_width=file_column_width(names))
     table.add_column("station", overflow="fold")
     table.add_column("lay", justify="center")
     table.add_column("enc", no_wrap=True)
@@ -118,7 +138,8 @@ def outcome_dict(result: UploadOutcome) -> dict[str, object]:
 
 def print_upload_summary(results: list[UploadOutcome], api_url: str) -> None:
     table = Table(title=f"Uploads to {api_url}", title_justify="left")
-    table.add_column("file", overflow="fold")
+    names = [Path(r.source).name for r in results]
+    table.add_column("file", overflow="fold", min_width=file_column_width(names))
     table.add_column("outcome")
     table.add_column("station")
     table.add_column("rows", justify="right")

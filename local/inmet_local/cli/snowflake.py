@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from inmet_local.cli.output import console, err_console, fail
+from inmet_local.snowflake.sqlproject import settings_read
 from inmet_local.workspace.discovery import environment
 
 snowflake_app = typer.Typer(
@@ -55,13 +56,19 @@ def snowflake_check() -> None:
     )
 
 
-@snowflake_app.command("deploy")
+@snowflake_app.command("deploy", epilog="Settings read: " + ", ".join(settings_read()) + ".")
 def snowflake_deploy(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the rendered SQL in order; connect to nothing.")
     ] = False,
 ) -> None:
-    """Apply snowflake_sql/ to the account in .env with schemachange (key-pair auth)."""
+    """Apply snowflake_sql/ to the account in .env with schemachange (key-pair auth).
+
+    Reads these settings from the environment or .env (.env.example explains each; the
+    environment wins): SNOWFLAKE_ACCOUNT, SNOWFLAKE_USER and SNOWFLAKE_PRIVATE_KEY_PATH (the key
+    pair), and the names the SQL project takes from snowflake_sql/schemachange-config.yml (all
+    listed below).
+    """
     import os
     import subprocess
 

@@ -119,6 +119,15 @@ def load_config(config_file: Path = CONFIG_FILE) -> dict[str, Any]:
     return data
 
 
+def settings_read(config_file: Path | None = None) -> list[str]:
+    """The environment variables (or .env settings) the deploy reads: the key pair's, and every
+    ``env_var("NAME", …)`` of schemachange-config.yml, in the file's order."""
+    text = (config_file or CONFIG_FILE).read_text(encoding="utf-8")
+    names = ["SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_PRIVATE_KEY_PATH"]
+    names += re.findall(r"env_var\(\s*[\"'](\w+)[\"']", text)
+    return list(dict.fromkeys(names))
+
+
 def variables(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
     values = {k: str(v) for k, v in (load_config().get("vars") or {}).items()}
     values.update(overrides or {})
