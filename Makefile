@@ -43,8 +43,10 @@ $(BIN)/.installed-$(EXTRAS): pyproject.toml
 
 install: $(BIN)/.installed-$(EXTRAS) ## create .venv with the project and its tools
 
+# The upload API listens on 127.0.0.1:8000, or on a free port when 8000 is busy (it says which);
+# `make demo PORT=8080` asks for one.
 demo: install ## the main job on the local default: the whole pipeline on this machine
-	$(INMET) local run --upload
+	$(INMET) local run --upload $(if $(PORT),--port $(PORT))
 
 # The local pipeline's state persists in .local/ (warehouse, logs) between runs; this deletes it
 # and the generated sample (data/sample/). Your files in data/raw/ and data/processed/ stay.

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from inmet_local.cli.compose import compose_app
-from inmet_local.cli.options import DataDirOption, PortOption
+from inmet_local.cli.options import DataDirOption, PortOption, choose_port
 from inmet_local.cli.output import console, err_console, fail, using
 from inmet_local.synth.sample import SAMPLE_DIR
 from inmet_local.workspace.discovery import DEFAULT_DATA_DIR, env_file
@@ -44,7 +44,7 @@ def check_dotenv() -> None:
 
 
 @local_app.command("up")
-def local_up(port: PortOption = 8000, data_dir: DataDirOption = DEFAULT_DATA_DIR) -> None:
+def local_up(port: PortOption = None, data_dir: DataDirOption = DEFAULT_DATA_DIR) -> None:
     """Start the local stack and keep it running until Ctrl-C (or SIGTERM).
 
     While it runs, `inmet upload`, `status`, `fetch` and `local invoke` find it through
@@ -61,6 +61,7 @@ def local_up(port: PortOption = 8000, data_dir: DataDirOption = DEFAULT_DATA_DIR
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    port = choose_port(port, lambda text: console.print(text, highlight=False))
     stack = LocalStack(data_dir, port=port)
     try:
         stack.start(say=lambda text: console.print(text, highlight=False))
@@ -105,7 +106,7 @@ def local_run(
         ),
     ] = None,
     data_dir: DataDirOption = DEFAULT_DATA_DIR,
-    port: PortOption = 8000,
+    port: PortOption = None,
     timeout: Annotated[
         float, typer.Option(help="Seconds to wait for the uploads to be exported.")
     ] = 600.0,
@@ -123,7 +124,7 @@ def local_run(
         paths or None,
         out=out,
         data_dir=data_dir,
-        port=port,
+        port=choose_port(port, lambda text: console.print(text, highlight=False)),
         timeout=timeout,
         console=console,
         err_console=err_console,

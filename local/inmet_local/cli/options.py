@@ -122,7 +122,32 @@ DataDirOption = Annotated[
         "other commands where the running stack is).",
     ),
 ]
-PortOption = Annotated[int, typer.Option("--port", help="Port of the upload API on 127.0.0.1.")]
+DEFAULT_PORT = 8000
+PortOption = Annotated[
+    int | None,
+    typer.Option(
+        "--port",
+        envvar="INMET_PORT",
+        help=f"Port of the upload API on 127.0.0.1. Default: {DEFAULT_PORT}, or a free port when "
+        f"{DEFAULT_PORT} is busy (the stack says which; other commands find it in stack.json).",
+        show_default=False,
+    ),
+]
+
+
+def choose_port(port: int | None, say: Callable[[str], None]) -> int:
+    """The API's port: the one asked for (a busy one is refused by the stack, naming it), else
+    DEFAULT_PORT, else any free port: a busy 8000 (another program, a second stack) must not end
+    a demo, and every other command reads the port from stack.json, so none depends on 8000."""
+    from inmet_local.emulator.servers import free_port, port_in_use
+
+    if port is not None:
+        return port
+    if not port_in_use(DEFAULT_PORT):
+        return DEFAULT_PORT
+    chosen = free_port()
+    say(f"port {DEFAULT_PORT} is busy: the upload API uses port {chosen} (or choose with --port)")
+    return chosen
 
 
 def input_files(paths: list[Path]) -> list[InputFile]:
