@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import Progress, TextColumn
 
 from inmet_local.cli.options import (
     DataDirOption,
@@ -13,7 +15,8 @@ from inmet_local.cli.options import (
     choice_metavar,
     choice_parser,
 )
-from inmet_local.cli.output import console, fail, progress_bar, using
+from inmet_local.cli.output import console, err_console, fail, progress_bar, using
+from inmet_local.client.pending import describe
 from inmet_local.workspace.discovery import (
     DEFAULT_DATA_DIR,
     StackInfo,
@@ -37,6 +40,34 @@ def fetch_command(
         ),
     ] = FetchSource.S3,
     data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace --out even when it has station-years this fetch does not (by default "
+            "such a file is kept and the fetch refused).",
+        ),
+    ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="When uploads are still pending, wait until each is exported or failed (with "
+            "progress), then fetch.",
+        ),
+    ] = False,
+    wait_timeout: Annotated[
+        float,
+        typer.Option("--wait-timeout", min=1, help="How long --wait waits at most."),
+    ] = 900.0,
+    partial: Annotated[
+        bool,
+        typer.Option(
+            "--partial",
+            help="Write what is exported now even while uploads are pending (the summary says "
+            "how many are missing).",
+        ),
+    ] = False,
 ) -> None:
     """Write the contract CSV of CLEAN (docs/contracts.md §3) to one local file, at constant memory.
 
@@ -44,10 +75,18 @@ def fetch_command(
     (environment or .env, AWS or any endpoint AWS_ENDPOINT_URL gives); --from snowflake the
     account SNOWFLAKE_ACCOUNT names (or INMET_SNOWFLAKE_LOCAL_URL); when those are not set,
     the local stack running with --data-dir (`inmet local up`), with no setting at all.
-    The CSV is written whole or not at all; an existing one is replaced (and the summary says
-    so).
+    The CSV is written whole or not at all. It never looks complete when it is not: while
+    uploads are still pending (received, not yet exported) the fetch stops with exit code 3 and
+    says how many, unless --wait (wait for them) or --partial (write what is there). It never
+    hands over less than it replaces: an existing --out with station-years this fetch lacks is
+    kept (exit 1) unless --force.
     """
-    from inmet_local.client.fetch import FetchError, fetch_from_s3, fetch_from_warehouse
+    from inmet_local.client.fetch import (
+        FetchError,
+        fetch_from_s3,
+        fetch_from_warehouse,
+        never_shrink,
+    )
     from inmet_local.emulator.local_adapter import LocalSnowflakeSettings as SnowflakeSettings
     from inmet_pipeline.adapters.snowflake import connection
     from inmet_pipeline.errors import DependencyUnavailable
@@ -71,7 +110,18 @@ def fetch_command(
         using(f"{stack.describe()}, --from {source}")
     else:
         using(f"{'S3_BUCKET' if source is FetchSource.S3 else 'the Snowflake account'} {explicit}")
+    if wait and partial:
+        raise fail("--wait and --partial exclude each other: choose one")
+    pending = _settle(stack, wait=wait, timeout=wait_timeout)
+    if pending and not partial:
+        raise fail(
+            f"{describe(pending)}: the CSV would miss them, so nothing was written. Wait for "
+            "them with --wait (or check with `inmet status`), or write what is exported now "
+            "with --partial",
+            3,
+        )
     replacing = out.exists()
+    guard = never_shrink(out, force)
     try:
         with progress_bar("fetching") as progress:
             task = progress.add_task("fetch", total=None)
@@ -91,7 +141,7 @@ def fetch_command(
                     s3 = boto3.client("s3", **storage.client_kwargs())
                     bucket = storage.s3_bucket
                 try:
-                    result = fetch_from_s3(s3, bucket, out, advance)
+                    result = fetch_from_s3(s3, bucket, out, advance, guard=guard)
                 except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
                     raise FetchError(f"s3://{bucket}: {e}") from e
             else:
@@ -104,7 +154,7 @@ def fetch_command(
                 else:
                     warehouse = load_settings(SnowflakeSettings)
                 result = fetch_from_warehouse(
-                    connection(warehouse), warehouse.view, out, progress=advance
+                    connection(warehouse), warehouse.view, out, progress=advance, guard=guard
                 )
     except (ConfigError, FetchError, DependencyUnavailable) as exc:
         raise fail(str(exc), 1) from exc
@@ -114,15 +164,68 @@ def fetch_command(
         f"wrote {result.rows:,} rows of {result.partitions} station-year(s) "
         f"({result.bytes / 1e6:.1f} MB) to {out}"
         + ("; replaced the previous file" if replacing else "")
-        + _origin(stack),
+        + _origin(stack, source),
         highlight=False,
     )
+    if pending:
+        err_console.print(
+            f"[yellow]partial:[/] {describe(pending)}; fetch again when they are exported",
+            highlight=False,
+        )
 
 
-def _origin(stack: StackInfo | None) -> str:
-    """What the fetched rows are: generated (the sample's stack) or the user's own."""
+def _origin(stack: StackInfo | None, source: FetchSource) -> str:
+    """What the fetched rows are, as each source really has them."""
+    if source is FetchSource.SNOWFLAKE:
+        where = f"the warehouse in {stack.data_dir}" if stack is not None else "the warehouse"
+        return f"; every station-year in {where}'s export view (all it has loaded)"
     if stack is None:
-        return ""
-    if stack.sample:
-        return "; all from the generated sample (not real data)"
-    return "; from the files uploaded to this stack since it started"
+        return "; every partition exported to the bucket"
+    what = "the generated sample (not real data)" if stack.sample else "your uploads"
+    return f"; every partition this stack's export wrote to S3, from {what}"
+
+
+def _settle(stack: StackInfo | None, *, wait: bool, timeout: float) -> Counter[str]:
+    """The uploads still pending in the status table (after waiting for them with ``wait``); a
+    table that cannot be read is said in a warning, never taken for 'nothing pending'."""
+    import boto3
+    import botocore.exceptions
+
+    from inmet_local.client.pending import pending_uploads, wait_until_settled
+    from inmet_pipeline.settings import ConfigError, UploadSettings, load_settings
+
+    try:
+        if stack is not None:
+            dynamodb = boto3.client("dynamodb", **stack.aws_client_kwargs())
+            table = stack.table
+        else:
+            settings = load_settings(UploadSettings)
+            dynamodb = boto3.client("dynamodb", **settings.client_kwargs())
+            table = settings.inmet_status_table
+
+        def count() -> Counter[str]:
+            return pending_uploads(dynamodb, table)
+
+        if not wait:
+            return count()
+        said = [-1.0]
+        with Progress(
+            TextColumn("{task.description}"), console=err_console, transient=True
+        ) as progress:
+            task = progress.add_task("counting the pending uploads", total=None)
+
+            def show(pending: int, waited: float) -> None:
+                text = f"waiting for {pending} pending upload(s): {waited:.0f} s of {timeout:.0f}"
+                progress.update(task, description=text)
+                if not err_console.is_terminal and waited - said[0] >= 10:  # a log, a pipe
+                    said[0] = waited
+                    err_console.print(text, highlight=False)
+
+            return wait_until_settled(count, timeout, show).pending
+    except (ConfigError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
+        err_console.print(
+            f"[yellow]warning:[/] could not count the pending uploads ({e}); the CSV may miss "
+            "uploads still on their way",
+            highlight=False,
+        )
+        return Counter()

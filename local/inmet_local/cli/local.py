@@ -107,6 +107,14 @@ def local_run(
     ] = None,
     data_dir: DataDirOption = DEFAULT_DATA_DIR,
     port: PortOption = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace the CSV even when it has station-years this run's files do not (by "
+            "default such a file is kept, and the run says so).",
+        ),
+    ] = False,
     timeout: Annotated[
         float, typer.Option(help="Seconds to wait for the uploads to be exported.")
     ] = 600.0,
@@ -126,6 +134,7 @@ def local_run(
         data_dir=data_dir,
         port=choose_port(port, lambda text: console.print(text, highlight=False)),
         timeout=timeout,
+        force=force,
         console=console,
         err_console=err_console,
     )

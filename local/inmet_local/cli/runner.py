@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from inmet_local.client.client import ApiClient, Outcome, UploadOutcome, upload_many
-from inmet_local.client.fetch import FetchError, fetch_from_s3
+from inmet_local.client.fetch import FetchError, WouldShrink, fetch_from_s3, never_shrink
 from inmet_local.emulator.servers import ServerError
 from inmet_local.emulator.stack import BUCKET, TABLE, LocalStack
 from inmet_local.ops.text import issue_text
@@ -188,6 +188,7 @@ def run_pipeline(
     console: Console,
     err_console: Console,
     raw_dir: Path = DEFAULT_RAW_DIR,
+    force: bool = False,
 ) -> int:
     """Start a stack, upload, wait, fetch, summarise; the exit code (0 all exported).
 
@@ -266,13 +267,22 @@ def run_pipeline(
 
         mark = time.perf_counter()
         fetched = None
+        kept = ""
         if any(
             d.get("status") == UploadStatus.EXPORTED and d.get("export_keys") for d in docs.values()
         ):
-            fetched = fetch_from_s3(stack.client("s3"), BUCKET, out)
+            try:
+                fetched = fetch_from_s3(
+                    stack.client("s3"), BUCKET, out, guard=never_shrink(out, force)
+                )
+            except WouldShrink as exc:
+                kept = str(exc)
         stages["fetch"] = time.perf_counter() - mark
         counts = stack.counts()
         problems = _summary(results, docs, fetched, stages, console)
+        if kept:
+            problems += 1
+            console.print(f"[yellow]output: not written:[/] {escape(kept)}", highlight=False)
         exported = sum(1 for d in docs.values() if d.get("status") == UploadStatus.EXPORTED)
         if fetched is not None:
             origin = (

@@ -6,10 +6,11 @@
   flight, so that moto serves the next partition while this process writes the last one;
   issue 17), written in order; memory holds at most ``PREFETCH`` partitions in flight and the
   one being written.
-- from Snowflake: the export view, in batches of rows (the seed's fetch_from_snowflake.py).
+- from Snowflake: the export view, in batches of rows.
 
 The output is written to a temporary file beside the target and renamed at the end, so an
-interrupted fetch never leaves a half-written inmet_clean.csv.
+interrupted fetch never leaves a half-written inmet_clean.csv; and a guard (:func:`never_shrink`)
+refuses, before anything is written, to replace a CSV by one that lacks any of its station-years.
 """
 
 from __future__ import annotations
@@ -36,6 +37,55 @@ PREFETCH = 4
 
 class FetchError(RuntimeError):
     pass
+
+
+class WouldShrink(FetchError):  # noqa: N818 - a refusal, said to the user as it is
+    """The fetch would replace a CSV with one that lacks station-years the old one had."""
+
+
+StationYear = tuple[str, int]
+Guard = Callable[[set[StationYear]], None]
+
+
+def station_years(path: Path) -> set[StationYear]:
+    """The (station_id, year) pairs of a contract CSV, read at constant memory.
+
+    station_id is the first column and observed_at the eighth (docs/contracts.md §3); no field
+    before observed_at can hold a comma (station names that CSV would quote are refused at
+    upload), so a split on the first seven commas finds it. A file that is not a contract CSV
+    gives the pairs it can read; an unreadable one, none."""
+    found: set[StationYear] = set()
+    last = b""
+    with path.open("rb") as handle:
+        if not handle.readline().startswith(b"station_id,"):
+            return found
+        for line in handle:
+            head = line[:200]
+            if head == last:
+                continue
+            fields = head.split(b",", 8)
+            if len(fields) > 7 and fields[7][:4].isdigit():
+                found.add((fields[0].decode("ascii", "replace"), int(fields[7][:4])))
+    return found
+
+
+def never_shrink(out: Path, force: bool) -> Guard:
+    """A guard that refuses to replace ``out`` by a CSV missing any station-year ``out`` has,
+    unless ``force``: a fetch must never hand over less than the file it replaces without being
+    asked (for example after a stack reset, or from a stack that holds fewer uploads)."""
+
+    def check(new: set[StationYear]) -> None:
+        if force or not out.exists():
+            return
+        lost = sorted(station_years(out) - new)
+        if lost:
+            shown = ", ".join(f"{s} {y}" for s, y in lost[:5]) + (" …" if len(lost) > 5 else "")
+            raise WouldShrink(
+                f"{out} has {len(lost)} station-year(s) that this fetch does not ({shown}); "
+                "it was kept. Write elsewhere with --out, or replace it with --force"
+            )
+
+    return check
 
 
 @dataclass(slots=True)
@@ -97,7 +147,11 @@ def _objects(s3: Any, bucket: str, keys: list[str]) -> Iterator[tuple[str, bytes
 
 
 def fetch_from_s3(
-    s3: Any, bucket: str, out: Path, progress: Callable[[int, int], None] | None = None
+    s3: Any,
+    bucket: str,
+    out: Path,
+    progress: Callable[[int, int], None] | None = None,
+    guard: Guard | None = None,
 ) -> FetchResult:
     keys = partition_keys(s3, bucket)
     if not keys:
@@ -105,6 +159,9 @@ def fetch_from_s3(
             f"no exported partitions under s3://{bucket}/{PROCESSED_PREFIX} yet: "
             "upload files and wait until their status is 'exported'"
         )
+    if guard is not None:
+        found = (_PARTITION.search(k) for k in keys)
+        guard({(m.group(1), int(m.group(2))) for m in found if m})
     rows = 0
     size = 0
     with _atomic_output(out) as handle:
@@ -129,6 +186,7 @@ def fetch_from_warehouse(
     out: Path,
     batch_rows: int = 20_000,
     progress: Callable[[int, int], None] | None = None,
+    guard: Guard | None = None,
 ) -> FetchResult:
     """The export view, partition by partition ((station, year) order), in row batches.
 
@@ -144,6 +202,8 @@ def fetch_from_warehouse(
     )
     partitions = [(str(s), int(y), int(n)) for s, y, n in listing.fetchall()]
     listing.close()
+    if guard is not None:
+        guard({(s, y) for s, y, _ in partitions})
     total = sum(n for _, _, n in partitions)
     rows = 0
     size = 0
