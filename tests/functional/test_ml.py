@@ -457,3 +457,21 @@ def test_every_exploration_figure_says_whether_its_data_is_real_or_generated() -
                 name
             )
             plt.close(fig)
+
+
+def test_the_cli_and_the_notebooks_share_one_mlflow_store(tmp_path: Path) -> None:
+    """`inmet train` at the project's root and a notebook in local/notebooks/ log to the same
+    SQLite store (one registry, one version sequence), not ./mlruns of each working folder."""
+    from inmet_local.ml.data import project_root
+    from inmet_local.ml.train import default_tracking_uri
+
+    project = tmp_path / "checkout"
+    (project / "snowflake_sql").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    notebooks = project / "local" / "notebooks"
+    notebooks.mkdir(parents=True)
+    assert project_root(notebooks) == project
+    assert default_tracking_uri(notebooks) == default_tracking_uri(project)
+    assert default_tracking_uri(project) == f"sqlite:///{project / 'mlruns' / 'mlflow.db'}"
+    # Outside any checkout: this installation's own checkout (an editable install), not cwd.
+    assert project_root(tmp_path / "elsewhere") == REPO_ROOT

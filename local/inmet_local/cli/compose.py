@@ -18,9 +18,9 @@ compose_app = typer.Typer(
 
 
 _WITHOUT_DOCKER = (
-    "Without Docker: `inmet train` tracks runs in ./mlruns (SQLite), or in any MLflow server "
-    "given by MLFLOW_TRACKING_URI (e.g. one backed by MariaDB, as the README describes); the "
-    "notebooks in local/notebooks/ run in any Jupyter."
+    "Without Docker: `inmet train` tracks runs in the project's mlruns/ (SQLite), or in any MLflow "
+    "server given by MLFLOW_TRACKING_URI (e.g. one backed by MariaDB, as the README describes); "
+    "the notebooks in local/notebooks/ run in any Jupyter."
 )
 
 

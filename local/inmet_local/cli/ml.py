@@ -39,8 +39,8 @@ def train_command(
             "--tracking-uri",
             envvar="MLFLOW_TRACKING_URI",
             help="MLflow tracking URI: sqlite:///PATH or http://HOST:PORT. Default: the "
-            "MLFLOW_TRACKING_URI environment variable, else sqlite under ./mlruns. MLflow 3 "
-            "refuses file: stores.",
+            "MLFLOW_TRACKING_URI environment variable, else the project's mlruns/mlflow.db (the "
+            "store the notebooks use too). MLflow 3 refuses file: stores.",
             show_default=False,
         ),
     ] = None,

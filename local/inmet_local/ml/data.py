@@ -30,6 +30,24 @@ class ContractError(ValueError):
     """A file that is not the CLEAN contract CSV; the message is one line for the user."""
 
 
+# An editable install: local/inmet_local/ml/data.py -> the repository root.
+_CHECKOUT = Path(__file__).resolve().parents[3]
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The project folder a command or a notebook works in: the first of ``start`` (default the
+    working folder) and the folders above it that holds this project (pyproject.toml beside
+    snowflake_sql/), else this installation's checkout when it is one, else ``start``. So `inmet
+    train` at the root and a notebook in local/notebooks/ find the same data and MLflow store."""
+    folder = (start or Path.cwd()).resolve()
+    for candidate in (folder, *folder.parents):
+        if (candidate / "pyproject.toml").is_file() and (candidate / "snowflake_sql").is_dir():
+            return candidate
+    if (_CHECKOUT / "pyproject.toml").is_file():
+        return _CHECKOUT
+    return folder
+
+
 def find_clean_csv(start: Path | None = None) -> Path | None:
     """Where data/processed/inmet_clean.csv is: ``$INMET_CLEAN_CSV`` when set, else the first
     ``data/processed/inmet_clean.csv`` in ``start`` (default the working folder) or any folder
@@ -43,8 +61,7 @@ def find_clean_csv(start: Path | None = None) -> Path | None:
         path = candidate / DEFAULT_CLEAN_CSV
         if path.is_file():
             return path
-    # An editable install: local/inmet_local/ml/data.py -> the repository root.
-    project = Path(__file__).resolve().parents[3] / DEFAULT_CLEAN_CSV
+    project = _CHECKOUT / DEFAULT_CLEAN_CSV
     return project if project.is_file() else None
 
 

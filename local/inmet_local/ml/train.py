@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from inmet_local.ml.data import project_root
 from inmet_local.ml.evaluation import TEST_FRACTION, evaluate
 from inmet_local.ml.features import FEATURES, LOOKBACK_HOURS
 from inmet_local.ml.figures import run_figures
@@ -55,7 +56,7 @@ def check_tracking_uri(uri: str) -> str:
         raise TrackingUriError(
             f"tracking URI {uri!r} is MLflow's plain-file store, which MLflow 3 refuses; use "
             f"SQLite instead: --tracking-uri {sqlite} (or leave --tracking-uri and "
-            "MLFLOW_TRACKING_URI unset for ./mlruns/mlflow.db), or a server: http://HOST:5000"
+            "MLFLOW_TRACKING_URI unset for the project's mlruns/mlflow.db), or a server: http://HOST:5000"
         )
     return uri
 
@@ -236,11 +237,13 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-def default_tracking_uri() -> str:
-    """Local tracking under ./mlruns with no server: runs in mlruns/mlflow.db (SQLite), artifacts
-    in mlruns/artifacts/. (MLflow 3 keeps the plain ./mlruns file store in maintenance mode and
-    refuses it by default; SQLite is its recommended local store.)"""
-    folder = Path("mlruns").resolve()
+def default_tracking_uri(start: Path | None = None) -> str:
+    """Local tracking with no server: runs in <project>/mlruns/mlflow.db (SQLite), artifacts in
+    <project>/mlruns/artifacts/, where <project> is :func:`inmet_local.ml.data.project_root`: one
+    store and one model registry for `inmet train` and the notebooks, wherever each runs from.
+    (MLflow 3 keeps the plain ./mlruns file store in maintenance mode and refuses it by default;
+    SQLite is its recommended local store.)"""
+    folder = project_root(start) / "mlruns"
     folder.mkdir(exist_ok=True)
     return f"sqlite:///{folder / 'mlflow.db'}"
 
