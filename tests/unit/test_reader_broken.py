@@ -98,6 +98,13 @@ CORPUS: list[tuple[str, bytes, str, int | None]] = [
         3,
     ),
     ("metadata removed by a spreadsheet", join(lines_of(B)[8:]), "missing_metadata", 1),
+    (
+        "re-saved comma-separated by a spreadsheet",
+        B.replace(b";", b","),
+        "comma_separated",
+        1,
+    ),
+    ("re-saved tab-separated", A.replace(b";", b"\t"), "tab_separated", 1),
     ("header replaced by a data row", edit(B, set_line(9, lines_of(B)[9])), "unknown_header", 9),
     ("header missing a column", edit(B, header_without(5)), "unknown_header", 9),
     (

@@ -57,3 +57,32 @@ def test_an_archive_with_too_many_members_is_refused(tmp_path: Path) -> None:
             zf.writestr(f"m{i}.csv", b"")
     with pytest.raises(SourceError, match="members"):
         list(iter_input_files([path]))
+
+
+def test_what_a_folder_or_an_archive_holds_besides_station_files_is_listed(tmp_path: Path) -> None:
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    good = small_file("B")
+    (folder / good.filename).write_bytes(good.data)
+    (folder / "notes.txt").write_text("not a station file")
+    (folder / ".DS_Store").write_bytes(b"\0")
+    (folder / "GENERATED_BY_INMET_SYNTH.json").write_text("{}")
+    with zipfile.ZipFile(folder / "year.zip", "w") as zf:
+        zf.writestr("2024/" + good.filename, good.data)
+        zf.writestr("2024/leia-me.pdf", b"%PDF")
+        zf.writestr("__MACOSX/2024/._x.CSV", b"")
+    skipped: list[tuple[str, str]] = []
+    files = list(
+        iter_input_files([folder], skipped=lambda where, why: skipped.append((where, why)))
+    )
+    assert sorted(f.name for f in files) == [good.filename, good.filename]
+    reasons = {Path(where.split(":")[-1]).name: why for where, why in skipped}
+    assert reasons["notes.txt"] == "not a .csv: INMET station files end in .CSV"
+    assert reasons["leia-me.pdf"] == "not a .csv: INMET station files end in .CSV"
+    assert reasons[".DS_Store"] == "a hidden file"
+    assert reasons["._x.CSV"] == "macOS archive metadata"
+
+    result = CliRunner().invoke(app, ["validate", str(folder)], env={"COLUMNS": "200"})
+    assert "skipped 4 file(s) that are not station files" in result.output
+    assert "notes.txt (not a .csv" in result.output
+    assert "GENERATED_BY_INMET_SYNTH.json" not in result.output  # the sample's marker is no file

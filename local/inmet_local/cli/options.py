@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from inmet_local.cli.output import fail
+from inmet_local.cli.output import err_console, fail
 from inmet_local.workspace.discovery import DATA_DIR_ENV
 from inmet_local.workspace.sources import InputFile, SourceError, iter_input_files
 
@@ -150,10 +150,36 @@ def choose_port(port: int | None, say: Callable[[str], None]) -> int:
     return chosen
 
 
+def skipped_listing(
+    say: Callable[[str], None], shown: int = 10
+) -> tuple[Callable[[str, str], None], Callable[[], None]]:
+    """(``skipped`` for :func:`iter_input_files`, a function that then says what was skipped):
+    one line naming up to ``shown`` files and why, so that nothing in a folder is passed over
+    without a word. The generated sample's marker file is not a skipped station file."""
+    from inmet_local.synth.sample import MARKER
+
+    found: list[tuple[str, str]] = []
+
+    def note(where: str, why: str) -> None:
+        if not where.endswith(MARKER):
+            found.append((where, why))
+
+    def tell() -> None:
+        if found:
+            names = "; ".join(f"{where} ({why})" for where, why in found[:shown])
+            more = f"; and {len(found) - shown} more" if len(found) > shown else ""
+            say(f"skipped {len(found)} file(s) that are not station files: {names}{more}")
+
+    return note, tell
+
+
 def input_files(paths: list[Path]) -> list[InputFile]:
-    """The station files under ``paths``, or a usage error (exit 2) that says why not."""
+    """The station files under ``paths``, or a usage error (exit 2) that says why not; the files
+    a folder or an archive held besides station files are listed on stderr."""
+    note, tell = skipped_listing(lambda text: err_console.print(text, highlight=False))
     try:
-        files = list(iter_input_files(paths))
+        files = list(iter_input_files(paths, skipped=note))
+        tell()
     except SourceError as exc:
         raise fail(str(exc)) from exc
     except OSError as exc:

@@ -17,6 +17,7 @@ from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
+from inmet_local.cli.options import skipped_listing
 from inmet_local.client.client import ApiClient, Outcome, UploadOutcome, upload_many
 from inmet_local.client.fetch import FetchError, WouldShrink, fetch_from_s3, never_shrink
 from inmet_local.emulator.servers import ServerError
@@ -204,8 +205,10 @@ def run_pipeline(
         return code
 
     chosen, legacy = choose_inputs(paths, raw_dir, console)
+    note, tell = skipped_listing(lambda text: console.print(f"[yellow]{escape(text)}[/]"))
     try:
-        files = list(iter_input_files(chosen))
+        files = list(iter_input_files(chosen, skipped=note))
+        tell()
     except SourceError as exc:
         return fail(str(exc), 2)
     if not files:

@@ -37,12 +37,28 @@ class InputFile:
     read: Callable[[], bytes]
 
 
-def _is_station_file(name: str) -> bool:
+Skipped = Callable[[str, str], None]  # (where, why) of a file a folder or archive held
+
+
+def skip_reason(name: str) -> str | None:
+    """Why a file found in a folder or an archive is not taken as a station file, or None."""
     base = name.rsplit("/", 1)[-1]
-    return base.lower().endswith(".csv") and not base.startswith(".") and "__MACOSX" not in name
+    if "__MACOSX" in name:
+        return "macOS archive metadata"
+    if base.startswith("."):
+        return "a hidden file"
+    if not base.lower().endswith(".csv"):
+        return "not a .csv: INMET station files end in .CSV"
+    return None
 
 
-def _from_zip(path: Path, max_bytes: int = MAX_UPLOAD_BYTES) -> Iterator[InputFile]:
+def _is_station_file(name: str) -> bool:
+    return skip_reason(name) is None
+
+
+def _from_zip(
+    path: Path, max_bytes: int = MAX_UPLOAD_BYTES, skipped: Skipped | None = None
+) -> Iterator[InputFile]:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -58,6 +74,10 @@ def _from_zip(path: Path, max_bytes: int = MAX_UPLOAD_BYTES) -> Iterator[InputFi
             (m for m in entries if not m.is_dir() and _is_station_file(m.filename)),
             key=lambda m: m.filename,
         )
+        if skipped is not None:
+            for m in entries:
+                if not m.is_dir() and (why := skip_reason(m.filename)):
+                    skipped(f"{path}:{m.filename}", why)
         for member in members:
 
             def read(member: zipfile.ZipInfo = member) -> bytes:
@@ -92,11 +112,12 @@ def _from_file(path: Path) -> InputFile:
     )
 
 
-def iter_input_files(paths: list[Path]) -> Iterator[InputFile]:
+def iter_input_files(paths: list[Path], skipped: Skipped | None = None) -> Iterator[InputFile]:
     """Files as given; folders recursively (*.csv, any case); .zip archives member by member.
 
     A file given explicitly is always included, whatever its extension, so that a wrongly named
-    file gets a validation error instead of being skipped silently.
+    file gets a validation error instead of being skipped silently; what a folder or an archive
+    holds besides station files is told to ``skipped`` (where, why), for the caller to list.
     """
     for path in paths:
         if not path.exists():
@@ -104,10 +125,12 @@ def iter_input_files(paths: list[Path]) -> Iterator[InputFile]:
         if path.is_dir():
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
                 if child.suffix.lower() == ".zip":
-                    yield from _from_zip(child)
-                elif _is_station_file(child.name):
+                    yield from _from_zip(child, skipped=skipped)
+                elif _is_station_file(str(child.relative_to(path))):
                     yield _from_file(child)
+                elif skipped is not None:
+                    skipped(str(child), skip_reason(str(child.relative_to(path))) or "")
         elif path.suffix.lower() == ".zip":
-            yield from _from_zip(path)
+            yield from _from_zip(path, skipped=skipped)
         else:
             yield _from_file(path)

@@ -108,6 +108,18 @@ class PreambleChecker:
                 1,
             )
             return False
+        if preamble and not any(SEPARATOR.encode() in line for line in preamble):
+            other = next((c for c in (",", "\t") if c in first), None)
+            if other is not None:
+                said = "comma" if other == "," else "tab"
+                self.log.error(
+                    f"{said}_separated",
+                    f"This file is {said}-separated (line 1 is {first[:60]!r}); INMET files "
+                    f"separate fields with ';'. A spreadsheet probably re-saved it: use the file "
+                    "as downloaded from INMET.",
+                    1,
+                )
+                return False
         head_fields = first.split(SEPARATOR)
         if len(head_fields) >= 2 and (_fold(head_fields[0]), _fold(head_fields[1])) in (
             _HEADER_FIRST_TWO
