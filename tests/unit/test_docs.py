@@ -149,10 +149,10 @@ def test_the_docs_stand_on_their_own() -> None:
     outside = (
         "shared" + "/docs"
     )  # spelt in two parts, so that a grep of the repository for it finds nothing
-    for name in DOCUMENTS:
-        text = _text(DOCS / name)
-        assert outside not in text, name
-        assert not re.search(r"\b(CONTRACTS|ARCHITECTURE|FORMAT)\.md\b", text), name
+    for page in PAGES:
+        text = _text(page)
+        assert outside not in text, page.name
+        assert not re.search(r"\b(CONTRACTS|ARCHITECTURE|FORMAT)\.md\b", text), page.name
 
 
 # --- the README is a landing page ---------------------------------------------------------------
