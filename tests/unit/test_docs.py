@@ -393,3 +393,33 @@ def test_the_path_of_one_upload_names_modules_that_exist() -> None:
         "inmet_pipeline.nowhere",
         "inmet_pipeline.uploads (UploadService.nothing)",
     ]
+
+
+def _unmapped(section: str, root: Path) -> list[str]:
+    """The packages of ``root`` (folders with an __init__.py) the map does not name."""
+    return sorted(
+        p.parent.name for p in root.glob("*/__init__.py") if f"[`{p.parent.name}/`](" not in section
+    )
+
+
+def test_the_map_of_the_code_names_every_package() -> None:
+    """architecture.md opens with the map: each inmet_local package and each deployed folder."""
+    markdown = _text(DOCS / "architecture.md")
+    first = re.search(r"^## (.+)$", markdown, re.M)
+    assert first is not None
+    assert first.group(1) == "The map of the code"
+    section = _section_text(markdown, "The map of the code")
+    assert not _unmapped(section, REPO_ROOT / "local" / "inmet_local")
+    for folder in (
+        "layers/common/python/inmet_pipeline/",
+        "layers/snowflake/",
+        "functions/upload_api/",
+        "functions/export_clean/",
+        "snowflake_sql/",
+    ):
+        assert f"[`{folder}`](" in section, folder
+    assert _unmapped("[`cli/`](x) [`ml/`](y)", REPO_ROOT / "local" / "inmet_local") == sorted(
+        p.parent.name
+        for p in (REPO_ROOT / "local" / "inmet_local").glob("*/__init__.py")
+        if p.parent.name not in {"cli", "ml"}
+    )
