@@ -234,7 +234,13 @@ def _history(text: str) -> list[str]:
     return [m.group(0) for m in (*_ISSUE_REFERENCE.finditer(text), *_SEED.finditer(text))]
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[p.relative_to(REPO_ROOT).as_posix() for p in PAGES])
+# The pages, and the one configuration file a user reads line by line.
+READ_BY_USERS = (*PAGES, REPO_ROOT / ".env.example")
+
+
+@pytest.mark.parametrize(
+    "page", READ_BY_USERS, ids=[p.relative_to(REPO_ROOT).as_posix() for p in READ_BY_USERS]
+)
 def test_no_page_speaks_of_issues_or_the_seed(page: Path) -> None:
     found = _history(_text(page))
     assert not found, f"{page.relative_to(REPO_ROOT)} says {found}"
