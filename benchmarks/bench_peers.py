@@ -150,9 +150,10 @@ def _path_with(folder: str) -> str:
 
 
 def run_local_before(folder: Path, out: Path) -> int:
-    """The same, as before issue 17's levers: the processes start with
-    benchmarks/before_issue17 on PYTHONPATH (its sitecustomize switches levers 1 and 2 off)."""
-    before = str(HERE / "before_issue17")
+    """The same with two optimisations switched off: the processes start with
+    benchmarks/levers_off on PYTHONPATH (its sitecustomize switches off the validator's block
+    path and the local export's waves of 48)."""
+    before = str(HERE / "levers_off")
     os.environ["PYTHONPATH"] = _path_with(before)
     return run_local(folder, out)
 
@@ -166,7 +167,7 @@ CONTENDERS = {
 LABELS = {
     "duckdb": "DuckDB one query",
     "dlt": "dlt (pandas → DuckDB)",
-    "local-before": "inmet local run (before)",
+    "local-before": "inmet local run (levers off)",
     "local": "inmet local run",
 }
 
@@ -267,7 +268,8 @@ def main() -> None:
     parser.add_argument(
         "--before",
         action="store_true",
-        help="also run the local pipeline as before issue 17's levers (validator, export waves)",
+        help="also run the local pipeline with the validator's block path and the local export's "
+        "waves of 48 switched off",
     )
     parser.add_argument("--only", help=argparse.SUPPRESS)
     parser.add_argument("paths", nargs="*", type=Path, help=argparse.SUPPRESS)

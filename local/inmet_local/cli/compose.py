@@ -119,5 +119,5 @@ def compose_logs(
     ] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f")] = False,
 ) -> None:
-    """The seed's `docker compose logs …`."""
+    """Show the experiments stack's logs (`docker compose logs`), of one service or all."""
     _compose("logs", *(["--follow"] if follow else []), *([service.value] if service else []))

@@ -85,7 +85,9 @@ def synth_command(
             help="A (≤2018 style) or B (≥2019 style); default follows the year.",
         ),
     ] = None,
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same bytes.")] = 0,
+    seed: Annotated[
+        int, typer.Option(help="Start of the random generator; the same value, the same bytes.")
+    ] = 0,
 ) -> None:
     """Generate realistic INMET station-year files (both layouts, with INMET's quirks).
 

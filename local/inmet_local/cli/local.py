@@ -92,8 +92,7 @@ def local_run(
         bool,
         typer.Option(
             "--upload",
-            help="Upload the files and run them through "
-            "the pipeline (the seed's pipeline.sh --upload).",
+            help="Upload the files and run them through the pipeline (what `make demo` runs).",
         ),
     ] = False,
     out: Annotated[
@@ -119,9 +118,8 @@ def local_run(
         float, typer.Option(help="Seconds to wait for the uploads to be exported.")
     ] = 600.0,
 ) -> None:
-    """The seed's pipeline.sh: start the stack; with --upload, send the files, wait until each
-    is exported, fetch inmet_clean.csv and summarise. Without --upload it only starts the stack
-    (Ctrl-C stops it)."""
+    """Start the stack; with --upload, send the files, wait until each is exported, fetch
+    inmet_clean.csv and summarise. Without --upload it only starts the stack (Ctrl-C stops it)."""
     from inmet_local.cli.runner import run_pipeline
 
     check_dotenv()

@@ -1,5 +1,6 @@
 """For benchmarks/bench_peers.py --before: every Python process started with this folder on
-PYTHONPATH runs as before issue 17's levers (Python imports ``sitecustomize`` at start-up):
+PYTHONPATH runs with two optimisations switched off (Python imports ``sitecustomize`` at
+start-up):
 
 - the validator reads line by line (the block path of inmet_pipeline.blockscan switched off);
 - the local exporter takes the service's default waves of 16 partitions (one unload query
