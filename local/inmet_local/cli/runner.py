@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from inmet_local.cli.options import skipped_listing
+from inmet_local.cli.output import file_column_width
 from inmet_local.client.client import ApiClient, Outcome, UploadOutcome, upload_many
 from inmet_local.client.fetch import FetchError, WouldShrink, fetch_from_s3, never_shrink
 from inmet_local.emulator.servers import ServerError
@@ -342,7 +343,9 @@ def _summary(
     console: Console,
 ) -> int:
     table = Table(title="Files", title_justify="left")
-    for column in ("file", "upload", "pipeline", "station", "rows", "rows clean", "reason"):
+    names = [Path(r.source).name for r in results]
+    table.add_column("file", overflow="fold", min_width=file_column_width(names, console.width))
+    for column in ("upload", "pipeline", "station", "rows", "rows clean", "reason"):
         table.add_column(column, overflow="fold")
     problems = 0
     for r in sorted(results, key=lambda r: r.source):
