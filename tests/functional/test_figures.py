@@ -1,0 +1,137 @@
+"""The exploration figures survive a meteorologist's reading: completeness over the hours a
+station-year should have (radiation over daylight hours), histograms binned at the data's own
+resolution, daily means only from nearly complete days, one panel per station, labels and legends
+that hide nothing. Each check renders the figure and reads what can be read back from it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+from inmet_local.ml import explore
+from inmet_local.ml.data import sample_clean
+
+pytestmark = [pytest.mark.functional]
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(autouse=True)
+def _close_figures() -> Iterator[None]:
+    import matplotlib.pyplot as plt
+
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def sample() -> pd.DataFrame:
+    return sample_clean(stations=3, year=2021)
+
+
+def test_completeness_counts_the_months_after_a_station_stopped(sample: pd.DataFrame) -> None:
+    a001 = sample[sample["station_id"] == "A001"]
+    stopped = a001[a001["observed_at"] < pd.Timestamp("2021-10-16", tz="UTC")]
+    table = explore.completeness(stopped)
+    # The span of CLEAN's rows would say ~1.0; the year's hours say what validate says.
+    expected = len(stopped) / 8760
+    assert table.loc["A001 2021", "air_temp_c"] == pytest.approx(expected, abs=0.01)
+    assert table.loc["A001 2021", "air_temp_c"] < 0.8
+
+
+def test_radiation_completeness_is_over_daylight_hours(sample: pd.DataFrame) -> None:
+    a001 = sample[sample["station_id"] == "A001"].copy()
+    night = ~explore.sun_up(a001)
+    a001.loc[night, "radiation_kj_m2"] = np.nan  # INMET leaves the night empty
+    table = explore.completeness(a001)
+    # Over all hours it would be ~0.5; over daylight it is as complete as the temperature.
+    radiation = table.loc["A001 2021", "radiation_kj_m2"]
+    assert radiation > 0.85
+    assert radiation == pytest.approx(table.loc["A001 2021", "air_temp_c"], abs=0.1)
+
+
+def test_the_sun_is_up_at_local_noon_and_down_at_local_midnight() -> None:
+    frame = pd.DataFrame(
+        {
+            # Brasília (UTC-3): 15:30 UTC is 12:30 local, 03:30 UTC is 00:30 local.
+            "observed_at": pd.to_datetime(["2024-06-21 16:00", "2024-06-21 04:00"], utc=True),
+            "latitude": [-15.79, -15.79],
+            "longitude": [-47.93, -47.93],
+        }
+    )
+    assert explore.sun_up(frame).tolist() == [True, False]
+
+
+def test_histogram_bins_follow_the_values_resolution() -> None:
+    humidity = pd.Series(np.random.default_rng(0).integers(20, 101, 5000).astype(float))
+    edges = np.asarray(explore.resolution_bins(humidity))
+    assert np.allclose((edges + 0.5) % 1, 0)  # each integer sits in the middle of a bin
+    counts, _ = np.histogram(humidity, edges)
+    assert counts.min() > 0  # no comb of empty bins
+    wind = pd.Series(np.round(np.random.default_rng(1).gamma(2, 1, 5000), 1))
+    wind_edges = np.asarray(explore.resolution_bins(wind))
+    widths = np.diff(wind_edges)
+    assert np.allclose(widths / 0.1, np.round(widths / 0.1))
+
+
+def test_a_day_with_fewer_than_20_hours_has_no_daily_mean(sample: pd.DataFrame) -> None:
+    a001 = sample[sample["station_id"] == "A001"]
+    afternoons = a001[
+        (a001["observed_at"].dt.month != 3) | a001["observed_at"].dt.hour.between(15, 21)
+    ]
+    daily = explore.complete_daily_means(afternoons, "air_temp_c")
+    march = daily[pd.DatetimeIndex(daily.index).month == 3]
+    assert march.isna().all()
+    assert daily[pd.DatetimeIndex(daily.index).month == 4].notna().all()
+
+
+def test_time_series_draws_one_panel_per_station_with_its_name(sample: pd.DataFrame) -> None:
+    fig = explore.time_series(sample, origin="generated")
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    names = sample.groupby("station_id")["station_name"].first()
+    assert len(titles) == 3
+    for station_id, name in names.items():
+        assert any(t.startswith(f"{station_id} {name}") for t in titles)
+    assert "at least 20 of 24" in fig._suptitle.get_text()
+
+
+def test_many_years_of_one_station_show_their_mean_and_the_latest(
+    sample: pd.DataFrame,
+) -> None:
+    one = sample[sample["station_id"] == "A001"]
+    years = pd.concat(
+        [one.assign(observed_at=one["observed_at"] - pd.DateOffset(years=k)) for k in range(8)]
+    )
+    fig = explore.time_series(years, origin="generated")
+    [ax] = [a for a in fig.axes if a.get_title()]
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert labels == ["each year", "mean of 8 years", "2021 (latest)"]
+
+
+def test_map_labels_never_overlap_even_for_neighbouring_stations(sample: pd.DataFrame) -> None:
+    close = []
+    for k, (_station_id, rows) in enumerate(sample.groupby("station_id")):
+        close.append(rows.assign(latitude=-15.8 + 0.05 * k, longitude=-47.9 + 0.05 * k))
+    fig = explore.station_map(pd.concat(close), origin="generated")
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.texts]
+    assert len(boxes) == 3
+    for i, box in enumerate(boxes):
+        assert not any(box.overlaps(other) for other in boxes[i + 1 :])
+
+
+def test_the_diurnal_legend_sits_beside_the_lines_with_one_colour_each(
+    sample: pd.DataFrame,
+) -> None:
+    fig = explore.diurnal_cycles(sample, origin="generated")
+    right = fig.axes[1]
+    renderer = fig.canvas.get_renderer()
+    legend = right.get_legend().get_window_extent(renderer)
+    assert legend.x0 >= right.get_window_extent(renderer).x1
+    colours = [tuple(line.get_color()) for line in right.get_lines()]
+    assert len(set(colours)) == len(colours) == 3
