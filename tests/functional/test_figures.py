@@ -39,8 +39,9 @@ def test_completeness_counts_the_months_after_a_station_stopped(sample: pd.DataF
     table = explore.completeness(stopped)
     # The span of CLEAN's rows would say ~1.0; the year's hours say what validate says.
     expected = len(stopped) / 8760
-    assert table.loc["A001 2021", "air_temp_c"] == pytest.approx(expected, abs=0.01)
-    assert table.loc["A001 2021", "air_temp_c"] < 0.8
+    share = float(table["air_temp_c"]["A001 2021"])
+    assert share == pytest.approx(expected, abs=0.01)
+    assert share < 0.8
 
 
 def test_radiation_completeness_is_over_daylight_hours(sample: pd.DataFrame) -> None:
@@ -49,9 +50,9 @@ def test_radiation_completeness_is_over_daylight_hours(sample: pd.DataFrame) -> 
     a001.loc[night, "radiation_kj_m2"] = np.nan  # INMET leaves the night empty
     table = explore.completeness(a001)
     # Over all hours it would be ~0.5; over daylight it is as complete as the temperature.
-    radiation = table.loc["A001 2021", "radiation_kj_m2"]
+    radiation = float(table["radiation_kj_m2"]["A001 2021"])
     assert radiation > 0.85
-    assert radiation == pytest.approx(table.loc["A001 2021", "air_temp_c"], abs=0.1)
+    assert radiation == pytest.approx(float(table["air_temp_c"]["A001 2021"]), abs=0.1)
 
 
 def test_the_sun_is_up_at_local_noon_and_down_at_local_midnight() -> None:
@@ -135,3 +136,24 @@ def test_the_diurnal_legend_sits_beside_the_lines_with_one_colour_each(
     assert legend.x0 >= right.get_window_extent(renderer).x1
     colours = [tuple(line.get_color()) for line in right.get_lines()]
     assert len(set(colours)) == len(colours) == 3
+
+
+def test_the_mae_per_station_figure_names_each_station_and_grows_with_them() -> None:
+    from inmet_local.ml.figures import mae_by_station_figure
+
+    stations = {f"A{n:03d}": f"STATION {n}" for n in range(20)}
+    per_station = {
+        s: {"mae_model": 0.5 + n / 100, "mae_persistence": 0.9, "mae_climatology": None}
+        for n, s in enumerate(stations)
+    }
+    fig = mae_by_station_figure(per_station, "generated data", stations)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[-1] == "A000 STATION 0"  # the lowest error on top
+    assert set(labels) == {f"{s} {n}" for s, n in stations.items()}
+    width, height = fig.get_size_inches()
+    assert height > 10  # one row per station, not a 2,480-pixel-wide strip
+    assert width < 12
+    assert ax.title.get_fontsize() >= 11
+    renderer = fig.canvas.get_renderer()
+    assert ax.get_legend().get_window_extent(renderer).x0 >= ax.get_window_extent(renderer).x1

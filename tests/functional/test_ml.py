@@ -59,6 +59,15 @@ def two_years_sample() -> pd.DataFrame:
     return pd.concat([one, two[two["station_id"] != "A001"]], ignore_index=True)
 
 
+def seasons_sample() -> pd.DataFrame:
+    """Like the demo's sample: three stations, each with a 2015 and a 2024 file, so that every
+    station's test months (October-December 2024) are in its training part too (2015)."""
+    return pd.concat(
+        [sample_clean(stations=3, year=2015), sample_clean(stations=3, year=2024)],
+        ignore_index=True,
+    )
+
+
 def test_features_are_built_per_station_on_an_hourly_grid() -> None:
     clean = sample_clean(stations=2, year=2023)
     clean = clean.drop(index=clean.index[100:110])  # a gap of 10 hours
@@ -99,27 +108,44 @@ def test_split_keeps_every_station_in_training_and_test_with_a_gap() -> None:
     assert years.to_dict() == {"A001": 2015, "A807": 2024}
 
 
-def test_climatology_is_per_station_and_says_when_it_cannot_be_computed() -> None:
-    features = build_features(sample_clean(stations=2, year=2022))
+def test_climatology_is_per_station_and_month_and_says_when_it_cannot_be_computed() -> None:
+    features = build_features(seasons_sample())
     split = station_split(features)
     train = split.train
     # A101 has no training rows at 12 h local solar time: its climatology there is unknown.
     train = train[~((train["station_id"] == "A101") & (train["solar_hour"] == 11))]
     predicted, missing = climatology(train, split.test)
     assert set(missing) == {"A101"}
-    assert "local solar hour(s) 12" in missing["A101"]
+    assert missing["A101"] == "no training rows at local solar hour(s) 12"
     a101 = split.test["station_id"] == "A101"
     unknown = predicted.isna()
-    assert unknown[a101].sum() > 0
-    assert not unknown[~a101].any()
     # Unknown exactly where A101 has no training rows: never filled with persistence.
     hour_12 = (split.test["solar_hour"] + 1) % 24 == 12
     assert (unknown == (a101 & hour_12)).all()
-    # Each station's value is its own training mean at that hour.
+    # Each station's value is its own training mean in that month at that hour.
     first = split.test.index[split.test["station_id"] == "A001"][0]
     hour = (split.test.loc[first, "solar_hour"] + 1) % 24
-    own = train[(train["station_id"] == "A001") & ((train["solar_hour"] + 1) % 24 == hour)]
+    month = (split.test.loc[first, "observed_at"] + pd.Timedelta(hours=1)).month
+    own = train[
+        (train["station_id"] == "A001")
+        & ((train["solar_hour"] + 1) % 24 == hour)
+        & ((train["observed_at"] + pd.Timedelta(hours=1)).dt.month == month)
+    ]
+    assert len(own) >= 25
     assert predicted[first] == pytest.approx(own[TARGET].mean())
+
+
+def test_a_single_year_has_no_climatology_for_its_test_months() -> None:
+    """Trained on January-October and tested on October-December, a mean of all training hours
+    is no climatology: the months the training part lacks are reported, not guessed."""
+    features = build_features(sample_clean(stations=2, year=2022))
+    split = station_split(features)
+    predicted, missing = climatology(split.train, split.test)
+    assert set(missing) == {"A001", "A101"}
+    for reason in missing.values():
+        assert reason.startswith("no training rows in Nov, Dec")
+    late = (split.test["observed_at"] + pd.Timedelta(hours=1)).dt.month >= 11
+    assert predicted[late].isna().all()
 
 
 def test_inmet_train_logs_per_station_metrics_the_passport_and_registers_the_model(
@@ -127,7 +153,7 @@ def test_inmet_train_logs_per_station_metrics_the_passport_and_registers_the_mod
 ) -> None:
     import mlflow
 
-    csv = write_clean(two_years_sample(), tmp_path / "inmet_clean.csv")
+    csv = write_clean(seasons_sample(), tmp_path / "inmet_clean.csv")
     assert tuple(load_clean(csv).columns) == CLEAN_COLUMNS
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.chdir(tmp_path)
@@ -186,9 +212,9 @@ def test_inmet_train_logs_per_station_metrics_the_passport_and_registers_the_mod
     } <= artifacts
     passport = mlflow.artifacts.load_dict(f"runs:/{summary['run_id']}/passport.json")
     assert passport["origin_by_station_year"] == {
-        "A001/2015": "generated",
-        "A101/2024": "generated",
-        "A807/2024": "generated",
+        f"{station}/{year}": "generated"
+        for station in ("A001", "A101", "A807")
+        for year in (2015, 2024)
     }
     # The registered model traces back to its data: version -> run -> passport.
     version = client.search_model_versions("name = 'inmet-next-hour-temperature'")[0]

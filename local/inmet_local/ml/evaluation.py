@@ -11,6 +11,7 @@ A baseline that cannot be computed for a station is reported as such, never repl
 
 from __future__ import annotations
 
+import calendar
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -35,22 +36,50 @@ def scores(observed: pd.Series | np.ndarray, predicted: pd.Series | np.ndarray) 
     return Scores(float(np.mean(np.abs(error))), float(math.sqrt(np.mean(error**2))))
 
 
+def _target_month(frame: pd.DataFrame) -> pd.Series:
+    """The calendar month of the hour each row predicts (the next one)."""
+    month: pd.Series = (frame["observed_at"] + pd.Timedelta(hours=1)).dt.month
+    return month
+
+
 def climatology(train: pd.DataFrame, test: pd.DataFrame) -> tuple[pd.Series, dict[str, str]]:
-    """Each test row's station mean of the next hour's temperature at that local solar hour,
-    from the station's own training rows; NaN where that cannot be computed, with the reason
-    per station (never another station's or another baseline's value)."""
-    target_hour = (train["solar_hour"] + 1) % 24
-    means = train.assign(target_hour=target_hour).groupby(["station_id", "target_hour"])[TARGET]
-    table = means.mean()
-    keys = pd.MultiIndex.from_arrays([test["station_id"], (test["solar_hour"] + 1) % 24])
+    """Each test row's station mean of the next hour's temperature in that calendar month and
+    at that local solar hour, from the station's own training rows; NaN where that cannot be
+    computed, with the reason per station (never another station's or another baseline's value).
+
+    By month, not over the whole training part: a station's test part is its last 20%, so a
+    mean of all its training hours would be a January-October mean judged on October-December.
+    With a single year of data the test months have no training rows, and the baseline is
+    reported as not computed rather than computed wrong."""
+    keys_train = [train["station_id"], _target_month(train), (train["solar_hour"] + 1) % 24]
+    table = train.groupby(keys_train)[TARGET].mean()
+    keys = pd.MultiIndex.from_arrays(
+        [test["station_id"], _target_month(test), (test["solar_hour"] + 1) % 24]
+    )
     predicted = pd.Series(table.reindex(keys).to_numpy(dtype="float64"), index=test.index)
     missing: dict[str, str] = {}
     for station_id, rows in test.groupby("station_id"):
-        hours = sorted(set(((rows["solar_hour"] + 1) % 24)[predicted[rows.index].isna()]))
-        if hours:
-            missing[str(station_id)] = "no training rows at local solar hour(s) " + ", ".join(
-                str(h) for h in hours
+        unknown = rows[predicted[rows.index].isna()]
+        if unknown.empty:
+            continue
+        months = sorted(set(_target_month(unknown)))
+        trained = set(_target_month(train[train["station_id"] == station_id]))
+        absent = [m for m in months if m not in trained]
+        reasons = []
+        if absent:
+            reasons.append(
+                "no training rows in "
+                + ", ".join(calendar.month_abbr[m] for m in absent)
+                + " (a climatology needs the same months in earlier data)"
             )
+        hours = sorted(
+            set(((unknown["solar_hour"] + 1) % 24)[~_target_month(unknown).isin(absent)])
+        )
+        if hours:
+            reasons.append(
+                "no training rows at local solar hour(s) " + ", ".join(str(h) for h in hours)
+            )
+        missing[str(station_id)] = "; ".join(reasons)
     return predicted, missing
 
 

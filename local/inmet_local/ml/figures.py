@@ -3,6 +3,7 @@ station, feature importance), drawn with matplotlib's Agg backend."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -39,12 +40,43 @@ def _error_by_hour_figure(
     return fig
 
 
+def mae_by_station_figure(
+    per_station: Mapping[str, Mapping[str, Any]], label: str, names: Mapping[str, str]
+) -> Any:
+    """Test MAE of the model and both baselines, one row of bars per station (its code and
+    name), sorted by the model's MAE: readable at any number of stations, where one column per
+    station made a 2,480-pixel-wide strip of codes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    stations = sorted(per_station, key=lambda s: per_station[s]["mae_model"], reverse=True)
+    fig, ax = plt.subplots(figsize=(9.5, 0.55 * len(stations) + 1.8))
+    height = 0.27
+    rows = np.arange(len(stations))
+    for offset, key in ((height, "model"), (0, "persistence"), (-height, "climatology")):
+        values = [per_station[s][f"mae_{key}"] for s in stations]
+        ax.barh(rows + offset, [np.nan if v is None else v for v in values], height, label=key)
+    ax.set_yticks(rows, [f"{s} {names.get(s, '')}".strip() for s in stations])
+    ax.set_xlabel("test MAE of the next-hour air temperature (°C)")
+    ax.set_title(
+        f"Test MAE per station ({label})\nno bar: that baseline could not be computed",
+        fontsize=11,
+    )
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the bars, never over them
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
 def run_figures(
     test: pd.DataFrame,
     predictions: dict[str, np.ndarray],
     model: NextHourRegressor,
     per_station: dict[str, dict[str, Any]],
     label: str,
+    names: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     import matplotlib
 
@@ -75,26 +107,7 @@ def run_figures(
     fig.suptitle("")
     figures["residuals_by_hour.png"] = fig
 
-    names = sorted(per_station)
-    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(names) + 2), 4))
-    width = 0.27
-    for offset, key in ((-width, "model"), (0, "persistence"), (width, "climatology")):
-        values = [per_station[s][f"mae_{key}"] for s in names]
-        ax.bar(
-            np.arange(len(names)) + offset,
-            [np.nan if v is None else v for v in values],
-            width,
-            label=key,
-        )
-    ax.set_xticks(range(len(names)), names)
-    ax.set_ylabel("test MAE (°C)")
-    ax.set_title(
-        f"Test MAE per station ({label})\n(no bar: that baseline could not be computed)",
-        fontsize=10,
-    )
-    ax.legend()
-    fig.tight_layout()
-    figures["mae_by_station.png"] = fig
+    figures["mae_by_station.png"] = mae_by_station_figure(per_station, label, names or {})
 
     sample = test.sample(min(len(test), 2000), random_state=0)
     # On the boosted trees and the change they predict: shuffling air_temp_c in the full

@@ -177,8 +177,10 @@ def _train(
             "per_station.json",
         )
         mlflow.set_tags({"data_sha256": data["data_sha256"], "data_origin": data["data_origin"]})
+        first_names = clean.groupby("station_id")["station_name"].first()
+        names = {str(k): str(v) for k, v in first_names.items()}
         for name, figure in run_figures(
-            test_set, result["predictions"], model, per_station, label
+            test_set, result["predictions"], model, per_station, label, names=names
         ).items():
             mlflow.log_figure(figure, name)
         example = train_set[FEATURES].head(5)
