@@ -222,6 +222,10 @@ def test_station_years_reads_a_contract_csv_and_the_guard_refuses_less(tmp_path:
     with pytest.raises(WouldShrink, match=r"1 station-year\(s\) .* \(A807 2024\)"):
         guard({("A001", 2023), ("A001", 2024)})
     never_shrink(path, force=True)(set())  # asked for
+    # An older demo's generated sample is no loss of the user's data.
+    never_shrink(path, force=False, expendable=frozenset({("A807", 2024)}))(
+        {("A001", 2023), ("A001", 2024)}
+    )
     never_shrink(tmp_path / "absent.csv", force=False)(set())
     other = tmp_path / "notes.csv"
     other.write_text("a,b\n1,2\n")

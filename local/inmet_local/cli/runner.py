@@ -36,6 +36,7 @@ from inmet_local.synth.sample import (
 from inmet_local.workspace.discovery import DataDirInUse
 from inmet_local.workspace.sources import SourceError, iter_input_files
 from inmet_pipeline.adapters.aws import plain_item
+from inmet_pipeline.inmet_format import FILENAME_RE
 from inmet_pipeline.status import FINAL_STATUSES, UploadStatus
 
 DONE_LINE = "[DONE] Pipeline concluído!"
@@ -276,9 +277,8 @@ def run_pipeline(
             d.get("status") == UploadStatus.EXPORTED and d.get("export_keys") for d in docs.values()
         ):
             try:
-                fetched = fetch_from_s3(
-                    stack.client("s3"), BUCKET, out, guard=never_shrink(out, force)
-                )
+                guard = never_shrink(out, force, expendable=_station_years_of(legacy))
+                fetched = fetch_from_s3(stack.client("s3"), BUCKET, out, guard=guard)
             except WouldShrink as exc:
                 kept = str(exc)
         stages["fetch"] = time.perf_counter() - mark
@@ -333,6 +333,16 @@ def run_pipeline(
         )
     console.print(DONE_LINE)
     return 1 if problems else 0
+
+
+def _station_years_of(paths: list[Path]) -> frozenset[tuple[str, int]]:
+    """The (station, year) of each INMET-named file (from its name: the older demo's sample
+    files, whose rows an older run wrote to data/processed/)."""
+    found = set()
+    for path in paths:
+        if match := FILENAME_RE.fullmatch(path.name):
+            found.add((match["wmo"].upper(), int(match["start"][-4:])))
+    return frozenset(found)
 
 
 def _summary(

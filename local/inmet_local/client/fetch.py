@@ -69,15 +69,17 @@ def station_years(path: Path) -> set[StationYear]:
     return found
 
 
-def never_shrink(out: Path, force: bool) -> Guard:
+def never_shrink(out: Path, force: bool, expendable: frozenset[StationYear] = frozenset()) -> Guard:
     """A guard that refuses to replace ``out`` by a CSV missing any station-year ``out`` has,
     unless ``force``: a fetch must never hand over less than the file it replaces without being
-    asked (for example after a stack reset, or from a stack that holds fewer uploads)."""
+    asked (for example after a stack reset, or from a stack that holds fewer uploads).
+    ``expendable``: station-years known not to be the user's (an older demo's generated sample),
+    which may go without asking."""
 
     def check(new: set[StationYear]) -> None:
         if force or not out.exists():
             return
-        lost = sorted(station_years(out) - new)
+        lost = sorted(station_years(out) - new - expendable)
         if lost:
             shown = ", ".join(f"{s} {y}" for s, y in lost[:5]) + (" …" if len(lost) > 5 else "")
             raise WouldShrink(
