@@ -20,6 +20,7 @@ DOCUMENTS = (
     "architecture.md",
     "local-runtime.md",
     "performance.md",
+    "aws-security.md",
 )
 
 _FENCE = re.compile(r"^```.*?^```", re.M | re.S)
@@ -113,3 +114,17 @@ def test_the_docs_stand_on_their_own() -> None:
         text = _text(DOCS / name)
         assert outside not in text, name
         assert not re.search(r"\b(CONTRACTS|ARCHITECTURE|FORMAT)\.md\b", text), name
+
+
+def test_the_docs_state_the_claim_expiry_the_code_uses() -> None:
+    """A dead request's claim is taken over after STALE_CLAIM_MS (the upload function's
+    timeout and one second): every document of docs/ that states it in seconds says that."""
+    from inmet_pipeline.uploads import STALE_CLAIM_MS
+
+    stated = {
+        (name, int(seconds))
+        for name in DOCUMENTS
+        for seconds in re.findall(r"claim older than (\d+) s", _text(DOCS / name))
+    }
+    assert stated, "no document states when a claim expires"
+    assert {s for _, s in stated} == {STALE_CLAIM_MS // 1000}, stated
