@@ -274,3 +274,13 @@ def test_the_app_accepts_exactly_the_apis_binary_media_types() -> None:
     api = load_template()["Resources"]["UploadsApi"]["Properties"]
     declared = {t.replace("~1", "/") for t in api["BinaryMediaTypes"]}
     assert declared == set(routes.MEDIA_TYPES)
+
+
+# -- 4. one key per client -------------------------------------------------------------------
+
+
+def test_the_usage_plan_each_clients_key_joins_is_an_output() -> None:
+    """docs/aws-security.md §1 adds one API key per client to this usage plan."""
+    template = synthesise()
+    ref = template["Outputs"]["UsagePlanId"]["Value"]["Ref"]
+    assert template["Resources"][ref]["Type"] == "AWS::ApiGateway::UsagePlan"
