@@ -153,7 +153,15 @@ def test_a_unique_prefix_finds_the_upload_and_a_shared_one_is_409(
     table = boto3.resource("dynamodb", region_name="us-east-1").Table(TABLE)
     for tail in ("1", "2"):  # two more records sharing the first 8 characters
         twin = upload_id[:8] + tail * 56
-        table.put_item(Item={"upload_id": twin, "status": "exported", "filename": f"T{tail}.CSV"})
+        # Every record carries id_head, the partition of the id-prefix index (adapters/aws.py).
+        table.put_item(
+            Item={
+                "upload_id": twin,
+                "id_head": twin[:4],
+                "status": "exported",
+                "filename": f"T{tail}.CSV",
+            }
+        )
     ambiguous = client.get(f"/uploads/{upload_id[:8]}")
     assert ambiguous.status_code == 409
     error = ambiguous.json()["error"]

@@ -157,3 +157,38 @@ def test_the_export_skips_a_partition_the_warehouse_refuses(warehouse: LocalWare
     assert by_station[station]["error"]["code"] == "export_failed"
     assert "refused the unload" in by_station[station]["error"]["message"]
     assert {d["status"] for s, d in by_station.items() if s != station} == {"exported"}
+
+
+def _named(station: int, name: bytes) -> bytes:
+    lines = small_file("B", station=station, encoding="utf-8").data.split(b"\n")
+    lines[2] = lines[2].split(b";", 1)[0] + b";" + name
+    return b"\n".join(lines)
+
+
+def test_station_names_the_upload_refuses_are_set_aside_by_the_warehouse_too(
+    warehouse: LocalWarehouse,
+) -> None:
+    """The station-name rule of rules.py, as the generated SQL applies it to files that did
+    not come through the upload: a formula trigger, a name cut at ';' and the CSV's NULL
+    marker are quarantined at line 3; the good file of the batch loads."""
+    good = raw_object(small_file("B", station=0).data)
+    hostile = {
+        "formula": unchecked_object(_named(1, b"=1+2"), station="A002"),
+        "cut": unchecked_object(_named(2, b"SAO JOSE;DOS CAMPOS"), station="A003"),
+        "null marker": unchecked_object(_named(3, b"\\N"), station="A004"),
+    }
+    warehouse.load_objects([good, *hostile.values()])
+    assert warehouse.run_task() is not None
+    reasons = dict(warehouse.execute(f"SELECT file_name, reason FROM {warehouse.raw}.QUARANTINE"))
+    for what, (key, _) in hostile.items():
+        reason = reasons[warehouse.stage_file_name(key)]
+        assert reason.startswith("line 3: ESTACAO (the station name)"), (what, reason)
+    assert (
+        "must begin with a letter or a digit"
+        in reasons[warehouse.stage_file_name(hostile["formula"][0])]
+    )
+    assert (
+        "must begin with a letter or a digit"
+        in reasons[warehouse.stage_file_name(hostile["cut"][0])]
+    )
+    assert len(clean_stations(warehouse)) == 1  # the good file's station

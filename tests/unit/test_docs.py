@@ -28,6 +28,7 @@ DOCUMENTS = (
     "troubleshooting.md",
     "cli.md",
     "development.md",
+    "aws-security.md",
 )
 # Every page a user may read: the README and whatever docs/ holds (new pages included).
 PAGES = (README, *sorted(DOCS.glob("*.md")))
@@ -206,3 +207,17 @@ def test_the_landing_page_check_catches_each_fault() -> None:
     bare = good.replace("source .venv/bin/activate\n", "")
     assert _landing_page_faults(bare) == ["`inmet --help` runs before the virtualenv is activated"]
     assert _landing_page_faults(bare.replace("inmet --help", ".venv/bin/inmet --help")) == []
+
+
+def test_the_docs_state_the_claim_expiry_the_code_uses() -> None:
+    """A dead request's claim is taken over after STALE_CLAIM_MS (the upload function's
+    timeout and one second): every document of docs/ that states it in seconds says that."""
+    from inmet_pipeline.uploads import STALE_CLAIM_MS
+
+    stated = {
+        (page.name, int(seconds))
+        for page in PAGES
+        for seconds in re.findall(r"claim older than (\d+) s", _text(page))
+    }
+    assert stated, "no document states when a claim expires"
+    assert {s for _, s in stated} == {STALE_CLAIM_MS // 1000}, stated

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.unit]
 ANSWER = {
     "upload_id", "status", "station_id", "station_name", "year", "period_start", "period_end",
     "rows", "layout", "encoding", "filename", "size_bytes", "raw_key", "landing_key",
-    "warnings", "received_at",
+    "warnings", "received_at", "uploaded_by",
 }  # fmt: skip
 # docs/contracts.md §1.2: the other fields of the status document.
 STATUS_ONLY = {"rows_clean", "export_keys", "error", "cleaned_at", "exported_at", "failed_at"}
@@ -38,7 +38,7 @@ def test_the_answer_holds_null_only_where_an_upload_may_leave_it() -> None:
         for name, prop in schema["properties"].items()
         if {"type": "null"} in prop.get("anyOf", [])
     }
-    assert nullable == {"filename", "received_at"}
+    assert nullable == {"filename", "received_at", "uploaded_by"}
     assert set(schema["required"]) == ANSWER
     # The shared definitions keep their descriptions in both models.
     for name in ("upload_id", "period_start", "layout"):

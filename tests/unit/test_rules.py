@@ -84,16 +84,26 @@ def test_the_notification_parser_uses_the_same_years_and_station_pattern() -> No
 # --- the generated SQL agrees with the validator ----------------------------------------------
 
 
+def _as_loaded(text: str) -> tuple[str, str | None]:
+    """What the pipe loads of a metadata line's text after its key: the second field (c02) and
+    the first non-empty later field (COALESCE(c03, …): the file format loads empty fields as
+    NULL, EMPTY_FIELD_AS_NULL = TRUE)."""
+    value, *later = text.split(";")
+    return value, next((f for f in later if f != ""), None)
+
+
 def _sql_verdicts(values: list[tuple[int, str]]) -> list[str | None]:
-    """The generated Snowflake CASE, run on DuckDB (sqlglot's translation, as in fakesnow)."""
-    expression = rules.sql_metadata_violations("TRIM(v)", "n")
+    """The generated Snowflake CASE, run on DuckDB (sqlglot's translation, as in fakesnow), on
+    each (line, text after the key) as the pipe loads it."""
+    expression = rules.sql_metadata_violations("TRIM(v)", "n", "m")
     sql = sqlglot.transpile(
         f"SELECT {expression} FROM t ORDER BY i", read="snowflake", write="duckdb"
     )[0]
     with duckdb.connect() as conn:
-        conn.execute("CREATE TABLE t (i INTEGER, n INTEGER, v VARCHAR)")
+        conn.execute("CREATE TABLE t (i INTEGER, n INTEGER, v VARCHAR, m VARCHAR)")
         conn.executemany(
-            "INSERT INTO t VALUES (?, ?, ?)", [(i, n, v) for i, (n, v) in enumerate(values)]
+            "INSERT INTO t VALUES (?, ?, ?, ?)",
+            [(i, n, *_as_loaded(v)) for i, (n, v) in enumerate(values)],
         )
         return [row[0] for row in conn.execute(sql).fetchall()]
 
@@ -107,7 +117,10 @@ def _python_verdict(line: int, value: str) -> bool:
 
 
 _ALPHABET = st.sampled_from(
-    [*"0123456789,.-+ AaBbCcDdEeNnOoSsFPRTZ", "\u0661", "\uff10", "\u00a0", "\u2009", "\u0131"]
+    [
+        *"0123456789,.-+ AaBbCcDdEeNnOoSsFPRTZ=@;\\'",
+        *("\u0661", "\uff10", "\u00a0", "\u2009", "\u0131", "\u00c7", "\U0001f327"),
+    ]
 )
 _VALUES = st.one_of(
     st.text(_ALPHABET, max_size=14),
@@ -117,7 +130,9 @@ _VALUES = st.one_of(
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from([1, 2, 4, 5, 6, 7]), _VALUES), min_size=1, max_size=20))
+@given(
+    st.lists(st.tuples(st.sampled_from([1, 2, 3, 4, 5, 6, 7]), _VALUES), min_size=1, max_size=20)
+)
 def test_what_the_validator_accepts_the_sql_rules_accept(values: list[tuple[int, str]]) -> None:
     """Differential: a metadata value the validator accepts passes the SQL rules (which the
     warehouse's quarantine check applies); the SQL never refuses what Python accepts. (The
@@ -141,3 +156,54 @@ def test_the_generated_sql_file_is_current() -> None:
     `python -m inmet_pipeline.rules > snowflake_sql/task/file_violations.sql`)."""
     path = Path(__file__).resolve().parents[2] / "snowflake_sql" / rules.GENERATED_SQL_PATH
     assert path.read_text(encoding="utf-8") == rules.violations_view_sql()
+
+
+# --- the station name no spreadsheet runs and no stage cuts ------------------------------------
+
+# (text after 'ESTACAO:;', refused): formula triggers (OWASP, "CSV Injection"), the CSV's NULL
+# marker, a name cut at ';', and names that must pass.
+HOSTILE_NAMES = [
+    ("=1+2", True),
+    ("+5511999999999", True),
+    ("-CURITIBA", True),
+    ("@SUM(A1:A9)", True),
+    ('=HYPERLINK("http://x")', True),
+    ("\\N", True),
+    ("SAO JOSE;DOS CAMPOS", True),
+    ("CURITIBA; ", True),
+    ("  =1", True),  # after the ASCII spaces the warehouse trims
+    ("'=1", True),
+    ("CURITIBA", False),
+    ("CURITIBA;", False),  # an empty field after the name drops nothing
+    ("SÃO FÉLIX  DO ARAGUAIA", False),
+    ("Ó-BIDOS - A+B", False),  # only the first character is a formula trigger
+    ("1 DE MAIO", False),
+    ("Estação 🌧 Chuva", False),
+]
+
+
+@pytest.mark.parametrize(("text", "refused"), HOSTILE_NAMES)
+def test_the_station_name_rule_in_the_validator_and_the_sql(text: str, refused: bool) -> None:
+    """One rule, one message, in the validator and in the SQL generated from rules.py: the
+    upload refuses the file (422) before the warehouse could quarantine it."""
+    lines = BASES["B-latin1"].decode("latin-1").split("\n")
+    lines[2] = "ESTACAO:;" + text
+    report = validate("\n".join(lines).encode("utf-8"))
+    [sql] = _sql_verdicts([(3, text)])
+    if refused:
+        first = report.errors[0]
+        assert (first.code, first.line) == (rules.NAME_RULE_CODE, 3), first
+        assert "must begin with a letter or a digit" in first.message
+        assert sql is not None
+        assert "must begin with a letter or a digit" in sql
+    else:
+        assert report.valid, report.errors
+        assert sql is None
+
+
+def test_the_forbidden_first_characters_are_all_of_ascii_punctuation() -> None:
+    import string
+
+    assert set(rules.NAME_FIRST_FORBIDDEN) == set(string.punctuation)
+    for char in rules.NAME_FIRST_FORBIDDEN:
+        assert _sql_verdicts([(3, f"{char}X")]) != [None], char

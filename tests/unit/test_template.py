@@ -84,9 +84,11 @@ def test_function_policies_name_their_resources() -> None:
 
 
 def test_only_snowflakes_role_may_publish_to_the_topics() -> None:
-    [policy] = _of_type("AWS::SNS::TopicPolicy").values()
-    [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert statement["Principal"]["AWS"] == {"Fn::GetAtt": ["SnowflakeSnsRole", "Arn"]}
+    policies = _of_type("AWS::SNS::TopicPolicy").values()
+    assert len(policies) == 2  # one per topic (tests/unit/test_template_security.py)
+    for policy in policies:
+        [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert statement["Principal"]["AWS"] == {"Fn::GetAtt": ["SnowflakeSnsRole", "Arn"]}
     for role in ("SnowflakeSnsRole", "SnowflakeStorageRole"):
         trust = RESOURCES[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
         assert "sts:ExternalId" in trust["Condition"]["StringEquals"]

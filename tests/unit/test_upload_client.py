@@ -115,3 +115,57 @@ def test_unreadable_file_is_failed(tmp_path: Path) -> None:
     result = client_for(httpx.MockTransport(lambda r: httpx.Response(201))).upload(bad)
     assert result.outcome == "failed"
     assert "cannot read" in (result.message or "")
+
+
+def test_the_gateways_own_500_is_retried_as_a_throttle() -> None:
+    """A throttled Lambda (a new account's low concurrency) reaches the client as API Gateway's
+    500 {"message": "Internal server error"} ("How do I troubleshoot 'Internal server error'
+    from API Gateway REST APIs integrated with Lambda?", AWS re:Post Knowledge Center: retry
+    with exponential backoff). The client retries it; before, the first 500 was final."""
+    calls = 0
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls < 3:
+            return httpx.Response(500, json={"message": "Internal server error"})
+        return httpx.Response(201, json={"upload_id": "c" * 64, "station_id": "A001", "rows": 1})
+
+    result = client_for(httpx.MockTransport(respond)).upload(item())
+    assert (result.outcome, result.attempts, calls) == ("accepted", 3, 3)
+
+
+def test_a_gateway_500_that_never_clears_fails_after_the_last_attempt() -> None:
+    def respond(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500, json={"message": "Internal server error"})
+
+    client = ApiClient(
+        "http://api.test", "key", transport=httpx.MockTransport(respond), max_attempts=3
+    )
+    client.backoff_base = 0.001
+    result = client.upload(item())
+    assert (result.outcome, result.attempts, result.status_code) == ("failed", 3, 500)
+    assert result.message is not None
+    assert "Internal server error" in result.message
+    assert "throttled" in result.message
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"error": {"code": "internal_error", "message": "Unexpected server error"}},
+        {"message": "Internal server error", "more": 1},
+        "Internal server error",
+    ],
+)
+def test_the_apps_own_500_is_final(body: object) -> None:
+    """The app's 500 (a bug, told apart by its {"error": …} body) is not retried."""
+    calls = 0
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(500, json=body)
+
+    result = client_for(httpx.MockTransport(respond)).upload(item())
+    assert (result.outcome, result.status_code, calls) == ("rejected", 500, 1)

@@ -6,6 +6,7 @@ import pytest
 
 from inmet_pipeline.errors import DependencyUnavailable, UploadRejected
 from inmet_pipeline.status import ErrorCode, UploadStatus
+from inmet_pipeline.upload_objects import uploader_of
 from inmet_pipeline.uploads import (
     STALE_CLAIM_MS,
     AmbiguousUploadId,
@@ -121,3 +122,26 @@ def test_re_uploading_a_failed_upload_starts_it_over() -> None:
     assert "failed_at" not in record
     assert set(objects.objects) == {first.document["landing_key"], first.document["raw_key"]}
     assert svc.accept(DATA, "x.CSV").created is False  # and it is an ordinary upload again
+
+
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        ({"identity": {"apiKeyId": "k1", "apiKey": "the-secret"}}, "api-key:k1"),
+        (
+            {"identity": {"userArn": "arn:aws:iam::1:user/u", "apiKeyId": "k1"}},
+            "iam:arn:aws:iam::1:user/u",
+        ),
+        ({"identity": {"userArn": "", "apiKeyId": ""}}, None),
+        ({"identity": {"apiKeyId": None, "sourceIp": "203.0.113.1"}}, None),
+        ({"identity": "not a mapping"}, None),
+        ({}, None),
+        (None, None),
+    ],
+)
+def test_the_uploader_is_the_authenticated_caller_from_the_request_context(
+    context: dict[str, object] | None, expected: str | None
+) -> None:
+    """API Gateway's $context.identity.userArn (a SigV4 caller) before apiKeyId (the key's id,
+    never the key), else nothing."""
+    assert uploader_of(context) == expected

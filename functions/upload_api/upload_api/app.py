@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from mangum import Mangum
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from inmet_pipeline import __version__
 from inmet_pipeline.errors import DependencyUnavailable, UploadRejected
@@ -106,6 +107,14 @@ def create_app() -> FastAPI:
         logger.error("configuration error", extra={"detail": str(exc)})
         record_failure()
         return _error(500, "configuration_error", str(exc))
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(_request: Request, _exc: ClientDisconnect) -> JSONResponse:
+        # The client went away before its body arrived: its own doing, not a fault of the
+        # API. Logged at INFO, counted in no failure metric; the answer (which nobody reads)
+        # is a 400, so the API's 5xx count does not see it either.
+        logger.info("client disconnected before the request body was complete")
+        return _error(400, "client_disconnected", "The request body was not received whole.")
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -11,6 +11,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from inmet_pipeline.errors import UploadRejected
+from inmet_pipeline.upload_objects import uploader_of
 from inmet_pipeline.uploads import AmbiguousUploadId, UploadService
 from upload_api.deps import ServiceDep, require_api_key
 from upload_api.metrics import ACCEPTED, DUPLICATE, record_outcome
@@ -21,7 +22,10 @@ router = APIRouter()
 _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing or wrong x-api-key."},
     413: {"model": ErrorBody, "description": "Over the 4 MB direct-upload limit."},
-    415: {"model": ErrorBody, "description": "Not a text file (zip, image, …)."},
+    415: {
+        "model": ErrorBody,
+        "description": "No Content-Type, one not accepted, or not a text file (zip, image, …).",
+    },
     422: {
         "model": ErrorBody,
         "description": "Not a valid INMET station file: code, message, line.",
@@ -32,6 +36,8 @@ _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     },
 }
 _BODY_TYPES = ("text/csv", "application/octet-stream", "text/plain")
+# The types the REST API declares as BinaryMediaTypes (template.yaml; a test keeps them equal).
+MEDIA_TYPES = ("multipart/form-data", *_BODY_TYPES)
 
 _UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {
@@ -129,14 +135,22 @@ async def _file_from_multipart(request: Request, body: bytes) -> tuple[bytes, st
     dependencies=[Depends(require_api_key)],
 )
 async def create_upload(request: Request, service: ServiceDep, response: Response) -> Any:
-    content_type = request.headers.get("content-type", "application/octet-stream")
+    # No Content-Type is refused, not taken for binary: API Gateway base64-encodes (and so
+    # passes byte-exact) only a body whose Content-Type matches the API's BinaryMediaTypes;
+    # any other body reaches Lambda as text, and Latin-1 bytes may be altered on the way
+    # ("Binary media types for REST APIs in API Gateway",
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings.html).
+    content_type = request.headers.get("content-type", "")
     media_type = content_type.split(";", 1)[0].strip().lower()
-    if media_type not in ("multipart/form-data", *_BODY_TYPES):
+    if media_type not in MEDIA_TYPES:
+        given = (
+            f"Content-Type {media_type!r} is" if media_type else "A body without Content-Type is"
+        )
         raise UploadRejected(
             415,
             "unsupported_media_type",
-            f"Content-Type {media_type!r} is not accepted; send multipart/form-data (field "
-            "'file') or the raw file as text/csv or application/octet-stream.",
+            f"{given} not accepted; send multipart/form-data (field 'file') or the raw file as "
+            f"{', '.join(_BODY_TYPES)}.",
         )
     body = await _read_body(request, service)
     if media_type == "multipart/form-data":
@@ -144,7 +158,11 @@ async def create_upload(request: Request, service: ServiceDep, response: Respons
     else:
         data, filename = body, _header_text(request.headers.get("x-filename"))
     # The use case is blocking I/O (boto3): run it off the event loop.
-    result = await run_in_threadpool(service.accept, data, filename)
+    # The caller as API Gateway authenticated it (Mangum puts the Lambda event in the scope;
+    # under uvicorn there is none).
+    event = request.scope.get("aws.event") or {}
+    uploaded_by = uploader_of(event.get("requestContext"))
+    result = await run_in_threadpool(service.accept, data, filename, uploaded_by)
     record_outcome(ACCEPTED if result.created else DUPLICATE)
     response.status_code = 201 if result.created else 200
     return result.document

@@ -25,6 +25,18 @@ from inmet_local.workspace.sources import InputFile
 from inmet_pipeline.limits import MAX_UPLOAD_BYTES, TOO_LARGE_CODE, too_large_message
 
 RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
+# API Gateway's own answer when it could not invoke the function, a throttled one included (a
+# new account's low Lambda concurrency): 500 with this body ("How do I troubleshoot 'Internal
+# server error' from API Gateway REST APIs integrated with Lambda?", AWS re:Post Knowledge
+# Center, https://repost.aws/knowledge-center/api-gateway-internal-server-error: when the
+# backend is throttled, retry with exponential backoff). It is retried; the app's own 500
+# (a bug: {"error": {"code": "internal_error", …}}) is not. Retrying an upload is safe: the
+# same bytes are the same upload.
+GATEWAY_INTERNAL_ERROR: Final = {"message": "Internal server error"}
+GATEWAY_500_MESSAGE: Final = (
+    "API Gateway answered 500 Internal server error: the upload function could not be run "
+    "(often a throttled function: docs/aws-security.md, account concurrency)"
+)
 DEFAULT_API_URL: Final = "http://127.0.0.1:8000"
 
 
@@ -127,10 +139,14 @@ class ApiClient:
             except httpx.TransportError as exc:
                 result.message = f"connection error: {exc}"
             else:
-                if response.status_code not in RETRY_STATUSES:
+                if not _retryable(response):
                     return _outcome(item.display, response, attempt)
                 result.status_code = response.status_code
-                result.message = _error_of(response).get("message", response.text[:200])
+                result.message = (
+                    GATEWAY_500_MESSAGE
+                    if response.status_code == 500
+                    else _error_of(response).get("message", response.text[:200])
+                )
             if attempt < self.max_attempts:
                 time.sleep(self._delay(attempt, response))
         return result
@@ -140,6 +156,17 @@ class ApiClient:
 
     def health(self) -> httpx.Response:
         return self.http.get("/health")
+
+
+def _retryable(response: httpx.Response) -> bool:
+    if response.status_code in RETRY_STATUSES:
+        return True
+    if response.status_code != 500:
+        return False
+    try:
+        return bool(response.json() == GATEWAY_INTERNAL_ERROR)
+    except ValueError:
+        return False
 
 
 def _error_of(response: httpx.Response) -> dict[str, Any]:

@@ -102,11 +102,13 @@ def provision(
     for logical, props in _resources(template, "AWS::DynamoDB::Table").items():
         table = names.for_logical(logical, names.table)
         if table not in dynamodb.list_tables().get("TableNames", []):
+            indexes = props.get("GlobalSecondaryIndexes")
             dynamodb.create_table(
                 TableName=table,
                 AttributeDefinitions=props["AttributeDefinitions"],
                 KeySchema=props["KeySchema"],
                 BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"),
+                **({"GlobalSecondaryIndexes": indexes} if indexes else {}),
             )
         if logical == "UploadsTable":
             out.table = table

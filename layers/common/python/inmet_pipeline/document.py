@@ -77,6 +77,11 @@ class StatusDocument(BaseModel):
     warnings: Annotated[list[str], IN_ANSWER]
     error: StatusError | None
     received_at: Annotated[str | None, IN_ANSWER_NULLABLE]
+    uploaded_by: Annotated[str | None, IN_ANSWER_NULLABLE] = Field(
+        description="Who sent the stored version: api-key:<API key id> or iam:<IAM principal "
+        "ARN>, from API Gateway's request context; null when the request had none (the local "
+        "stack, records written before the field existed)."
+    )
     cleaned_at: str | None
     exported_at: str | None
     failed_at: str | None

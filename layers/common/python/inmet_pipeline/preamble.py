@@ -137,6 +137,7 @@ class PreambleChecker:
     # -- metadata -------------------------------------------------------------------------------
     def parse_metadata(self, text: list[str]) -> StationMeta | None:
         values: dict[str, str] = {}
+        name_line = ""  # what line 3 holds after its key: the name and any further fields
         style: MetadataStyle = "2020"
         ok = True
         for i, (name, expected, human) in enumerate(
@@ -176,6 +177,8 @@ class PreambleChecker:
             if i == 0:
                 style = metadata_style_of(key)
             values[name] = value
+            if name == "station_name":
+                name_line = rest
         if not ok:
             return None
         for i, name in enumerate(METADATA_FIELDS):
@@ -215,6 +218,11 @@ class PreambleChecker:
                 f"{_NAME_KEY} (line 3), the station name, has {len(name)} characters; at most "
                 f"{rules.MAX_STATION_NAME_CHARS} are accepted.",
                 3,
+            )
+            ok = False
+        elif rules.station_name_unsafe(name, name_line.split(SEPARATOR)[1:]):
+            self.log.error(
+                rules.NAME_RULE_CODE, rules.station_name_message(_NAME_KEY, show(name_line)), 3
             )
             ok = False
         elif quoted := sorted({c for c in name if c in CSV_QUOTED_CHARACTERS}):

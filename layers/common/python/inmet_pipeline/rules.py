@@ -26,6 +26,16 @@ The rules, and why:
   Noronha, Trindade, São Pedro e São Paulo) and inside the column types of CLEAN.STATIONS
   (``NUMBER(10,8)``, ``NUMBER(11,8)``, ``NUMBER(7,2)``): at most 4 integer digits and 8 decimals,
   so that ``TRY_TO_DECIMAL(value, 12, 8)`` never gives NULL for an accepted value.
+- **A station name no spreadsheet runs and no stage cuts.** The export writes the name into
+  every row of its station (unquoted, exports.UNLOAD_FILE_FORMAT). A cell beginning with ``=``,
+  ``+``, ``-`` or ``@`` is run as a formula by spreadsheets that open the CSV (OWASP, "CSV
+  Injection", https://owasp.org/www-community/attacks/CSV_Injection); ``\\N`` is the NULL
+  marker of Snowflake's CSV (NULL_IF's default, "CREATE FILE FORMAT",
+  https://docs.snowflake.com/en/sql-reference/sql/create-file-format), so that name would
+  load as NULL; and a
+  ``;`` ends the name where the warehouse reads it (the second field), dropping the rest
+  without a word. One rule covers them: the name begins with a letter or a digit (no ASCII
+  punctuation first: ``NAME_FIRST_FORBIDDEN``) and is the last field of its line.
 - **Dates** in years ``YEAR_MIN``..``YEAR_MAX``: INMET's yearly archive of automatic stations
   starts in 2000; a fixed upper bound keeps the rule the same whenever it is checked. The load
   notification's partitions use the same range.
@@ -59,6 +69,29 @@ NUMBER_PATTERN: Final = "^-?[0-9]{1,4}([.,][0-9]{1,8})?$"
 NUMBER_RE: Final = re.compile(NUMBER_PATTERN)
 
 MAX_STATION_NAME_CHARS: Final = 100  # INMET's longest is ~40; the export carries the name
+# The characters a station name may not begin with: every ASCII punctuation character (=, +,
+# -, @ and the backslash of \N among them). ASCII spaces are trimmed and control characters
+# refused by the other rules; a non-ASCII first character (Á, Ç …) is a letter of a real name.
+NAME_FIRST_FORBIDDEN: Final = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+NAME_RULE_CODE: Final = "unsafe_station_name"
+
+
+def station_name_unsafe(name: str, later_fields: list[str]) -> bool:
+    """True when the station name ``name`` (line 3's second field, trimmed) begins with an
+    ASCII punctuation character, or when the line has a non-empty field after it
+    (``later_fields``: the line's fields after the name, as split on ``;``)."""
+    first_forbidden = name != "" and name[0] in NAME_FIRST_FORBIDDEN
+    return first_forbidden or any(later_fields)
+
+
+def station_name_message(label: str, shown: str) -> str:
+    """The rule's one message; ``shown``: what line 3 holds after its key, quoted."""
+    return (
+        f"{label} (line 3), the station name, is {shown}: a station name must begin with a "
+        "letter or a digit and be the last field of its line. Spreadsheets run a cell that "
+        "begins with =, +, - or @ as a formula (every exported row carries the name), \\N is "
+        "the CSV's NULL marker, and text after a ';' would be dropped."
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,11 +187,19 @@ def _sql_list(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
 
-def sql_metadata_violations(value: str = "value", line: str = "file_row_number") -> str:
+def _sql_text(char: str) -> str:
+    """``char`` as a Snowflake string literal (quote doubled, backslash escaped)."""
+    return "'" + char.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def sql_metadata_violations(
+    value: str = "value", line: str = "file_row_number", later: str = "NULL"
+) -> str:
     """A Snowflake SQL expression: NULL when the metadata line ``line`` (1-8) with TRIMmed
-    second field ``value`` obeys the rules, else the reason (text). Generated from the
-    constants above; the task's quarantine check uses it (R__views.sql) and a test checks that
-    it agrees with the validator."""
+    second field ``value`` obeys the rules, else the reason (text). ``later``: an expression
+    that is NULL when the line has no non-empty field after the value (the pipe's file format
+    loads empty fields as NULL). Generated from the constants above; the task's quarantine
+    check uses it (R__views.sql) and a test checks that it agrees with the validator."""
     # RLIKE is anchored in Snowflake (the whole string must match); the patterns' ^$ are
     # harmless there and make them usable as Python patterns too.
     checks = [
@@ -166,11 +207,20 @@ def sql_metadata_violations(value: str = "value", line: str = "file_row_number")
             f"({_sql_list(REGIONS)})", "REGIAO is not one of " + ", ".join(REGIONS)),
         (2, f"NOT ({value} RLIKE '{STATE_PATTERN}') OR UPPER({value}) NOT IN "
             f"({_sql_list(STATES)})", "UF is not a Brazilian state code"),
-        # The export writes the name unenclosed (exports.UNLOAD_FILE_FORMAT): no character
-        # CSV would quote (columns.CSV_QUOTED_CHARACTERS; CR/LF are control characters).
-        (3, f"{value} = '' OR LENGTH({value}) > {MAX_STATION_NAME_CHARS} OR "
-            f"CONTAINS({value}, ',') OR CONTAINS({value}, '\"')",
-            "ESTACAO (the station name) is empty, too long, or holds a comma or a double quote"),
+        # In the validator's order (preamble.py): empty or too long; then the name rule
+        # (station_name_unsafe; Snowflake string literals escape a backslash as two and a quote
+        # as '': "Escape sequences in single-quoted string constants",
+        # https://docs.snowflake.com/en/sql-reference/data-types-text); then what CSV would
+        # quote (the export writes the name unenclosed,
+        # exports.UNLOAD_FILE_FORMAT; CR/LF are control characters).
+        (3, f"{value} = '' OR LENGTH({value}) > {MAX_STATION_NAME_CHARS}",
+            "ESTACAO (the station name) is empty or too long"),
+        (3, f"LEFT({value}, 1) IN ({', '.join(_sql_text(c) for c in NAME_FIRST_FORBIDDEN)}) "
+            f"OR {later} IS NOT NULL",
+            "ESTACAO (the station name) must begin with a letter or a digit and be the last "
+            "field of its line"),
+        (3, f"CONTAINS({value}, ',') OR CONTAINS({value}, '\"')",
+            "ESTACAO (the station name) holds a comma or a double quote"),
         (4, f"NOT (UPPER({value}) RLIKE '{WMO_PATTERN}')",
             "CODIGO (WMO) is not a letter and three digits"),
     ]  # fmt: skip
@@ -212,7 +262,10 @@ def violations_view_sql() -> str:
     """The view the task's quarantine step reads (snowflake_sql/task/file_violations.sql is
     this text; `python -m inmet_pipeline.rules` writes it, a test checks it is current): per
     file of the open batch, the first line that breaks a rule and the rule, as text."""
-    metadata = sql_metadata_violations("TRIM(c02)", "file_row_number").replace("\n", "\n    ")
+    later = "COALESCE(" + ", ".join(f"c{i:02d}" for i in range(3, 21)) + ")"
+    metadata = sql_metadata_violations("TRIM(c02)", "file_row_number", later).replace(
+        "\n", "\n    "
+    )
     return f"""-- GENERATED from layers/common/python/inmet_pipeline/rules.py by
 -- `python -m inmet_pipeline.rules` (tests/unit/test_rules.py checks that it is current): the
 -- validator's rules as Snowflake SQL. Per file of the open batch, the first line that breaks

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 from urllib.parse import quote
 
 from inmet_pipeline.errors import UploadRejected
@@ -26,6 +27,8 @@ ID_PREFIX_RE: Final = re.compile(rf"[0-9a-f]{{{MIN_ID_PREFIX},63}}")
 # only free text in it, so it is percent-encoded and cut to this many characters there (the
 # status document keeps it whole).
 METADATA_FILENAME_CHARS: Final = 1024
+# An IAM ARN is at most 2,048 characters; an API key id about 10.
+MAX_UPLOADER_CHARS: Final = 2048
 
 
 def metadata_text(text: str, limit: int = METADATA_FILENAME_CHARS) -> str:
@@ -37,6 +40,27 @@ def metadata_text(text: str, limit: int = METADATA_FILENAME_CHARS) -> str:
     cut = quoted[:limit]
     escape = cut.rfind("%", max(0, limit - 3))
     return cut[:escape] if escape != -1 else cut
+
+
+def uploader_of(request_context: Mapping[str, Any] | None) -> str | None:
+    """Who sent a request, from API Gateway's ``requestContext`` (REST API, Lambda proxy
+    integration): ``iam:<userArn>`` for a SigV4-signed call (ApiAuth=Iam), else
+    ``api-key:<apiKeyId>`` (the usage plan's key; its id, never the key itself), else None.
+    The fields are API Gateway's $context.identity.userArn (the authenticated IAM principal)
+    and $context.identity.apiKeyId (the id of the request's API key): "Variables for access
+    logging for API Gateway" (API Gateway Developer Guide,
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-variables-for-access-logging.html);
+    the proxy integration passes them in ``requestContext.identity``."""
+    identity = (request_context or {}).get("identity") or {}
+    if not isinstance(identity, Mapping):
+        return None
+    user_arn = identity.get("userArn")
+    if isinstance(user_arn, str) and user_arn:
+        return f"iam:{user_arn[:MAX_UPLOADER_CHARS]}"
+    key_id = identity.get("apiKeyId")
+    if isinstance(key_id, str) and key_id:
+        return f"api-key:{key_id[:MAX_UPLOADER_CHARS]}"
+    return None
 
 
 def utc_now_iso() -> str:

@@ -183,11 +183,15 @@ class UploadService:
         )
 
     # -- the use case -------------------------------------------------------------------------
-    def accept(self, data: bytes, filename: str | None = None) -> UploadResult:
+    def accept(
+        self, data: bytes, filename: str | None = None, uploaded_by: str | None = None
+    ) -> UploadResult:
+        """``uploaded_by``: the caller as API Gateway identified it (``uploader_of``), stored
+        on the record of the version this request writes."""
         with request_keys():
-            return self._accept(data, filename)
+            return self._accept(data, filename, uploaded_by)
 
-    def _accept(self, data: bytes, filename: str | None) -> UploadResult:
+    def _accept(self, data: bytes, filename: str | None, uploaded_by: str | None) -> UploadResult:
         if len(data) > self.max_upload_bytes:
             raise self.too_large_error(len(data))
         if filename is not None and len(filename) > MAX_FILENAME_CHARS:
@@ -208,7 +212,9 @@ class UploadService:
 
         raw_key = raw_key_for(self.raw_prefix, report.station.station_id, report.year, upload_id)
         landing_key = landing_key_for(upload_id)
-        document = self._document(upload_id, report, filename, len(data), raw_key, landing_key)
+        document = self._document(
+            upload_id, report, filename, len(data), raw_key, landing_key, uploaded_by
+        )
         token = uuid.uuid4().hex
         # The claim carries the whole document (still in flight): whatever happens after raw/
         # is written — a failed completing write, a timeout — the export finds a complete
@@ -343,6 +349,7 @@ class UploadService:
         size: int,
         raw_key: str,
         landing_key: str,
+        uploaded_by: str | None,
     ) -> dict[str, Any]:
         assert report.station is not None
         assert report.period_start is not None
@@ -367,6 +374,7 @@ class UploadService:
             warnings=[f"{w.code}: {w.message}" for w in report.warnings],
             error=None,
             received_at=utc_now_iso(),
+            uploaded_by=uploaded_by,
             cleaned_at=None,
             exported_at=None,
             failed_at=None,

@@ -28,6 +28,14 @@ if TYPE_CHECKING:
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
+# The status table's index for short ids (template.yaml, UploadsTable's GlobalSecondaryIndexes):
+# partition ``id_head`` = the id's first ID_HEAD_CHARS characters, sort key ``upload_id``. Every
+# record carries id_head, so a prefix of at least ID_HEAD_CHARS characters (the API's minimum,
+# upload_objects.MIN_ID_PREFIX; a test keeps them equal) is a Query of one partition.
+ID_PREFIX_INDEX = "id-prefix"
+ID_HEAD_ATTRIBUTE = "id_head"
+ID_HEAD_CHARS = 4
+
 
 def _aws_call(dependency: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
     def decorate(fn: Callable[_P, _R]) -> Callable[_P, _R]:
@@ -179,6 +187,7 @@ class DynamoStatusStore:
                 Item={
                     **dict(document or {}),
                     "upload_id": upload_id,
+                    ID_HEAD_ATTRIBUTE: upload_id[:ID_HEAD_CHARS],
                     "status": UploadStatus.UPLOADING,
                     "claim_token": token,
                     "claimed_at_ms": now_ms,
@@ -211,7 +220,11 @@ class DynamoStatusStore:
             # The whole record replaces the claim (its token and time go with it). A put, not
             # an update of ~20 attributes: the same write, far cheaper for moto to evaluate.
             self.table.put_item(
-                Item={**fields, "upload_id": upload_id},
+                Item={
+                    **fields,
+                    "upload_id": upload_id,
+                    ID_HEAD_ATTRIBUTE: upload_id[:ID_HEAD_CHARS],
+                },
                 ConditionExpression="claim_token = :token AND #status = :inflight",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={":token": token, ":inflight": UploadStatus.UPLOADING},
@@ -255,23 +268,27 @@ class DynamoStatusStore:
 
     @_aws_call("DynamoDB")
     def with_prefix(self, prefix: str, limit: int) -> list[dict[str, Any]]:
-        # A scan with a filter: the filter applies after each page is read, so pages are
-        # followed to the end (no Limit, which would count items read, not matched). The
-        # table holds one small item per upload; a year of INMET files is ~600 items.
+        # A Query of the id-prefix index: one partition (the id's first characters), the sort
+        # key's begins_with; it reads only matching items, in id order. (A Scan with a filter
+        # read, and paid for, the whole table on every short-id lookup.)
+        if len(prefix) < ID_HEAD_CHARS:
+            raise ValueError(f"an id prefix has at least {ID_HEAD_CHARS} characters")
         found: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {
-            "FilterExpression": "begins_with(upload_id, :p)",
+            "IndexName": ID_PREFIX_INDEX,
+            "KeyConditionExpression": "#h = :h AND begins_with(upload_id, :p)",
             "ProjectionExpression": "upload_id, #s, filename, station_id",
-            "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": {":p": prefix},
+            "ExpressionAttributeNames": {"#h": ID_HEAD_ATTRIBUTE, "#s": "status"},
+            "ExpressionAttributeValues": {":h": prefix[:ID_HEAD_CHARS], ":p": prefix},
+            "Limit": limit,
         }
         while len(found) < limit:
-            page = self.table.scan(**kwargs)
+            page = self.table.query(**kwargs)
             found.extend(plain_item(dict(item)) for item in page.get("Items", []))
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return sorted(found, key=lambda item: str(item["upload_id"]))[:limit]
+        return found[:limit]
 
     @_aws_call("DynamoDB")
     def get(self, upload_id: str) -> dict[str, Any] | None:
