@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inmet_local.ml import explore
+from inmet_local.ml import explore, stats
 from inmet_local.ml.data import sample_clean
 
 pytestmark = [pytest.mark.functional]
@@ -36,7 +36,7 @@ def sample() -> pd.DataFrame:
 def test_completeness_counts_the_months_after_a_station_stopped(sample: pd.DataFrame) -> None:
     a001 = sample[sample["station_id"] == "A001"]
     stopped = a001[a001["observed_at"] < pd.Timestamp("2021-10-16", tz="UTC")]
-    table = explore.completeness(stopped)
+    table = stats.completeness(stopped)
     # The span of CLEAN's rows would say ~1.0; the year's hours say what validate says.
     expected = len(stopped) / 8760
     share = float(table["air_temp_c"]["A001 2021"])
@@ -46,9 +46,9 @@ def test_completeness_counts_the_months_after_a_station_stopped(sample: pd.DataF
 
 def test_radiation_completeness_is_over_daylight_hours(sample: pd.DataFrame) -> None:
     a001 = sample[sample["station_id"] == "A001"].copy()
-    night = ~explore.sun_up(a001)
+    night = ~stats.sun_up(a001)
     a001.loc[night, "radiation_kj_m2"] = np.nan  # INMET leaves the night empty
-    table = explore.completeness(a001)
+    table = stats.completeness(a001)
     # Over all hours it would be ~0.5; over daylight it is as complete as the temperature.
     radiation = float(table["radiation_kj_m2"]["A001 2021"])
     assert radiation > 0.85
@@ -64,17 +64,17 @@ def test_the_sun_is_up_at_local_noon_and_down_at_local_midnight() -> None:
             "longitude": [-47.93, -47.93],
         }
     )
-    assert explore.sun_up(frame).tolist() == [True, False]
+    assert stats.sun_up(frame).tolist() == [True, False]
 
 
 def test_histogram_bins_follow_the_values_resolution() -> None:
     humidity = pd.Series(np.random.default_rng(0).integers(20, 101, 5000).astype(float))
-    edges = np.asarray(explore.resolution_bins(humidity))
+    edges = np.asarray(stats.resolution_bins(humidity))
     assert np.allclose((edges + 0.5) % 1, 0)  # each integer sits in the middle of a bin
     counts, _ = np.histogram(humidity, edges)
     assert counts.min() > 0  # no comb of empty bins
     wind = pd.Series(np.round(np.random.default_rng(1).gamma(2, 1, 5000), 1))
-    wind_edges = np.asarray(explore.resolution_bins(wind))
+    wind_edges = np.asarray(stats.resolution_bins(wind))
     widths = np.diff(wind_edges)
     assert np.allclose(widths / 0.1, np.round(widths / 0.1))
 
@@ -84,7 +84,7 @@ def test_a_day_with_fewer_than_20_hours_has_no_daily_mean(sample: pd.DataFrame) 
     afternoons = a001[
         (a001["observed_at"].dt.month != 3) | a001["observed_at"].dt.hour.between(15, 21)
     ]
-    daily = explore.complete_daily_means(afternoons, "air_temp_c")
+    daily = stats.complete_daily_means(afternoons, "air_temp_c")
     march = daily[pd.DatetimeIndex(daily.index).month == 3]
     assert march.isna().all()
     assert daily[pd.DatetimeIndex(daily.index).month == 4].notna().all()

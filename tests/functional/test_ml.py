@@ -439,15 +439,15 @@ def test_station_map_draws_brazil_and_its_states_from_the_package_without_networ
     import matplotlib
 
     matplotlib.use("Agg")
-    from inmet_local.ml import explore
+    from inmet_local.ml import explore, stats
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise OSError("no network in this test")
 
     monkeypatch.setattr(socket, "socket", refuse)
-    explore.boundary_lines.cache_clear()
-    states = explore.boundary_lines("states")
-    coast = explore.boundary_lines("gshhs")
+    stats.boundary_lines.cache_clear()
+    states = stats.boundary_lines("states")
+    coast = stats.boundary_lines("gshhs")
     assert len(states) > 27
     assert coast
     near_brasilia = [

@@ -33,7 +33,10 @@ def test_validate_folder_prints_a_table_and_exits_0(folder: Path) -> None:
     assert "A001 BRASILIA" in result.output
     assert "A807 CURITIBA" in result.output
     assert "2 of 2 file(s) valid" in result.output
-    assert "notes.txt" not in result.output
+    # Not validated, but named: nothing in a folder is passed over without a word.
+    assert "skipped 1 file(s) that are not station files" in result.output
+    assert "notes.txt (not a .csv: INMET station files end in .CSV)" in result.output
+    assert "notes.txt" not in result.stdout.split("INMET files", 1)[1]  # no row in the table
 
 
 def test_validate_json_for_scripts(folder: Path, tmp_path_factory: pytest.TempPathFactory) -> None:

@@ -1,6 +1,9 @@
 """The file's first nine lines: other layouts refused, the 8 metadata lines, the header line.
 
-Split from reader.py (issue 16). The spellings come from ``inmet_format``; the value rules
+Why one module: the nine lines are checked by one class whose steps share the issue log and the
+station being built, in the file's order; split, that state would be passed around.
+
+Split from reader.py. The spellings come from ``inmet_format``; the value rules
 (closed sets, ASCII codes, coordinate bounds) from ``rules``. Labels and keys are compared
 after folding to an upper-case ASCII skeleton, so accent slips do not matter but the order
 does (docs/inmet-format.md §3, §4).
