@@ -70,11 +70,14 @@ def local_up(port: PortOption = 8000, data_dir: DataDirOption = DEFAULT_DATA_DIR
         console.print(f"ready: http://127.0.0.1:{port}", highlight=False)
         sys.stdout.flush()
         while not stop.wait(0.5):
-            pass
+            if stack.stopping:  # a server died: the stack stopped itself
+                break
     finally:
         console.print("stopping …")
         stack.stop()
         console.print("stopped.")
+    if stack.failure:
+        raise fail(stack.failure, 1)
 
 
 @local_app.command("run")
