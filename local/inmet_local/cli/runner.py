@@ -151,6 +151,10 @@ def table_statuses(table: Any) -> Callable[[set[str]], dict[str, dict[str, objec
     return read
 
 
+class StackStopped(RuntimeError):  # noqa: N818 - a condition, not a malfunction
+    """A server of the stack died and the stack stopped; the message names it."""
+
+
 def _wait_for_statuses(
     read: Callable[[set[str]], dict[str, dict[str, object]]],
     ids: list[str],
@@ -256,8 +260,15 @@ def run_pipeline(
             accepted = [r for r in results if r.ok and r.upload_id]
             mark = time.perf_counter()
             table = boto3.resource("dynamodb", **stack.client_kwargs).Table(TABLE)
+            read = table_statuses(table)
+
+            def read_while_up(pending: set[str]) -> dict[str, dict[str, object]]:
+                if stack.failure:  # a server died and the stack stopped itself
+                    raise StackStopped(stack.failure)
+                return read(pending)
+
             docs = _wait_for_statuses(
-                table_statuses(table),
+                read_while_up,
                 [r.upload_id for r in accepted if r.upload_id],
                 timeout,
                 console,
@@ -302,6 +313,8 @@ def run_pipeline(
     except (httpx.HTTPError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError,
             FetchError, OSError) as exc:  # fmt: skip
         return fail(f"the local pipeline failed: {type(exc).__name__}: {exc}", 1)
+    except StackStopped as exc:
+        return fail(str(exc), 1)
     except KeyboardInterrupt:
         return fail("interrupted; the stack is stopped", 130)
     finally:

@@ -1,6 +1,7 @@
 """What the local stack's moto server keeps on disk: the bucket's objects and the status table.
 
-moto keeps every backend in memory. Its only way to bring state back is the recorder, which
+moto keeps every backend in memory. Its only way to bring state back is the recorder ("Recorder",
+https://github.com/spulec/moto/blob/4.2.9/docs/docs/configuration/recorder/index.rst), which
 logs every request (S3 bodies, SQS polls) and replays all of them: a year of files would be
 logged twice over, and a replay would send every S3 event and SNS message again. Instead this
 WSGI layer, wrapped around moto's application in the moto server process, writes what the

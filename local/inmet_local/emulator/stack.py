@@ -202,7 +202,7 @@ class LocalStack:
         """Start ``server``; stop() stops it (and records its CPU time)."""
         server.start()
         self._servers.append(server)
-        record(self.data_dir, [s.process.pid for s in self._servers if s.process is not None])
+        record(self.data_dir, {s.name: s.process.pid for s in self._servers if s.process})
 
         def stop() -> None:
             cpu = server.cpu_seconds()

@@ -84,9 +84,9 @@ def start_time(pid: int) -> int | None:
         return None
 
 
-def record(data_dir: Path, pids: list[int]) -> None:
-    """Write ``<data-dir>/stack.pids`` for the servers now running."""
-    entries = [{"pid": pid, "start": start_time(pid)} for pid in pids]
+def record(data_dir: Path, pids: dict[str, int]) -> None:
+    """Write ``<data-dir>/stack.pids`` for the servers now running (by name)."""
+    entries = [{"name": name, "pid": pid, "start": start_time(pid)} for name, pid in pids.items()]
     path = data_dir / PIDS_FILE
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(entries), encoding="utf-8")
