@@ -105,9 +105,11 @@ def test_moto_refuses_another_access_key(tmp_path: Path) -> None:
         log_path=tmp_path / "moto.log", state_dir=tmp_path / "aws", access_key="LOCALRIGHTKEY"
     ).start()
     try:
-        right = boto3.client("s3", **moto_client_kwargs(server.url, access_key="LOCALRIGHTKEY"))
+        right_kwargs: dict[str, Any] = moto_client_kwargs(server.url, access_key="LOCALRIGHTKEY")
+        right = boto3.client("s3", **right_kwargs)
         right.create_bucket(Bucket="guard-bucket")
-        wrong = boto3.client("s3", **moto_client_kwargs(server.url, access_key="LOCALWRONGKEY"))
+        wrong_kwargs: dict[str, Any] = moto_client_kwargs(server.url, access_key="LOCALWRONGKEY")
+        wrong = boto3.client("s3", **wrong_kwargs)
         with pytest.raises(ClientError) as refused:
             wrong.list_objects_v2(Bucket="guard-bucket")
         assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
