@@ -60,6 +60,7 @@ def test_a_server_dies_with_its_parent_even_on_kill_9(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-c", parent], stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT
     )
+    child = 0
     try:
         assert process.stdout is not None
         child = int(process.stdout.readline())
@@ -70,6 +71,8 @@ def test_a_server_dies_with_its_parent_even_on_kill_9(tmp_path: Path) -> None:
         assert _wait_gone(child, 10), "the server outlived its parent"
     finally:
         process.kill()
+        if child and _alive(child):  # the server this test started, should it outlive
+            os.killpg(child, signal.SIGKILL)
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc (Linux)")
