@@ -26,8 +26,8 @@ from inmet_local.emulator.local_adapter import LocalExporter
 from inmet_local.emulator.servers import (
     aws_env,
     fakesnow_client_env,
-    fakesnow_connect_kwargs,
     fakesnow_server,
+    fakesnow_server_kwargs,
     fakesnow_settings,
     moto_client_kwargs,
     moto_server,
@@ -87,7 +87,7 @@ def main() -> None:
             settings = fakesnow_settings(fakesnow_client_env(snow))
             exporter = LocalExporter(settings, s3, "bench")
             with LocalWarehouse(
-                fakesnow_connect_kwargs(snow.url), values=variables(), work_dir=tmp / "pipe"
+                fakesnow_server_kwargs(snow), values=variables(), work_dir=tmp / "pipe"
             ) as wh:
                 wh.deploy()
                 figures = {}

@@ -3,7 +3,10 @@
 uvicorn (one worker) serves the upload API against moto server; both are child processes.
 Goal (issue 3): p50 of POST /uploads with a ~0.8 MB file at most 150 ms on a 2-core machine.
 
-Run: `.venv/bin/python benchmarks/bench_upload.py [--requests 60] [--files 100]`.
+Run: `.venv/bin/python benchmarks/bench_upload.py [--requests 60] [--files 100] [--durable]`.
+``--durable``: moto as the local stack runs it, keeping the bucket and the status table on disk
+and requiring the stack's access key (``inmet_local.emulator.aws_state``), to measure what that
+costs each upload.
 """
 
 from __future__ import annotations
@@ -43,18 +46,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--files", type=int, default=100)
+    parser.add_argument("--durable", action="store_true", help="moto keeps its state on disk")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
-        moto = moto_server(log_path=tmp / "moto.log").start()
+        key = "LOCALBENCH" if args.durable else "local"
+        moto = moto_server(
+            log_path=tmp / "moto.log",
+            state_dir=tmp / "aws" if args.durable else None,
+            access_key=key if args.durable else None,
+        ).start()
         try:
             provision(
-                moto_client_kwargs(moto.url),
+                moto_client_kwargs(moto.url, access_key=key),
                 LocalNames(bucket="bench", table="bench-uploads"),
             )
             env = {
-                **aws_env(moto.url),
+                **aws_env(moto.url, access_key=key),
                 "S3_BUCKET": "bench",
                 "INMET_STATUS_TABLE": "bench-uploads",
                 "POWERTOOLS_METRICS_DISABLED": "true",

@@ -19,7 +19,7 @@ from bench_data import BENCH_DIR, bench_year
 from moto import mock_aws
 
 from inmet_local.emulator.moto_server import apply_fixes
-from inmet_local.emulator.servers import fakesnow_connect_kwargs, fakesnow_server
+from inmet_local.emulator.servers import fakesnow_server, fakesnow_server_kwargs
 from inmet_local.emulator.warehouse import LocalWarehouse
 from inmet_local.workspace.template import pipe_queue
 
@@ -58,9 +58,7 @@ def main() -> None:
             queue = pipe_queue(sqs, s3, "bench", "pipe")
             for key, body in raw_objects:  # what the upload API writes (not timed here)
                 s3.put_object(Bucket="bench", Key=key, Body=body)
-            with LocalWarehouse(
-                fakesnow_connect_kwargs(server.url), work_dir=BENCH_DIR / "pipe"
-            ) as wh:
+            with LocalWarehouse(fakesnow_server_kwargs(server), work_dir=BENCH_DIR / "pipe") as wh:
                 wh.deploy()
                 start = time.perf_counter()
                 polled = wh.pipe.poll(sqs, queue, s3, "bench", max_files=args.files_per_poll)

@@ -14,7 +14,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from inmet_local.emulator.servers import fakesnow_connect_kwargs, fakesnow_server
+from inmet_local.emulator.servers import fakesnow_server, fakesnow_server_kwargs
 from inmet_local.emulator.warehouse import LocalWarehouse
 from inmet_local.snowflake.sqlproject import variables
 from inmet_pipeline.columns import CLEAN_COLUMNS
@@ -33,7 +33,7 @@ def main() -> None:
         server = fakesnow_server(log_path=Path(tmp) / "fakesnow.log").start()
         try:
             values = variables({"database": f"D{uuid.uuid4().hex[:8].upper()}"})
-            kwargs = fakesnow_connect_kwargs(server.url)
+            kwargs = fakesnow_server_kwargs(server)
             with LocalWarehouse(kwargs, values=values, work_dir=Path(tmp) / "pipe") as wh:
                 wh.deploy()
                 for path in files:  # one file a batch, in name order

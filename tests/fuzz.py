@@ -196,7 +196,7 @@ class FuzzPipeline:
         import boto3
         import httpx
 
-        from inmet_local.emulator.local_adapter import LocalExporter
+        from inmet_local.emulator.local_adapter import PASSWORD_ENV, LocalExporter
         from inmet_local.emulator.servers import fakesnow_connect_kwargs, fakesnow_settings
         from inmet_local.emulator.warehouse import LocalWarehouse
         from inmet_local.snowflake.sqlproject import variables
@@ -204,7 +204,10 @@ class FuzzPipeline:
         self.http = httpx.Client(base_url=api_url, headers={"x-api-key": api_key}, timeout=60)
         self.values = variables({"database": f"F{uuid.uuid4().hex[:10].upper()}"})
         fakesnow_url = fakesnow_env["INMET_SNOWFLAKE_LOCAL_URL"]
-        self.warehouse = LocalWarehouse(fakesnow_connect_kwargs(fakesnow_url), values=self.values)
+        self.warehouse = LocalWarehouse(
+            fakesnow_connect_kwargs(fakesnow_url, password=fakesnow_env[PASSWORD_ENV]),
+            values=self.values,
+        )
         self.warehouse.deploy()
         self.s3 = boto3.client(
             "s3",

@@ -11,8 +11,8 @@ import pytest
 from inmet_local.emulator.servers import (
     ManagedProcess,
     aws_env,
-    fakesnow_connect_kwargs,
     fakesnow_server,
+    fakesnow_server_kwargs,
     moto_client_kwargs,
     moto_server,
     uvicorn_server,
@@ -74,4 +74,4 @@ def warehouse_target(request: pytest.FixtureRequest) -> WarehouseTarget:
     if os.environ.get(LIVE_SNOWFLAKE) == "1":
         return WarehouseTarget(live_connect_kwargs(), live=True)
     server: ManagedProcess = request.getfixturevalue("fakesnow")
-    return WarehouseTarget(fakesnow_connect_kwargs(server.url), live=False)
+    return WarehouseTarget(fakesnow_server_kwargs(server), live=False)

@@ -26,7 +26,7 @@ from export_clean.deps import export_service
 from inmet_local.emulator.servers import (
     ManagedProcess,
     fakesnow_client_env,
-    fakesnow_connect_kwargs,
+    fakesnow_server_kwargs,
 )
 from inmet_local.emulator.warehouse import LocalWarehouse
 from inmet_local.snowflake.sqlproject import variables
@@ -113,7 +113,7 @@ def stack(
         provision({"region_name": "us-east-1"}, LocalNames(bucket=BUCKET, table=TABLE))
         values = variables({"database": database})
         with LocalWarehouse(
-            fakesnow_connect_kwargs(fakesnow.url), values=values, work_dir=tmp_path / "pipe"
+            fakesnow_server_kwargs(fakesnow), values=values, work_dir=tmp_path / "pipe"
         ) as wh:
             wh.deploy()
             uploads = UploadService(S3ObjectStore(BUCKET), DynamoStatusStore(TABLE))

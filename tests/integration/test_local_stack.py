@@ -123,16 +123,13 @@ def _fetch(url_env: dict[str, str], out: Path) -> list[list[str]]:
         return list(csv.reader(fh))
 
 
-def _moto_env(log: Path) -> dict[str, str]:
-    url = next(
-        line.split(": ", 1)[1].strip()
-        for line in log.read_text().splitlines()
-        if line.startswith("moto server")
-    )
+def _moto_env(data_dir: Path) -> dict[str, str]:
+    # The stack's moto accepts only the stack's own access key (stack.json names it).
+    env = json.loads((data_dir / "stack.json").read_text())["env"]
     return {
-        "AWS_ENDPOINT_URL": url,
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_ENDPOINT_URL": env["AWS_ENDPOINT_URL"],
+        "AWS_ACCESS_KEY_ID": env["AWS_ACCESS_KEY_ID"],
+        "AWS_SECRET_ACCESS_KEY": env["AWS_SECRET_ACCESS_KEY"],
         "AWS_REGION": "us-east-1",
         "S3_BUCKET": "inmet-local",
         "INMET_ENV_FILE": "/dev/null",
@@ -174,7 +171,7 @@ def test_end_to_end_over_http_then_restart(real_dir: Path, data_dir: Path, tmp_p
         assert {d["status"] for d in docs.values()} == {"exported"}
         assert docs[ids[0]]["rows_clean"] == 8760
 
-        rows = _fetch(_moto_env(stack.log), tmp_path / "inmet_clean.csv")
+        rows = _fetch(_moto_env(data_dir), tmp_path / "inmet_clean.csv")
         assert tuple(rows[0]) == CLEAN_COLUMNS
         body = rows[1:]
         assert [(r[0], r[7]) for r in body] == sorted((r[0], r[7]) for r in body)
@@ -194,15 +191,16 @@ def test_end_to_end_over_http_then_restart(real_dir: Path, data_dir: Path, tmp_p
     assert not port_in_use(port)
     assert not (data_dir / "stack.json").exists()  # removed on stop
 
-    # Restart on the same data dir: CLEAN is still there; the same files again change nothing.
+    # Restart on the same data dir: CLEAN and the statuses are still there; the same files
+    # again are recognised (200) and change nothing.
     port = free_port()
     stack = RunningStack(data_dir, port, tmp_path / "up2.log")
     try:
         again = [_upload(stack, f) for f in files]
-        assert [a.status_code for a in again] == [201, 201, 201]  # statuses did not persist
+        assert [a.status_code for a in again] == [200, 200, 200]  # the statuses persist
         docs = _wait_exported(stack, [a.json()["upload_id"] for a in again])
         assert {d["status"] for d in docs.values()} == {"exported"}
-        rows_again = _fetch(_moto_env(stack.log), tmp_path / "again.csv")
+        rows_again = _fetch(_moto_env(data_dir), tmp_path / "again.csv")
         assert rows_again == rows
 
         # Then `inmet local invoke` (sam local invoke without Docker) against this stack.

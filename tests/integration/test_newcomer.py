@@ -263,7 +263,7 @@ def test_demo_then_a_real_file_outputs_only_what_was_asked(workdir: Path, real_d
     assert not (workdir / "data" / "raw").exists() or not any((workdir / "data" / "raw").iterdir())
     assert (workdir / "data" / "sample" / MARKER).exists()
     assert "input: 8 generated sample file(s)" in first.stdout
-    assert "all from the 8 generated sample file(s) exported (not real data" in first.stdout
+    assert "the generated sample (8 file(s) exported; not real data" in first.stdout
     sample_csv = workdir / "data" / "sample" / "inmet_clean.csv"
     sample_rows = _rows(sample_csv)
     assert len(sample_rows) > 60_000
@@ -280,7 +280,8 @@ def test_demo_then_a_real_file_outputs_only_what_was_asked(workdir: Path, real_d
     expected = expected_clean([real.read_bytes()])
     assert (
         f"output: data/processed/inmet_clean.csv: {len(expected):,} rows, 1 station-year(s), "
-        "all from 1 of your file(s); no generated data" in out
+        "every station-year exported on .local, 1 of them from this run's files; no generated "
+        "data" in out
     )
     rows = _rows(workdir / "data" / "processed" / "inmet_clean.csv")
     assert len(rows) - 1 == len(expected)
@@ -320,6 +321,8 @@ def test_an_old_demo_sample_is_named_never_mixed_silently(workdir: Path) -> None
     # What the old demo did: those files uploaded into .local as if they were the user's.
     old = inmet(workdir, "local", "run", "--upload", "data/raw", "--port", str(free_port()))
     assert old.returncode == 0, old.stdout[-3000:] + old.stderr[-3000:]
+    # The older version kept no bucket and no statuses (moto lived in memory): only CLEAN.
+    shutil.rmtree(workdir / ".local" / "aws")
 
     own = generate_station_year(station_catalogue(12)[11], 2023, seed=5)
     (raw / own.filename).write_bytes(own.data)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from inmet_local.emulator.servers import ManagedProcess, fakesnow_connect_kwargs
+from inmet_local.emulator.servers import ManagedProcess, fakesnow_server_kwargs
 from inmet_local.emulator.warehouse import LocalWarehouse
 from inmet_local.snowflake.sqlproject import variables
 from inmet_pipeline.errors import PartitionRejected
@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.integration]
 def warehouse(fakesnow: ManagedProcess, tmp_path: Path) -> Iterator[LocalWarehouse]:
     values = variables({"database": f"Q{uuid.uuid4().hex[:10].upper()}"})
     with LocalWarehouse(
-        fakesnow_connect_kwargs(fakesnow.url), values=values, work_dir=tmp_path / "pipe"
+        fakesnow_server_kwargs(fakesnow), values=values, work_dir=tmp_path / "pipe"
     ) as wh:
         wh.deploy()
         yield wh

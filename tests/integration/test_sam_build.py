@@ -36,7 +36,7 @@ from inmet_local.emulator.servers import (
     ManagedProcess,
     aws_env,
     fakesnow_client_env,
-    fakesnow_connect_kwargs,
+    fakesnow_server_kwargs,
     moto_client_kwargs,
 )
 from inmet_local.emulator.warehouse import LocalWarehouse
@@ -118,7 +118,7 @@ def twins(
             provision(kwargs, names)
             database = f"S{suffix.upper()}"
             wh = LocalWarehouse(
-                fakesnow_connect_kwargs(fakesnow.url),
+                fakesnow_server_kwargs(fakesnow),
                 values=variables({"database": database, "bucket": names.bucket}),
                 work_dir=tmp_path / mode,
             )

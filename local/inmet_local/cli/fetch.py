@@ -149,6 +149,9 @@ def fetch_command(
                     warehouse = load_settings(
                         SnowflakeSettings,
                         inmet_snowflake_local_url=stack.env["INMET_SNOWFLAKE_LOCAL_URL"],
+                        inmet_local_warehouse_password=stack.env.get(
+                            "INMET_LOCAL_WAREHOUSE_PASSWORD"
+                        ),
                         snowflake_database=stack.env.get("SNOWFLAKE_DATABASE", "INMET"),
                     )
                 else:

@@ -48,8 +48,10 @@ def local_up(port: PortOption = None, data_dir: DataDirOption = DEFAULT_DATA_DIR
     """Start the local stack and keep it running until Ctrl-C (or SIGTERM).
 
     While it runs, `inmet upload`, `status`, `fetch` and `local invoke` find it through
-    <data-dir>/stack.json, with no setting to export. The warehouse in <data-dir> persists
-    between runs; `inmet local reset` deletes it.
+    <data-dir>/stack.json, with no setting to export. What it accepted persists in <data-dir>
+    (the warehouse, the bucket, the statuses), through a crash too: a restart finishes the
+    uploads not yet exported. `inmet local reset` deletes it. If a server dies, the stack
+    stops and says which.
     """
     import signal
     import threading
@@ -71,11 +73,14 @@ def local_up(port: PortOption = None, data_dir: DataDirOption = DEFAULT_DATA_DIR
         console.print(f"ready: http://127.0.0.1:{port}", highlight=False)
         sys.stdout.flush()
         while not stop.wait(0.5):
-            pass
+            if stack.stopping:  # a server died: the stack stopped itself
+                break
     finally:
         console.print("stopping …")
         stack.stop()
         console.print("stopped.")
+    if stack.failure:
+        raise fail(stack.failure, 1)
 
 
 @local_app.command("run")
@@ -219,8 +224,9 @@ def local_reset(
         False
     ),
 ) -> None:
-    """Start over: delete the local stack's data dir (warehouse, pipe history, logs, and the
-    generated sample's own warehouse in <data-dir>/sample) and the generated sample in
+    """Start over: delete the local stack's data dir (warehouse, pipe history, the bucket's
+    objects and the upload statuses it keeps, logs, and the generated sample's own stack in
+    <data-dir>/sample) and the generated sample in
     data/sample/. Your files in data/raw/ and the CSV in data/processed/ are kept.
 
     Refused while a stack runs on the data dir.

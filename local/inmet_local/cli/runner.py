@@ -154,6 +154,10 @@ def table_statuses(table: Any) -> Callable[[set[str]], dict[str, dict[str, objec
     return read
 
 
+class StackStopped(RuntimeError):  # noqa: N818 - a condition, not a malfunction
+    """A server of the stack died and the stack stopped; the message names it."""
+
+
 def _wait_for_statuses(
     read: Callable[[set[str]], dict[str, dict[str, object]]],
     ids: list[str],
@@ -262,8 +266,15 @@ def run_pipeline(
             accepted = [r for r in results if r.ok and r.upload_id]
             mark = time.perf_counter()
             table = boto3.resource("dynamodb", **stack.client_kwargs).Table(TABLE)
+            read = table_statuses(table)
+
+            def read_while_up(pending: set[str]) -> dict[str, dict[str, object]]:
+                if stack.failure:  # a server died and the stack stopped itself
+                    raise StackStopped(stack.failure)
+                return read(pending)
+
             docs = _wait_for_statuses(
-                table_statuses(table),
+                read_while_up,
                 [r.upload_id for r in accepted if r.upload_id],
                 timeout,
                 console,
@@ -289,11 +300,14 @@ def run_pipeline(
             console.print(f"[yellow]output: not written:[/] {escape(kept)}", highlight=False)
         exported = sum(1 for d in docs.values() if d.get("status") == UploadStatus.EXPORTED)
         if fetched is not None:
+            # The bucket persists in the data dir, so the CSV is everything exported there (the
+            # same as `inmet fetch`): this run's files and those of earlier runs on it.
             origin = (
-                f"all from the {exported} generated sample file(s) exported (not real data; "
-                f"your own files go in {raw_dir}/)"
+                f"the generated sample ({exported} file(s) exported; not real data, your own "
+                f"files go in {raw_dir}/)"
                 if sample
-                else f"all from {exported} of your file(s); no generated data"
+                else f"every station-year exported on {data_dir}, {exported} of them from this "
+                "run's files; no generated data"
             )
             console.print(
                 f"output: {out}: {fetched.rows:,} rows, {fetched.partitions} station-year(s), "
@@ -303,8 +317,7 @@ def run_pipeline(
         console.print(
             f"warehouse ({stack.data_dir / 'warehouse'}, kept between runs): "
             f"{counts['raw_rows']:,} rows in RAW, {counts['clean_rows']:,} in CLEAN — "
-            "everything loaded there so far; the CSV holds only this run's files. "
-            "`inmet local reset` starts over.",
+            "everything loaded there so far. `inmet local reset` starts over.",
             highlight=False,
         )
         console.print(f"runtime: {stack.stats.describe()}", highlight=False)
@@ -316,6 +329,8 @@ def run_pipeline(
     except (httpx.HTTPError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError,
             FetchError, OSError) as exc:  # fmt: skip
         return fail(f"the local pipeline failed: {type(exc).__name__}: {exc}", 1)
+    except StackStopped as exc:
+        return fail(str(exc), 1)
     except KeyboardInterrupt:
         return fail("interrupted; the stack is stopped", 130)
     finally:

@@ -45,8 +45,8 @@ def snowflake_error(exc: BaseException) -> Any:
 
 
 def install() -> None:
-    """Wrap fakesnow's cursor so that a ConstraintException reaches the client as Snowflake's
-    error (idempotent)."""
+    """Wrap fakesnow's cursor so that a ConstraintException (or a PermissionException: a file
+    the warehouse may not open) reaches the client as a Snowflake error (idempotent)."""
     import duckdb
     from fakesnow.cursor import FakeSnowflakeCursor
 
@@ -58,7 +58,9 @@ def install() -> None:
     def _execute(self: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return original(self, *args, **kwargs)
-        except duckdb.ConstraintException as exc:
+        except (duckdb.ConstraintException, duckdb.PermissionException) as exc:
+            # A file outside the warehouse's folders (fakesnow_server.lock_down): refused
+            # with DuckDB's own words, not an HTTP 500.
             raise snowflake_error(exc) from exc
 
     _execute._inmet_constraint_errors = True  # type: ignore[attr-defined]

@@ -44,14 +44,21 @@ from inmet_pipeline.settings import UploadSettings, load_settings
 LOCAL_UNLOAD_ROUTE = "/inmet-local/unload"
 # What INMET_WAREHOUSE_ADAPTER names for the local warehouse.
 LOCAL_ADAPTER = f"{__name__}:local_exporter"
+# The local warehouse's password: the fakesnow server refuses any other (fakesnow_server.py).
+PASSWORD_ENV = "INMET_LOCAL_WAREHOUSE_PASSWORD"  # noqa: S105 - a variable name, not a secret
+LOCAL_USER = "inmet_local"
 
 
-def fakesnow_connect_kwargs(url: str, database: str | None = None) -> dict[str, Any]:
+def fakesnow_connect_kwargs(
+    url: str,
+    database: str | None = None,
+    password: str = "local",  # noqa: S107 - refused by the servers fakesnow_server() starts
+) -> dict[str, Any]:
     """snowflake.connector.connect() arguments for a fakesnow server at ``url``."""
     host, port = url.removeprefix("http://").rstrip("/").split(":")
     kwargs: dict[str, Any] = {
-        "user": "local",
-        "password": "local",
+        "user": LOCAL_USER,
+        "password": password,
         "account": "fakesnow",
         "host": host,
         "port": int(port),
@@ -78,6 +85,8 @@ class LocalSnowflakeSettings(SnowflakeSettings):
     # both; inmet_local.emulator.servers.fakesnow_client_env gives them for a server a test starts).
     inmet_local_unload_token: SecretStr | None = None
     inmet_local_unload_dir: str | None = None
+    # The fakesnow server's password (the local stack sets it with the URL).
+    inmet_local_warehouse_password: SecretStr | None = None
 
     @property
     def local(self) -> bool:
@@ -85,7 +94,11 @@ class LocalSnowflakeSettings(SnowflakeSettings):
 
     def connect_kwargs(self) -> dict[str, Any]:
         if self.inmet_snowflake_local_url:
-            return fakesnow_connect_kwargs(self.inmet_snowflake_local_url)
+            password = self.inmet_local_warehouse_password
+            return fakesnow_connect_kwargs(
+                self.inmet_snowflake_local_url,
+                password=password.get_secret_value() if password else "local",
+            )
         return super().connect_kwargs()
 
     def cache_key(self) -> tuple[Any, ...]:

@@ -8,8 +8,10 @@ messages costs O(n²): the 564 S3 events of a year of INMET files took 19 of the
 warehouse benchmark's pipe poll, in moto, not in the pipeline. ``apply_fixes`` makes the check
 read the one attribute it needs; what it decides is unchanged (tests/unit/test_moto_server.py).
 
-Run as ``python -m inmet_local.emulator.moto_server [moto_server's arguments]``; in-process users of
-``mock_aws`` call ``apply_fixes()`` first.
+Run as ``python -m inmet_local.emulator.moto_server -H 127.0.0.1 -p PORT``; in-process users of
+``mock_aws`` call ``apply_fixes()`` first. The application is moto server's, wrapped in
+``inmet_local.emulator.aws_state`` (the bucket and the status table kept on disk, the stack's
+access key required) when the environment names a state folder or a key.
 """
 
 from __future__ import annotations
@@ -38,10 +40,35 @@ def apply_fixes() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    apply_fixes()
-    from moto.server import main as moto_main
+    """moto server's own ``main`` (moto.server), with the application wrapped."""
+    import argparse
+    import os
+    import signal
 
-    moto_main(argv if argv is not None else sys.argv[1:])
+    apply_fixes()
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import run_simple
+
+    from inmet_local.emulator.aws_state import wrap
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, required=True)
+    args = parser.parse_args(argv if argv is not None else sys.argv[1:])
+    os.environ.setdefault("MOTO_PORT", str(args.port))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    app = DomainDispatcherApplication(create_backend_app)
+    run_simple(
+        args.host,
+        args.port,
+        wrap(app),
+        threaded=True,
+        request_handler=MotoRequestHandler,
+    )
 
 
 if __name__ == "__main__":

@@ -29,8 +29,10 @@ class Notifier:
         """A load notification for files loaded before (the pipe skipped them again).
 
         In AWS a re-upload of identical bytes never reaches the pipe (the upload answers 200).
-        Locally the status table does not survive a restart while the warehouse does, so the
-        runtime announces such files once more; the export is idempotent.
+        Locally a start announces every upload not yet exported to the pipe again
+        (``inmet_local.emulator.recovery``), and the pipe may have loaded some of them before a
+        crash: it skips those, and the runtime announces them once more; the export is
+        idempotent.
 
         Why this message is built here and not read from the view that builds the task's
         messages (CLEAN.PENDING_NOTIFICATIONS, queued in RAW.NOTIFICATIONS and listed by

@@ -10,9 +10,12 @@ Started on 127.0.0.1, in this order:
 4. the runtime loop (a thread): pipe poller → task runner → notifier → ExportFunction /
    error handler, called in-process with the same SNS-shaped events Lambda gets.
 
-What does not survive a restart: moto's state (S3 objects, upload statuses). The warehouse
-(RAW, CLEAN) does; files uploaded again after a restart are recognised by the pipe's load
-history and re-exported without being loaded twice.
+What survives a restart, a crash or ``kill -9`` (docs/local-runtime.md, "What survives a
+crash"): the warehouse (RAW, CLEAN) in ``<data-dir>/warehouse``, and the bucket's objects and
+the status table in ``<data-dir>/aws`` (``inmet_local.emulator.aws_state``). A start restores
+them and announces again every upload not yet exported (``inmet_local.emulator.recovery``).
+The servers stop when this process dies (``inmet_local.emulator.watchdog``); a start first
+stops what a dead stack on the same data dir left running; a server that dies stops the stack.
 
 Here: the life cycle (start, stop, the state file). Split out: what a started stack holds and
 provisions (``inmet_local.emulator.stack_running``), the loop (``inmet_local.emulator.runtime``)
@@ -36,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import boto3
 
 from inmet_local.emulator.lambda_local import LocalLambdaContext
+from inmet_local.emulator.recovery import Supervisor, restore_aws, resume_uploads
 from inmet_local.emulator.runtime import (
     TASK_INTERVAL_SECONDS,
     Runtime,
@@ -47,8 +51,9 @@ from inmet_local.emulator.servers import (
     ServerError,
     aws_env,
     fakesnow_client_env,
-    fakesnow_connect_kwargs,
     fakesnow_server,
+    fakesnow_server_kwargs,
+    moto_access_key,
     moto_client_kwargs,
     moto_server,
     port_in_use,
@@ -56,6 +61,7 @@ from inmet_local.emulator.servers import (
 )
 from inmet_local.emulator.stack_running import BUCKET, TABLE, Running, provision_stack
 from inmet_local.emulator.warehouse import LocalWarehouse
+from inmet_local.emulator.watchdog import record, stop_leftovers
 from inmet_local.snowflake.sqlproject import variables
 from inmet_local.workspace.discovery import STATE_FILE, DataDirInUse, DataDirLock, write_state
 from inmet_pipeline.notifications import upload_id_of
@@ -96,6 +102,9 @@ class LocalStack:
         # What start() started, undone by stop() in reverse order (a failed start included).
         self._cleanup = contextlib.ExitStack()
         self.cpu_seconds: dict[str, float] = {}  # by server, read as stop() stops it
+        # Set when a server died and the stack stopped because of it: one line naming it.
+        self.failure: str | None = None
+        self._servers: list[ManagedProcess] = []
 
     @property
     def up(self) -> Running:
@@ -124,6 +133,10 @@ class LocalStack:
             raise ServerError(
                 f"cannot use {self.data_dir} as the data dir: {exc.strerror or exc}"
             ) from None
+        # A stack killed before its servers could stop leaves them on our ports and warehouse.
+        left = stop_leftovers(self.data_dir)
+        if left:
+            say(f"stopped {len(left)} process(es) a previous stack left running: {left}")
         if port_in_use(self.port):
             self.lock.release()
             raise ServerError(
@@ -132,24 +145,39 @@ class LocalStack:
             )
         self.logs.mkdir(parents=True, exist_ok=True)
         try:
-            moto = self._started(moto_server(log_path=self.logs / "moto.log"))
+            moto = self._started(
+                moto_server(
+                    log_path=self.logs / "moto.log",
+                    state_dir=self.data_dir / "aws",
+                    access_key="LOCAL" + secrets.token_hex(8).upper(),
+                )
+            )
             say(f"moto server (S3, SQS, SNS, DynamoDB): {moto.url}")
             fakesnow = self._started(
                 fakesnow_server(
                     db_path=self.data_dir / "warehouse",
                     log_path=self.logs / "fakesnow.log",
                     unload_dir=self.data_dir / "unload",
+                    read_dirs=[self.data_dir / "pipe"],
                 )
             )
             say(
                 f"fakesnow server (Snowflake):         {fakesnow.url}  "
                 f"warehouse in {self.data_dir / 'warehouse'}"
             )
-            provisioned, subscriptions = provision_stack(moto_client_kwargs(moto.url))
+            aws = moto_client_kwargs(moto.url, access_key=moto_access_key(moto))
+            provisioned, subscriptions = provision_stack(aws)
+            restored = restore_aws(moto)
             try:
                 warehouse = self._deploy_warehouse(fakesnow, say)
             except Exception as exc:
                 raise ServerError(self._warehouse_failure(exc)) from exc
+            resumed = resume_uploads(aws, TABLE, BUCKET, provisioned.queues["SnowpipeQueue"])
+            if restored["objects"] or resumed:
+                say(
+                    f"restored {restored['objects']} object(s) and the status table from "
+                    f"{self.data_dir / 'aws'}; {resumed} upload(s) not yet exported resume"
+                )
             env = self._function_env(moto, fakesnow)
             # The upload API gets no unload token: only the exporter calls that route.
             api_env = {k: v for k, v in env.items() if k != "INMET_LOCAL_UNLOAD_TOKEN"}
@@ -165,6 +193,7 @@ class LocalStack:
             self._cleanup.callback(thread.join, timeout=30)
             say(f"logs: {self.logs}")
             self._write_state()
+            Supervisor([moto, fakesnow, api], self._part_died, self._stop).start()
         except BaseException:
             self.stop()
             raise
@@ -172,6 +201,8 @@ class LocalStack:
     def _started(self, server: ManagedProcess) -> ManagedProcess:
         """Start ``server``; stop() stops it (and records its CPU time)."""
         server.start()
+        self._servers.append(server)
+        record(self.data_dir, {s.name: s.process.pid for s in self._servers if s.process})
 
         def stop() -> None:
             cpu = server.cpu_seconds()
@@ -181,6 +212,21 @@ class LocalStack:
 
         self._cleanup.callback(stop)
         return server
+
+    def _part_died(self, message: str) -> None:
+        """The Supervisor's call: no command may find this stack, and the API stops first."""
+        self.failure = message
+        log.error("%s", message)
+        with contextlib.suppress(FileNotFoundError):
+            self.state_file.unlink()
+        if self._running is not None:
+            self._running.api.stop()
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        """True once stop() began or a server died (``failure`` then names it)."""
+        return self._stop.is_set()
 
     @property
     def state_file(self) -> Path:
@@ -226,6 +272,8 @@ class LocalStack:
         self._stop.set()
         self._cleanup.close()  # the runtime thread, the servers, the warehouse: newest first
         self._running = None
+        if self.lock.held():
+            (self.data_dir / "stack.pids").unlink(missing_ok=True)
         self.lock.release()
 
     def __enter__(self) -> LocalStack:
@@ -259,7 +307,7 @@ class LocalStack:
     ) -> LocalWarehouse:
         values = variables({"bucket": BUCKET})
         warehouse = LocalWarehouse(
-            fakesnow_connect_kwargs(fakesnow.url),
+            fakesnow_server_kwargs(fakesnow),
             values=values,
             work_dir=self.data_dir / "pipe",
         )
@@ -273,7 +321,7 @@ class LocalStack:
 
     def _function_env(self, moto: ManagedProcess, fakesnow: ManagedProcess) -> dict[str, str]:
         env = {
-            **aws_env(moto.url),
+            **aws_env(moto.url, access_key=moto_access_key(moto)),
             "S3_BUCKET": BUCKET,
             "S3_PATH": "raw/inmet",
             "INMET_STATUS_TABLE": TABLE,

@@ -10,7 +10,7 @@ import boto3
 
 from inmet_local.emulator.invoke import sns_subscriptions
 from inmet_local.emulator.lambda_local import Subscription
-from inmet_local.emulator.servers import ManagedProcess, moto_client_kwargs
+from inmet_local.emulator.servers import ManagedProcess, moto_access_key, moto_client_kwargs
 from inmet_local.emulator.warehouse import LocalWarehouse
 from inmet_local.workspace.template import LocalNames, Provisioned, pipe_queue, provision, queue_arn
 
@@ -51,7 +51,7 @@ class Running:
 
     @property
     def client_kwargs(self) -> dict[str, Any]:
-        return moto_client_kwargs(self.moto.url)
+        return moto_client_kwargs(self.moto.url, access_key=moto_access_key(self.moto))
 
     def clients(self) -> Clients:
         kwargs = self.client_kwargs
