@@ -106,7 +106,7 @@ def test_a_round_with_nothing_final_reads_only_ids_and_statuses() -> None:
 def test_the_run_summary_says_why_a_file_has_no_clean_row() -> None:
     from rich.console import Console
 
-    from inmet_local.cli.runner import _summary
+    from inmet_local.cli.run_summary import print_files_table
     from inmet_local.client.client import UploadOutcome
 
     results = [
@@ -117,7 +117,7 @@ def test_the_run_summary_says_why_a_file_has_no_clean_row() -> None:
     ]  # fmt: skip
     docs: dict[str, dict[str, object]] = {"a" * 64: {"status": "exported", "rows_clean": 0}}
     console = Console(record=True, width=300)
-    problems = _summary(results, docs, object(), {"upload": 1.0}, console)
+    problems = print_files_table(results, docs, object(), {"upload": 1.0}, console)
     text = console.export_text()
     assert "every hour has all its measurements missing: CLEAN keeps none" in text
     assert "bad_hour Line 17: the hour" in text

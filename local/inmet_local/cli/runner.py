@@ -15,15 +15,13 @@ import httpx
 from rich.console import Console
 from rich.live import Live
 from rich.markup import escape
-from rich.table import Table
 
 from inmet_local.cli.options import skipped_listing
-from inmet_local.cli.output import file_column_width
-from inmet_local.client.client import ApiClient, Outcome, UploadOutcome, upload_many
+from inmet_local.cli.run_summary import print_files_table
+from inmet_local.client.client import ApiClient, upload_many
 from inmet_local.client.fetch import FetchError, WouldShrink, fetch_from_s3, never_shrink
 from inmet_local.emulator.servers import ServerError
 from inmet_local.emulator.stack import BUCKET, TABLE, LocalStack
-from inmet_local.ops.text import issue_text
 from inmet_local.synth.sample import (
     SAMPLE_DIR,
     SAMPLE_OUT,
@@ -294,7 +292,7 @@ def run_pipeline(
                 kept = str(exc)
         stages["fetch"] = time.perf_counter() - mark
         counts = stack.counts()
-        problems = _summary(results, docs, fetched, stages, console)
+        problems = print_files_table(results, docs, fetched, stages, console)
         if kept:
             problems += 1
             console.print(f"[yellow]output: not written:[/] {escape(kept)}", highlight=False)
@@ -358,52 +356,3 @@ def _station_years_of(paths: list[Path]) -> frozenset[tuple[str, int]]:
         if match := FILENAME_RE.fullmatch(path.name):
             found.add((match["wmo"].upper(), int(match["start"][-4:])))
     return frozenset(found)
-
-
-def _summary(
-    results: list[UploadOutcome],
-    docs: dict[str, dict[str, object]],
-    fetched: object,
-    stages: dict[str, float],
-    console: Console,
-) -> int:
-    table = Table(title="Files", title_justify="left")
-    names = [Path(r.source).name for r in results]
-    table.add_column("file", overflow="fold", min_width=file_column_width(names, console.width))
-    for column in ("upload", "pipeline", "station", "rows", "rows clean", "reason"):
-        table.add_column(column, overflow="fold")
-    problems = 0
-    for r in sorted(results, key=lambda r: r.source):
-        doc = docs.get(r.upload_id or "", {})
-        status = str(doc.get("status", "-")) if r.ok else "-"
-        reason = ""
-        rows_clean = doc.get("rows_clean")
-        if not r.ok:
-            problems += 1
-            reason = issue_text(r.code, r.message, r.line)
-        elif status != UploadStatus.EXPORTED:
-            problems += 1
-            error = doc.get("error")
-            if isinstance(error, dict):
-                reason = issue_text(str(error.get("code", "")), str(error.get("message", "")), None)
-            else:
-                reason = str(error) if error else f"not exported in time (status {status})"
-        elif rows_clean == 0 and r.rows:
-            reason = "every hour has all its measurements missing: CLEAN keeps none"
-        table.add_row(
-            escape(Path(r.source).name),
-            r.outcome,
-            status,
-            escape(r.station_id or "-"),
-            f"{r.rows:,}" if r.rows is not None else "-",
-            f"{rows_clean:,}" if isinstance(rows_clean, int) else "-",
-            escape(reason),  # messages quote the file's own text, brackets included
-        )
-    console.print(table)
-    outcome = {k: sum(r.outcome == k for r in results) for k in Outcome}
-    console.print("uploads: " + ", ".join(f"{n} {k}" for k, n in outcome.items()))
-    if fetched is None:
-        console.print("[yellow]output: nothing exported, no CSV written[/]")
-        problems += 1
-    console.print("time: " + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items()))
-    return problems
