@@ -35,7 +35,7 @@ def test_scripts_follow_schemachange_order() -> None:
     assert versioned == sorted(
         versioned, key=lambda n: [int(x) for x in n[1:].split("__")[0].split(".")]
     )
-    assert names.index("R__task.sql") > names.index(versioned[-1])
+    assert names.index("R__z_tasks.sql") > names.index(versioned[-1])
     assert all(re.fullmatch(r"(V\d+(\.\d+)*|R)__[a-z_]+\.sql", n) for n in names)
 
 
@@ -92,7 +92,7 @@ def test_the_export_view_has_the_contract_columns_in_order() -> None:
 
 
 def test_the_task_includes_the_local_runtimes_statements() -> None:
-    task = render("R__task.sql", variables())
+    task = render("R__z_tasks.sql", variables())
     body = render(TASK_BODY, variables())
     assert body.strip() in task
     assert "SYSTEM$SEND_SNOWFLAKE_NOTIFICATION" in task
