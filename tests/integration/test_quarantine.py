@@ -208,3 +208,36 @@ def test_a_thousand_set_aside_files_with_long_reasons_fit_in_bounded_messages(
     assert sorted(announced) == sorted(f"raw/{n}" for n in names)
     assert {len(q.error) for m in messages for q in m.quarantined} == {500}
     assert {m.parts for m in messages} == {len(messages)}
+
+
+@pytest.mark.parametrize(
+    "form",
+    ["relative to the stage", "with the stage's prefix", "as the stage's URL"],
+)
+def test_raw_keys_are_right_whatever_form_metadata_filename_takes(
+    warehouse: LocalWarehouse, monkeypatch: pytest.MonkeyPatch, form: str
+) -> None:
+    """METADATA$FILENAME may or may not hold the stage's prefix (modules/keys.sql): the keys the
+    export reads (FILE_LOADS.raw_key, UNPROCESSED_FILES, the messages) are the raw/ keys in each
+    case (they became raw/raw/… with the prefix before)."""
+    names = {
+        "relative to the stage": warehouse.stage_file_name,
+        "with the stage's prefix": lambda key: key,
+        "as the stage's URL": lambda key: f"s3://{warehouse.values['bucket']}/{key}",
+    }
+    monkeypatch.setattr(warehouse, "stage_file_name", names[form])
+    good = raw_object(small_file("B", station=1).data)
+    bad = unchecked_object(
+        crafted_files(small_file("B", station=0).data)["arabic_indic_latitude"].data
+    )
+    pending = raw_object(small_file("B", station=2, seed=2).data)
+    warehouse.load_objects([good, bad])
+    assert warehouse.run_task() is not None
+    keys = {r[0] for r in warehouse.execute(f"SELECT raw_key FROM {warehouse.clean}.FILE_LOADS")}
+    assert keys == {good[0]}
+    messages = [LoadNotification.parse(m) for _, _, m in warehouse.pending_notifications()]
+    assert [f for m in messages for f in m.files] == [good[0]]
+    assert [q.file for m in messages for q in m.quarantined] == [bad[0]]
+    warehouse.load_objects([pending])
+    unprocessed = warehouse.execute(f"SELECT raw_key FROM {warehouse.clean}.UNPROCESSED_FILES")
+    assert unprocessed == [(pending[0],)]
