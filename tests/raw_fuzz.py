@@ -134,8 +134,11 @@ def load_raw(wh: LocalWarehouse, batch: list[list[dict[str, Any]]]) -> list[str]
 def check_batch(wh: LocalWarehouse, batch: list[list[dict[str, Any]]]) -> BatchOutcome:
     """Load ``batch`` into RAW, run the task, and assert that nothing was lost or failed."""
     names = load_raw(wh, batch)
+    batches = int(wh.scalar(f"SELECT COUNT(*) FROM {wh.raw}.BATCHES"))
     run = wh.run_task()  # must not raise: the transform is total
     assert run is not None
+    # In one attempt: no statement failed on the way (no batch split to find a file to blame).
+    assert wh.scalar(f"SELECT COUNT(*) FROM {wh.raw}.BATCHES") == batches + 1
     loads = {
         r[0]: (int(r[1]), int(r[2]))
         for r in wh.execute(
@@ -144,12 +147,15 @@ def check_batch(wh: LocalWarehouse, batch: list[list[dict[str, Any]]]) -> BatchO
             [run.batch_id],
         )
     }
-    quarantined = {
-        r[0]
-        for r in wh.execute(
-            f"SELECT file_name FROM {wh.raw}.QUARANTINE WHERE batch_id = ?", [run.batch_id]
+    reasons = dict(
+        wh.execute(
+            f"SELECT file_name, reason FROM {wh.raw}.QUARANTINE WHERE batch_id = ?",
+            [run.batch_id],
         )
-    }
+    )
+    # Set aside by a rule (file_violations.sql), never by a warehouse error.
+    assert all(str(r).startswith("line ") for r in reasons.values()), reasons
+    quarantined = set(reasons)
     lines = clean = dropped = 0
     for name, rows in zip(names, batch, strict=True):
         assert (name in loads) != (name in quarantined), f"{name}: loaded and set aside, or neither"

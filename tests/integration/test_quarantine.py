@@ -135,7 +135,7 @@ def test_with_the_rules_switched_off_a_bad_file_still_cannot_fail_the_batch(
 
 
 def test_a_warehouse_failure_fails_the_run_and_the_next_run_loads_the_whole_batch(
-    warehouse: LocalWarehouse,
+    warehouse: LocalWarehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A failed run means the warehouse could not run the batch, not a bad file: nothing is set
     aside, the error is raised (the runtime reports it on the error topic, Snowflake's
@@ -144,9 +144,18 @@ def test_a_warehouse_failure_fails_the_run_and_the_next_run_loads_the_whole_batc
 
     files = [raw_object(small_file("B", station=i, seed=i).data) for i in range(1, 4)]
     warehouse.load_objects(files)
+    attempts = []
+    run_batch = warehouse.task._run_batch
+
+    def counted() -> Any:
+        attempts.append(1)
+        return run_batch()
+
+    monkeypatch.setattr(warehouse.task, "_run_batch", counted)
     warehouse.execute(f"DROP VIEW {warehouse.clean}.OPEN_BATCH_OBSERVATIONS")  # cannot run
     with pytest.raises(snowflake.connector.errors.Error):
         warehouse.run_task()
+    assert len(attempts) == 1  # one attempt: no file-by-file search for a culprit
     assert warehouse.execute(f"SELECT * FROM {warehouse.raw}.QUARANTINE") == []
     assert warehouse.task.stream_has_data()
     warehouse.deploy()  # the warehouse is back
