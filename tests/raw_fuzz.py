@@ -45,7 +45,22 @@ date_text = st.one_of(
     st.dates(min_value=datetime(1, 1, 1).date(), max_value=datetime(9999, 12, 31).date()).map(
         lambda d: d.strftime(st_choice_format(d))
     ),
-    st.sampled_from(["2024-02-30", "2024/13/01", "0000-00-00", "2024-1-1", "24-01-01", ""]),
+    # Fields out of range (a day past the month's end, month 13, hour 24) as well as shapes.
+    st.sampled_from(
+        [
+            "2024-02-30",
+            "2023-02-29",
+            "2024/04/31",
+            "2024/13/01",
+            "2024-00-10",
+            "0000-00-00",
+            "2024-1-1",
+            "24-01-01",
+            "",
+            "2024-12-32",
+            "99999-01-01",
+        ]
+    ),
     any_text,
 )
 hour_text = st.one_of(
@@ -80,7 +95,7 @@ def raw_file(draw: st.DrawFn) -> list[dict[str, Any]]:
     for offset in range(lines):
         row: dict[str, Any] = {
             "file_row_number": 10 + offset,
-            "c01": draw(st.one_of(st.just("2024-01-01"), date_text)),
+            "c01": draw(st.one_of(st.just("2024-01-01"), date_text, date_text)),
             "c02": draw(st.one_of(st.just(f"{offset % 24:02d}00 UTC"), hour_text)),
         }
         for column in RAW_COLUMNS[2:19]:
