@@ -105,8 +105,14 @@ parsed AS (
     -- An explicit format, never the account's TIMESTAMP_INPUT_FORMAT ("TO_TIMESTAMP / TO_TIMESTAMP_*",
     -- docs.snowflake.com/en/sql-reference/functions/to_timestamp: without a format, AUTO or the
     -- session's TIMESTAMP_INPUT_FORMAT decides). A text no format reads is NULL: no hour.
-    TRY_TO_TIMESTAMP_NTZ(
-      REPLACE(l.c01, '/', '-') || ' ' || LEFT(l.c02, 2) || ':00:00', 'YYYY-MM-DD HH24:MI:SS'
+    -- Only a date that starts with four digits: the year the rules check (file_violations.sql
+    -- reads LEFT(c01, 4)); '244-11-06' would otherwise be the year 244.
+    IFF(
+      l.c01 RLIKE '^[0-9]{4}[-/].*$',
+      TRY_TO_TIMESTAMP_NTZ(
+        REPLACE(l.c01, '/', '-') || ' ' || LEFT(l.c02, 2) || ':00:00', 'YYYY-MM-DD HH24:MI:SS'
+      ),
+      NULL
     ) AS observed_at,
     {%- for m in MEASURES %}
     {{ parsed(m, 'l') }} AS {{ m.name }}_raw{{ ',' if not loop.last }}

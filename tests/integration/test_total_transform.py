@@ -73,6 +73,8 @@ def _metadata(**changed: str) -> list[dict[str, Any]]:
         [*_metadata(m3="y" * 70000), _data_line(10)],
         [*_metadata(m1=""), _data_line(10)],
         [_data_line(10)],  # no metadata at all
+        # A year of three digits: not the year the rules read (LEFT(c01, 4)), so no hour.
+        [*_metadata(), _data_line(10, c01="244-11-06")],
     ],
     ids=[
         "huge-numbers",
@@ -83,6 +85,7 @@ def _metadata(**changed: str) -> list[dict[str, Any]]:
         "huge-name",
         "no-region",
         "no-metadata",
+        "short-year",
     ],
 )
 def test_each_column_types_edge(warehouse: LocalWarehouse, rows: list[dict[str, Any]]) -> None:
