@@ -21,6 +21,11 @@
   inmet_pipeline.rules.
 -#}
 {% from 'modules/measures.sql' import MEASURES, parsed, range_checked, out_of_range -%}
+{% from 'modules/keys.sql' import raw_key -%}
+{#- A number that fits a NUMBER(p,s) column whose integer part holds less than `bound`, else NULL. -#}
+{%- macro fitting(value, bound) -%}
+IFF(ABS({{ value }}) < {{ bound }}, {{ value }}, NULL)
+{%- endmacro -%}
 -- Views, re-created whenever this file changes (CREATE OR REPLACE loses nothing for a view).
 -- One CTE per step, named for what it holds. The CLEAN rules of docs/contracts.md §3 live here.
 
@@ -61,13 +66,17 @@ by_file AS (
   SELECT
     batch_id,
     file_name,
-    MAX(IFF(file_row_number = 1, UPPER(meta_value), NULL)) AS region,
-    MAX(IFF(file_row_number = 2, UPPER(meta_value), NULL)) AS state,
+    -- Each value fits its CLEAN column or is NULL (the transform is total: no RAW content makes
+    -- a write fail). These are the columns' capacities (V1.3.0: VARCHAR(2), VARCHAR(4),
+    -- NUMBER(10,8), NUMBER(11,8), NUMBER(7,2)), not rules: the rules (file_violations.sql)
+    -- set such a file aside before it gets here.
+    MAX(IFF(file_row_number = 1 AND LENGTH(meta_value) <= 2, UPPER(meta_value), NULL)) AS region,
+    MAX(IFF(file_row_number = 2 AND LENGTH(meta_value) <= 2, UPPER(meta_value), NULL)) AS state,
     MAX(IFF(file_row_number = 3, meta_value, NULL)) AS station_name,
-    MAX(IFF(file_row_number = 4, UPPER(meta_value), NULL)) AS station_id,
-    MAX(IFF(file_row_number = 5, TRY_TO_DECIMAL(REPLACE(meta_value, ',', '.'), 12, 8), NULL)) AS latitude,
-    MAX(IFF(file_row_number = 6, TRY_TO_DECIMAL(REPLACE(meta_value, ',', '.'), 12, 8), NULL)) AS longitude,
-    MAX(IFF(file_row_number = 7, TRY_TO_DECIMAL(REPLACE(meta_value, ',', '.'), 12, 2), NULL)) AS altitude_m,
+    MAX(IFF(file_row_number = 4 AND LENGTH(meta_value) <= 4, UPPER(meta_value), NULL)) AS station_id,
+    MAX(IFF(file_row_number = 5, {{ fitting("TRY_TO_DECIMAL(REPLACE(meta_value, ',', '.'), 12, 8)", 100) }}, NULL)) AS latitude,
+    MAX(IFF(file_row_number = 6, {{ fitting("TRY_TO_DECIMAL(REPLACE(meta_value, ',', '.'), 12, 8)", 1000) }}, NULL)) AS longitude,
+    MAX(IFF(file_row_number = 7, {{ fitting("TRY_TO_DECIMAL(REPLACE(meta_value, ',', '.'), 12, 2)", 100000) }}, NULL)) AS altitude_m,
     MAX(IFF(file_row_number = 8, meta_value, NULL)) AS founded_text,
     MAX(file_last_modified) AS file_last_modified,
     MAX(loaded_at) AS loaded_at
@@ -76,7 +85,7 @@ by_file AS (
 )
 SELECT
   by_file.*,
-  '{{ raw_prefix }}' || file_name AS raw_key,
+  {{ raw_key('file_name', raw_prefix) }} AS raw_key,
   REPLACE(SPLIT_PART(file_name, '/', -1), '.csv', '') AS upload_id
 FROM by_file;
 
@@ -93,7 +102,18 @@ parsed AS (
   -- Rules 3-4: columns 3-19 in order; decimal comma, ',2' = 0.2; '' and -9999 are missing.
   SELECT
     l.batch_id, l.file_name, l.file_row_number, l.file_last_modified, l.station_id,
-    TRY_CAST(REPLACE(l.c01, '/', '-') || ' ' || LEFT(l.c02, 2) || ':00:00' AS TIMESTAMP_NTZ) AS observed_at,
+    -- An explicit format, never the account's TIMESTAMP_INPUT_FORMAT ("TO_TIMESTAMP / TO_TIMESTAMP_*",
+    -- docs.snowflake.com/en/sql-reference/functions/to_timestamp: without a format, AUTO or the
+    -- session's TIMESTAMP_INPUT_FORMAT decides). A text no format reads is NULL: no hour.
+    -- Only a date that starts with four digits: the year the rules check (file_violations.sql
+    -- reads LEFT(c01, 4)); '244-11-06' would otherwise be the year 244.
+    IFF(
+      l.c01 RLIKE '^[0-9]{4}[-/].*$',
+      TRY_TO_TIMESTAMP_NTZ(
+        REPLACE(l.c01, '/', '-') || ' ' || LEFT(l.c02, 2) || ':00:00', 'YYYY-MM-DD HH24:MI:SS'
+      ),
+      NULL
+    ) AS observed_at,
     {%- for m in MEASURES %}
     {{ parsed(m, 'l') }} AS {{ m.name }}_raw{{ ',' if not loop.last }}
     {%- endfor %}
@@ -146,27 +166,73 @@ FROM {{ database }}.{{ clean_schema }}.OBSERVATIONS o
 JOIN {{ database }}.{{ clean_schema }}.STATIONS s ON s.station_id = o.station_id;
 
 -- docs/contracts.md §4: the messages of each loaded batch not yet queued, one row per message
--- ("part"): at most {{ partitions_per_message }} partitions each (BATCH_PARTITIONS.part), with
--- the files whose (station, year) they carry; a file with no partition (all its hours missing)
--- goes with part 1. "part" and "parts" are additions to the contract's fields: the export
--- acknowledges each message by them.
+-- ("part"), each bounded in bytes so that it stays under SNS's 256 KiB ("Amazon SNS message
+-- quotas": a message is at most 262,144 bytes, docs.aws.amazon.com/sns/latest/dg/sns-message-size.html;
+-- tests/unit/test_sql_rules.py computes the worst case from these settings):
+-- - parts 1..P carry the (station, year) partitions (BATCH_PARTITIONS.part: step 7 of the task
+--   packs them by their bytes, {{ partitions_per_message }} partitions at most) with the files
+--   that belong to them;
+-- - parts P+1.. carry the files with no partition (all their hours missing) and the files the
+--   batch set aside, with the reason (RAW.QUARANTINE, at most {{ reason_max_chars }}
+--   characters), {{ items_per_message }} to a message.
+-- "part", "parts" and "quarantined" are additions to the contract's fields: the export
+-- acknowledges each message by (batch_id, part).
 CREATE OR REPLACE VIEW {{ database }}.{{ clean_schema }}.PENDING_NOTIFICATIONS AS
 WITH loaded_batches AS (
   SELECT batch_id, loaded_at
   FROM {{ database }}.{{ raw_schema }}.BATCHES
   WHERE status = 'loaded'
 ),
+partition_parts AS (
+  SELECT b.batch_id, COALESCE(MAX(p.part), 0) AS parts
+  FROM loaded_batches b
+  LEFT JOIN {{ database }}.{{ clean_schema }}.BATCH_PARTITIONS p ON p.batch_id = b.batch_id
+  GROUP BY b.batch_id
+),
 file_parts AS (
-  SELECT f.batch_id, f.raw_key, COALESCE(MIN(p.part), 1) AS part
+  SELECT f.batch_id, f.raw_key, MIN(p.part) AS part
   FROM {{ database }}.{{ clean_schema }}.FILE_LOADS f
   JOIN loaded_batches b ON b.batch_id = f.batch_id
   LEFT JOIN {{ database }}.{{ clean_schema }}.BATCH_PARTITIONS p
     ON p.batch_id = f.batch_id AND p.station_id = f.station_id AND p.year = f.year
   GROUP BY f.batch_id, f.raw_key
 ),
+loose_items AS (
+  SELECT batch_id, raw_key, NULL AS reason FROM file_parts WHERE part IS NULL
+  UNION ALL
+  SELECT q.batch_id, {{ raw_key('q.file_name', raw_prefix) }} AS raw_key,
+    LEFT(q.reason, {{ reason_max_chars }}) AS reason
+  FROM {{ database }}.{{ raw_schema }}.QUARANTINE q
+  JOIN loaded_batches b ON b.batch_id = q.batch_id
+),
+loose_parts AS (
+  SELECT
+    l.batch_id,
+    l.raw_key,
+    l.reason,
+    c.parts + CEIL(
+      ROW_NUMBER() OVER (PARTITION BY l.batch_id ORDER BY l.raw_key) / {{ items_per_message }}
+    ) AS part
+  FROM loose_items l
+  JOIN partition_parts c ON c.batch_id = l.batch_id
+),
 part_files AS (
   SELECT batch_id, part, ARRAY_AGG(raw_key) WITHIN GROUP (ORDER BY raw_key) AS file_keys
-  FROM file_parts
+  FROM (
+    SELECT batch_id, part, raw_key FROM file_parts WHERE part IS NOT NULL
+    UNION ALL
+    SELECT batch_id, part, raw_key FROM loose_parts WHERE reason IS NULL
+  )
+  GROUP BY batch_id, part
+),
+part_quarantined AS (
+  SELECT
+    batch_id,
+    part,
+    ARRAY_AGG(OBJECT_CONSTRUCT('file', raw_key, 'error', reason))
+      WITHIN GROUP (ORDER BY raw_key) AS items
+  FROM loose_parts
+  WHERE reason IS NOT NULL
   GROUP BY batch_id, part
 ),
 part_partitions AS (
@@ -186,24 +252,11 @@ message_parts AS (
     UNION ALL
     SELECT batch_id, part FROM part_partitions
     UNION ALL
-    SELECT q.batch_id, 1 AS part
-    FROM {{ database }}.{{ raw_schema }}.QUARANTINE q
-    JOIN loaded_batches b ON b.batch_id = q.batch_id
+    SELECT batch_id, part FROM part_quarantined
   )
 ),
 part_counts AS (
   SELECT batch_id, MAX(part) AS parts FROM message_parts GROUP BY batch_id
-),
--- The files the batch set aside, with the reason (issue 15): in part 1, for the export to mark
--- their uploads failed. An addition to the contract's fields, like part and parts.
-quarantined AS (
-  SELECT
-    q.batch_id,
-    ARRAY_AGG(OBJECT_CONSTRUCT('file', '{{ raw_prefix }}' || q.file_name, 'error', q.reason))
-      WITHIN GROUP (ORDER BY q.file_name) AS items
-  FROM {{ database }}.{{ raw_schema }}.QUARANTINE q
-  JOIN loaded_batches b ON b.batch_id = q.batch_id
-  GROUP BY q.batch_id
 )
 SELECT
   m.batch_id,
@@ -216,7 +269,7 @@ SELECT
     'parts', c.parts,
     'files', COALESCE(f.file_keys, ARRAY_CONSTRUCT()),
     'partitions', COALESCE(p.partitions, ARRAY_CONSTRUCT()),
-    'quarantined', IFF(m.part = 1, COALESCE(q.items, ARRAY_CONSTRUCT()), ARRAY_CONSTRUCT()),
+    'quarantined', COALESCE(q.items, ARRAY_CONSTRUCT()),
     'loaded_at', REPLACE(TO_VARCHAR(b.loaded_at, 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z'
   )) AS message
 FROM message_parts m
@@ -224,7 +277,7 @@ JOIN loaded_batches b ON b.batch_id = m.batch_id
 JOIN part_counts c ON c.batch_id = m.batch_id
 LEFT JOIN part_files f ON f.batch_id = m.batch_id AND f.part = m.part
 LEFT JOIN part_partitions p ON p.batch_id = m.batch_id AND p.part = m.part
-LEFT JOIN quarantined q ON q.batch_id = m.batch_id;
+LEFT JOIN part_quarantined q ON q.batch_id = m.batch_id AND q.part = m.part;
 
 -- The messages to send now: never sent, or sent more than {{ notification_resend_minutes }}
 -- minutes ago and not acknowledged by the export, at most {{ notification_max_sends }} sends.
@@ -261,7 +314,7 @@ FROM {{ database }}.{{ clean_schema }}.FILE_LOADS;
 -- quarantined file is not pending: it never gets a FILE_LOADS row, and a later task failure
 -- must not overwrite its `quarantined` reason.
 CREATE OR REPLACE VIEW {{ database }}.{{ clean_schema }}.UNPROCESSED_FILES COPY GRANTS AS
-SELECT DISTINCT '{{ raw_prefix }}' || r.file_name AS raw_key
+SELECT DISTINCT {{ raw_key('r.file_name', raw_prefix) }} AS raw_key
 FROM {{ database }}.{{ raw_schema }}.INMET_RAW r
 WHERE NOT EXISTS (
   SELECT 1 FROM {{ database }}.{{ clean_schema }}.FILE_LOADS f WHERE f.file_name = r.file_name

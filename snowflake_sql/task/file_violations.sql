@@ -26,7 +26,7 @@ WITH line_checks AS (
       END,
       IFF(TRY_TO_NUMBER(LEFT(c01, 4)) IS NOT NULL AND NOT (TRY_TO_NUMBER(LEFT(c01, 4)) BETWEEN 2000 AND 2100), 'the year is outside 2000-2100', NULL)
     ) AS violation,
-    IFF(file_row_number <= 8, c02, LEFT(c01, 10)) AS found
+    IFF(file_row_number <= 8, LEFT(c02, 200), LEFT(c01, 10)) AS found
   FROM {{ database }}.{{ raw_schema }}.OPEN_BATCH_LINES
   WHERE file_row_number <= 8 OR file_row_number >= 10
 ),

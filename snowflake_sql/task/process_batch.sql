@@ -1,6 +1,6 @@
 {% from 'modules/measures.sql' import MEASURES, names -%}
 -- The statements of the PROCESS_RAW task, in order, run in one transaction. Plain SQL with no
--- scripting variables: Snowflake runs them inside the task (R__task.sql includes this file)
+-- scripting variables: Snowflake runs them inside the task (task/process_raw_block.sql includes this file)
 -- and the local runtime runs the very same text on fakesnow (local/inmet_local/emulator/warehouse.py).
 -- Each statement ends with ';' at the end of a line.
 
@@ -8,36 +8,20 @@
 INSERT INTO {{ database }}.{{ raw_schema }}.BATCHES (batch_id, status, started_at)
 SELECT UUID_STRING(), 'open', SYSDATE();
 
--- 2. Capture the stream's files: reading the stream in a DML statement consumes it. RAW.TASK_SCOPE
--- is empty except while the task's exception handler tries one file alone (R__task.sql), in a
--- transaction it rolls back.
+-- 2. Capture the stream's files: reading the stream in a DML statement consumes it.
 INSERT INTO {{ database }}.{{ raw_schema }}.BATCH_FILES (batch_id, file_name, file_last_modified)
 SELECT b.batch_id, s.file_name, MAX(s.file_last_modified)
 FROM {{ database }}.{{ raw_schema }}.INMET_RAW_STREAM s
 CROSS JOIN (SELECT batch_id FROM {{ database }}.{{ raw_schema }}.BATCHES WHERE status = 'open') b
-WHERE NOT EXISTS (SELECT 1 FROM {{ database }}.{{ raw_schema }}.TASK_SCOPE)
-  OR s.file_name IN (SELECT file_name FROM {{ database }}.{{ raw_schema }}.TASK_SCOPE)
 GROUP BY b.batch_id, s.file_name;
 
 -- 2b. Quarantine (issue 15): a captured file whose lines break a rule the warehouse relies on
 -- (RAW.OPEN_BATCH_VIOLATIONS, generated from inmet_pipeline.rules) is set aside with the line,
 -- the rule and the value; the views below leave it out, so one bad file never fails the batch.
+-- The reason is cut to {{ reason_max_chars }} characters: the load notification carries it.
 INSERT INTO {{ database }}.{{ raw_schema }}.QUARANTINE (batch_id, file_name, reason, quarantined_at)
-SELECT batch_id, file_name, reason, SYSDATE()
+SELECT batch_id, file_name, LEFT(reason, {{ reason_max_chars }}), SYSDATE()
 FROM {{ database }}.{{ raw_schema }}.OPEN_BATCH_VIOLATIONS;
-
--- 2c. Files an earlier attempt of this run found failing the batch with an error of their own
--- (the task's exception handler, R__task.sql; locally warehouse.run_task) wait in QUARANTINE
--- as 'isolated': this batch, which captured them, records them with that error.
-UPDATE {{ database }}.{{ raw_schema }}.QUARANTINE
-SET batch_id = (SELECT batch_id FROM {{ database }}.{{ raw_schema }}.BATCHES WHERE status = 'open')
-WHERE batch_id = 'isolated'
-  AND file_name IN (
-    SELECT f.file_name
-    FROM {{ database }}.{{ raw_schema }}.BATCH_FILES f
-    JOIN {{ database }}.{{ raw_schema }}.BATCHES b ON b.batch_id = f.batch_id
-    WHERE b.status = 'open'
-  );
 
 -- 3. Parse the batch once (rules 2-7) into the work table.
 DELETE FROM {{ database }}.{{ clean_schema }}.BATCH_WORK;
@@ -81,7 +65,11 @@ USING (
   SELECT station_id, station_name, region, state, latitude, longitude, altitude_m, founded_text,
          file_name, file_last_modified
   FROM {{ database }}.{{ clean_schema }}.OPEN_BATCH_FILES
-  WHERE station_id IS NOT NULL
+  -- Every NOT NULL column of STATIONS (the rules set such a file aside before; this keeps the
+  -- MERGE from failing whatever RAW holds).
+  WHERE station_id IS NOT NULL AND station_name IS NOT NULL AND region IS NOT NULL
+    AND state IS NOT NULL AND latitude IS NOT NULL AND longitude IS NOT NULL
+    AND altitude_m IS NOT NULL
   QUALIFY ROW_NUMBER() OVER (
     PARTITION BY station_id ORDER BY file_last_modified DESC, file_name DESC
   ) = 1
@@ -149,7 +137,7 @@ USING (
       MIN(observed_at) AS first_observed_at,
       MAX(observed_at) AS last_observed_at,
       COUNT(*) AS data_rows,
-      COUNT_IF(is_latest AND NOT all_missing) AS rows_clean,
+      COUNT_IF(is_latest AND NOT all_missing AND observed_at IS NOT NULL AND station_id IS NOT NULL) AS rows_clean,
       COUNT_IF(all_missing) AS all_missing_rows,
       {%- for m in MEASURES %}
       {{ '  + ' if not loop.first }}COUNT_IF(oor_{{ m.name }}){{ ' AS out_of_range_values,' if loop.last }}
@@ -192,36 +180,61 @@ WHEN NOT MATCHED THEN INSERT (
 
 -- 7. The (station, year) partitions the batch touched, with their CLEAN row counts after it
 -- (0 when a newer all-missing file emptied one: the export then removes that partition), and
--- the message that will announce each: {{ partitions_per_message }} partitions a message, in
--- (station, year) order.
+-- the message that will announce each. Packed in (station, year) order by their size in the
+-- message: a partition weighs its JSON and its files' keys at 6 bytes a character (JSON's
+-- longest escape), and at least {{ message_budget_bytes }} / {{ partitions_per_message }}, so
+-- that a message holds at most {{ partitions_per_message }} partitions and about
+-- {{ message_budget_bytes }} bytes (R__views.sql, PENDING_NOTIFICATIONS).
 INSERT INTO {{ database }}.{{ clean_schema }}.BATCH_PARTITIONS (
   batch_id, part, station_id, year, row_count
 )
 SELECT
-  p.batch_id,
-  CEIL(
-    ROW_NUMBER() OVER (PARTITION BY p.batch_id ORDER BY p.station_id, p.year)
-    / {{ partitions_per_message }}
-  ) AS part,
-  p.station_id,
-  p.year,
-  COUNT(o.station_id) AS row_count
+  batch_id,
+  DENSE_RANK() OVER (PARTITION BY batch_id ORDER BY packed) AS part,
+  station_id,
+  year,
+  row_count
 FROM (
-  SELECT DISTINCT batch_id, station_id, YEAR(observed_at) AS year
-  FROM {{ database }}.{{ clean_schema }}.BATCH_WORK
-  WHERE station_id IS NOT NULL AND observed_at IS NOT NULL
-) p
-LEFT JOIN {{ database }}.{{ clean_schema }}.OBSERVATIONS o
-  ON o.station_id = p.station_id
-  AND o.observed_at >= TIMESTAMP_NTZ_FROM_PARTS(p.year, 1, 1, 0, 0, 0)
-  AND o.observed_at < TIMESTAMP_NTZ_FROM_PARTS(p.year + 1, 1, 1, 0, 0, 0)
-GROUP BY p.batch_id, p.station_id, p.year;
+  SELECT
+    batch_id, station_id, year, row_count,
+    FLOOR(
+      (SUM(weight) OVER (PARTITION BY batch_id ORDER BY station_id, year
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - weight)
+      / {{ message_budget_bytes }}
+    ) AS packed
+  FROM (
+    SELECT
+      p.batch_id,
+      p.station_id,
+      p.year,
+      COUNT(o.station_id) AS row_count,
+      GREATEST(
+        {{ message_budget_bytes }} / {{ partitions_per_message }},
+        80 + COALESCE(MAX(k.key_bytes), 0)
+      ) AS weight
+    FROM (
+      SELECT DISTINCT batch_id, station_id, YEAR(observed_at) AS year
+      FROM {{ database }}.{{ clean_schema }}.BATCH_WORK
+      WHERE station_id IS NOT NULL AND observed_at IS NOT NULL
+    ) p
+    LEFT JOIN {{ database }}.{{ clean_schema }}.OBSERVATIONS o
+      ON o.station_id = p.station_id
+      AND o.observed_at >= TIMESTAMP_NTZ_FROM_PARTS(p.year, 1, 1, 0, 0, 0)
+      AND o.observed_at < TIMESTAMP_NTZ_FROM_PARTS(p.year + 1, 1, 1, 0, 0, 0)
+    LEFT JOIN (
+      SELECT batch_id, station_id, year, SUM(6 * LENGTH(raw_key) + 3) AS key_bytes
+      FROM {{ database }}.{{ clean_schema }}.FILE_LOADS
+      GROUP BY batch_id, station_id, year
+    ) k ON k.batch_id = p.batch_id AND k.station_id = p.station_id AND k.year = p.year
+    GROUP BY p.batch_id, p.station_id, p.year
+  ) weighed
+) packed_partitions;
 
 -- 8. Close the batch; its notification is now pending (view PENDING_NOTIFICATIONS).
 UPDATE {{ database }}.{{ raw_schema }}.BATCHES SET status = 'loaded', loaded_at = SYSDATE() WHERE status = 'open';
 
 -- 9. Queue its messages, in the same transaction as the data they announce: the task's
--- scripting block (R__task.sql) sends what RAW.NOTIFICATIONS_DUE lists right after the commit,
+-- scripting block (R__z_tasks.sql) sends what RAW.NOTIFICATIONS_DUE lists right after the commit,
 -- and the sweep task re-sends what the export has not acknowledged.
 INSERT INTO {{ database }}.{{ raw_schema }}.NOTIFICATIONS (
   batch_id, part, parts, message, queued_at, sends

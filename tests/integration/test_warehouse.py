@@ -100,6 +100,43 @@ def test_task_does_not_run_without_data(warehouse: LocalWarehouse) -> None:
     assert warehouse.pending_notifications() == []
 
 
+# --- the task body as Snowflake runs it ---------------------------------------------------------
+
+
+def test_the_task_body_commits_a_batch_and_rolls_back_a_failed_one(
+    warehouse: LocalWarehouse,
+) -> None:
+    """Under `make test-snowflake`: the Snowflake Scripting block of PROCESS_RAW
+    (task/process_raw_block.sql, as R__z_tasks.sql includes it) runs on the account through
+    EXECUTE IMMEDIATE: a batch commits whole; a batch the warehouse cannot run raises
+    Snowflake's error and leaves nothing written (the handler's ROLLBACK). The sends need the
+    notification integration and are not run here. Locally fakesnow cannot run a scripting
+    block: tests/unit/test_scripting_rules.py checks the block's documented rules instead."""
+    if not warehouse.live:
+        pytest.skip("a Snowflake Scripting block runs only on a real account (make test-snowflake)")
+    import snowflake.connector
+
+    from inmet_local.snowflake.sqlproject import render
+    from tests.helpers import small_file
+
+    block = render("task/process_raw_block.sql", warehouse.values)
+    run_block = f"EXECUTE IMMEDIATE $$\nBEGIN\n{block}\nEND;\n$$"
+    warehouse.load_objects([raw_object(small_file("B", station=1).data)])
+    view = f"{warehouse.clean}.OPEN_BATCH_OBSERVATIONS"
+    [(definition,)] = warehouse.execute(f"SELECT GET_DDL('VIEW', '{view}')")
+    warehouse.execute(f"DROP VIEW {view}")
+    with pytest.raises(snowflake.connector.errors.Error):
+        warehouse.execute(run_block)
+    assert warehouse.scalar(f"SELECT COUNT(*) FROM {warehouse.raw}.BATCHES") == 0
+    warehouse.execute(str(definition))
+    warehouse.execute(run_block)
+    [(status,)] = warehouse.execute(f"SELECT status FROM {warehouse.raw}.BATCHES")
+    assert status == "queued"
+    assert warehouse.scalar(f"SELECT COUNT(*) FROM {warehouse.clean}.FILE_LOADS") == 1
+    assert warehouse.scalar(f"SELECT COUNT(*) FROM {warehouse.clean}.OBSERVATIONS") > 0
+    assert warehouse.scalar(f"SELECT COUNT(*) FROM {warehouse.raw}.NOTIFICATIONS") >= 1
+
+
 # --- the 8 real files ------------------------------------------------------------------------
 
 

@@ -111,6 +111,49 @@ def test_pipe_error_names_the_raw_keys() -> None:
     assert "not recognized" in notification.error
 
 
+@pytest.mark.parametrize("encoded_twice", [False, True])
+def test_an_error_notification_is_read_as_json_or_as_json_in_a_json_string(
+    encoded_twice: bool,
+) -> None:
+    """Snowflake's error notification may reach SNS as the JSON object or as a JSON string
+    holding it; both give the same files and error."""
+    event = load_event("snowflake_error.json")
+    message = event["Records"][0]["Sns"]["Message"]
+    body = json.dumps(message) if encoded_twice else message
+    notification = ErrorNotification.parse(body)
+    assert notification.message_type == "INGEST_FAILED_FILE"
+    assert notification.files[0].startswith("raw/inmet/station=A001/")
+
+
+def test_a_load_notification_encoded_twice_is_read() -> None:
+    body = json.dumps(
+        {"event": "inmet.clean.loaded", "batch_id": "b", "files": [], "partitions": [],
+         "loaded_at": "x"}
+    )  # fmt: skip
+    assert LoadNotification.parse(json.dumps(body)).batch_id == "b"
+
+
+@pytest.mark.parametrize(
+    ("file_name", "stage"),
+    [
+        ("inmet/station=A001/year=2024/a.csv", "s3://bucket/raw/"),  # relative to the stage
+        ("raw/inmet/station=A001/year=2024/a.csv", "s3://bucket/raw/"),  # the full path
+        ("/inmet/station=A001/year=2024/a.csv", "s3://bucket/raw/"),
+    ],
+)
+def test_a_pipe_error_names_the_raw_key_whatever_the_file_names_form(
+    file_name: str, stage: str
+) -> None:
+    body = json.dumps(
+        {
+            "messageType": "INGEST_FAILED_FILE",
+            "stageLocation": stage,
+            "messages": [{"fileName": file_name, "firstError": "bad"}],
+        }
+    )
+    assert ErrorNotification.parse(body).files == ["raw/inmet/station=A001/year=2024/a.csv"]
+
+
 def test_unknown_error_type_is_refused() -> None:
     with pytest.raises(NotificationError):
         ErrorNotification.parse(json.dumps({"messageType": "SOMETHING_ELSE"}))

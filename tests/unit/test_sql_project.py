@@ -35,8 +35,22 @@ def test_scripts_follow_schemachange_order() -> None:
     assert versioned == sorted(
         versioned, key=lambda n: [int(x) for x in n[1:].split("__")[0].split(".")]
     )
-    assert names.index("R__task.sql") > names.index(versioned[-1])
+    assert names.index("R__z_tasks.sql") > names.index(versioned[-1])
     assert all(re.fullmatch(r"(V\d+(\.\d+)*|R)__[a-z_]+\.sql", n) for n in names)
+
+
+def test_the_views_are_replaced_before_the_tasks_that_read_them() -> None:
+    """schemachange applies repeatable scripts in name order: every R script that creates a
+    task comes after every R script that creates a view (a task resumed before the views it
+    reads are replaced would run the new body on the old views)."""
+    repeatable = [s for s in scripts() if s.kind == "repeatable"]
+    text = {s.name: s.path.read_text(encoding="utf-8") for s in repeatable}
+    with_views = [n for n, t in text.items() if re.search(r"CREATE OR REPLACE VIEW", t)]
+    with_tasks = [n for n, t in text.items() if re.search(r"CREATE OR REPLACE TASK", t)]
+    order = [s.name for s in repeatable]
+    assert with_views
+    assert with_tasks
+    assert max(order.index(n) for n in with_views) < min(order.index(n) for n in with_tasks)
 
 
 def test_every_statement_renders_and_parses_in_the_snowflake_dialect() -> None:
@@ -92,7 +106,7 @@ def test_the_export_view_has_the_contract_columns_in_order() -> None:
 
 
 def test_the_task_includes_the_local_runtimes_statements() -> None:
-    task = render("R__task.sql", variables())
+    task = render("R__z_tasks.sql", variables())
     body = render(TASK_BODY, variables())
     assert body.strip() in task
     assert "SYSTEM$SEND_SNOWFLAKE_NOTIFICATION" in task

@@ -4,6 +4,7 @@ rule cites the documentation page it comes from; fakesnow and sqlglot accept eve
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 
@@ -152,19 +153,94 @@ def test_the_change_history_database_is_created_by_the_bootstrap() -> None:
     assert [s for s in split_statements(render(BOOTSTRAP, variables())) if database in s]
 
 
-def test_a_full_message_stays_far_below_the_sns_limit() -> None:
-    """SNS messages are at most 256 KB ("Amazon SNS message size", docs.aws.amazon.com/sns): a
-    message of partitions_per_message partitions, each with files of the longest raw/ keys,
-    stays under a quarter of it."""
-    per_message = int(variables()["partitions_per_message"])
-    key = "raw/inmet/station=A001/year=2024/" + "f" * 64 + ".csv"
-    message = {
+SNS_LIMIT = (
+    256 * 1024
+)  # "Amazon SNS message quotas", docs.aws.amazon.com/sns/latest/dg/sns-message-size.html
+S3_KEY_BYTES = 1024  # "Naming Amazon S3 objects": a key is at most 1,024 bytes
+JSON_BYTES_PER_CHAR = 6  # the longest JSON escape, \u0001
+
+
+def _message(**fields: object) -> int:
+    envelope = {
         "event": "inmet.clean.loaded",
         "batch_id": "0" * 36,
-        "part": 999,
-        "parts": 999,
-        "files": [key] * per_message * 3,  # three uploads of every station-year in one batch
-        "partitions": [{"station_id": "A001", "year": 2024, "rows": 8784}] * per_message,
+        "part": 999_999,
+        "parts": 999_999,
+        "files": [],
+        "partitions": [],
+        "quarantined": [],
         "loaded_at": "2026-01-01T00:00:00Z",
     }
-    assert len(json.dumps(message).encode()) < 64 * 1024
+    return len(json.dumps({**envelope, **fields}).encode())
+
+
+def test_a_message_of_loose_files_or_set_aside_files_stays_under_the_sns_limit() -> None:
+    """The worst case of a part after the partitions' (R__views.sql, PENDING_NOTIFICATIONS):
+    items_per_message set-aside files, each with the longest key S3 allows and a reason of
+    reason_max_chars characters that JSON escapes at 6 bytes each."""
+    values = variables()
+    items, reason_chars = int(values["items_per_message"]), int(values["reason_max_chars"])
+    key = "\x01" * S3_KEY_BYTES
+    worst = _message(quarantined=[{"file": key, "error": "\x01" * reason_chars}] * items)
+    assert worst < SNS_LIMIT
+    assert len(json.dumps("\x01")) - 2 == JSON_BYTES_PER_CHAR
+
+
+def test_a_message_of_partitions_stays_under_the_sns_limit() -> None:
+    """Parts 1..P: step 7 of the task packs partitions by weight (80 bytes and 6 bytes a key
+    character, at least budget / partitions_per_message each); a part holds the partitions that
+    start inside one budget, so at most budget + one partition's weight. With the raw/ keys the
+    upload writes, a message stays under the limit for up to 100 uploads of one station-year
+    in one batch (more is the one case not bounded: docs/snowflake-operations.md)."""
+    values = variables()
+    budget = int(values["message_budget_bytes"])
+    per_message = int(values["partitions_per_message"])
+    key = "raw/inmet/station=A001/year=2024/" + "f" * 64 + "-000000000001.csv"
+    one_partition = max(budget // per_message, 80 + 100 * (JSON_BYTES_PER_CHAR * len(key) + 3))
+    partitions = [{"station_id": "A001", "year": 2024, "rows": 8784}] * per_message
+    worst = _message(files=["\x01" * len(key)] * (100 + per_message), partitions=partitions)
+    assert worst <= 1024 + budget + one_partition < SNS_LIMIT
+    step7 = render("task/process_batch.sql", values)
+    assert "6 * LENGTH(raw_key) + 3" in step7
+    assert f"GREATEST(\n        {budget} / {per_message}" in step7
+
+
+def test_no_script_builds_a_raw_key_by_hand() -> None:
+    """METADATA$FILENAME may hold the stage's prefix or not (modules/keys.sql): every raw key
+    comes from the raw_key macro, never from the prefix glued to a file name."""
+    values = variables()
+    prefix = values["raw_prefix"]
+    for statement in _statements():
+        code = _code(statement.sql)
+        assert f"'{prefix}' || file_name" not in code
+        assert not re.search(rf"'{prefix}' \|\| \w+\.file_name", code), statement.first_line
+
+
+def test_the_tasks_pin_the_session_parameters_the_sql_relies_on() -> None:
+    """ "CREATE TASK": a task may set session parameters for its runs; the list the SQL relies on
+    (inmet_pipeline.session) is set on every task and on the export's connection."""
+    from inmet_pipeline.adapters import snowflake as adapter
+    from inmet_pipeline.session import PINNED_SESSION_PARAMETERS
+
+    tasks = _creates("TASK")
+    assert len(tasks) == 2
+    for task in tasks:
+        head = task.split(" AS\n", 1)[0]
+        for name, value in PINNED_SESSION_PARAMETERS.items():
+            literal = str(value).upper() if isinstance(value, bool) else f"'{value}'"
+            assert re.search(rf"\b{name}\s*=\s*{literal}", head), (name, head[:80])
+    source = inspect.getsource(adapter)
+    assert re.search(r'"session_parameters": \{[^}]*\*\*PINNED_SESSION_PARAMETERS', source)
+    assert PINNED_SESSION_PARAMETERS["QUOTED_IDENTIFIERS_IGNORE_CASE"] is False
+
+
+def test_every_task_has_a_timeout() -> None:
+    """ "CREATE TASK", USER_TASK_TIMEOUT_MS: a run that cannot end is stopped instead of billing
+    serverless compute (the default is one hour); PROCESS_RAW's is set at most 4 x its
+    TARGET_COMPLETION_INTERVAL."""
+    for task in _creates("TASK"):
+        timeout = re.search(r"USER_TASK_TIMEOUT_MS\s*=\s*(\d+)", task)
+        assert timeout, task[:80]
+        target = re.search(r"TARGET_COMPLETION_INTERVAL\s*=\s*'(\d+) MINUTES'", task)
+        if target:
+            assert int(timeout[1]) <= 4 * int(target[1]) * 60_000

@@ -150,3 +150,26 @@ def snowflake_bootstrap() -> None:
             + " (set them in .env before running it on an account)"
         )
     sys.stdout.write(render(BOOTSTRAP, values))
+
+
+@snowflake_app.command("reload")
+def snowflake_reload(
+    raw_keys: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="RAW_KEY", help="raw/ keys to load again, e.g. raw/inmet/station=A001/…"
+        ),
+    ],
+) -> None:
+    """Print the COPY that loads raw/ files again (FORCE = TRUE), to run as the pipeline role.
+
+    ALTER PIPE … REFRESH never reloads a file the pipe has loaded; this COPY does, with the
+    pipe's own SELECT, and the task keeps one copy of each line (docs/snowflake-operations.md).
+    """
+    from inmet_local.snowflake.reload import reload_statement
+    from inmet_local.snowflake.sqlproject import SqlProjectError, variables
+
+    try:
+        sys.stdout.write(reload_statement(raw_keys, variables()))
+    except SqlProjectError as exc:
+        raise fail(str(exc)) from exc

@@ -247,7 +247,8 @@ def scripting_statements(body: str) -> list[str]:
     ("Snowflake Scripting developer guide": a cursor's query runs when the cursor opens)."""
     from inmet_local.snowflake.sqlproject import split_statements
 
-    block = re.fullmatch(r"\s*EXECUTE\s+IMMEDIATE\s+\$\$(.*)\$\$\s*;?\s*", body, re.S | re.I)
+    code_only = re.sub(r"^(\s*--[^\n]*\n)+", "", body)  # leading comment lines
+    block = re.fullmatch(r"\s*EXECUTE\s+IMMEDIATE\s+\$\$(.*)\$\$\s*;?\s*", code_only, re.S | re.I)
     if block is None:
         return [body.strip().rstrip(";")]
     statements: list[str] = []
@@ -258,15 +259,19 @@ def scripting_statements(body: str) -> list[str]:
             previous = code
             code = re.sub(r"^(?:BEGIN|DECLARE)\b(?!\s+TRANSACTION)\s*", "", code, flags=re.I)
             code = re.sub(r"^FOR\s+\w+\s+IN\s+\w+\s+DO\b\s*", "", code, flags=re.I)
-            # An exception handler's head and an IF's condition (issue 15's isolation).
+            # An exception handler's head and an IF's condition.
             code = re.sub(r"^EXCEPTION\s+WHEN\s+\w+\s+THEN\b\s*", "", code, flags=re.I)
-            code = re.sub(r"^IF\s*\([^()]*\)\s*THEN\b\s*", "", code, flags=re.I)
+            code = re.sub(r"^IF\s*\(.*?\)\s*THEN\b\s*", "", code, flags=re.I | re.S)
             code = re.sub(r"^END(?:\s+(?:FOR|LOOP|IF|WHILE))?\s*$", "", code, flags=re.I)
         if query := re.match(
             r"(?:LET\s+)?\w+\s+(?:CURSOR\s+FOR|RESULTSET\s*:=)\s*(.*)$", code, re.S | re.I
         ):
             code = query[1].strip().strip("()")
-        elif re.match(r"(?:LET\s+\w+|RETURN)\b|\w+\s*:=", code, re.I):
+        elif re.match(
+            r"(?:LET\s+\w+|RETURN|RAISE)\b|\w+\s*:=|\w+\s+\w+\s+DEFAULT\b|\w+\s+EXCEPTION\b",
+            code,
+            re.I,
+        ):
             if "SELECT" in code.upper():
                 raise UnmodelledError(f"a query inside a scripting expression: {code[:80]!r}")
             continue
@@ -329,7 +334,12 @@ def deploy() -> Deployment:
     warehouse = split_name(str(config["snowflake-warehouse"]))[0]
     account.objects[("WAREHOUSE", warehouse)] = {}
     account.owners[("WAREHOUSE", warehouse)] = "SYSADMIN"
-    violations = account.run_all(ADMIN, split_statements(render(BOOTSTRAP, values)))
+    bootstrap = [
+        code
+        for statement in split_statements(render(BOOTSTRAP, values))
+        for code in scripting_statements(statement)
+    ]
+    violations = account.run_all(ADMIN, bootstrap)
     role = split_name(str(config["snowflake-role"]))[0]
     session = account.check(
         role, Access("USAGE", "WAREHOUSE", warehouse), "(session) USE WAREHOUSE"

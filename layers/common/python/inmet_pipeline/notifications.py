@@ -18,6 +18,18 @@ class NotificationError(ValueError):
     """A message that is not what the contract says; the message names what is wrong."""
 
 
+def _decoded(body: str | dict[str, Any]) -> Any:
+    """The JSON of a message, also when it arrives as a JSON string holding the JSON: how
+    Snowflake's error notifications reach SNS is not stated in one form ("Enabling
+    notifications for pipes / tasks": the message is JSON; SNS delivers its body as a string,
+    and a publisher may encode it once more), so a string that decodes to a string is decoded
+    again, once."""
+    data = json.loads(body) if isinstance(body, str) else body
+    if isinstance(data, str):
+        data = json.loads(data)
+    return data
+
+
 class Partition(BaseModel):
     # The validator's rules (inmet_pipeline.rules): a file it accepts makes a partition that
     # parses here.
@@ -60,8 +72,7 @@ class LoadNotification(BaseModel):
     @classmethod
     def parse(cls, body: str | dict[str, Any]) -> LoadNotification:
         try:
-            data = json.loads(body) if isinstance(body, str) else body
-            return cls.model_validate(data)
+            return cls.model_validate(_decoded(body))
         except (ValueError, ValidationError) as exc:
             raise NotificationError(
                 f"not a load notification (docs/contracts.md §4): {exc}"
@@ -84,7 +95,7 @@ class ErrorNotification(BaseModel):
     @classmethod
     def parse(cls, body: str | dict[str, Any]) -> ErrorNotification:
         try:
-            data = json.loads(body) if isinstance(body, str) else body
+            data = _decoded(body)
         except ValueError as exc:
             raise NotificationError(f"error notification is not JSON: {exc}") from exc
         if not isinstance(data, dict):

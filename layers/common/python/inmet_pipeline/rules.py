@@ -284,7 +284,7 @@ WITH line_checks AS (
       {metadata},
       {sql_year_violation("c01")}
     ) AS violation,
-    IFF(file_row_number <= 8, c02, LEFT(c01, 10)) AS found
+    IFF(file_row_number <= 8, LEFT(c02, 200), LEFT(c01, 10)) AS found
   FROM {{{{ database }}}}.{{{{ raw_schema }}}}.OPEN_BATCH_LINES
   WHERE file_row_number <= 8 OR file_row_number >= 10
 ),

@@ -28,6 +28,7 @@ from inmet_pipeline.exports import (
     copy_into_statement,
     remove_statement,
 )
+from inmet_pipeline.session import PINNED_SESSION_PARAMETERS
 from inmet_pipeline.settings import AwsSettings, ConfigError
 from inmet_pipeline.uploads import utc_now_iso
 
@@ -138,7 +139,8 @@ def _account_connect_kwargs(settings: SnowflakeSettings) -> dict[str, Any]:
         "session_parameters": {
             "STATEMENT_TIMEOUT_IN_SECONDS": 600,
             "QUERY_TAG": "inmet-export",
-            "TIMEZONE": "UTC",
+            # TIMEZONE and QUOTED_IDENTIFIERS_IGNORE_CASE, as on the tasks (session.py).
+            **PINNED_SESSION_PARAMETERS,
         },
         "client_session_keep_alive": False,
     }
