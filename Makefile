@@ -31,6 +31,12 @@ UV_DIR := $(TOOLS)/uv-$(UV_VERSION)
 UV := $(UV_DIR)/bin/uv
 UV_TRIED := $(UV_DIR)/.tried
 export UV_PYTHON_DOWNLOADS := never
+# pip compiled every installed module to bytecode (whatever PYTHONDONTWRITEBYTECODE says); uv
+# leaves that to the interpreter, which writes a module's .pyc on its first import. Where
+# PYTHONDONTWRITEBYTECODE is set, it would write none, and every run of the local stack would
+# compile its ~1,800 modules again (~6 s of CPU); make's commands let it write them.
+# (The Lambda builds compile their own, explicitly: see the build folders' Makefiles.)
+unexport PYTHONDONTWRITEBYTECODE
 # $(call make_venv,FOLDER): a virtualenv of $(PYTHON), with pip in it (uv's --seed, or venv's own
 # pip upgraded), unless FOLDER already holds one.
 make_venv = test -x $(1)/bin/python || if [ -x $(UV) ]; then \
