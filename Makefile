@@ -27,6 +27,7 @@ CHECKOV_VERSION ?= 3.3.30
 # environment is made from $(PYTHON). Where uv cannot be installed, pip does the same installs,
 # slower, and one line says so (`make clean` tries uv again).
 UV_VERSION ?= 0.13.9
+CHECK_PYTHON = $(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python 3.12+ is required; run make PYTHON=/path/to/python3.12")'
 UV_DIR := $(TOOLS)/uv-$(UV_VERSION)
 UV := $(UV_DIR)/bin/uv
 UV_TRIED := $(UV_DIR)/.tried
@@ -63,7 +64,7 @@ help: ## list the targets
 # uv from PyPI, tried once: afterwards uv is in $(UV_DIR), or that folder holds install.log and
 # pip installs instead.
 $(UV_TRIED):
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python 3.12+ is required; run make PYTHON=/path/to/python3.12")'
+	@$(CHECK_PYTHON)
 	@mkdir -p $(UV_DIR)
 	@$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
 	  --target $(UV_DIR) uv==$(UV_VERSION) >$(UV_DIR)/install.log 2>&1 && test -x $(UV) || \
@@ -71,6 +72,7 @@ $(UV_TRIED):
 	@touch $@
 
 $(BIN)/.installed-$(EXTRAS): pyproject.toml | $(UV_TRIED)
+	@$(CHECK_PYTHON)
 	@$(call make_venv,$(VENV))
 	@$(call venv_install,$(VENV),-e '.[$(EXTRAS)]')
 	@touch $@
