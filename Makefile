@@ -19,6 +19,33 @@ SAM := $(TOOLS)/sam/bin/sam
 CHECKOV := $(TOOLS)/checkov/bin/checkov
 SAM_CLI_VERSION ?= 1.170.0
 CHECKOV_VERSION ?= 3.3.30
+# uv installs every environment here (.venv, .tools/sam, .tools/checkov): the same packages and
+# versions pip would install, in seconds instead of minutes. It comes from PyPI as one wheel,
+# installed with $(PYTHON)'s pip into .tools/uv-<version> the first time a target installs
+# (docs.astral.sh/uv/getting-started/installation/: "pip install uv"). It never downloads a
+# Python of its own (UV_PYTHON_DOWNLOADS=never, docs.astral.sh/uv/reference/environment/): every
+# environment is made from $(PYTHON). Where uv cannot be installed, pip does the same installs,
+# slower, and one line says so (`make clean` tries uv again).
+UV_VERSION ?= 0.13.9
+CHECK_PYTHON = $(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python 3.12+ is required; run make PYTHON=/path/to/python3.12")'
+UV_DIR := $(TOOLS)/uv-$(UV_VERSION)
+UV := $(UV_DIR)/bin/uv
+UV_TRIED := $(UV_DIR)/.tried
+export UV_PYTHON_DOWNLOADS := never
+# pip compiled every installed module to bytecode (whatever PYTHONDONTWRITEBYTECODE says); uv
+# leaves that to the interpreter, which writes a module's .pyc on its first import. Where
+# PYTHONDONTWRITEBYTECODE is set, it would write none, and every run of the local stack would
+# compile its ~1,800 modules again (~6 s of CPU); make's commands let it write them.
+# (The Lambda builds compile their own, explicitly: see the build folders' Makefiles.)
+unexport PYTHONDONTWRITEBYTECODE
+# $(call make_venv,FOLDER): a virtualenv of $(PYTHON), with pip in it (uv's --seed, or venv's own
+# pip upgraded), unless FOLDER already holds one.
+make_venv = test -x $(1)/bin/python || if [ -x $(UV) ]; then \
+	  $(UV) venv --quiet --seed --python $(PYTHON) $(1); \
+	else $(PYTHON) -m venv $(1) && $(1)/bin/python -m pip install --quiet --upgrade pip; fi
+# $(call venv_install,FOLDER,REQUIREMENTS): install into FOLDER's environment, with uv or pip.
+venv_install = if [ -x $(UV) ]; then $(UV) pip install --quiet --python $(1)/bin/python $(2); \
+	else $(1)/bin/python -m pip install --quiet $(2); fi
 # The Lambda functions' instruction set: x86_64 matches this machine, so what CI builds is what
 # it imports and invokes (tests/integration/test_sam_build.py). `make build ARCH=arm64` builds
 # Graviton artifacts (cross-downloaded wheels); deploy them with the same ARCH.
@@ -34,11 +61,20 @@ FUNCTION ?= UploadFunction
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(BIN)/.installed-$(EXTRAS): pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python 3.12+ is required; run make PYTHON=/path/to/python3.12")'
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+# uv from PyPI, tried once: afterwards uv is in $(UV_DIR), or that folder holds install.log and
+# pip installs instead.
+$(UV_TRIED):
+	@$(CHECK_PYTHON)
+	@mkdir -p $(UV_DIR)
+	@$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
+	  --target $(UV_DIR) uv==$(UV_VERSION) >$(UV_DIR)/install.log 2>&1 && test -x $(UV) || \
+	  echo "uv $(UV_VERSION) could not be installed from PyPI (see $(UV_DIR)/install.log): installing with pip instead, slower" >&2
+	@touch $@
+
+$(BIN)/.installed-$(EXTRAS): pyproject.toml | $(UV_TRIED)
+	@$(CHECK_PYTHON)
+	@$(call make_venv,$(VENV))
+	@$(call venv_install,$(VENV),-e '.[$(EXTRAS)]')
 	@touch $@
 
 install: $(BIN)/.installed-$(EXTRAS) ## create .venv with the project and its tools
@@ -114,17 +150,15 @@ bench-peers: ## the local run side by side with DuckDB and dlt (wall, CPU, memor
 	$(BIN)/python benchmarks/bench_peers.py $(BENCH_ARGS)
 
 lock: install ## pin the Lambda builds' requirements.txt (with hashes) from requirements.in
-	$(BIN)/python -m inmet_local.ops.lock
+	UV=$(UV) BUILD_PYTHON=$(PYTHON) $(BIN)/python -m inmet_local.ops.lock
 
-$(SAM):
-	@test -x $(TOOLS)/sam/bin/python || $(PYTHON) -m venv $(TOOLS)/sam
-	$(TOOLS)/sam/bin/python -m pip install --quiet --upgrade pip
-	$(TOOLS)/sam/bin/python -m pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION)
+$(SAM): | $(UV_TRIED)
+	@$(call make_venv,$(TOOLS)/sam)
+	@$(call venv_install,$(TOOLS)/sam,aws-sam-cli==$(SAM_CLI_VERSION))
 
-$(CHECKOV):
-	@test -x $(TOOLS)/checkov/bin/python || $(PYTHON) -m venv $(TOOLS)/checkov
-	$(TOOLS)/checkov/bin/python -m pip install --quiet --upgrade pip
-	$(TOOLS)/checkov/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
+$(CHECKOV): | $(UV_TRIED)
+	@$(call make_venv,$(TOOLS)/checkov)
+	@$(call venv_install,$(TOOLS)/checkov,checkov==$(CHECKOV_VERSION))
 
 tools: $(SAM) $(CHECKOV) ## install AWS SAM CLI and checkov in .tools/
 
