@@ -90,13 +90,13 @@ def test_hostile_names_are_refused_or_exported_byte_for_byte(tmp_path: Path) -> 
             assert error["details"][0]["code"] == code
         _wait_exported(stack, list(accepted))
 
-        env = _moto_env(stack.log)
+        env = _moto_env(tmp_path / "local")  # the stack's moto takes only its own access key
         s3 = boto3.client(
             "s3",
             endpoint_url=env["AWS_ENDPOINT_URL"],
             region_name="us-east-1",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
         )
         for station, name in accepted.values():
             key = f"processed/inmet_clean/station={station}/year=2024/inmet_clean.csv"
