@@ -21,6 +21,7 @@
   inmet_pipeline.rules.
 -#}
 {% from 'modules/measures.sql' import MEASURES, parsed, range_checked, out_of_range -%}
+{% from 'modules/numbers.sql' import inmet_number -%}
 -- Views, re-created whenever this file changes (CREATE OR REPLACE loses nothing for a view).
 -- One CTE per step, named for what it holds. The CLEAN rules of docs/contracts.md §3 live here.
 
@@ -65,9 +66,9 @@ by_file AS (
     MAX(IFF(file_row_number = 2, UPPER(meta_value), NULL)) AS state,
     MAX(IFF(file_row_number = 3, meta_value, NULL)) AS station_name,
     MAX(IFF(file_row_number = 4, UPPER(meta_value), NULL)) AS station_id,
-    MAX(IFF(file_row_number = 5, TRY_TO_DECIMAL(REPLACE(meta_value, ',', '.'), 12, 8), NULL)) AS latitude,
-    MAX(IFF(file_row_number = 6, TRY_TO_DECIMAL(REPLACE(meta_value, ',', '.'), 12, 8), NULL)) AS longitude,
-    MAX(IFF(file_row_number = 7, TRY_TO_DECIMAL(REPLACE(meta_value, ',', '.'), 12, 2), NULL)) AS altitude_m,
+    MAX(IFF(file_row_number = 5, {{ inmet_number('meta_value', 12, 8) }}, NULL)) AS latitude,
+    MAX(IFF(file_row_number = 6, {{ inmet_number('meta_value', 12, 8) }}, NULL)) AS longitude,
+    MAX(IFF(file_row_number = 7, {{ inmet_number('meta_value', 12, 2) }}, NULL)) AS altitude_m,
     MAX(IFF(file_row_number = 8, meta_value, NULL)) AS founded_text,
     MAX(file_last_modified) AS file_last_modified,
     MAX(loaded_at) AS loaded_at

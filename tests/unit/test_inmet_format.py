@@ -41,7 +41,7 @@ from inmet_pipeline.inmet_format import (
 
 pytestmark = [pytest.mark.unit]
 
-SYNTH = Path(__file__).resolve().parents[2] / "local" / "inmet_local" / "synth.py"
+SYNTH = Path(__file__).resolve().parents[2] / "local" / "inmet_local" / "synth" / "synth.py"
 
 
 @pytest.mark.parametrize("layout", LAYOUTS_IN_ORDER)
