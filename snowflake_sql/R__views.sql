@@ -22,6 +22,7 @@
 -#}
 {% from 'modules/measures.sql' import MEASURES, parsed, range_checked, out_of_range -%}
 {% from 'modules/numbers.sql' import inmet_number -%}
+{% from 'modules/versions.sql' import newest_first, is_later -%}
 -- Views, re-created whenever this file changes (CREATE OR REPLACE loses nothing for a view).
 -- One CTE per step, named for what it holds. The CLEAN rules of docs/contracts.md §3 live here.
 
@@ -78,7 +79,8 @@ by_file AS (
 SELECT
   by_file.*,
   '{{ raw_prefix }}' || file_name AS raw_key,
-  REPLACE(SPLIT_PART(file_name, '/', -1), '.csv', '') AS upload_id
+  -- <sequence>-<upload_id>.csv (upload_objects.RAW_NAME_RE), or <upload_id>.csv before sequences
+  SPLIT_PART(REPLACE(SPLIT_PART(file_name, '/', -1), '.csv', ''), '-', -1) AS upload_id
 FROM by_file;
 
 -- Rules 2-7 on the data lines (line 10 on) of the open batch.
@@ -120,11 +122,11 @@ SELECT
     {{ 'AND ' if not loop.first }}{{ m.name }} IS NULL
     {%- endfor %}
   ) AS all_missing,
-  -- Rule 7: one row per station and hour; the most recently uploaded file's line wins: the
-  -- order is the raw/ objects' S3 LastModified (METADATA$FILE_LAST_MODIFIED), then the name.
+  -- Rule 7: one row per station and hour; the line of the version sent last wins: the order
+  -- is the upload sequence in the raw/ object's name (modules/versions.sql).
   ROW_NUMBER() OVER (
     PARTITION BY station_id, observed_at
-    ORDER BY file_last_modified DESC, file_name DESC, file_row_number DESC
+    ORDER BY {{ newest_first() }}, file_row_number DESC
   ) = 1 AS is_latest
 FROM range_checked;
 
@@ -258,6 +260,35 @@ CREATE OR REPLACE VIEW {{ database }}.{{ clean_schema }}.EXPORT_FILE_LOADS COPY 
 SELECT raw_key, rows_clean, station_id, year, batch_id
 FROM {{ database }}.{{ clean_schema }}.FILE_LOADS;
 
+-- Uploads a later version of their station-year replaced, in whole or in part (the status
+-- `superseded`, docs/contracts.md §1): each loaded file that has a later version (the order of
+-- modules/versions.sql) and fewer rows in CLEAN now than it brought (its rows not all missing),
+-- with the rows of it that survive and the latest version of its station-year.
+CREATE OR REPLACE VIEW {{ database }}.{{ clean_schema }}.EXPORT_SUPERSEDED COPY GRANTS AS
+WITH surviving AS (
+  SELECT station_id, source_file AS file_name, COUNT(*) AS rows_surviving
+  FROM {{ database }}.{{ clean_schema }}.OBSERVATIONS
+  GROUP BY station_id, source_file
+),
+latest_later AS (
+  SELECT f.file_name, l.raw_key AS later_key
+  FROM {{ database }}.{{ clean_schema }}.FILE_LOADS f
+  JOIN {{ database }}.{{ clean_schema }}.FILE_LOADS l
+    ON l.station_id = f.station_id AND l.year = f.year
+    AND {{ is_later('l.file_name', 'l.file_last_modified', 'f.file_name', 'f.file_last_modified') }}
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY f.file_name ORDER BY {{ newest_first('l.') }}) = 1
+)
+SELECT
+  f.raw_key,
+  f.station_id,
+  f.year,
+  COALESCE(s.rows_surviving, 0) AS rows_surviving,
+  l.later_key AS superseded_by
+FROM {{ database }}.{{ clean_schema }}.FILE_LOADS f
+JOIN latest_later l ON l.file_name = f.file_name
+LEFT JOIN surviving s ON s.station_id = f.station_id AND s.file_name = f.file_name
+WHERE COALESCE(s.rows_surviving, 0) < f.data_rows - f.all_missing_rows;
+
 -- raw/ keys loaded into RAW that no batch has processed (a task failure names no file). A
 -- quarantined file is not pending: it never gets a FILE_LOADS row, and a later task failure
 -- must not overwrite its `quarantined` reason.
@@ -276,3 +307,4 @@ AND NOT EXISTS (
 GRANT SELECT ON VIEW {{ database }}.{{ clean_schema }}.{{ clean_view }} TO ROLE {{ export_role }};
 GRANT SELECT ON VIEW {{ database }}.{{ clean_schema }}.EXPORT_FILE_LOADS TO ROLE {{ export_role }};
 GRANT SELECT ON VIEW {{ database }}.{{ clean_schema }}.UNPROCESSED_FILES TO ROLE {{ export_role }};
+GRANT SELECT ON VIEW {{ database }}.{{ clean_schema }}.EXPORT_SUPERSEDED TO ROLE {{ export_role }};

@@ -1,4 +1,5 @@
 {% from 'modules/measures.sql' import MEASURES, names -%}
+{% from 'modules/versions.sql' import newest_first, is_later -%}
 -- The statements of the PROCESS_RAW task, in order, run in one transaction. Plain SQL with no
 -- scripting variables: Snowflake runs them inside the task (R__task.sql includes this file)
 -- and the local runtime runs the very same text on fakesnow (local/inmet_local/emulator/warehouse.py).
@@ -55,9 +56,9 @@ SELECT
   all_missing, is_latest
 FROM {{ database }}.{{ clean_schema }}.OPEN_BATCH_OBSERVATIONS;
 
--- 3b. Rule 7 across batches: a line whose hour an earlier batch loaded from a newer upload
--- (S3 LastModified, then the file name) is not the latest, even when that newer line was all
--- missing. Snowpipe does not promise to load files in the order they were written, so a batch
+-- 3b. Rule 7 across batches: a line whose hour an earlier batch loaded from a later version
+-- (the upload sequence in the file name: modules/versions.sql) is not the latest, even when
+-- that later line was all missing. Snowpipe does not promise to load files in the order they were written, so a batch
 -- may bring an older upload after a newer one. A file covers the hours from its first to its
 -- last line: INMET files are complete hourly grids (a missing hour is a row of empty values),
 -- so inside that span an hour the newer file lacks can only come from a file the upload
@@ -69,13 +70,10 @@ WHERE w.is_latest
   AND f.station_id = w.station_id
   AND f.batch_id <> w.batch_id
   AND w.observed_at BETWEEN f.first_observed_at AND f.last_observed_at
-  AND (
-    f.file_last_modified > w.file_last_modified
-    OR (f.file_last_modified = w.file_last_modified AND f.file_name > w.file_name)
-  );
+  AND {{ is_later('f.file_name', 'f.file_last_modified', 'w.file_name', 'w.file_last_modified') }};
 
--- 4. Stations (rule 1): the most recently uploaded file of each station wins, in this batch
--- and against what STATIONS holds.
+-- 4. Stations (rule 1): the version sent last of each station wins, in this batch and against
+-- what STATIONS holds (modules/versions.sql).
 MERGE INTO {{ database }}.{{ clean_schema }}.STATIONS t
 USING (
   SELECT station_id, station_name, region, state, latitude, longitude, altitude_m, founded_text,
@@ -83,14 +81,11 @@ USING (
   FROM {{ database }}.{{ clean_schema }}.OPEN_BATCH_FILES
   WHERE station_id IS NOT NULL
   QUALIFY ROW_NUMBER() OVER (
-    PARTITION BY station_id ORDER BY file_last_modified DESC, file_name DESC
+    PARTITION BY station_id ORDER BY {{ newest_first() }}
   ) = 1
 ) s
 ON t.station_id = s.station_id
-WHEN MATCHED AND (
-  s.file_last_modified > t.source_modified
-  OR (s.file_last_modified = t.source_modified AND s.file_name >= t.source_file)
-) THEN UPDATE SET
+WHEN MATCHED AND {{ is_later('s.file_name', 's.file_last_modified', 't.source_file', 't.source_modified', or_same=true) }} THEN UPDATE SET
   station_name = s.station_name, region = s.region, state = s.state, latitude = s.latitude,
   longitude = s.longitude, altitude_m = s.altitude_m, founded_text = s.founded_text,
   source_file = s.file_name, source_modified = s.file_last_modified, updated_at = SYSDATE()

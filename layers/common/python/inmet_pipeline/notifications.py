@@ -69,7 +69,8 @@ class LoadNotification(BaseModel):
 
 
 def upload_id_of(key: str) -> str | None:
-    """raw/inmet/station=A001/year=2024/<sha256>.csv -> <sha256>."""
+    """raw/inmet/station=A001/year=2024/<sequence>-<sha256>.csv -> <sha256> (the upload
+    sequence, upload_objects.SEQUENCE_FORMAT, has a T and a Z: never 64 hex digits)."""
     match = UPLOAD_ID_IN_KEY.search(key)
     return match.group(1) if match else None
 

@@ -242,13 +242,14 @@ class DynamoStatusStore:
             lambda: self.table.update_item(
                 Key={"upload_id": upload_id},
                 UpdateExpression="SET #s = :inflight, claim_token = :token, claimed_at_ms = :now",
-                ConditionExpression="#s = :failed",
+                ConditionExpression="#s IN (:failed, :superseded)",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={
                     ":inflight": UploadStatus.UPLOADING,
                     ":token": token,
                     ":now": now_ms,
                     ":failed": UploadStatus.FAILED,
+                    ":superseded": UploadStatus.SUPERSEDED,
                 },
             )
         )
