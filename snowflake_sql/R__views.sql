@@ -130,8 +130,9 @@ SELECT
   ) = 1 AS is_latest
 FROM range_checked;
 
--- The export view: docs/contracts.md §3 columns, in order. Station attributes from STATIONS (the
--- most recently loaded file wins).
+-- The export view: docs/contracts.md §3 columns, in order. Station attributes from the station
+-- history (STATION_YEARS): each row carries what its own year's file states, so an upload of
+-- one year never relabels another year's rows.
 CREATE OR REPLACE VIEW {{ database }}.{{ clean_schema }}.{{ clean_view }} COPY GRANTS AS
 SELECT
   o.station_id,
@@ -146,7 +147,63 @@ SELECT
   o.{{ m.name }}{{ ',' if not loop.last }}
   {%- endfor %}
 FROM {{ database }}.{{ clean_schema }}.OBSERVATIONS o
-JOIN {{ database }}.{{ clean_schema }}.STATIONS s ON s.station_id = o.station_id;
+JOIN {{ database }}.{{ clean_schema }}.STATION_YEARS s
+  ON s.station_id = o.station_id AND s.year = YEAR(o.observed_at);
+
+-- The station history as events (docs/contracts.md §3 rule 1): what changed between two
+-- consecutive years of a station in STATION_YEARS. A relocation: the coordinates or the altitude
+-- changed; distance_m is the great-circle distance between the two positions (the haversine
+-- formula on a sphere of the Earth's mean radius, 6,371,008.8 m, written out with RADIANS, SIN,
+-- COS, ASIN and SQRT: the local warehouse has no HAVERSINE), altitude_change_m the later year's
+-- altitude minus the earlier's. A rename: the name changed.
+CREATE OR REPLACE VIEW {{ database }}.{{ clean_schema }}.STATION_EVENTS AS
+WITH consecutive AS (
+  SELECT
+    station_id,
+    year,
+    station_name,
+    latitude,
+    longitude,
+    altitude_m,
+    LAG(year) OVER (PARTITION BY station_id ORDER BY year) AS previous_year,
+    LAG(station_name) OVER (PARTITION BY station_id ORDER BY year) AS previous_name,
+    LAG(latitude) OVER (PARTITION BY station_id ORDER BY year) AS previous_latitude,
+    LAG(longitude) OVER (PARTITION BY station_id ORDER BY year) AS previous_longitude,
+    LAG(altitude_m) OVER (PARTITION BY station_id ORDER BY year) AS previous_altitude_m
+  FROM {{ database }}.{{ clean_schema }}.STATION_YEARS
+)
+SELECT
+  station_id,
+  previous_year,
+  year,
+  'relocation' AS event_type,
+  ROUND(2 * 6371008.8 * ASIN(SQRT(
+    POWER(SIN(RADIANS(latitude - previous_latitude) / 2), 2)
+    + COS(RADIANS(previous_latitude)) * COS(RADIANS(latitude))
+    * POWER(SIN(RADIANS(longitude - previous_longitude) / 2), 2)
+  )), 1) AS distance_m,
+  altitude_m - previous_altitude_m AS altitude_change_m,
+  previous_name AS name_before,
+  station_name AS name_after
+FROM consecutive
+WHERE previous_year IS NOT NULL
+  AND (
+    latitude <> previous_latitude
+    OR longitude <> previous_longitude
+    OR altitude_m <> previous_altitude_m
+  )
+UNION ALL
+SELECT
+  station_id,
+  previous_year,
+  year,
+  'rename' AS event_type,
+  NULL AS distance_m,
+  NULL AS altitude_change_m,
+  previous_name AS name_before,
+  station_name AS name_after
+FROM consecutive
+WHERE previous_year IS NOT NULL AND station_name <> previous_name;
 
 -- docs/contracts.md §4: the messages of each loaded batch not yet queued, one row per message
 -- ("part"): at most {{ partitions_per_message }} partitions each (BATCH_PARTITIONS.part), with

@@ -97,6 +97,35 @@ WHEN NOT MATCHED THEN INSERT (
   s.founded_text, s.file_name, s.file_last_modified, SYSDATE()
 );
 
+-- 4b. The station history (rule 1): each station-year's attributes from the version of that
+-- station-year sent last; another year's row is never touched.
+MERGE INTO {{ database }}.{{ clean_schema }}.STATION_YEARS t
+USING (
+  SELECT f.station_id, y.year, f.station_name, f.region, f.state, f.latitude, f.longitude,
+         f.altitude_m, f.founded_text, f.file_name, f.file_last_modified
+  FROM {{ database }}.{{ clean_schema }}.OPEN_BATCH_FILES f
+  JOIN (
+    SELECT file_name, MIN(YEAR(observed_at)) AS year
+    FROM {{ database }}.{{ clean_schema }}.BATCH_WORK
+    WHERE observed_at IS NOT NULL
+    GROUP BY file_name
+  ) y ON y.file_name = f.file_name
+  WHERE f.station_id IS NOT NULL
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY f.station_id, y.year ORDER BY {{ newest_first('f.') }}) = 1
+) s
+ON t.station_id = s.station_id AND t.year = s.year
+WHEN MATCHED AND {{ is_later('s.file_name', 's.file_last_modified', 't.source_file', 't.source_modified', or_same=true) }} THEN UPDATE SET
+  station_name = s.station_name, region = s.region, state = s.state, latitude = s.latitude,
+  longitude = s.longitude, altitude_m = s.altitude_m, founded_text = s.founded_text,
+  source_file = s.file_name, source_modified = s.file_last_modified, updated_at = SYSDATE()
+WHEN NOT MATCHED THEN INSERT (
+  station_id, year, station_name, region, state, latitude, longitude, altitude_m, founded_text,
+  source_file, source_modified, updated_at
+) VALUES (
+  s.station_id, s.year, s.station_name, s.region, s.state, s.latitude, s.longitude,
+  s.altitude_m, s.founded_text, s.file_name, s.file_last_modified, SYSDATE()
+);
+
 -- 5. Observations (rule 7): upsert by (station_id, observed_at); the batch's line replaces the
 -- stored one, and an hour that the newer file has entirely missing (rule 6) leaves CLEAN.
 MERGE INTO {{ database }}.{{ clean_schema }}.OBSERVATIONS t

@@ -19,7 +19,12 @@ from aws_lambda_powertools import Logger
 
 from inmet_pipeline.document import failure
 from inmet_pipeline.errors import PartitionRejected
-from inmet_pipeline.notifications import ErrorNotification, LoadNotification, upload_id_of
+from inmet_pipeline.notifications import (
+    ErrorNotification,
+    LoadNotification,
+    station_year_of,
+    upload_id_of,
+)
 
 # Re-exported: these lived here before partitions.py; the adapters, the local tools and the
 # tests import them from here.
@@ -102,12 +107,11 @@ class PartitionExporter(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Superseded:
-    """A loaded file with a later version of its station-year and fewer rows in CLEAN than it
-    brought: ``rows`` of it survive; ``by`` is the raw/ key of the latest version."""
+    """A loaded file a later version replaced (CLEAN.EXPORT_SUPERSEDED)."""
 
     raw_key: str
-    rows: int
-    by: str
+    rows: int  # its rows still in CLEAN
+    by: str  # the raw/ key of the latest version of its station-year
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,11 +311,10 @@ class ExportService:
         self._mark_superseded(superseded, result, now)
 
     def _superseded(self, message: LoadNotification) -> dict[str, Superseded]:
-        """The files of the message's station-years that a later version replaced: those of
-        this batch and those of earlier batches (whose documents said ``exported``)."""
+        """Files of the message's station-years (this batch's and earlier) a later one replaced."""
         station_years = sorted(
             {(p.station_id, p.year) for p in message.partitions}
-            | {key for key in map(_station_year_of, message.files) if key is not None}
+            | {key for key in map(station_year_of, message.files) if key is not None}
         )
         if not station_years:
             return {}
@@ -320,20 +323,14 @@ class ExportService:
     def _mark_superseded(
         self, superseded: dict[str, Superseded], result: ExportResult, now: str
     ) -> None:
-        """docs/contracts.md §1.2 `superseded`: the status, the rows still in CLEAN, the latest
-        version; the partition key only while some of its rows are in it. Idempotent."""
+        """docs/contracts.md §1.2 `superseded` (idempotent)."""
         for raw_key, item in sorted(superseded.items()):
             upload_id = upload_id_of(raw_key)
             record = self.statuses.get(upload_id) if upload_id else None
             if record is None or upload_id is None:
                 continue
-            if (
-                record.get("raw_key") not in (None, raw_key)
-                or record.get("status") == UploadStatus.UPLOADING
-            ):
-                # Sent again since (a new raw/ key: the record follows that one), or in flight:
-                # the new send's own export decides.
-                continue
+            if record.get("raw_key") not in (None, raw_key) or record.get("status") == "uploading":
+                continue  # sent again since (a new raw/ key) or in flight: its own export decides
             station, year = record.get("station_id"), record.get("year")
             keys = [partition_key(str(station), int(year or 0), self.processed_prefix)]
             self.statuses.update(
@@ -401,13 +398,3 @@ class ExportService:
                 extra={"error": notification.error},
             )
         return failed
-
-
-def _station_year_of(raw_key: str) -> tuple[str, int] | None:
-    """raw/inmet/station=A001/year=2024/… -> ("A001", 2024)."""
-    try:
-        station = raw_key.split("station=", 1)[1].split("/", 1)[0]
-        year = int(raw_key.split("year=", 1)[1].split("/", 1)[0])
-    except (IndexError, ValueError):
-        return None
-    return station, year

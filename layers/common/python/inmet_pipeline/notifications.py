@@ -75,6 +75,16 @@ def upload_id_of(key: str) -> str | None:
     return match.group(1) if match else None
 
 
+def station_year_of(raw_key: str) -> tuple[str, int] | None:
+    """raw/inmet/station=A001/year=2024/… -> ("A001", 2024)."""
+    try:
+        station = raw_key.split("station=", 1)[1].split("/", 1)[0]
+        year = int(raw_key.split("year=", 1)[1].split("/", 1)[0])
+    except (IndexError, ValueError):
+        return None
+    return station, year
+
+
 class ErrorNotification(BaseModel):
     """A Snowflake ERROR_INTEGRATION message: which files failed (pipe) or the task's error."""
 
