@@ -6,9 +6,10 @@
   The upload service names each raw/ object `<sequence>-<upload_id>.csv`, where the sequence is
   the UTC time it accepted the file, to the microsecond, as fixed-width text that sorts as the
   time does (inmet_pipeline.upload_objects: SEQUENCE_FORMAT, UploadSequence). The pipe keeps the
-  object's name from METADATA$FILENAME ("Querying Metadata for Staged Files",
-  https://docs.snowflake.com/en/user-guide/querying-metadata): the sequence is read from its
-  last path segment, so a stage prefix before it changes nothing. S3's LastModified (one-second
+  object's name from METADATA$FILENAME ("Query metadata for staged files",
+  https://docs.snowflake.com/en/user-guide/querying-metadata: the name "includes the full path
+  to the data file"): the sequence is read from its last path segment, so whatever path comes
+  before it (with or without the stage's prefix) changes nothing. S3's LastModified (one-second
   resolution) cannot order two versions sent within the same second; the sequence can.
 
   A name without a sequence (written before the service assigned one) sorts before every name

@@ -238,6 +238,9 @@ class DynamoStatusStore:
 
     @_aws_call("DynamoDB")
     def restart_failed(self, upload_id: str, token: str, now_ms: int) -> bool:
+        # `operand IN (operand, ...)` in a condition expression: "Condition and filter
+        # expressions, operators, and functions in DynamoDB", https://docs.aws.amazon.com/
+        # amazondynamodb/latest/developerguide/Expressions.OperatorsAndFunctions.html
         return _condition_held(
             lambda: self.table.update_item(
                 Key={"upload_id": upload_id},
