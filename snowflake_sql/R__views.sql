@@ -26,6 +26,8 @@
 {%- macro fitting(value, bound) -%}
 IFF(ABS({{ value }}) < {{ bound }}, {{ value }}, NULL)
 {%- endmacro -%}
+{% from 'modules/numbers.sql' import inmet_number -%}
+{% from 'modules/versions.sql' import newest_first, is_later -%}
 -- Views, re-created whenever this file changes (CREATE OR REPLACE loses nothing for a view).
 -- One CTE per step, named for what it holds. The CLEAN rules of docs/contracts.md §3 live here.
 
@@ -74,9 +76,9 @@ by_file AS (
     MAX(IFF(file_row_number = 2 AND LENGTH(meta_value) <= 2, UPPER(meta_value), NULL)) AS state,
     MAX(IFF(file_row_number = 3, meta_value, NULL)) AS station_name,
     MAX(IFF(file_row_number = 4 AND LENGTH(meta_value) <= 4, UPPER(meta_value), NULL)) AS station_id,
-    MAX(IFF(file_row_number = 5, {{ fitting("TRY_TO_DECIMAL(REPLACE(meta_value, ',', '.'), 12, 8)", 100) }}, NULL)) AS latitude,
-    MAX(IFF(file_row_number = 6, {{ fitting("TRY_TO_DECIMAL(REPLACE(meta_value, ',', '.'), 12, 8)", 1000) }}, NULL)) AS longitude,
-    MAX(IFF(file_row_number = 7, {{ fitting("TRY_TO_DECIMAL(REPLACE(meta_value, ',', '.'), 12, 2)", 100000) }}, NULL)) AS altitude_m,
+    MAX(IFF(file_row_number = 5, {{ fitting(inmet_number('meta_value', 12, 8), 100) }}, NULL)) AS latitude,
+    MAX(IFF(file_row_number = 6, {{ fitting(inmet_number('meta_value', 12, 8), 1000) }}, NULL)) AS longitude,
+    MAX(IFF(file_row_number = 7, {{ fitting(inmet_number('meta_value', 12, 2), 100000) }}, NULL)) AS altitude_m,
     MAX(IFF(file_row_number = 8, meta_value, NULL)) AS founded_text,
     MAX(file_last_modified) AS file_last_modified,
     MAX(loaded_at) AS loaded_at
@@ -86,7 +88,8 @@ by_file AS (
 SELECT
   by_file.*,
   {{ raw_key('file_name', raw_prefix) }} AS raw_key,
-  REPLACE(SPLIT_PART(file_name, '/', -1), '.csv', '') AS upload_id
+  -- <sequence>-<upload_id>.csv (upload_objects.RAW_NAME_RE), or <upload_id>.csv before sequences
+  SPLIT_PART(REPLACE(SPLIT_PART(file_name, '/', -1), '.csv', ''), '-', -1) AS upload_id
 FROM by_file;
 
 -- Rules 2-7 on the data lines (line 10 on) of the open batch.
@@ -139,16 +142,17 @@ SELECT
     {{ 'AND ' if not loop.first }}{{ m.name }} IS NULL
     {%- endfor %}
   ) AS all_missing,
-  -- Rule 7: one row per station and hour; the most recently uploaded file's line wins: the
-  -- order is the raw/ objects' S3 LastModified (METADATA$FILE_LAST_MODIFIED), then the name.
+  -- Rule 7: one row per station and hour; the line of the version sent last wins: the order
+  -- is the upload sequence in the raw/ object's name (modules/versions.sql).
   ROW_NUMBER() OVER (
     PARTITION BY station_id, observed_at
-    ORDER BY file_last_modified DESC, file_name DESC, file_row_number DESC
+    ORDER BY {{ newest_first() }}, file_row_number DESC
   ) = 1 AS is_latest
 FROM range_checked;
 
--- The export view: docs/contracts.md §3 columns, in order. Station attributes from STATIONS (the
--- most recently loaded file wins).
+-- The export view: docs/contracts.md §3 columns, in order. Station attributes from the station
+-- history (STATION_YEARS): each row carries what its own year's file states, so an upload of
+-- one year never relabels another year's rows.
 CREATE OR REPLACE VIEW {{ database }}.{{ clean_schema }}.{{ clean_view }} COPY GRANTS AS
 SELECT
   o.station_id,
@@ -163,7 +167,63 @@ SELECT
   o.{{ m.name }}{{ ',' if not loop.last }}
   {%- endfor %}
 FROM {{ database }}.{{ clean_schema }}.OBSERVATIONS o
-JOIN {{ database }}.{{ clean_schema }}.STATIONS s ON s.station_id = o.station_id;
+JOIN {{ database }}.{{ clean_schema }}.STATION_YEARS s
+  ON s.station_id = o.station_id AND s.year = YEAR(o.observed_at);
+
+-- The station history as events (docs/contracts.md §3 rule 1): what changed between two
+-- consecutive years of a station in STATION_YEARS. A relocation: the coordinates or the altitude
+-- changed; distance_m is the great-circle distance between the two positions (the haversine
+-- formula on a sphere of the Earth's mean radius, 6,371,008.8 m, written out with RADIANS, SIN,
+-- COS, ASIN and SQRT: the local warehouse has no HAVERSINE), altitude_change_m the later year's
+-- altitude minus the earlier's. A rename: the name changed.
+CREATE OR REPLACE VIEW {{ database }}.{{ clean_schema }}.STATION_EVENTS AS
+WITH consecutive AS (
+  SELECT
+    station_id,
+    year,
+    station_name,
+    latitude,
+    longitude,
+    altitude_m,
+    LAG(year) OVER (PARTITION BY station_id ORDER BY year) AS previous_year,
+    LAG(station_name) OVER (PARTITION BY station_id ORDER BY year) AS previous_name,
+    LAG(latitude) OVER (PARTITION BY station_id ORDER BY year) AS previous_latitude,
+    LAG(longitude) OVER (PARTITION BY station_id ORDER BY year) AS previous_longitude,
+    LAG(altitude_m) OVER (PARTITION BY station_id ORDER BY year) AS previous_altitude_m
+  FROM {{ database }}.{{ clean_schema }}.STATION_YEARS
+)
+SELECT
+  station_id,
+  previous_year,
+  year,
+  'relocation' AS event_type,
+  ROUND(2 * 6371008.8 * ASIN(SQRT(
+    POWER(SIN(RADIANS(latitude - previous_latitude) / 2), 2)
+    + COS(RADIANS(previous_latitude)) * COS(RADIANS(latitude))
+    * POWER(SIN(RADIANS(longitude - previous_longitude) / 2), 2)
+  )), 1) AS distance_m,
+  altitude_m - previous_altitude_m AS altitude_change_m,
+  previous_name AS name_before,
+  station_name AS name_after
+FROM consecutive
+WHERE previous_year IS NOT NULL
+  AND (
+    latitude <> previous_latitude
+    OR longitude <> previous_longitude
+    OR altitude_m <> previous_altitude_m
+  )
+UNION ALL
+SELECT
+  station_id,
+  previous_year,
+  year,
+  'rename' AS event_type,
+  NULL AS distance_m,
+  NULL AS altitude_change_m,
+  previous_name AS name_before,
+  station_name AS name_after
+FROM consecutive
+WHERE previous_year IS NOT NULL AND station_name <> previous_name;
 
 -- docs/contracts.md §4: the messages of each loaded batch not yet queued, one row per message
 -- ("part"), each bounded in bytes so that it stays under SNS's 256 KiB ("Amazon SNS message
@@ -310,6 +370,35 @@ CREATE OR REPLACE VIEW {{ database }}.{{ clean_schema }}.EXPORT_FILE_LOADS COPY 
 SELECT raw_key, rows_clean, station_id, year, batch_id
 FROM {{ database }}.{{ clean_schema }}.FILE_LOADS;
 
+-- Uploads a later version of their station-year replaced, in whole or in part (the status
+-- `superseded`, docs/contracts.md §1): each loaded file that has a later version (the order of
+-- modules/versions.sql) and fewer rows in CLEAN now than it brought (its rows not all missing),
+-- with the rows of it that survive and the latest version of its station-year.
+CREATE OR REPLACE VIEW {{ database }}.{{ clean_schema }}.EXPORT_SUPERSEDED COPY GRANTS AS
+WITH surviving AS (
+  SELECT station_id, source_file AS file_name, COUNT(*) AS rows_surviving
+  FROM {{ database }}.{{ clean_schema }}.OBSERVATIONS
+  GROUP BY station_id, source_file
+),
+latest_later AS (
+  SELECT f.file_name, l.raw_key AS later_key
+  FROM {{ database }}.{{ clean_schema }}.FILE_LOADS f
+  JOIN {{ database }}.{{ clean_schema }}.FILE_LOADS l
+    ON l.station_id = f.station_id AND l.year = f.year
+    AND {{ is_later('l.file_name', 'l.file_last_modified', 'f.file_name', 'f.file_last_modified') }}
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY f.file_name ORDER BY {{ newest_first('l.') }}) = 1
+)
+SELECT
+  f.raw_key,
+  f.station_id,
+  f.year,
+  COALESCE(s.rows_surviving, 0) AS rows_surviving,
+  l.later_key AS superseded_by
+FROM {{ database }}.{{ clean_schema }}.FILE_LOADS f
+JOIN latest_later l ON l.file_name = f.file_name
+LEFT JOIN surviving s ON s.station_id = f.station_id AND s.file_name = f.file_name
+WHERE COALESCE(s.rows_surviving, 0) < f.data_rows - f.all_missing_rows;
+
 -- raw/ keys loaded into RAW that no batch has processed (a task failure names no file). A
 -- quarantined file is not pending: it never gets a FILE_LOADS row, and a later task failure
 -- must not overwrite its `quarantined` reason.
@@ -328,3 +417,4 @@ AND NOT EXISTS (
 GRANT SELECT ON VIEW {{ database }}.{{ clean_schema }}.{{ clean_view }} TO ROLE {{ export_role }};
 GRANT SELECT ON VIEW {{ database }}.{{ clean_schema }}.EXPORT_FILE_LOADS TO ROLE {{ export_role }};
 GRANT SELECT ON VIEW {{ database }}.{{ clean_schema }}.UNPROCESSED_FILES TO ROLE {{ export_role }};
+GRANT SELECT ON VIEW {{ database }}.{{ clean_schema }}.EXPORT_SUPERSEDED TO ROLE {{ export_role }};

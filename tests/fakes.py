@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from inmet_pipeline.notifications import upload_id_of
 from inmet_pipeline.status import UploadStatus
 
 
@@ -26,6 +27,9 @@ class FakeExportWarehouse:
         return None
 
     def unprocessed_raw_keys(self) -> list[str]:
+        return []
+
+    def superseded(self, station_years: Sequence[tuple[str, int]]) -> list[Any]:
         return []
 
     def exported_partitions(self, batch_id: str, part: int) -> dict[str, int]:
@@ -100,7 +104,7 @@ class MemoryStatuses:
 
     def restart_failed(self, upload_id: str, token: str, now_ms: int) -> bool:
         item = self.items.get(upload_id)
-        if not item or item.get("status") != UploadStatus.FAILED:
+        if not item or item.get("status") not in (UploadStatus.FAILED, UploadStatus.SUPERSEDED):
             return False
         item.update(status=UploadStatus.UPLOADING, claim_token=token, claimed_at_ms=now_ms)
         return True
@@ -138,7 +142,8 @@ class MemoryStatuses:
         fields the export reads: the id, the station and the year)."""
         store = cls()
         for key in raw_keys:
-            upload_id = key.rsplit("/", 1)[-1].removesuffix(".csv")
+            upload_id = upload_id_of(key)
+            assert upload_id is not None, key
             store.items[upload_id] = {
                 "upload_id": upload_id,
                 "status": UploadStatus.RECEIVED,
@@ -149,4 +154,6 @@ class MemoryStatuses:
 
     def status(self, raw_key: str) -> dict[str, Any]:
         """The record of the upload stored under ``raw_key``."""
-        return self.items[raw_key.rsplit("/", 1)[-1].removesuffix(".csv")]
+        upload_id = upload_id_of(raw_key)
+        assert upload_id is not None, raw_key
+        return self.items[upload_id]

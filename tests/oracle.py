@@ -51,16 +51,19 @@ def as_float(value: object) -> float | None:
 def expected_clean_csv(files: Iterable[bytes], path: Path) -> Path:
     """The CLEAN contract CSV (docs/contracts.md §3: CLEAN_COLUMNS, observed_at as ...Z) that
     ``inmet fetch`` would write after loading ``files``: the oracle's rows (rules 4-7) with
-    each file's station attributes from its metadata lines (rule 1), read by the validator's
-    reader. Stands in for the full local stack where a test only needs the data."""
+    the station attributes its own year's file states (rule 1, the station history; a later
+    file of the same station-year wins), read by the validator's reader. Stands in for the full
+    local stack where a test only needs the data."""
     datas = list(files)
-    attributes: dict[str, tuple[object, ...]] = {}
+    attributes: dict[tuple[str, int], tuple[object, ...]] = {}
     for data in datas:
         report, rows = read_observations(data)
-        next(rows, None)  # the metadata lines are read with the first row
+        first = next(rows, None)  # the metadata lines are read with the first row
         assert report.station is not None
+        if first is None:
+            continue  # no row: nothing of the file is in CLEAN
         st = report.station
-        attributes[st.station_id] = (
+        attributes[(st.station_id, first.observed_at.year)] = (
             st.station_id,
             st.station_name,
             st.region,
@@ -75,7 +78,7 @@ def expected_clean_csv(files: Iterable[bytes], path: Path) -> Path:
         for (station_id, observed_at), values in sorted(expected_clean(datas).items()):
             writer.writerow(
                 [
-                    *attributes[station_id],
+                    *attributes[(station_id, observed_at.year)],
                     observed_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
                     *("" if v is None else v for v in values),
                 ]

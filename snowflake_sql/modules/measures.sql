@@ -25,6 +25,7 @@
   needs a new V script with ALTER TABLE for accounts that applied V1.3.0 (snowflake_sql/README.md,
   "Decisions"; test_v1_3_0_renders_as_applied fails until it is written).
 -#}
+{%- from 'modules/numbers.sql' import inmet_number -%}
 {%- set MEASURES = [
   {"name": "precipitation_mm", "column": "c03", "type": "NUMBER(5,1)", "low": 0, "high": 500, "unit": "mm"},
   {"name": "pressure_hpa", "column": "c04", "type": "NUMBER(6,1)", "low": 500, "high": 1100, "unit": "hPa"},
@@ -45,13 +46,15 @@
   {"name": "wind_speed_ms", "column": "c19", "type": "NUMBER(4,1)", "low": 0, "high": 100, "unit": "m/s"},
 ] -%}
 
-{#- Rules 3-4, parse: the RAW text of measure `m` (in table `alias`) as a number. Decimal
-    comma, ',2' = 0.2; '' and -9999 (columns.MISSING_SENTINEL) are NULL. -#}
+{#- Rules 3-4, parse: the RAW text of measure `m` (in table `alias`) as a number, exactly as
+    written (modules/numbers.sql: decimal comma, ',2' = 0.2, at most 8 decimals, never
+    rounded here); '' and -9999 (columns.MISSING_SENTINEL) are NULL. -#}
 {%- macro parsed(m, alias) -%}
-TRY_TO_DECIMAL(REPLACE(NULLIF(NULLIF(TRIM({{ alias }}.{{ m.column }}), ''), '-9999'), ',', '.'), 12, 3)
+{{ inmet_number("NULLIF(NULLIF(TRIM(" ~ alias ~ "." ~ m.column ~ "), ''), '-9999')", 28, 8) }}
 {%- endmacro -%}
 
-{#- Rule 5, the valid range of `m` as a condition on `value` (inclusive). -#}
+{#- Rule 5, the valid range of `m` as a condition on `value` (inclusive), on the value as
+    written: rounding to the column's one decimal comes after (range_checked). -#}
 {%- macro in_range(m, value) -%}
 {{ value }} BETWEEN {{ m.low }} AND {{ m.high }}
 {%- endmacro -%}

@@ -1,4 +1,5 @@
 {% from 'modules/measures.sql' import MEASURES, names -%}
+{% from 'modules/versions.sql' import newest_first, is_later -%}
 -- The statements of the PROCESS_RAW task, in order, run in one transaction. Plain SQL with no
 -- scripting variables: Snowflake runs them inside the task (task/process_raw_block.sql includes this file)
 -- and the local runtime runs the very same text on fakesnow (local/inmet_local/emulator/warehouse.py).
@@ -39,9 +40,9 @@ SELECT
   all_missing, is_latest
 FROM {{ database }}.{{ clean_schema }}.OPEN_BATCH_OBSERVATIONS;
 
--- 3b. Rule 7 across batches: a line whose hour an earlier batch loaded from a newer upload
--- (S3 LastModified, then the file name) is not the latest, even when that newer line was all
--- missing. Snowpipe does not promise to load files in the order they were written, so a batch
+-- 3b. Rule 7 across batches: a line whose hour an earlier batch loaded from a later version
+-- (the upload sequence in the file name: modules/versions.sql) is not the latest, even when
+-- that later line was all missing. Snowpipe does not promise to load files in the order they were written, so a batch
 -- may bring an older upload after a newer one. A file covers the hours from its first to its
 -- last line: INMET files are complete hourly grids (a missing hour is a row of empty values),
 -- so inside that span an hour the newer file lacks can only come from a file the upload
@@ -53,13 +54,10 @@ WHERE w.is_latest
   AND f.station_id = w.station_id
   AND f.batch_id <> w.batch_id
   AND w.observed_at BETWEEN f.first_observed_at AND f.last_observed_at
-  AND (
-    f.file_last_modified > w.file_last_modified
-    OR (f.file_last_modified = w.file_last_modified AND f.file_name > w.file_name)
-  );
+  AND {{ is_later('f.file_name', 'f.file_last_modified', 'w.file_name', 'w.file_last_modified') }};
 
--- 4. Stations (rule 1): the most recently uploaded file of each station wins, in this batch
--- and against what STATIONS holds.
+-- 4. Stations (rule 1): the version sent last of each station wins, in this batch and against
+-- what STATIONS holds (modules/versions.sql).
 MERGE INTO {{ database }}.{{ clean_schema }}.STATIONS t
 USING (
   SELECT station_id, station_name, region, state, latitude, longitude, altitude_m, founded_text,
@@ -71,14 +69,11 @@ USING (
     AND state IS NOT NULL AND latitude IS NOT NULL AND longitude IS NOT NULL
     AND altitude_m IS NOT NULL
   QUALIFY ROW_NUMBER() OVER (
-    PARTITION BY station_id ORDER BY file_last_modified DESC, file_name DESC
+    PARTITION BY station_id ORDER BY {{ newest_first() }}
   ) = 1
 ) s
 ON t.station_id = s.station_id
-WHEN MATCHED AND (
-  s.file_last_modified > t.source_modified
-  OR (s.file_last_modified = t.source_modified AND s.file_name >= t.source_file)
-) THEN UPDATE SET
+WHEN MATCHED AND {{ is_later('s.file_name', 's.file_last_modified', 't.source_file', 't.source_modified', or_same=true) }} THEN UPDATE SET
   station_name = s.station_name, region = s.region, state = s.state, latitude = s.latitude,
   longitude = s.longitude, altitude_m = s.altitude_m, founded_text = s.founded_text,
   source_file = s.file_name, source_modified = s.file_last_modified, updated_at = SYSDATE()
@@ -88,6 +83,39 @@ WHEN NOT MATCHED THEN INSERT (
 ) VALUES (
   s.station_id, s.station_name, s.region, s.state, s.latitude, s.longitude, s.altitude_m,
   s.founded_text, s.file_name, s.file_last_modified, SYSDATE()
+);
+
+-- 4b. The station history (rule 1): each station-year's attributes from the version of that
+-- station-year sent last; another year's row is never touched.
+MERGE INTO {{ database }}.{{ clean_schema }}.STATION_YEARS t
+USING (
+  SELECT f.station_id, y.year, f.station_name, f.region, f.state, f.latitude, f.longitude,
+         f.altitude_m, f.founded_text, f.file_name, f.file_last_modified
+  FROM {{ database }}.{{ clean_schema }}.OPEN_BATCH_FILES f
+  JOIN (
+    SELECT file_name, MIN(YEAR(observed_at)) AS year
+    FROM {{ database }}.{{ clean_schema }}.BATCH_WORK
+    WHERE observed_at IS NOT NULL
+    GROUP BY file_name
+  ) y ON y.file_name = f.file_name
+  -- Every NOT NULL column of STATION_YEARS, as for STATIONS above: no RAW content makes the
+  -- MERGE fail (the rules set such a file aside before it gets here).
+  WHERE f.station_id IS NOT NULL AND f.station_name IS NOT NULL AND f.region IS NOT NULL
+    AND f.state IS NOT NULL AND f.latitude IS NOT NULL AND f.longitude IS NOT NULL
+    AND f.altitude_m IS NOT NULL AND f.file_last_modified IS NOT NULL
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY f.station_id, y.year ORDER BY {{ newest_first('f.') }}) = 1
+) s
+ON t.station_id = s.station_id AND t.year = s.year
+WHEN MATCHED AND {{ is_later('s.file_name', 's.file_last_modified', 't.source_file', 't.source_modified', or_same=true) }} THEN UPDATE SET
+  station_name = s.station_name, region = s.region, state = s.state, latitude = s.latitude,
+  longitude = s.longitude, altitude_m = s.altitude_m, founded_text = s.founded_text,
+  source_file = s.file_name, source_modified = s.file_last_modified, updated_at = SYSDATE()
+WHEN NOT MATCHED THEN INSERT (
+  station_id, year, station_name, region, state, latitude, longitude, altitude_m, founded_text,
+  source_file, source_modified, updated_at
+) VALUES (
+  s.station_id, s.year, s.station_name, s.region, s.state, s.latitude, s.longitude,
+  s.altitude_m, s.founded_text, s.file_name, s.file_last_modified, SYSDATE()
 );
 
 -- 5. Observations (rule 7): upsert by (station_id, observed_at); the batch's line replaces the

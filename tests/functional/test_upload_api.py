@@ -15,6 +15,7 @@ from inmet_local.workspace.template import Provisioned
 from inmet_pipeline.adapters.aws import DynamoStatusStore, S3ObjectStore
 from inmet_pipeline.errors import DependencyUnavailable
 from inmet_pipeline.reader import normalise_to_utf8
+from inmet_pipeline.upload_objects import RAW_NAME_RE
 from inmet_pipeline.uploads import UploadService
 from tests.functional.resources import BUCKET, TABLE
 from tests.helpers import small_file, zip_bytes
@@ -78,8 +79,13 @@ def test_multipart_upload_is_created_and_stored(client: TestClient, aws: Provisi
     assert body["rows"] == 72
     assert body["layout"] == "B"
     assert body["encoding"] == "latin-1"
-    raw_key = f"raw/inmet/station=A001/year=2024/{upload_id}.csv"
-    assert body["raw_key"] == raw_key
+    # raw/…/<upload sequence>-<upload id>.csv: the time of acceptance orders the versions.
+    raw_key = body["raw_key"]
+    folder, name = raw_key.rsplit("/", 1)
+    assert folder == "raw/inmet/station=A001/year=2024"
+    named = RAW_NAME_RE.fullmatch(name)
+    assert named is not None
+    assert named["upload_id"] == upload_id
     assert body["warnings"] == []
 
     assert s3_keys() == [f"landing/{upload_id}", raw_key]

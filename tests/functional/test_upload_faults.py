@@ -234,7 +234,8 @@ def test_lost_answer_of_a_raw_write_that_did_not_happen_keeps_the_claim_for_a_la
 
     # The write lands late; the pipe loads it: the export finds a complete record.
     s3 = boto3.client("s3", region_name="us-east-1")
-    key = f"raw/inmet/station=A001/year=2024/{UPLOAD_ID}.csv"
+    key = claim["raw_key"]
+    assert key.endswith(f"-{UPLOAD_ID}.csv")
     s3.put_object(Bucket=BUCKET, Key=key, Body=b"late")
     export([key])
     assert full_document(api)["status"] == "exported"

@@ -170,7 +170,8 @@ def test_the_unload_adapter_writes_bytes_exactly_as_the_csv_writer(stack: Stack)
     wh.execute(
         # (The upload refuses such a name; the local unload must still quote like csv.writer.
         # state is VARCHAR(2): the local warehouse refuses a longer value, as Snowflake does.)
-        f"UPDATE {wh.clean}.STATIONS SET station_name = ? WHERE station_id = ?",
+        # The export view takes the name from the station history (STATION_YEARS).
+        f"UPDATE {wh.clean}.STATION_YEARS SET station_name = ? WHERE station_id = ?",
         ['SAO "PAULO",\nSP', "A001"],
     )
     wh.execute(

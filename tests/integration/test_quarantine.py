@@ -19,7 +19,7 @@ from inmet_local.snowflake.sqlproject import variables
 from inmet_pipeline.errors import PartitionRejected
 from inmet_pipeline.exports import ExportService
 from inmet_pipeline.notifications import LoadNotification
-from inmet_pipeline.uploads import raw_key_for, raw_object, upload_id_for
+from inmet_pipeline.uploads import next_sequence, raw_key_for, raw_object, upload_id_for
 from tests.crafted import crafted_files
 from tests.fakes import FakeExportWarehouse, MemoryStatuses
 from tests.helpers import small_file
@@ -40,7 +40,7 @@ def warehouse(fakesnow: ManagedProcess, tmp_path: Path) -> Iterator[LocalWarehou
 def unchecked_object(data: bytes, station: str = "A001", year: int = 2024) -> tuple[str, bytes]:
     """A raw/ object as if the upload had accepted ``data`` (the validator refuses it: this is
     the warehouse's own defence)."""
-    return raw_key_for("raw/inmet", station, year, upload_id_for(data)), data
+    return raw_key_for("raw/inmet", station, year, upload_id_for(data), next_sequence()), data
 
 
 class NoExport(FakeExportWarehouse):

@@ -20,6 +20,7 @@ from inmet_local.emulator.warehouse import LocalWarehouse, s3_event_keys
 from inmet_local.synth.synth import generate_station_year, station_catalogue
 from inmet_local.workspace.template import pipe_queue, queue_arn
 from inmet_pipeline.columns import CLEAN_COLUMNS, MEASURE_NAMES
+from inmet_pipeline.notifications import upload_id_of
 from inmet_pipeline.reader import validate
 from inmet_pipeline.uploads import landing_key_for, raw_object, upload_id_for
 from tests.integration.resources import WarehouseTarget
@@ -44,6 +45,12 @@ def clean_rows(wh: LocalWarehouse) -> dict[tuple[str, Any], tuple[float | None, 
     columns = ", ".join(MEASURE_NAMES)
     rows = wh.execute(f"SELECT station_id, observed_at, {columns} FROM {wh.clean}.INMET_CLEAN")
     return {(r[0], r[1]): tuple(as_float(v) for v in r[2:]) for r in rows}
+
+
+def ids_of(raw_keys: list[str]) -> list[str | None]:
+    """The upload ids of raw/ keys, sorted: each raw_object() call is a new acceptance (a new
+    upload sequence in the key), so tests compare the ids."""
+    return sorted(upload_id_of(k) for k in raw_keys)  # type: ignore[type-var]
 
 
 def load(wh: LocalWarehouse, *datas: bytes) -> None:
@@ -380,7 +387,7 @@ def test_notification_follows_the_contract(warehouse: LocalWarehouse) -> None:
     assert message["quarantined"] == []
     assert (message["part"], message["parts"]) == (1, 1)
     assert message["event"] == "inmet.clean.loaded"
-    assert sorted(message["files"]) == sorted(raw_object(d)[0] for d in datas)
+    assert ids_of(message["files"]) == sorted(upload_id_for(d) for d in datas)
     assert {(p["station_id"], p["year"]) for p in message["partitions"]} == {
         ("A001", 2024),
         ("A101", 2024),
@@ -418,7 +425,7 @@ def test_a_large_batch_is_announced_in_bounded_parts(
     assert {m["batch_id"] for m in messages} == {messages[0]["batch_id"]}
     assert [len(m["partitions"]) for m in messages] == [2, 2, 1]
     files = [f for m in messages for f in m["files"]]
-    assert sorted(files) == sorted(raw_object(d)[0] for d in datas)
+    assert ids_of(files) == sorted(upload_id_for(d) for d in datas)
     for m in messages:
         stations = {p["station_id"] for p in m["partitions"]}
         assert {f.split("station=")[1][:4] for f in m["files"]} == stations
@@ -539,10 +546,11 @@ def test_pipe_poller_loads_what_s3_announces_and_skips_repeats(warehouse: LocalW
     with _bucket_with_pipe("pipe-test", datas) as (s3, sqs, queue_url):
         sns = boto3.client("sns", region_name="us-east-1")
         first = warehouse.pipe.poll(sqs, queue_url, s3, "pipe-test")
-        assert sorted(first.files_loaded) == sorted(raw_object(d)[0] for d in datas)
+        assert ids_of(first.files_loaded) == sorted(upload_id_for(d) for d in datas)
         assert first.rows_loaded == sum(len(raw_object(d)[1].splitlines()) for d in datas)
         # S3 delivers at least once: the same event again is skipped, as Snowpipe does.
-        key0, body0 = raw_object(datas[0])
+        key0 = next(k for k in first.files_loaded if upload_id_of(k) == upload_id_for(datas[0]))
+        body0 = raw_object(datas[0])[1]
         s3.put_object(Bucket="pipe-test", Key=key0, Body=body0)
         again = warehouse.pipe.poll(sqs, queue_url, s3, "pipe-test")
         assert again.files_loaded == []
@@ -571,7 +579,7 @@ def test_a_poll_of_many_files_loads_them_in_chunks_and_all_arrive(
     warehouse.pipe.load_chunk = 2
     with _bucket_with_pipe("pipe-chunks", datas) as (s3, sqs, queue_url):
         polled = warehouse.pipe.poll(sqs, queue_url, s3, "pipe-chunks")
-    assert sorted(polled.files_loaded) == sorted(raw_object(d)[0] for d in datas)
+    assert ids_of(polled.files_loaded) == sorted(upload_id_for(d) for d in datas)
     lines = sum(len(raw_object(d)[1].splitlines()) for d in datas)
     assert polled.rows_loaded == lines
     assert warehouse.scalar(f"SELECT COUNT(*) FROM {warehouse.raw}.INMET_RAW") == lines

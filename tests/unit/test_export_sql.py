@@ -68,7 +68,7 @@ def test_the_sample_event_is_a_valid_notification() -> None:
     event = load_event("export_notification.json")
     message = LoadNotification.parse(event["Records"][0]["Sns"]["Message"])
     assert message.partitions[0].station_id == "A001"
-    assert upload_id_of(message.files[0]) == message.files[0].rsplit("/", 1)[1][:-4]
+    assert upload_id_of(message.files[0]) == message.files[0].rsplit("-", 1)[1][:-4]
 
 
 @pytest.mark.parametrize(

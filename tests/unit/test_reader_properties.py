@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inmet_pipeline.columns import MEASURES
+from inmet_pipeline.inmet_format import NUMBER_RE
 from inmet_pipeline.reader import (
     InmetFormatError,
     in_range_token_pattern,
@@ -67,7 +68,8 @@ def test_shuffled_lines_never_raise(base: bytes, data: st.DataObject) -> None:
     validate(b"\n".join(shuffled) + b"\n")
 
 
-_TOKEN = st.from_regex(re.compile(r"-?(?:\d{1,5}(?:,\d{1,3})?|,\d{1,3})"), fullmatch=True)
+# Up to 12 decimals: more than the 8 an INMET number may have (inmet_format.number_pattern).
+_TOKEN = st.from_regex(re.compile(r"-?(?:\d{1,5}(?:,\d{1,12})?|,\d{1,12})"), fullmatch=True)
 _ANY_TOKEN = st.one_of(_TOKEN, st.text(alphabet="0123456789,-.e+ ", max_size=8))
 
 
@@ -79,7 +81,7 @@ def test_fast_path_accepts_only_valid_in_range_numbers(measure: object, token: s
     assert isinstance(measure, Measure)
     fast = re.compile(in_range_token_pattern(measure.low, measure.high))
     if fast.fullmatch(token.encode()):
-        assert re.fullmatch(r"-?(?:\d+(?:,\d+)?|,\d+)", token), token
+        assert NUMBER_RE.fullmatch(token.encode()), token
         value = float(token.replace(",", "."))
         assert measure.low <= value <= measure.high, (measure.name, token)
 

@@ -71,7 +71,7 @@ def test_every_measure_reaches_every_list() -> None:
         assert f"  {name} {m['type']} COMMENT " in tables
         assert f"  oor_{name} NUMBER(10,0) NOT NULL DEFAULT 0," in tables
         assert f"  oor_{name} BOOLEAN NOT NULL," in tables
-        assert f"TRIM(l.{m['column']}), ''), '-9999'), ',', '.'), 12, 3) AS {name}_raw" in views
+        assert f"TRIM(l.{m['column']}), ''), '-9999'), ',', '.'))), 28, 8) AS {name}_raw" in views
         assert f"({name}_raw IS NOT NULL AND NOT ({name}_raw BETWEEN" in views
         assert f"  {name} = s.{name}," in task
         assert f"COUNT_IF(oor_{name}) AS oor_{name}" in task

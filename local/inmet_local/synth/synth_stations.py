@@ -31,6 +31,9 @@ _CATALOGUE: Final[tuple[tuple[str, str, str, str, float, float, float, str], ...
     ("A001", "BRASILIA", "CO", "DF", -15.78944444, -47.92583332, 1160.96, "2000-05-07"),
     ("A101", "MANAUS", "N", "AM", -3.10333333, -60.01638888, 61.25, "2000-05-09"),
     ("A807", "CURITIBA", "S", "PR", -25.44868800, -49.23060200, 922.91, "2003-01-28"),
+    # Within 1 degree of the equator: INMET writes the latitude with no leading zero
+    # (",03499999"), so the demo's sample and the fuzz tests meet that form.
+    ("A249", "MACAPA", "N", "AP", 0.03499999, -51.07166666, 14.46, "2003-11-18"),
     ("A409", "ARACAJU", "NE", "SE", -10.95000000, -37.04333333, 4.72, "2003-01-01"),
     ("A701", "SAO PAULO - MIRANTE", "SE", "SP", -23.49638888, -46.62000000, 785.16, "2006-07-25"),
     (
@@ -57,6 +60,7 @@ _CATALOGUE: Final[tuple[tuple[str, str, str, str, float, float, float, str], ...
     ("A301", "RECIFE", "NE", "PE", -8.05916666, -34.95916666, 10.0, "2004-02-18"),
     ("A401", "SALVADOR", "NE", "BA", -13.01638888, -38.51722222, 47.56, "2000-05-13"),
     ("A201", "BELEM", "N", "PA", -1.41138888, -48.43944444, 21.0, "2003-07-04"),
+    ("A215", "SOURE", "N", "PA", -0.72722221, -48.51555555, 10.0, "2008-04-01"),
     ("A002", "GOIANIA", "CO", "GO", -16.64277777, -49.22027777, 741.48, "2001-05-29"),
     ("A901", "CUIABA", "CO", "MT", -15.55916666, -56.06277777, 240.0, "2006-10-03"),
     ("A702", "CAMPO GRANDE", "CO", "MS", -20.44444444, -54.72277777, 530.0, "2001-09-01"),
@@ -82,7 +86,7 @@ _CATALOGUE: Final[tuple[tuple[str, str, str, str, float, float, float, str], ...
     ("A303", "MACEIO", "NE", "AL", -9.55111111, -35.77027777, 84.0, "2003-10-08"),
     ("A009", "PALMAS", "N", "TO", -10.19083333, -48.30166666, 280.0, "2006-02-14"),
     (
-        "A249",
+        "A600",
         "Paty do Alferes - Avelar",
         "SE",
         "RJ",

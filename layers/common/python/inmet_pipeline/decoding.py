@@ -7,6 +7,7 @@ Split from reader.py (issue 16). The facts (binary signatures, encodings, the BO
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from typing import BinaryIO, Final
 
@@ -43,6 +44,23 @@ def detect_encoding(preamble: list[bytes]) -> Encoding:
     except UnicodeDecodeError:
         return LATIN1
     return UTF8
+
+
+# A UTF-8 lead byte followed by a continuation byte, as ISO-8859-1 shows them ("Ã§" is the
+# UTF-8 "ç" read as Latin-1). Portuguese written in Latin-1 has no such pair.
+_UTF8_PAIR_AS_LATIN1: Final = re.compile("[\u00c2-\u00f4][\u0080-\u00bf]")
+
+
+def utf8_read_as_latin1(text: str) -> str | None:
+    """The text ``text`` spells when its characters, read from an ISO-8859-1 file, are UTF-8
+    bytes (mojibake: "FOZ DO IGUAÃ§U" is "FOZ DO IGUAÇU"); None when they are not."""
+    if not _UTF8_PAIR_AS_LATIN1.search(text):
+        return None
+    try:
+        spelt = text.encode(LATIN1).decode(UTF8)
+    except UnicodeError:  # a character beyond Latin-1, or bytes that are not UTF-8
+        return None
+    return spelt if spelt != text else None
 
 
 def normalise_to_utf8(data: bytes, encoding: Encoding) -> bytes:

@@ -56,7 +56,7 @@ class StatusDocument(BaseModel):
     # too, and a value outside UploadStatus must be shown, never turned into a 500. Code that
     # writes or compares a status uses UploadStatus.
     status: Annotated[str, IN_ANSWER] = Field(
-        description="received, cleaned, exported or failed (docs/contracts.md §1.2)."
+        description="received, cleaned, exported, superseded or failed (docs/contracts.md §1.2)."
     )
     station_id: Annotated[str | None, IN_ANSWER]
     station_name: Annotated[str | None, IN_ANSWER]
@@ -76,6 +76,11 @@ class StatusDocument(BaseModel):
     export_keys: list[str]
     warnings: Annotated[list[str], IN_ANSWER]
     error: StatusError | None
+    superseded_by: str | None = Field(
+        default=None,
+        description="For a superseded upload: the upload id of the latest version of its "
+        "station-year; rows_clean then counts its rows still in CLEAN.",
+    )
     received_at: Annotated[str | None, IN_ANSWER_NULLABLE]
     uploaded_by: Annotated[str | None, IN_ANSWER_NULLABLE] = Field(
         description="Who sent the stored version: api-key:<API key id> or iam:<IAM principal "

@@ -19,7 +19,12 @@ from aws_lambda_powertools import Logger
 
 from inmet_pipeline.document import failure
 from inmet_pipeline.errors import PartitionRejected
-from inmet_pipeline.notifications import ErrorNotification, LoadNotification, upload_id_of
+from inmet_pipeline.notifications import (
+    ErrorNotification,
+    LoadNotification,
+    station_year_of,
+    upload_id_of,
+)
 
 # Re-exported: these lived here before partitions.py; the adapters, the local tools and the
 # tests import them from here.
@@ -50,6 +55,7 @@ __all__ = [
     "ExportService",
     "ExportedPartition",
     "PartitionExporter",
+    "Superseded",
     "copy_into_statement",
     "csv_field",
     "csv_lines",
@@ -81,6 +87,11 @@ class PartitionExporter(Protocol):
         """raw/ keys loaded into RAW that no completed batch processed (a task failure)."""
         ...
 
+    def superseded(self, station_years: Sequence[tuple[str, int]]) -> list[Superseded]:
+        """The loaded files of these station-years that a later version replaced, in whole or
+        in part (CLEAN.EXPORT_SUPERSEDED)."""
+        ...
+
     def exported_partitions(self, batch_id: str, part: int) -> dict[str, int]:
         """The partitions of this message already handled by an earlier attempt: rows by key."""
         ...
@@ -92,6 +103,15 @@ class PartitionExporter(Protocol):
     def acknowledge(self, batch_id: str, part: int, uploads: int) -> None:
         """The message is fully handled: the warehouse stops re-sending it."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Superseded:
+    """A loaded file a later version replaced (CLEAN.EXPORT_SUPERSEDED)."""
+
+    raw_key: str
+    rows: int  # its rows still in CLEAN
+    by: str  # the raw/ key of the latest version of its station-year
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +137,7 @@ class ExportResult:
     uploads: list[str] = field(default_factory=list)
     unknown_files: list[str] = field(default_factory=list)
     quarantined: list[str] = field(default_factory=list)  # upload ids the task set aside
+    superseded: list[str] = field(default_factory=list)  # upload ids a later version replaced
     # (station_id, year) -> the warehouse's error, for partitions it refused to export
     failed_partitions: dict[tuple[str, int], str] = field(default_factory=dict)
 
@@ -241,6 +262,7 @@ class ExportService:
     ) -> None:
         rows_clean = self.exporter.rows_clean(message.files)
         now = utc_now_iso()
+        superseded = self._superseded(message)
         for raw_key in message.files:
             upload_id = upload_id_of(raw_key)
             record = self.statuses.get(upload_id) if upload_id else None
@@ -270,6 +292,8 @@ class ExportService:
             export_keys = [
                 k for (s, y), k in keys_by_partition.items() if s == station and y == record_year
             ]
+            if raw_key in superseded:
+                continue  # marked below, with its surviving rows
             # One write records both steps (cleaned, then exported): the partitions are
             # already in S3 here, so a separate "cleaned" write would be visible only for the
             # moment between two writes, and it doubled the status writes of every batch.
@@ -284,6 +308,43 @@ class ExportService:
                 set_if_missing={"cleaned_at": now, "exported_at": now},
             )
             result.uploads.append(upload_id)
+        self._mark_superseded(superseded, result, now)
+
+    def _superseded(self, message: LoadNotification) -> dict[str, Superseded]:
+        """Files of the message's station-years (this batch's and earlier) a later one replaced."""
+        station_years = sorted(
+            {(p.station_id, p.year) for p in message.partitions}
+            | {key for key in map(station_year_of, message.files) if key is not None}
+        )
+        if not station_years:
+            return {}
+        return {s.raw_key: s for s in self.exporter.superseded(station_years)}
+
+    def _mark_superseded(
+        self, superseded: dict[str, Superseded], result: ExportResult, now: str
+    ) -> None:
+        """docs/contracts.md §1.2 `superseded` (idempotent)."""
+        for raw_key, item in sorted(superseded.items()):
+            upload_id = upload_id_of(raw_key)
+            record = self.statuses.get(upload_id) if upload_id else None
+            if record is None or upload_id is None:
+                continue
+            if record.get("raw_key") not in (None, raw_key) or record.get("status") == "uploading":
+                continue  # sent again since (a new raw/ key) or in flight: its own export decides
+            station, year = record.get("station_id"), record.get("year")
+            keys = [partition_key(str(station), int(year or 0), self.processed_prefix)]
+            self.statuses.update(
+                upload_id,
+                {
+                    "status": UploadStatus.SUPERSEDED,
+                    "rows_clean": item.rows,
+                    "superseded_by": upload_id_of(item.by),
+                    "error": None,
+                    "export_keys": keys if item.rows else [],
+                },
+                set_if_missing={"cleaned_at": now, "exported_at": now},
+            )
+            result.superseded.append(upload_id)
 
     def _mark_quarantined(self, message: LoadNotification, result: ExportResult) -> None:
         """The files the task set aside end ``failed``, with the reason a person can act on."""

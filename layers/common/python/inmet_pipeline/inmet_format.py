@@ -60,9 +60,28 @@ ENCODINGS: Final[tuple[Encoding, ...]] = (UTF8, LATIN1)
 # --------------------------------------------------------------------------------------------
 
 DECIMAL_COMMA: Final = ","
-# A value token: optional minus, digits with an optional decimal-comma part, or a bare ",d"
-# (INMET drops the leading zero: ",2" is 0.2 and "-,9" is -0.9).
-NUMBER_RE: Final = re.compile(rb"-?(?:\d+(?:,\d+)?|,\d+)")
+# At most this many decimals in any number (a value or a coordinate): INMET writes 1 in values
+# and up to 8 in coordinates. Bounded so that every stage reads the number as written, with no
+# rounding: Python's float orders it exactly against the ranges' bounds, and the SQL parses it
+# at this scale (inmet_pipeline.rules.sql_number).
+MAX_DECIMALS: Final = 8
+# At most this many integer digits in a data value (a coordinate has at most 4: rules.py).
+MAX_VALUE_INTEGER_DIGITS: Final = 20
+
+
+def number_pattern(integer_digits: int, decimals: int = MAX_DECIMALS, points: str = ",") -> str:
+    """The one definition of an INMET number, as an ASCII regular expression (no anchors; POSIX
+    syntax, so Snowflake's RLIKE reads it too): an optional minus, then 1..``integer_digits``
+    digits with an optional decimal part, or a bare decimal part: INMET drops the leading zero
+    (",2" is 0.2, "-,9" is -0.9; coordinates near the equator are written ",03499999" and
+    "-,98722221"). ``points`` are the accepted decimal separators (values: the comma only)."""
+    sep = points if len(points) == 1 else f"[{points}]"
+    fraction = f"{sep}[0-9]{{1,{decimals}}}"
+    return f"-?([0-9]{{1,{integer_digits}}}({fraction})?|{fraction})"
+
+
+# A data value token (bytes), from the same definition.
+NUMBER_RE: Final = re.compile(number_pattern(MAX_VALUE_INTEGER_DIGITS).encode())
 # Either marker means missing in either layout (INMET never mixes them within a file).
 MISSING_TOKENS: Final = (b"", MISSING_SENTINEL.encode())
 
@@ -89,8 +108,16 @@ def parse_value(token: bytes) -> float | None:
 
 
 def format_metadata_number(value: float) -> str:
-    """A latitude, longitude or altitude as INMET writes it: up to 8 decimals, decimal comma."""
-    text = f"{value:.8f}".rstrip("0").rstrip(".")
+    """A latitude, longitude or altitude as INMET writes it: up to 8 decimals, decimal comma,
+    and no leading zero (0.03499999 is ",03499999" and -0.98722221 is "-,98722221", as in the
+    2024 files of Macapá and Porto Grande)."""
+    text = f"{value:.{MAX_DECIMALS}f}".rstrip("0").rstrip(".")
+    if text in ("0", "-0", ""):
+        return "0"
+    if text.startswith("0."):
+        text = text[1:]
+    elif text.startswith("-0."):
+        text = "-" + text[2:]
     return text.replace(".", DECIMAL_COMMA)
 
 

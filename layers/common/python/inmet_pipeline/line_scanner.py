@@ -27,6 +27,7 @@ from inmet_pipeline.inmet_format import (
     LAYOUTS,
     LAYOUTS_IN_ORDER,
     MAX_DATA_ROWS,
+    MAX_DECIMALS,
     MISSING_TOKENS,
     NUMBER_RE,
     SEPARATOR,
@@ -44,9 +45,12 @@ _MISSING_A: Final = MISSING_TOKENS[1]  # -9999
 
 # In-range token expressions, column by column (docs/contracts.md §3 rule 5). Each accepts a subset
 # of the numbers inside [low, high]; anything else falls back to the exact slow path.
-_DEC = rb"(?:,\d+)?"
-_ZERO_DEC = rb"(?:,0+)?"
-_FRAC = rb",\d+"
+# At most MAX_DECIMALS decimals, as inmet_format.number_pattern says: the fast path never
+# accepts a token the definition refuses.
+_DECIMALS: Final = b"{1,%d}" % MAX_DECIMALS
+_DEC = rb"(?:,\d" + _DECIMALS + rb")?"
+_ZERO_DEC = rb"(?:,0" + _DECIMALS + rb")?"
+_FRAC = rb",\d" + _DECIMALS
 _RANGE_TOKEN: Final[dict[str, bytes]] = {
     "0-500": rb"(?:[0-4]?\d?\d" + _DEC + rb"|" + _FRAC + rb"|500" + _ZERO_DEC + rb")",
     "500-1100": rb"(?:(?:[5-9]\d\d|10\d\d)" + _DEC + rb"|1100" + _ZERO_DEC + rb")",

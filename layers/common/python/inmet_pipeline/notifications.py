@@ -80,9 +80,20 @@ class LoadNotification(BaseModel):
 
 
 def upload_id_of(key: str) -> str | None:
-    """raw/inmet/station=A001/year=2024/<sha256>.csv -> <sha256>."""
+    """raw/inmet/station=A001/year=2024/<sequence>-<sha256>.csv -> <sha256> (the upload
+    sequence, upload_objects.SEQUENCE_FORMAT, has a T and a Z: never 64 hex digits)."""
     match = UPLOAD_ID_IN_KEY.search(key)
     return match.group(1) if match else None
+
+
+def station_year_of(raw_key: str) -> tuple[str, int] | None:
+    """raw/inmet/station=A001/year=2024/… -> ("A001", 2024)."""
+    try:
+        station = raw_key.split("station=", 1)[1].split("/", 1)[0]
+        year = int(raw_key.split("year=", 1)[1].split("/", 1)[0])
+    except (IndexError, ValueError):
+        return None
+    return station, year
 
 
 class ErrorNotification(BaseModel):

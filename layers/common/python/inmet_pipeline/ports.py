@@ -49,8 +49,8 @@ class StatusStore(Protocol):
         ...
 
     def restart_failed(self, upload_id: str, token: str, now_ms: int) -> bool:
-        """Turn a ``failed`` record back into an in-flight claim (a re-upload starts it
-        over); False when the record is not ``failed`` any more."""
+        """Turn a ``failed`` or ``superseded`` record back into an in-flight claim (a
+        re-upload starts it over); False when the record is neither any more."""
         ...
 
     def with_prefix(self, prefix: str, limit: int) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from typing import Final
 
 from inmet_pipeline import rules
 from inmet_pipeline.columns import CSV_QUOTED_CHARACTERS, MEASURES, N_MEASURES
+from inmet_pipeline.decoding import utf8_read_as_latin1
 from inmet_pipeline.inmet_format import (
     BDMEP_FIRST_KEY,
     BDMEP_HEADER_START,
@@ -274,6 +275,17 @@ class PreambleChecker:
                 ok = False
             else:
                 coords[rule.field] = number
+        if ok and self.report.encoding == LATIN1 and (spelt := utf8_read_as_latin1(name)):
+            # A UTF-8 name inside a Latin-1 file (docs/inmet-format.md §6): CLEAN would carry
+            # the mojibake as the station's name, so the upload says so.
+            self.log.warn(
+                "name_encoding",
+                f"{_NAME_KEY} (line 3), the station name, reads {show(name)} in this "
+                f"ISO-8859-1 file, but its bytes are the UTF-8 spelling of {show(spelt)}: the "
+                "file mixes two encodings. CLEAN and the export keep the name as read; save "
+                "the file in one encoding and upload it again to correct it.",
+                3,
+            )
         founded = parse_founding_date(values["founded_on"])
         if founded is None and values["founded_on"]:
             self.log.warn(

@@ -48,6 +48,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Final
 
+from inmet_pipeline.inmet_format import MAX_DECIMALS, number_pattern
+
 REGIONS: Final = ("N", "NE", "CO", "SE", "S")
 STATES: Final = (
     "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA",
@@ -63,9 +65,12 @@ STATE_PATTERN: Final = "^[A-Za-z]{2}$"
 YEAR_MIN: Final = 2000
 YEAR_MAX: Final = 2100
 
-# Metadata numbers: optional minus, 1-4 integer digits, optional decimal comma (or point) and
-# 1-8 decimals. 12 digits at most: the precision of TRY_TO_DECIMAL(value, 12, 8) in the SQL.
-NUMBER_PATTERN: Final = "^-?[0-9]{1,4}([.,][0-9]{1,8})?$"
+# Metadata numbers: INMET's number (inmet_format.number_pattern, the definition the data values
+# use too) with 1-4 integer digits, 1-8 decimals and a decimal comma (or point); the leading
+# zero may be absent (",03499999", "-,98722221": stations within 1 degree of the equator).
+# 12 digits at most: the precision of sql_number(value, 12, 8) in the SQL.
+METADATA_INTEGER_DIGITS: Final = 4
+NUMBER_PATTERN: Final = f"^{number_pattern(METADATA_INTEGER_DIGITS, MAX_DECIMALS, ',.')}$"
 NUMBER_RE: Final = re.compile(NUMBER_PATTERN)
 
 MAX_STATION_NAME_CHARS: Final = 100  # INMET's longest is ~40; the export carries the name
@@ -174,6 +179,28 @@ def parse_number(value: str) -> float | None:
     return float(value.replace(",", "."))
 
 
+def sql_number(text: str, precision: int, scale: int) -> str:
+    """A Snowflake SQL expression: the INMET number ``text`` (already matched by the number
+    pattern, or NULL) as NUMBER(precision, scale), NULL when it is not one. Every number the
+    warehouse reads from a file goes through this one expression (the metadata here and in
+    R__views.sql, the 17 values in modules/measures.sql; tests/unit/test_sql_numbers.py holds
+    them to it).
+
+    The decimal comma becomes a point and a dropped leading zero is put back (",5" -> "0.5",
+    "-,98722221" -> "-0.98722221"), so TRY_TO_DECIMAL only ever sees the plain form its
+    documentation shows ('345.123'); it returns NULL for what it cannot convert, and rounds
+    to ``scale`` decimals ("TRY_TO_DECIMAL, TRY_TO_NUMBER, TRY_TO_NUMERIC",
+    https://docs.snowflake.com/en/sql-reference/functions/try_to_decimal; rounding: "TO_DECIMAL,
+    TO_NUMBER, TO_NUMERIC", https://docs.snowflake.com/sql-reference/functions/to_decimal). With
+    ``scale`` = MAX_DECIMALS no accepted number is rounded."""
+    point = f"REPLACE({text}, ',', '.')"
+    plain = (
+        f"IFF(STARTSWITH({point}, '.'), '0' || {point}, "
+        f"IFF(STARTSWITH({point}, '-.'), '-0' || SUBSTR({point}, 2), {point}))"
+    )
+    return f"TRY_TO_DECIMAL({plain}, {precision}, {scale})"
+
+
 def year_ok(year: int) -> bool:
     return YEAR_MIN <= year <= YEAR_MAX
 
@@ -225,7 +252,7 @@ def sql_metadata_violations(
             "CODIGO (WMO) is not a letter and three digits"),
     ]  # fmt: skip
     for rule in COORDINATES:
-        number = f"TRY_TO_DECIMAL(REPLACE({value}, ',', '.'), 12, 8)"
+        number = sql_number(value, 12, MAX_DECIMALS)
         checks.append(
             (
                 rule.line,

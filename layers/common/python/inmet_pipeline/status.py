@@ -24,10 +24,16 @@ class UploadStatus(StrEnum):
     CLEANED = "cleaned"
     EXPORTED = "exported"
     FAILED = "failed"
+    # Exported, then a later version of the same station-year (docs/contracts.md §3 rule 7)
+    # replaced some or all of its hours: ``rows_clean`` counts the rows of it still in CLEAN,
+    # ``superseded_by`` names the latest version.
+    SUPERSEDED = "superseded"
 
 
 # A status from which nothing moves without a new event (a re-upload or a re-run batch).
-FINAL_STATUSES: Final = frozenset({UploadStatus.EXPORTED, UploadStatus.FAILED})
+FINAL_STATUSES: Final = frozenset(
+    {UploadStatus.EXPORTED, UploadStatus.FAILED, UploadStatus.SUPERSEDED}
+)
 
 
 class ErrorCode(StrEnum):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
-from datetime import UTC, datetime
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -67,8 +68,45 @@ def utc_now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def raw_key_for(prefix: str, station_id: str, year: int, upload_id: str) -> str:
-    return f"{prefix.strip('/')}/station={station_id}/year={year:04d}/{upload_id}.csv"
+# The upload sequence: the time the upload service accepted a file, UTC, to the microsecond,
+# fixed width so that the text sorts as the time does (20261206T055300123456Z). It starts the
+# raw/ object's name, `<sequence>-<upload_id>.csv`, and is the order of versions everywhere: a
+# station-year's version accepted last wins (docs/contracts.md §3 rule 7). The pipe reads it
+# from METADATA$FILENAME (snowflake_sql/modules/versions.sql).
+SEQUENCE_FORMAT: Final = "%Y%m%dT%H%M%S%fZ"
+SEQUENCE_PATTERN: Final = "[0-9]{8}T[0-9]{12}Z"
+RAW_NAME_RE: Final = re.compile(
+    rf"(?P<sequence>{SEQUENCE_PATTERN})-(?P<upload_id>[0-9a-f]{{64}})\.csv"
+)
+
+
+class UploadSequence:
+    """Strictly increasing upload sequences from the clock: a call in the same microsecond as
+    the previous one (or after the clock stepped back) gets the previous value plus 1 µs, so no
+    two uploads accepted by one process share a sequence. Two processes (Lambda containers)
+    can only share one within the same microsecond of their NTP-synchronised clocks, where the
+    order of acceptance is not observable either; the upload id then orders them."""
+
+    def __init__(self, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._now = now
+        self._last: datetime | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> str:
+        with self._lock:
+            stamp = self._now().astimezone(UTC)
+            if self._last is not None and stamp <= self._last:
+                stamp = self._last + timedelta(microseconds=1)
+            self._last = stamp
+            return stamp.strftime(SEQUENCE_FORMAT)
+
+
+# The process's sequence (the upload service's default; the tools that stand in for it too).
+next_sequence: Final = UploadSequence()
+
+
+def raw_key_for(prefix: str, station_id: str, year: int, upload_id: str, sequence: str) -> str:
+    return f"{prefix.strip('/')}/station={station_id}/year={year:04d}/{sequence}-{upload_id}.csv"
 
 
 def upload_id_for(data: bytes) -> str:
@@ -91,14 +129,23 @@ def check_report(report: ValidationReport) -> None:
     raise UploadRejected(422, first.code, first.message, first.line, details)
 
 
-def raw_object(data: bytes, prefix: str = "raw/inmet") -> tuple[str, bytes]:
+def raw_object(
+    data: bytes, prefix: str = "raw/inmet", sequence: str | None = None
+) -> tuple[str, bytes]:
     """The raw/ object an accepted upload of ``data`` writes: its key and its UTF-8 body. For
-    the tools that stand in for the upload (tests, benchmarks). A file the upload would
-    reject raises ``UploadRejected``, with the API's code and message."""
+    the tools that stand in for the upload (tests, benchmarks); each call is a new acceptance
+    (the next sequence) unless ``sequence`` is given. A file the upload would reject raises
+    ``UploadRejected``, with the API's code and message."""
     report = validate(data)
     check_report(report)
     assert report.station is not None
     assert report.encoding is not None
     assert report.year is not None
-    key = raw_key_for(prefix, report.station.station_id, report.year, upload_id_for(data))
+    key = raw_key_for(
+        prefix,
+        report.station.station_id,
+        report.year,
+        upload_id_for(data),
+        sequence or next_sequence(),
+    )
     return key, normalise_to_utf8(data, report.encoding)

@@ -1,6 +1,8 @@
 """The upload use case: validate → normalise to UTF-8 → store landing/ and raw/ → record status.
 
-docs/contracts.md §1-§2. The order of the writes is what keeps data safe:
+docs/contracts.md §1-§2. Why one module: the order of the writes below is what keeps data safe,
+and one class states it from the claim to the record; split, no single file would show it.
+The order:
 
 1. Nothing is written for a rejected file.
 2. The upload claims its id (sha256 of the bytes) with a conditional write: of N concurrent
@@ -45,6 +47,7 @@ from inmet_pipeline.upload_objects import (
     check_report,
     landing_key_for,
     metadata_text,
+    next_sequence,
     raw_key_for,
     raw_object,
     upload_id_for,
@@ -66,6 +69,7 @@ __all__ = [
     "UploadService",
     "check_report",
     "landing_key_for",
+    "next_sequence",
     "raw_key_for",
     "raw_object",
     "status_document",
@@ -137,6 +141,7 @@ class UploadService:
         clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
         sleep: Callable[[float], None] = time.sleep,
         peer_wait_s: float = PEER_WAIT_S,
+        sequence: Callable[[], str] = next_sequence,
     ) -> None:
         self.objects = objects
         self.statuses = statuses
@@ -145,6 +150,7 @@ class UploadService:
         self._clock_ms = clock_ms
         self._sleep = sleep
         self.peer_wait_s = peer_wait_s
+        self._sequence = sequence
 
     # -- queries ------------------------------------------------------------------------------
     def get(self, upload_id: str) -> dict[str, Any] | None:
@@ -210,7 +216,11 @@ class UploadService:
         upload_id = upload_id_for(data)
         append_request_keys(upload_id=upload_id, station_id=report.station.station_id)
 
-        raw_key = raw_key_for(self.raw_prefix, report.station.station_id, report.year, upload_id)
+        # The upload sequence (upload_objects.UploadSequence): the order in which this service
+        # accepted versions, carried in the raw/ key; the version accepted last wins.
+        raw_key = raw_key_for(
+            self.raw_prefix, report.station.station_id, report.year, upload_id, self._sequence()
+        )
         landing_key = landing_key_for(upload_id)
         document = self._document(
             upload_id, report, filename, len(data), raw_key, landing_key, uploaded_by
@@ -219,11 +229,16 @@ class UploadService:
         # The claim carries the whole document (still in flight): whatever happens after raw/
         # is written — a failed completing write, a timeout — the export finds a complete
         # record, and a re-upload a complete answer.
-        existing, taken_over = self._claim_or_wait(upload_id, token, document)
+        existing, taken_over, earlier_key = self._claim_or_wait(upload_id, token, document)
         if existing is not None:
             logger.info("duplicate upload: identical bytes were uploaded before")
             known = {k: v for k, v in existing.items() if v is not None}
             return UploadResult(False, upload_answer({**document, **known}), report)
+        if earlier_key:
+            # The same acceptance carried on (a dead request's claim, a failed upload started
+            # over): its raw/ key, and so its place in the order of versions, stays.
+            raw_key = earlier_key
+            document["raw_key"] = raw_key
 
         if taken_over and self._exists(raw_key):
             logger.info("the dead request had stored the file; completing its record")
@@ -297,17 +312,26 @@ class UploadService:
 
     def _claim_or_wait(
         self, upload_id: str, token: str, document: Mapping[str, Any]
-    ) -> tuple[dict[str, Any] | None, bool]:
-        """Claim the id (→ None, whether a dead request's claim was taken over) or return the
-        record of the earlier identical upload."""
+    ) -> tuple[dict[str, Any] | None, bool, str | None]:
+        """Claim the id (→ None, whether a dead request's claim was taken over, and the raw/
+        key of the record taken over or restarted) or return the record of the earlier
+        identical upload."""
         deadline = time.monotonic() + self.peer_wait_s
         pause = 0.02
         while True:
             if self.statuses.claim(upload_id, token, self._clock_ms(), document):
-                return None, False
+                return None, False, None
             record = self.statuses.get(upload_id)
+            earlier_key = str((record or {}).get("raw_key") or "") or None
             error = (record or {}).get("error") or {}
-            if (
+            if record is not None and record.get("status") == UploadStatus.SUPERSEDED:
+                # Sent again after a later version replaced it: the user wants this version
+                # back. It starts over as a new acceptance (a new upload sequence, so a new
+                # raw/ name the pipe loads), and so becomes the version sent last.
+                if self.statuses.restart_failed(upload_id, token, self._clock_ms()):
+                    logger.info("re-upload of a superseded upload: it is the latest again")
+                    return None, False, None
+            elif (
                 record is not None
                 and record.get("status") == UploadStatus.FAILED
                 and error.get("code") != ErrorCode.QUARANTINED
@@ -320,17 +344,17 @@ class UploadService:
                 # the same bytes would be set aside again; the answer keeps the reason.
                 if self.statuses.restart_failed(upload_id, token, self._clock_ms()):
                     logger.info("re-upload of a failed upload: starting it over")
-                    return None, False
+                    return None, False, earlier_key
                 # else another request restarted it meanwhile: wait for that one, below.
             elif record is not None and record.get("status") != UploadStatus.UPLOADING:
-                return record, False
+                return record, False, None
             elif record is not None:
                 age = self._clock_ms() - int(record.get("claimed_at_ms") or 0)
                 if age > STALE_CLAIM_MS and self.statuses.take_over(
                     upload_id, str(record.get("claim_token")), token, self._clock_ms()
                 ):
                     logger.warning("took over a stale claim", extra={"claim_age_ms": age})
-                    return None, True
+                    return None, True, earlier_key
             # else: the other request gave up between our two calls; claim again.
             if time.monotonic() > deadline:
                 raise DependencyUnavailable(

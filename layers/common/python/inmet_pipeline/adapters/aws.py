@@ -251,17 +251,21 @@ class DynamoStatusStore:
 
     @_aws_call("DynamoDB")
     def restart_failed(self, upload_id: str, token: str, now_ms: int) -> bool:
+        # `operand IN (operand, ...)` in a condition expression: "Condition and filter
+        # expressions, operators, and functions in DynamoDB", https://docs.aws.amazon.com/
+        # amazondynamodb/latest/developerguide/Expressions.OperatorsAndFunctions.html
         return _condition_held(
             lambda: self.table.update_item(
                 Key={"upload_id": upload_id},
                 UpdateExpression="SET #s = :inflight, claim_token = :token, claimed_at_ms = :now",
-                ConditionExpression="#s = :failed",
+                ConditionExpression="#s IN (:failed, :superseded)",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={
                     ":inflight": UploadStatus.UPLOADING,
                     ":token": token,
                     ":now": now_ms,
                     ":failed": UploadStatus.FAILED,
+                    ":superseded": UploadStatus.SUPERSEDED,
                 },
             )
         )

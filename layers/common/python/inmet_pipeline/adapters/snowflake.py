@@ -25,6 +25,7 @@ from inmet_pipeline.errors import DependencyUnavailable, PartitionRejected
 from inmet_pipeline.exports import (
     ExportedPartition,
     PartitionExporter,
+    Superseded,
     copy_into_statement,
     remove_statement,
 )
@@ -269,6 +270,17 @@ class WarehouseQueries:
             raw_keys,
         )
         return {str(k): int(n) for k, n in rows}
+
+    def superseded(self, station_years: Sequence[tuple[str, int]]) -> list[Superseded]:
+        if not station_years:
+            return []
+        marks = " OR ".join("(station_id = ? AND year = ?)" for _ in station_years)
+        rows = self.run(
+            f"SELECT raw_key, rows_surviving, superseded_by FROM {self.settings.clean}."  # noqa: S608 - names from settings, values bound
+            f"EXPORT_SUPERSEDED WHERE {marks} ORDER BY raw_key",
+            [value for pair in station_years for value in pair],
+        )
+        return [Superseded(str(k), int(n), str(by)) for k, n, by in rows]
 
     def unprocessed_raw_keys(self) -> list[str]:
         rows = self.run(
