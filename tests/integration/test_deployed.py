@@ -19,6 +19,7 @@ import pytest
 
 from inmet_local.emulator.servers import moto_client_kwargs
 from inmet_pipeline.limits import MAX_UPLOAD_BYTES, TOO_LARGE_CODE
+from inmet_pipeline.upload_objects import RAW_NAME_RE
 from inmet_pipeline.uploads import landing_key_for
 from tests.helpers import small_file
 from tests.integration.resources import BUCKET, TABLE
@@ -101,7 +102,9 @@ def assert_objects_stored(target: Target, upload_id: str, sent: bytes) -> str:
     raw = [
         o["Key"]
         for o in target.s3.list_objects_v2(Bucket=target.bucket, Prefix="raw/").get("Contents", [])
-        if o["Key"].endswith(f"/{upload_id}.csv")
+        # raw/…/<sequence>-<upload_id>.csv (upload_objects.RAW_NAME_RE)
+        if (name := RAW_NAME_RE.fullmatch(o["Key"].rsplit("/", 1)[-1]))
+        and name["upload_id"] == upload_id
     ]
     assert len(raw) == 1, raw
     body = target.s3.get_object(Bucket=target.bucket, Key=raw[0])["Body"].read()
