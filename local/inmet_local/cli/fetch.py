@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.progress import Progress, TextColumn
@@ -90,7 +90,7 @@ def fetch_command(
     from inmet_local.emulator.local_adapter import LocalSnowflakeSettings as SnowflakeSettings
     from inmet_pipeline.adapters.snowflake import connection
     from inmet_pipeline.errors import DependencyUnavailable
-    from inmet_pipeline.settings import ConfigError, UploadSettings, load_settings
+    from inmet_pipeline.settings import ConfigError, load_settings
 
     explicit = (
         configured("S3_BUCKET")
@@ -130,16 +130,9 @@ def fetch_command(
                 progress.update(task, completed=done, total=total)
 
             if source is FetchSource.S3:
-                import boto3
                 import botocore.exceptions
 
-                if stack is not None:
-                    s3 = boto3.client("s3", **stack.aws_client_kwargs())
-                    bucket = stack.bucket
-                else:
-                    storage = load_settings(UploadSettings)
-                    s3 = boto3.client("s3", **storage.client_kwargs())
-                    bucket = storage.s3_bucket
+                s3, bucket = _aws(stack, "s3")
                 try:
                     result = fetch_from_s3(s3, bucket, out, advance, guard=guard)
                 except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
@@ -188,23 +181,33 @@ def _origin(stack: StackInfo | None, source: FetchSource) -> str:
     return f"; every partition this stack's export wrote to S3, from {what}"
 
 
+def _aws(stack: StackInfo | None, service: Literal["s3", "dynamodb"]) -> tuple[Any, str]:
+    """A client of ``service`` (s3 or dynamodb) and the resource fetch reads there (the bucket,
+    the status table): the local stack's when one is used, else the settings' (environment or
+    .env), by the same precedence as every command."""
+    import boto3
+
+    from inmet_pipeline.settings import UploadSettings, load_settings
+
+    if stack is not None:
+        kwargs, bucket, table = stack.aws_client_kwargs(), stack.bucket, stack.table
+    else:
+        settings = load_settings(UploadSettings)
+        kwargs, bucket = settings.client_kwargs(), settings.s3_bucket
+        table = settings.inmet_status_table
+    return boto3.client(service, **kwargs), bucket if service == "s3" else table
+
+
 def _settle(stack: StackInfo | None, *, wait: bool, timeout: float) -> Counter[str]:
     """The uploads still pending in the status table (after waiting for them with ``wait``); a
     table that cannot be read is said in a warning, never taken for 'nothing pending'."""
-    import boto3
     import botocore.exceptions
 
     from inmet_local.client.pending import pending_uploads, wait_until_settled
-    from inmet_pipeline.settings import ConfigError, UploadSettings, load_settings
+    from inmet_pipeline.settings import ConfigError
 
     try:
-        if stack is not None:
-            dynamodb = boto3.client("dynamodb", **stack.aws_client_kwargs())
-            table = stack.table
-        else:
-            settings = load_settings(UploadSettings)
-            dynamodb = boto3.client("dynamodb", **settings.client_kwargs())
-            table = settings.inmet_status_table
+        dynamodb, table = _aws(stack, "dynamodb")
 
         def count() -> Counter[str]:
             return pending_uploads(dynamodb, table)
