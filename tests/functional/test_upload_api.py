@@ -149,6 +149,13 @@ def test_unknown_upload_is_404(client: TestClient, aws: Provisioned, upload_id: 
     assert response.json()["error"]["code"] == "not_found"
 
 
+def test_a_too_short_id_says_the_minimum_prefix(client: TestClient, aws: Provisioned) -> None:
+    upload_id = post_multipart(client, FILE.data).json()["upload_id"]
+    response = client.get(f"/uploads/{upload_id[:2]}")
+    assert response.status_code == 404
+    assert "at least 4 characters" in response.json()["error"]["message"]
+
+
 def test_a_unique_prefix_finds_the_upload_and_a_shared_one_is_409(
     client: TestClient, aws: Provisioned
 ) -> None:

@@ -9,8 +9,10 @@ from inmet_pipeline.status import ErrorCode, UploadStatus
 from inmet_pipeline.upload_objects import uploader_of
 from inmet_pipeline.uploads import (
     STALE_CLAIM_MS,
+    MIN_ID_PREFIX,
     AmbiguousUploadId,
     UploadService,
+    not_found_message,
     upload_id_for,
 )
 from tests.fakes import MemoryObjects, MemoryStatuses
@@ -145,3 +147,20 @@ def test_the_uploader_is_the_authenticated_caller_from_the_request_context(
     """API Gateway's $context.identity.userArn (a SigV4 caller) before apiKeyId (the key's id,
     never the key), else nothing."""
     assert uploader_of(context) == expected
+
+
+@pytest.mark.parametrize("short", ["1a", "abc", "F"])
+def test_an_id_too_short_to_be_a_prefix_says_how_long_one_must_be(short: str) -> None:
+    """``inmet status 1a`` answered "No upload with id '1a'" although '1a' may well start a
+    real id: an id shorter than a prefix may be is never looked up, and the answer says so."""
+    svc, _, statuses = service()
+    statuses.items["1abc" + "0" * 60] = {"upload_id": "1abc" + "0" * 60, "status": "received"}
+    assert svc.get(short) is None
+    message = not_found_message(short)
+    assert f"at least {MIN_ID_PREFIX} characters" in message
+    assert repr(short) in message
+
+
+def test_a_long_unknown_id_is_simply_not_found() -> None:
+    assert not_found_message("f" * 64) == f"No upload with id {'f' * 64!r}."
+    assert "at least" not in not_found_message("zz")  # not hex: not a prefix at all

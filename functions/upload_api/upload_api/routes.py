@@ -12,7 +12,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from inmet_pipeline.errors import UploadRejected
 from inmet_pipeline.upload_objects import uploader_of
-from inmet_pipeline.uploads import AmbiguousUploadId, UploadService
+from inmet_pipeline.uploads import AmbiguousUploadId, UploadService, not_found_message
 from upload_api.deps import ServiceDep, require_api_key
 from upload_api.metrics import ACCEPTED, DUPLICATE, record_outcome
 from upload_api.schemas import ErrorBody, HealthBody, StatusDocument, UploadAnswer
@@ -207,7 +207,7 @@ def get_upload(upload_id: str, service: ServiceDep) -> Any:
             content={
                 "error": {
                     "code": "not_found",
-                    "message": f"No upload with id {upload_id[:80]!r}.",
+                    "message": not_found_message(upload_id),
                     "line": None,
                 }
             },

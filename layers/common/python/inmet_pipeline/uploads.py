@@ -70,6 +70,7 @@ __all__ = [
     "check_report",
     "landing_key_for",
     "next_sequence",
+    "not_found_message",
     "raw_key_for",
     "raw_object",
     "status_document",
@@ -108,6 +109,21 @@ class AmbiguousUploadId(LookupError):  # noqa: N818 - an answer, not a malfuncti
         )
         self.prefix = prefix
         self.candidates = candidates[:MAX_CANDIDATES]
+
+
+def not_found_message(upload_id: str) -> str:
+    """What a lookup that found nothing answers: an id of hex digits shorter than a prefix may
+    be (``MIN_ID_PREFIX``) is never looked up, and the answer says so rather than suggesting
+    that no upload starts with it."""
+    shown = repr(upload_id[:80])
+    if 0 < len(upload_id) < MIN_ID_PREFIX and all(
+        c in "0123456789abcdef" for c in upload_id.lower()
+    ):
+        return (
+            f"No upload with id {shown}: a short id needs at least {MIN_ID_PREFIX} characters "
+            "(the start of the upload_id the upload answered); give more of it."
+        )
+    return f"No upload with id {shown}."
 
 
 def status_document(record: Mapping[str, Any]) -> dict[str, Any]:
