@@ -8,8 +8,8 @@ from inmet_pipeline.errors import DependencyUnavailable, UploadRejected
 from inmet_pipeline.status import ErrorCode, UploadStatus
 from inmet_pipeline.upload_objects import uploader_of
 from inmet_pipeline.uploads import (
-    STALE_CLAIM_MS,
     MIN_ID_PREFIX,
+    STALE_CLAIM_MS,
     AmbiguousUploadId,
     UploadService,
     not_found_message,
