@@ -141,7 +141,7 @@ bench: install ## the benchmarks (print figures; not part of the tests; ~15 min)
 	$(BIN)/python benchmarks/bench_local_run.py
 	$(MAKE) sizes
 
-# Issue 17: the local run beside DuckDB's one query and dlt (the bench extra), on a generated year;
+# The local run beside DuckDB's one query and dlt (the bench extra), on a generated year;
 # BENCH_ARGS="--real ../shared/data/inmet_real --copies 64" for the real files scaled up,
 # "--before" to add the local run without this issue's levers. ~6 min.
 BENCH_ARGS ?= --before
