@@ -143,7 +143,7 @@ bench: install ## the benchmarks (print figures; not part of the tests; ~15 min)
 
 # The local run beside DuckDB's one query and dlt (the bench extra), on a generated year;
 # BENCH_ARGS="--real ../shared/data/inmet_real --copies 64" for the real files scaled up,
-# "--before" to add the local run without this issue's levers. ~6 min.
+# "--before" to add the local run without its speed levers (benchmarks/levers_off). ~6 min.
 BENCH_ARGS ?= --before
 bench-peers: ## the local run side by side with DuckDB and dlt (wall, CPU, memory, ratios)
 	$(MAKE) install EXTRAS=dev,ml,bench
