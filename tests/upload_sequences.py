@@ -1,0 +1,489 @@
+"""The differential test of the whole pipeline over random sequences of uploads, shared by
+tests/integration/test_upload_sequences.py (a few sequences in `make test`) and
+benchmarks/fuzz_upload_sequences.py (as many as fit in N minutes).
+
+One sequence, from one seed: versions of the same station-years (other days, other values,
+emptied hours, emptied years, values on the range's edge as written), a station code reused by
+another station, a station's name and site changed between years and within one, identical
+bytes sent again (while pending, after export, after being superseded), pairs sent within one
+second in both sha256 orders, and loads whose batches and order Snowpipe chooses freely (any
+subset of what is pending, in any order, several pipe loads before one task run, a load
+notification delivered twice, S3 LastModified seconds that disagree with the order of
+acceptance). Each step runs on the local pipeline (the upload service on moto, the pipe, the
+task and the export on the fakesnow server) and on the model (tests/oracle.VersionModel).
+
+After each batch every upload's status document must be what the model says (status,
+rows_clean, superseded_by, export_keys, raw_key); once everything is loaded the exported CSV
+(`inmet fetch`, from S3) must equal `inmet fetch --from snowflake` byte for byte and the
+model's CSV, CLEAN.STATION_YEARS, STATIONS and STATION_EVENTS the model's station history, and
+the rows_clean of the uploads must add up to the CSV's rows. A failure names its seed: replay
+it with INMET_UPLOAD_SEQUENCE_SEED=<seed> (the test) or --seed <seed> (the benchmark).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from export_clean import app as export_app
+from export_clean.deps import export_service
+from inmet_local.client.fetch import FetchError, fetch_from_s3, fetch_from_warehouse
+from inmet_local.emulator.servers import (
+    ManagedProcess,
+    fakesnow_client_env,
+    fakesnow_server_kwargs,
+)
+from inmet_local.emulator.warehouse import LocalWarehouse
+from inmet_local.snowflake.sqlproject import variables
+from inmet_local.synth.synth import SynthStation, generate_station_year, station_catalogue
+from inmet_local.workspace.template import LocalNames, provision
+from inmet_pipeline.adapters.aws import DynamoStatusStore, S3ObjectStore
+from inmet_pipeline.settings import upload_settings
+from inmet_pipeline.upload_objects import UploadSequence
+from inmet_pipeline.uploads import UploadService
+from tests.events import lambda_context, load_event
+from tests.oracle import VersionModel
+
+SEED_ENV = "INMET_UPLOAD_SEQUENCE_SEED"
+BUCKET = "inmet-sequences-test"
+TABLE = "inmet-uploads-sequences"
+START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+# Each sequence draws 2 station codes (of A001, A101, A807 and A249, equatorial) and 2 years:
+# 4 station-years, so that versions meet often.
+CODES = 2
+YEARS = (2018, 2023, 2024)  # layout A and layout B
+
+
+def replay_hint(seed: int) -> str:
+    return (
+        f"replay: {SEED_ENV}={seed} .venv/bin/pytest "
+        "tests/integration/test_upload_sequences.py, or "
+        f".venv/bin/python benchmarks/fuzz_upload_sequences.py --seed {seed}"
+    )
+
+
+# -- the pipeline under test ---------------------------------------------------------------------
+class Clock:
+    """The upload service's clock: the test decides when each file is accepted (two within
+    the same microsecond get sequences 1 µs apart: upload_objects.UploadSequence)."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Pipeline:
+    """The local pipeline, driven step by step: the upload service (moto's S3 and DynamoDB in
+    this process), the pipe and the task (the local warehouse on the fakesnow server), the
+    export handler, and the two fetches."""
+
+    warehouse: LocalWarehouse
+    work_dir: Path
+    clock: Clock = field(default_factory=Clock)
+    s3: Any = None
+    uploads: UploadService = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.s3 = boto3.client("s3", region_name="us-east-1")
+        self.uploads = self._service()
+
+    def _service(self) -> UploadService:
+        return UploadService(
+            S3ObjectStore(BUCKET), DynamoStatusStore(TABLE), sequence=UploadSequence(self.clock)
+        )
+
+    def reset(self) -> None:
+        """Empty every table of the warehouse, the bucket and the status table: the next
+        sequence starts on a pipeline that never saw an upload."""
+        wh = self.warehouse
+        database = wh.clean.split(".")[0]
+        tables = wh.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_catalog = ? AND table_type = 'BASE TABLE'",
+            [database],
+        )
+        for schema, table in tables:
+            wh.execute(f"DELETE FROM {database}.{schema}.{table}")
+        for page in self.s3.get_paginator("list_object_versions").paginate(Bucket=BUCKET):
+            for item in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                self.s3.delete_object(Bucket=BUCKET, Key=item["Key"], VersionId=item["VersionId"])
+        table = boto3.resource("dynamodb", region_name="us-east-1").Table(TABLE)
+        for item in table.scan(ProjectionExpression="upload_id")["Items"]:
+            table.delete_item(Key={"upload_id": item["upload_id"]})
+        self.clock.now = START
+        self.uploads = self._service()
+
+    def load(
+        self, keys: list[str], modified: dict[str, datetime], pipe_loads: int, twice: bool
+    ) -> None:
+        """``keys`` in this order through ``pipe_loads`` COPYs, one task run (one batch), then
+        each load notification to the export handler (``twice``: each delivered twice)."""
+        objects = [
+            (k, self.s3.get_object(Bucket=BUCKET, Key=k)["Body"].read()) for k in keys
+        ]
+        size = -(-len(objects) // pipe_loads)
+        for start in range(0, len(objects), size):
+            self.warehouse.load_objects(objects[start : start + size], modified)
+        assert self.warehouse.run_task() is not None, "the task found nothing to do"
+        sent: list[str] = []
+        self.warehouse.send_notifications(sent.append)
+        for message in sent:
+            event = load_event("export_notification.json")
+            event["Records"][0]["Sns"]["Message"] = message
+            for _ in range(2 if twice else 1):
+                export_app.handler(event, lambda_context())
+
+    def status(self, upload_id: str) -> dict[str, Any]:
+        document = self.uploads.get(upload_id)
+        assert document is not None, upload_id
+        return document
+
+    def fetch_s3(self) -> bytes:
+        out = self.work_dir / "from-s3.csv"
+        try:
+            fetch_from_s3(self.s3, BUCKET, out)
+        except FetchError as exc:
+            if "no exported partitions" not in str(exc):
+                raise
+            return b"<no exported partitions>"
+        return out.read_bytes()
+
+    def fetch_warehouse(self) -> bytes:
+        out = self.work_dir / "from-snowflake.csv"
+        fetch_from_warehouse(self.warehouse.conn, f"{self.warehouse.clean}.INMET_CLEAN", out)
+        return out.read_bytes()
+
+
+@contextlib.contextmanager
+def local_pipeline(fakesnow: ManagedProcess, work_dir: Path) -> Iterator[Pipeline]:
+    """A pipeline of its own on ``fakesnow``: a new database, moto in this process, the export
+    handler's settings in the environment (restored afterwards)."""
+    database = f"Q{uuid.uuid4().hex[:10].upper()}"
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "S3_BUCKET": BUCKET,
+        "INMET_STATUS_TABLE": TABLE,
+        **fakesnow_client_env(fakesnow),
+        "SNOWFLAKE_DATABASE": database,
+    }
+    saved = {name: os.environ.get(name) for name in [*env, "AWS_ENDPOINT_URL"]}
+    os.environ.update(env)
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    upload_settings.cache_clear()
+    export_service.cache_clear()
+    try:
+        with mock_aws():
+            provision({"region_name": "us-east-1"}, LocalNames(bucket=BUCKET, table=TABLE))
+            values = variables({"database": database})
+            with LocalWarehouse(
+                fakesnow_server_kwargs(fakesnow), values=values, work_dir=work_dir / "pipe"
+            ) as wh:
+                wh.deploy()  # (a database of its own, gone with the fakesnow server)
+                yield Pipeline(wh, work_dir)
+    finally:
+        export_service.cache_clear()
+        upload_settings.cache_clear()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+# -- one random sequence -------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    seed: int
+    uploads: int = 0  # requests to the upload service
+    accepted: int = 0  # of which new acceptances (201)
+    batches: int = 0
+    rows: int = 0  # rows of the final CSV, each compared three ways
+    superseded: int = 0  # uploads superseded at the end
+    log: list[str] = field(default_factory=list)
+
+
+def _variants(code: SynthStation, others: list[SynthStation]) -> list[SynthStation]:
+    """The station behind ``code`` as its files may state it: as catalogued, renamed and moved
+    (a relocation), with an accented name, and another station's attributes under the same
+    code (a code reused)."""
+    moved = replace(
+        code,
+        name=f"{code.name} - NOVO SITIO",
+        latitude=round(code.latitude + 0.0361, 8),
+        longitude=round(code.longitude - 0.0207, 8),
+        altitude_m=round(code.altitude_m + 12.35, 2),
+    )
+    accented = replace(code, name=f"{code.name} - ESTAÇÃO")
+    reused = replace(random.Random(code.station_id).choice(others), station_id=code.station_id)
+    return [code, code, moved, accented, reused]
+
+
+def _lines_with(data: bytes, rng: random.Random, first_day: int) -> bytes:
+    """``data`` from ``first_day`` on, with some hours emptied and some values on their range's
+    edge as written (docs/contracts.md §3 rules 4-6)."""
+    encoding = "utf-8"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        encoding = "latin-1"
+        text = data.decode(encoding)
+    lines = text.split("\n")[:-1]
+    head, rows = lines[:9], lines[9 + 24 * (first_day - 1) :]
+    if rng.random() < 0.35:  # a run of hours with every measure missing
+        start = rng.randrange(len(rows))
+        for i in range(start, min(len(rows), start + rng.randint(1, 30))):
+            fields = rows[i].split(";")
+            missing = "-9999" if "-" in fields[0] else ""
+            rows[i] = ";".join(fields[:2] + [missing] * 17 + fields[19:])
+    for _ in range(rng.choice((0, 0, 1, 3))):  # values as written at the edges of rules 3-5
+        i = rng.randrange(len(rows))
+        fields = rows[i].split(";")
+        column, value = rng.choice(
+            [
+                (13, "100,0004"),  # humidity max: out of range as written, 100.0 rounded
+                (2, "-0,0004"),  # precipitation: out of range as written
+                (15, "99,96"),  # humidity: in range, 100.0 rounded
+                (2, ",5"),
+                (7, "-,5"),  # air temperature
+                (7, "-9999"),
+            ]
+        )
+        fields[column] = value
+        rows[i] = ";".join(fields)
+    return ("\n".join(head + rows) + "\n").encode(encoding)
+
+
+class SequenceRun:
+    """Draws one sequence from ``seed`` and plays it on the pipeline and the model together."""
+
+    def __init__(self, pipeline: Pipeline, seed: int, steps: int) -> None:
+        self.pipeline = pipeline
+        self.seed = seed
+        self.steps = steps
+        self.rng = random.Random(seed)
+        self.model = VersionModel()
+        self.outcome = Outcome(seed)
+        catalogue = station_catalogue(10)
+        codes = self.rng.sample([catalogue[i] for i in (0, 1, 2, 3)], CODES)
+        others = catalogue[4:]
+        self.variants = {c.station_id: _variants(c, others) for c in codes}
+        self.years = sorted(self.rng.sample(YEARS, 2))
+        self.sent: list[bytes] = []
+        self.keys: dict[int, str] = {}  # model version -> raw/ key
+        self.modified: dict[str, datetime] = {}
+        self.pending: list[int] = []  # model versions accepted, not yet loaded
+
+    def run(self) -> Outcome:
+        try:
+            self.pipeline.reset()
+            for _ in range(self.steps):
+                self._step()
+            while self.pending:
+                self._load(everything=True)
+            self._check_final()
+        except AssertionError as exc:
+            log = "\n  ".join(self.outcome.log[-40:])
+            raise AssertionError(
+                f"seed {self.seed}: {exc}\n{replay_hint(self.seed)}\nlast steps:\n  {log}"
+            ) from exc
+        return self.outcome
+
+    # -- steps ------------------------------------------------------------------------------------
+    def _step(self) -> None:
+        roll = self.rng.random()
+        if roll < 0.45 or not self.sent:
+            self._send(self._new_version())
+        elif roll < 0.55:
+            self._pair()
+        elif roll < 0.68:
+            self._send(self.rng.choice(self.sent), again=True)
+        else:
+            if self.pending:
+                self._load(everything=self.rng.random() < 0.4)
+
+    def _new_version(self) -> bytes:
+        rng = self.rng
+        code = rng.choice(sorted(self.variants))
+        station = rng.choice(self.variants[code])
+        year = rng.choice(self.years)
+        last = rng.randint(1, 3)
+        synth = generate_station_year(
+            station,
+            year,
+            seed=rng.randrange(1_000_000),
+            empty=rng.random() < 0.12,
+            partial_until=date(year, 1, last),
+            outlier_rate=rng.choice((0.0, 0.0, 0.05)),
+        )
+        return _lines_with(synth.data, rng, rng.randint(1, last))
+
+    def _pair(self) -> None:
+        """Two versions of one station-year sent within the same second, the first one's
+        sha256 sorting higher or lower (docs/contracts.md §3 rule 7)."""
+        first = self._new_version()
+        second = _with_other_values(first, self.rng)
+        if (VersionModel.upload_id(first) > VersionModel.upload_id(second)) != (
+            self.rng.random() < 0.5
+        ):
+            first, second = second, first
+        self._send(first)
+        self._send(second, same_second=True)
+
+    def _send(self, data: bytes, *, again: bool = False, same_second: bool = False) -> None:
+        p, clock = self.pipeline, self.pipeline.clock
+        clock.now += (
+            timedelta(microseconds=self.rng.choice((0, 1, 250)))
+            if same_second
+            else timedelta(milliseconds=self.rng.choice((0, 3, 400, 1500, 65_000)))
+        )
+        version = self.model.accept(data)
+        result = p.uploads.accept(data, f"v{len(self.sent)}.CSV")
+        self.outcome.uploads += 1
+        upload_id = result.document["upload_id"]
+        what = "again" if again else "new"
+        self.outcome.log.append(
+            f"send {what} {upload_id[:8]} {result.document['station_id']} "
+            f"{result.document['year']} -> {201 if result.created else 200} "
+            f"{result.document['status']}"
+        )
+        assert result.created == (version is not None), (
+            f"upload {upload_id[:12]}: the service answered {201 if result.created else 200} "
+            f"({result.document['status']}), the model expects "
+            f"{'201' if version is not None else '200'}"
+        )
+        if not again:
+            self.sent.append(data)
+        if version is None:
+            return
+        self.outcome.accepted += 1
+        key = result.document["raw_key"]
+        self.keys[version.order] = key
+        # S3's LastModified: the second of the acceptance, or a second off either way (a PUT
+        # that finished late or early): it must not decide anything.
+        second = clock.now.replace(microsecond=0)
+        self.modified[key] = second + timedelta(seconds=self.rng.choice((0, 0, -1, 1)))
+        self.pending.append(version.order)
+
+    def _load(self, *, everything: bool) -> None:
+        rng = self.rng
+        chosen = [o for o in self.pending if everything or rng.random() < 0.6] or [
+            rng.choice(self.pending)
+        ]
+        rng.shuffle(chosen)  # Snowpipe loads in an order of its own
+        self.pending = [o for o in self.pending if o not in chosen]
+        pipe_loads = rng.choice((1, 1, 2))
+        twice = rng.random() < 0.2
+        self.outcome.log.append(
+            f"load {len(chosen)} version(s) {chosen} in {pipe_loads} COPY(s)"
+            + (", notifications twice" if twice else "")
+        )
+        self.pipeline.load([self.keys[o] for o in chosen], self.modified, pipe_loads, twice)
+        self.model.load(chosen)
+        self.outcome.batches += 1
+        self._check_documents()
+
+    # -- checks -----------------------------------------------------------------------------------
+    def _check_documents(self) -> None:
+        for upload_id, expected in sorted(self.model.documents.items()):
+            doc = self.pipeline.status(upload_id)
+            got = (doc["status"], doc["rows_clean"], doc["superseded_by"], doc["export_keys"])
+            want = (
+                expected.status,
+                expected.rows_clean,
+                expected.superseded_by,
+                expected.export_keys,
+            )
+            assert got == want, (
+                f"upload {upload_id[:12]} (version {expected.version}): the status document "
+                f"says (status, rows_clean, superseded_by, export_keys) = {got}, the model {want}"
+            )
+            assert doc["raw_key"] == self.keys[expected.version], (upload_id, doc["raw_key"])
+            assert doc["error"] is None, (upload_id, doc["error"])
+
+    def _check_final(self) -> None:
+        p, model = self.pipeline, self.model
+        from_s3, from_warehouse, expected = p.fetch_s3(), p.fetch_warehouse(), model.csv()
+        rows = expected.count(b"\n") - 1
+        if rows == 0:
+            assert from_s3 == b"<no exported partitions>", "S3 holds partitions, CLEAN none"
+        else:
+            _same_csv("inmet fetch (S3)", from_s3, "the model", expected)
+        _same_csv("inmet fetch --from snowflake", from_warehouse, "the model", expected)
+        wh = p.warehouse
+        history = {
+            (s, int(y)): (n, r, st, f"{la:.8f}", f"{lo:.8f}", f"{al:.2f}")
+            for s, y, n, r, st, la, lo, al in wh.execute(
+                "SELECT station_id, year, station_name, region, state, latitude, longitude, "
+                f"altitude_m FROM {wh.clean}.STATION_YEARS"
+            )
+        }
+        assert history == model.station_years(), "CLEAN.STATION_YEARS differs from the model"
+        stations = {
+            s: (n, r, st, f"{la:.8f}", f"{lo:.8f}", f"{al:.2f}")
+            for s, n, r, st, la, lo, al in wh.execute(
+                "SELECT station_id, station_name, region, state, latitude, longitude, "
+                f"altitude_m FROM {wh.clean}.STATIONS"
+            )
+        }
+        assert stations == model.stations(), "CLEAN.STATIONS differs from the model"
+        events = sorted(
+            (s, e, int(a), int(b))
+            for s, e, a, b in wh.execute(
+                f"SELECT station_id, event_type, previous_year, year FROM {wh.clean}.STATION_EVENTS"
+            )
+        )
+        assert events == model.events(), f"STATION_EVENTS {events} != the model's {model.events()}"
+        # Every row of the CSV is claimed by exactly one upload's rows_clean.
+        claimed = sum(int(self.pipeline.status(u)["rows_clean"] or 0) for u in model.documents)
+        assert claimed == rows, f"the uploads' rows_clean add up to {claimed}, the CSV has {rows}"
+        self.outcome.rows = rows
+        self.outcome.superseded = sum(
+            1 for d in model.documents.values() if d.status == "superseded"
+        )
+
+
+def _with_other_values(data: bytes, rng: random.Random) -> bytes:
+    """Another version of the same file: the same hours, some values changed."""
+    lines = data.split(b"\n")
+    for _ in range(3):
+        i = rng.randrange(9, len(lines) - 1)
+        fields = lines[i].split(b";")
+        value = str(rng.randint(10, 35)).encode()
+        fields[7] = value if fields[7] != value else b"9"  # air temperature
+        lines[i] = b";".join(fields)
+    return b"\n".join(lines)
+
+
+def _same_csv(name: str, got: bytes, other: str, want: bytes) -> None:
+    if got == want:
+        return
+    g, w = got.split(b"\n"), want.split(b"\n")
+    first = next((i for i, (a, b) in enumerate(zip(g, w, strict=False)) if a != b), min(len(g), len(w)))
+    show = json.dumps(
+        {
+            "line": first + 1,
+            name: (g[first] if first < len(g) else b"<end>").decode("utf-8", "replace"),
+            other: (w[first] if first < len(w) else b"<end>").decode("utf-8", "replace"),
+        },
+        ensure_ascii=False,
+    )
+    raise AssertionError(
+        f"{name} ({len(g) - 1} lines) differs from {other} ({len(w) - 1} lines): {show}"
+    )
