@@ -43,9 +43,7 @@ def main() -> int:
         help="the first of consecutive seeds (default: a random one, printed)",
     )
     parser.add_argument("--steps", type=int, default=16, help="steps of each sequence")
-    parser.add_argument(
-        "--keep-going", action="store_true", help="go on after a failing sequence"
-    )
+    parser.add_argument("--keep-going", action="store_true", help="go on after a failing sequence")
     args = parser.parse_args()
     logs = Path(tempfile.mkdtemp(prefix="inmet-sequences-"))
     first = args.seed if args.seed is not None else args.first_seed

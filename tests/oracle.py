@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -143,10 +144,6 @@ class ModelFile:
     attributes: tuple[str, ...]  # station_name, region, state, latitude, longitude, altitude_m
     hours: dict[datetime, Hour]
 
-    @property
-    def rows_with_values(self) -> int:
-        return sum(1 for values in self.hours.values() if values is not None)
-
 
 def parse_station_file(data: bytes) -> ModelFile:
     try:
@@ -157,7 +154,9 @@ def parse_station_file(data: bytes) -> ModelFile:
     meta = [line.split(";")[1].strip() for line in lines[:7]]
     region, state, name, code = meta[0].upper(), meta[1].upper(), meta[2], meta[3].upper()
     latitude, longitude, altitude = (inmet_decimal(v) for v in meta[4:7])
-    assert latitude is not None and longitude is not None and altitude is not None
+    assert latitude is not None
+    assert longitude is not None
+    assert altitude is not None
     hours: dict[datetime, Hour] = {}
     for line in lines[9:]:
         fields = line.split(";")
@@ -211,8 +210,9 @@ class VersionModel:
     - rule 1: each station-year's attributes come from its latest loaded acceptance, and each
       CLEAN row carries its own year's; each station's latest attributes overall (STATIONS);
     - §1.2: after a batch, its files are `exported` (rows_clean: their hours in CLEAN); every
-      loaded file of the station-years it touched that has lost any of its rows with values
-      to a later one is `superseded` by the latest, with the rows it still has.
+      loaded file of the station-years it touched one of whose hours a later loaded version
+      holds is `superseded` by the latest, with the rows it still has (an hour it held with
+      every value missing counts: its emptying was replaced).
     """
 
     def __init__(self) -> None:
@@ -259,7 +259,7 @@ class VersionModel:
             document = self.documents[version.upload_id]
             if document.version != version.order:
                 continue  # sent again since: the later acceptance is the document's
-            if kept[version.order] < version.file.rows_with_values:
+            if self.replaced(version):
                 latest = self.latest(version.station_year)
                 document.status = "superseded"
                 document.rows_clean = kept[version.order]
@@ -269,6 +269,16 @@ class VersionModel:
                 )
 
     # -- what results -----------------------------------------------------------------------------
+    def replaced(self, version: ModelVersion) -> bool:
+        """A later loaded version of its station-year holds one of its hours, with values or
+        without (§1.2: "replaced some or all of its hours")."""
+        return any(
+            later.order > version.order
+            and later.station_year == version.station_year
+            and not later.file.hours.keys().isdisjoint(version.file.hours)
+            for later in self.loaded()
+        )
+
     def loaded(self) -> list[ModelVersion]:
         return [v for v in self.versions if v.loaded]
 
@@ -287,7 +297,9 @@ class VersionModel:
 
     def station_years(self) -> dict[StationYear, tuple[str, ...]]:
         """The station history: each loaded station-year's attributes (CLEAN.STATION_YEARS)."""
-        return {sy: self.latest(sy).file.attributes for sy in {v.station_year for v in self.loaded()}}
+        return {
+            sy: self.latest(sy).file.attributes for sy in {v.station_year for v in self.loaded()}
+        }
 
     def stations(self) -> dict[str, tuple[str, ...]]:
         """Each station's latest attributes, whatever the year (CLEAN.STATIONS)."""
@@ -303,7 +315,7 @@ class VersionModel:
         found = []
         for station in sorted({s for s, _ in history}):
             years = sorted(y for s, y in history if s == station)
-            for before, after in zip(years, years[1:], strict=False):
+            for before, after in itertools.pairwise(years):
                 (n0, *_, la0, lo0, al0), (n1, *_, la1, lo1, al1) = (
                     history[(station, before)],
                     history[(station, after)],

@@ -132,9 +132,7 @@ class Pipeline:
     ) -> None:
         """``keys`` in this order through ``pipe_loads`` COPYs, one task run (one batch), then
         each load notification to the export handler (``twice``: each delivered twice)."""
-        objects = [
-            (k, self.s3.get_object(Bucket=BUCKET, Key=k)["Body"].read()) for k in keys
-        ]
+        objects = [(k, self.s3.get_object(Bucket=BUCKET, Key=k)["Body"].read()) for k in keys]
         size = -(-len(objects) // pipe_loads)
         for start in range(0, len(objects), size):
             self.warehouse.load_objects(objects[start : start + size], modified)
@@ -328,7 +326,7 @@ class SequenceRun:
             station,
             year,
             seed=rng.randrange(1_000_000),
-            empty=rng.random() < 0.12,
+            empty=rng.random() < 0.2,
             partial_until=date(year, 1, last),
             outlier_rate=rng.choice((0.0, 0.0, 0.05)),
         )
@@ -450,6 +448,17 @@ class SequenceRun:
             )
         )
         assert events == model.events(), f"STATION_EVENTS {events} != the model's {model.events()}"
+        # No document names a partition that is not there.
+        partitions = {
+            item["Key"]
+            for page in p.s3.get_paginator("list_objects_v2").paginate(
+                Bucket=BUCKET, Prefix="processed/"
+            )
+            for item in page.get("Contents", [])
+        }
+        for upload_id in model.documents:
+            missing = set(p.status(upload_id)["export_keys"]) - partitions
+            assert not missing, f"upload {upload_id[:12]} names absent partitions {missing}"
         # Every row of the CSV is claimed by exactly one upload's rows_clean.
         claimed = sum(int(self.pipeline.status(u)["rows_clean"] or 0) for u in model.documents)
         assert claimed == rows, f"the uploads' rows_clean add up to {claimed}, the CSV has {rows}"
@@ -475,7 +484,9 @@ def _same_csv(name: str, got: bytes, other: str, want: bytes) -> None:
     if got == want:
         return
     g, w = got.split(b"\n"), want.split(b"\n")
-    first = next((i for i, (a, b) in enumerate(zip(g, w, strict=False)) if a != b), min(len(g), len(w)))
+    first = next(
+        (i for i, (a, b) in enumerate(zip(g, w, strict=False)) if a != b), min(len(g), len(w))
+    )
     show = json.dumps(
         {
             "line": first + 1,

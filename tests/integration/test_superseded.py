@@ -67,3 +67,18 @@ def test_a_later_version_supersedes_and_a_resend_restores(stack: Stack) -> None:
     assert _state(stack, v2) == ("superseded", 0, v1, [])
     rows = stack.warehouse.scalar(f"SELECT COUNT(*) FROM {stack.warehouse.clean}.INMET_CLEAN")
     assert rows == 48
+
+
+def test_an_emptying_upload_undone_by_a_later_one_is_superseded(stack: Stack) -> None:  # noqa: F811
+    """An upload whose every value is missing removes hours and keeps none of its own. When a
+    later version replaces its hours, its document must not go on saying `exported` with a
+    partition: here the later version empties the whole year, and the partition is gone."""
+    v1 = _send(stack, _version(1, days=4))
+    v2 = _send(stack, _version(2, days=2, empty=True))  # empties the first two days
+    assert _state(stack, v1) == ("superseded", 48, v2, [KEY])
+    assert _state(stack, v2) == ("exported", 0, None, [KEY])  # the partition has days 3-4
+    v3 = _send(stack, _version(3, days=4, empty=True))  # empties all four days
+    assert stack.warehouse.scalar(f"SELECT COUNT(*) FROM {stack.warehouse.clean}.INMET_CLEAN") == 0
+    assert _state(stack, v1) == ("superseded", 0, v3, [])
+    assert _state(stack, v3) == ("exported", 0, None, [])
+    assert _state(stack, v2) == ("superseded", 0, v3, [])  # not ("exported", 0, None, [KEY])

@@ -37,9 +37,7 @@ def _seeds() -> tuple[int, ...]:
 
 
 @pytest.mark.parametrize("seed", _seeds())
-def test_a_random_sequence_of_uploads_ends_as_the_model_says(
-    pipeline: Pipeline, seed: int
-) -> None:
+def test_a_random_sequence_of_uploads_ends_as_the_model_says(pipeline: Pipeline, seed: int) -> None:
     outcome = SequenceRun(pipeline, seed, STEPS).run()
     assert outcome.accepted > 0
     assert outcome.batches > 0
