@@ -38,7 +38,7 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=5.0, help="how long to run")
     parser.add_argument("--seed", type=int, help="replay this one sequence and stop")
     parser.add_argument(
-        "--first-seed",
+        "--first",
         type=int,
         help="the first of consecutive seeds (default: a random one, printed)",
     )
@@ -46,7 +46,7 @@ def main() -> int:
     parser.add_argument("--keep-going", action="store_true", help="go on after a failing sequence")
     args = parser.parse_args()
     logs = Path(tempfile.mkdtemp(prefix="inmet-sequences-"))
-    first = args.seed if args.seed is not None else args.first_seed
+    first = args.seed if args.seed is not None else args.first
     if first is None:
         first = random.SystemRandom().randrange(10_000, 10**9)
     print(f"first seed {first}, {args.steps} steps a sequence, logs in {logs}", flush=True)
