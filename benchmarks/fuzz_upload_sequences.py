@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import traceback
+from collections import Counter
 from pathlib import Path
 
 # The harness and the model live with the tests, which are not an installed package.
@@ -30,7 +31,8 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 from inmet_local.emulator.servers import fakesnow_server  # noqa: E402
-from tests.upload_sequences import Outcome, SequenceRun, local_pipeline  # noqa: E402
+from tests.sequence_pipeline import local_pipeline  # noqa: E402
+from tests.upload_sequences import FEATURES, Outcome, SequenceRun  # noqa: E402
 
 
 def main() -> int:
@@ -97,6 +99,11 @@ def main() -> int:
         f"{sum(o.superseded for o in outcomes)} uploads superseded at the end; "
         + (f"FAILED seeds: {failed}" if failed else "no failure")
     )
+    met: Counter[str] = Counter()
+    for outcome in outcomes:
+        met.update(outcome.features)
+    for feature in FEATURES:
+        print(f"{met[feature]:6d}  {feature}")
     return 1 if failed else 0
 
 

@@ -22,43 +22,17 @@ it with INMET_UPLOAD_SEQUENCE_SEED=<seed> (the test) or --seed <seed> (the bench
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import random
-import uuid
-from collections.abc import Iterator
+from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from datetime import date, datetime, timedelta
 
-import boto3
-from moto import mock_aws
-
-from export_clean import app as export_app
-from export_clean.deps import export_service
-from inmet_local.client.fetch import FetchError, fetch_from_s3, fetch_from_warehouse
-from inmet_local.emulator.servers import (
-    ManagedProcess,
-    fakesnow_client_env,
-    fakesnow_server_kwargs,
-)
-from inmet_local.emulator.warehouse import LocalWarehouse
-from inmet_local.snowflake.sqlproject import variables
 from inmet_local.synth.synth import SynthStation, generate_station_year, station_catalogue
-from inmet_local.workspace.template import LocalNames, provision
-from inmet_pipeline.adapters.aws import DynamoStatusStore, S3ObjectStore
-from inmet_pipeline.settings import upload_settings
-from inmet_pipeline.upload_objects import UploadSequence
-from inmet_pipeline.uploads import UploadService
-from tests.events import lambda_context, load_event
 from tests.oracle import VersionModel
+from tests.sequence_pipeline import BUCKET, Pipeline
 
 SEED_ENV = "INMET_UPLOAD_SEQUENCE_SEED"
-BUCKET = "inmet-sequences-test"
-TABLE = "inmet-uploads-sequences"
-START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 # Each sequence draws 2 station codes (of A001, A101, A807 and A249, equatorial) and 2 years:
 # 4 station-years, so that versions meet often.
 CODES = 2
@@ -73,138 +47,6 @@ def replay_hint(seed: int) -> str:
     )
 
 
-# -- the pipeline under test ---------------------------------------------------------------------
-class Clock:
-    """The upload service's clock: the test decides when each file is accepted (two within
-    the same microsecond get sequences 1 µs apart: upload_objects.UploadSequence)."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@dataclass
-class Pipeline:
-    """The local pipeline, driven step by step: the upload service (moto's S3 and DynamoDB in
-    this process), the pipe and the task (the local warehouse on the fakesnow server), the
-    export handler, and the two fetches."""
-
-    warehouse: LocalWarehouse
-    work_dir: Path
-    clock: Clock = field(default_factory=Clock)
-    s3: Any = None
-    uploads: UploadService = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.s3 = boto3.client("s3", region_name="us-east-1")
-        self.uploads = self._service()
-
-    def _service(self) -> UploadService:
-        return UploadService(
-            S3ObjectStore(BUCKET), DynamoStatusStore(TABLE), sequence=UploadSequence(self.clock)
-        )
-
-    def reset(self) -> None:
-        """Empty every table of the warehouse, the bucket and the status table: the next
-        sequence starts on a pipeline that never saw an upload."""
-        wh = self.warehouse
-        database = wh.clean.split(".")[0]
-        tables = wh.execute(
-            "SELECT table_schema, table_name FROM information_schema.tables "
-            "WHERE table_catalog = ? AND table_type = 'BASE TABLE'",
-            [database],
-        )
-        for schema, table in tables:
-            wh.execute(f"DELETE FROM {database}.{schema}.{table}")
-        for page in self.s3.get_paginator("list_object_versions").paginate(Bucket=BUCKET):
-            for item in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
-                self.s3.delete_object(Bucket=BUCKET, Key=item["Key"], VersionId=item["VersionId"])
-        table = boto3.resource("dynamodb", region_name="us-east-1").Table(TABLE)
-        for item in table.scan(ProjectionExpression="upload_id")["Items"]:
-            table.delete_item(Key={"upload_id": item["upload_id"]})
-        self.clock.now = START
-        self.uploads = self._service()
-
-    def load(
-        self, keys: list[str], modified: dict[str, datetime], pipe_loads: int, twice: bool
-    ) -> None:
-        """``keys`` in this order through ``pipe_loads`` COPYs, one task run (one batch), then
-        each load notification to the export handler (``twice``: each delivered twice)."""
-        objects = [(k, self.s3.get_object(Bucket=BUCKET, Key=k)["Body"].read()) for k in keys]
-        size = -(-len(objects) // pipe_loads)
-        for start in range(0, len(objects), size):
-            self.warehouse.load_objects(objects[start : start + size], modified)
-        assert self.warehouse.run_task() is not None, "the task found nothing to do"
-        sent: list[str] = []
-        self.warehouse.send_notifications(sent.append)
-        for message in sent:
-            event = load_event("export_notification.json")
-            event["Records"][0]["Sns"]["Message"] = message
-            for _ in range(2 if twice else 1):
-                export_app.handler(event, lambda_context())
-
-    def status(self, upload_id: str) -> dict[str, Any]:
-        document = self.uploads.get(upload_id)
-        assert document is not None, upload_id
-        return document
-
-    def fetch_s3(self) -> bytes:
-        out = self.work_dir / "from-s3.csv"
-        try:
-            fetch_from_s3(self.s3, BUCKET, out)
-        except FetchError as exc:
-            if "no exported partitions" not in str(exc):
-                raise
-            return b"<no exported partitions>"
-        return out.read_bytes()
-
-    def fetch_warehouse(self) -> bytes:
-        out = self.work_dir / "from-snowflake.csv"
-        fetch_from_warehouse(self.warehouse.conn, f"{self.warehouse.clean}.INMET_CLEAN", out)
-        return out.read_bytes()
-
-
-@contextlib.contextmanager
-def local_pipeline(fakesnow: ManagedProcess, work_dir: Path) -> Iterator[Pipeline]:
-    """A pipeline of its own on ``fakesnow``: a new database, moto in this process, the export
-    handler's settings in the environment (restored afterwards)."""
-    database = f"Q{uuid.uuid4().hex[:10].upper()}"
-    env = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "S3_BUCKET": BUCKET,
-        "INMET_STATUS_TABLE": TABLE,
-        **fakesnow_client_env(fakesnow),
-        "SNOWFLAKE_DATABASE": database,
-    }
-    saved = {name: os.environ.get(name) for name in [*env, "AWS_ENDPOINT_URL"]}
-    os.environ.update(env)
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    upload_settings.cache_clear()
-    export_service.cache_clear()
-    try:
-        with mock_aws():
-            provision({"region_name": "us-east-1"}, LocalNames(bucket=BUCKET, table=TABLE))
-            values = variables({"database": database})
-            with LocalWarehouse(
-                fakesnow_server_kwargs(fakesnow), values=values, work_dir=work_dir / "pipe"
-            ) as wh:
-                wh.deploy()  # (a database of its own, gone with the fakesnow server)
-                yield Pipeline(wh, work_dir)
-    finally:
-        export_service.cache_clear()
-        upload_settings.cache_clear()
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 # -- one random sequence -------------------------------------------------------------------------
 @dataclass
 class Outcome:
@@ -215,6 +57,28 @@ class Outcome:
     rows: int = 0  # rows of the final CSV, each compared three ways
     superseded: int = 0  # uploads superseded at the end
     log: list[str] = field(default_factory=list)
+    # How often the sequence met each case the property is about (FEATURES).
+    features: Counter[str] = field(default_factory=Counter)
+
+
+# The cases a sequence can meet; the bounded test's fixed sequences meet every one.
+FEATURES = (
+    "a station-year sent in several versions",
+    "a file with every value missing",
+    "a station's name and site changed",
+    "a station code reused by another station",
+    "a pair within one second, the first one's sha256 higher",
+    "a pair within one second, the first one's sha256 lower",
+    "identical bytes again while pending",
+    "identical bytes again after export",
+    "identical bytes again after being superseded",
+    "a batch loading an older version after a newer one",
+    "two pipe loads in one batch",
+    "a load notification delivered twice",
+    "an upload superseded",
+    "a station-year emptied",
+    "a station event",
+)
 
 
 def _variants(code: SynthStation, others: list[SynthStation]) -> list[SynthStation]:
@@ -319,17 +183,22 @@ class SequenceRun:
     def _new_version(self) -> bytes:
         rng = self.rng
         code = rng.choice(sorted(self.variants))
-        station = rng.choice(self.variants[code])
+        variant = rng.randrange(len(self.variants[code]))
         year = rng.choice(self.years)
         last = rng.randint(1, 3)
+        seed, empty = rng.randrange(1_000_000), rng.random() < 0.2
         synth = generate_station_year(
-            station,
+            self.variants[code][variant],
             year,
-            seed=rng.randrange(1_000_000),
-            empty=rng.random() < 0.2,
+            seed=seed,
+            empty=empty,
             partial_until=date(year, 1, last),
             outlier_rate=rng.choice((0.0, 0.0, 0.05)),
         )
+        features = self.outcome.features
+        features["a file with every value missing"] += empty
+        features["a station's name and site changed"] += variant in (2, 3)
+        features["a station code reused by another station"] += variant == 4
         return _lines_with(synth.data, rng, rng.randint(1, last))
 
     def _pair(self) -> None:
@@ -341,6 +210,10 @@ class SequenceRun:
             self.rng.random() < 0.5
         ):
             first, second = second, first
+        order = (
+            "higher" if VersionModel.upload_id(first) > VersionModel.upload_id(second) else "lower"
+        )
+        self.outcome.features[f"a pair within one second, the first one's sha256 {order}"] += 1
         self._send(first)
         self._send(second, same_second=True)
 
@@ -351,6 +224,11 @@ class SequenceRun:
             if same_second
             else timedelta(milliseconds=self.rng.choice((0, 3, 400, 1500, 65_000)))
         )
+        before = self.model.documents.get(VersionModel.upload_id(data))
+        if before is not None:
+            after = {"received": "while pending", "exported": "after export"}
+            when = after.get(before.status, "after being superseded")
+            self.outcome.features[f"identical bytes again {when}"] += 1
         version = self.model.accept(data)
         result = p.uploads.accept(data, f"v{len(self.sent)}.CSV")
         self.outcome.uploads += 1
@@ -392,6 +270,14 @@ class SequenceRun:
             f"load {len(chosen)} version(s) {chosen} in {pipe_loads} COPY(s)"
             + (", notifications twice" if twice else "")
         )
+        features, versions = self.outcome.features, self.model.versions
+        features["a batch loading an older version after a newer one"] += any(
+            v.loaded and v.order > o and v.station_year == versions[o].station_year
+            for o in chosen
+            for v in versions
+        )
+        features["two pipe loads in one batch"] += pipe_loads == 2 and len(chosen) > 1
+        features["a load notification delivered twice"] += twice
         self.pipeline.load([self.keys[o] for o in chosen], self.modified, pipe_loads, twice)
         self.model.load(chosen)
         self.outcome.batches += 1
@@ -463,9 +349,20 @@ class SequenceRun:
         claimed = sum(int(self.pipeline.status(u)["rows_clean"] or 0) for u in model.documents)
         assert claimed == rows, f"the uploads' rows_clean add up to {claimed}, the CSV has {rows}"
         self.outcome.rows = rows
+        self._count_final_features()
+
+    def _count_final_features(self) -> None:
+        model = self.model
         self.outcome.superseded = sum(
             1 for d in model.documents.values() if d.status == "superseded"
         )
+        features = self.outcome.features
+        features["an upload superseded"] += self.outcome.superseded
+        versions = Counter(v.station_year for v in model.versions)
+        features["a station-year sent in several versions"] += sum(n > 1 for n in versions.values())
+        with_rows = {(station, at.year) for station, at in model.clean()}
+        features["a station-year emptied"] += len(set(model.station_years()) - with_rows)
+        features["a station event"] += len(model.events())
 
 
 def _with_other_values(data: bytes, rng: random.Random) -> bytes:
