@@ -199,6 +199,18 @@ class ModelDocument:
     export_keys: list[str] = field(default_factory=list)
 
 
+@dataclass
+class ModelBatch:
+    """One task run: the acceptances it loaded and the partitions it announced (§4)."""
+
+    versions: list[ModelVersion]
+    partition_rows: dict[StationYear, int] = field(default_factory=dict)
+
+    @property
+    def touched(self) -> set[StationYear]:
+        return {v.station_year for v in self.versions}
+
+
 class VersionModel:
     """The pipeline as the contract states it, acceptance by acceptance and batch by batch.
 
@@ -209,7 +221,9 @@ class VersionModel:
       missing (rule 6);
     - rule 1: each station-year's attributes come from its latest loaded acceptance, and each
       CLEAN row carries its own year's; each station's latest attributes overall (STATIONS);
-    - §1.2: after a batch, its files are `exported` (rows_clean: their hours in CLEAN); every
+    - §1.2: when a batch's notification is handled (at once, late, out of order or again), its
+      files are `exported` (rows_clean: their hours in CLEAN, export_keys: their partition
+      if the notification announced rows there); every
       loaded file of the station-years it touched one of whose hours a later loaded version
       holds is `superseded` by the latest, with the rows it still has (an hour it held with
       every value missing counts: its emptying was replaced).
@@ -237,21 +251,32 @@ class VersionModel:
 
     def load(self, orders: Iterable[int]) -> None:
         """One batch: these acceptances loaded (in any order), the task run, its export."""
-        batch = [self.versions[o] for o in orders]
-        for version in batch:
+        self.export(self.run_task(orders))
+
+    def run_task(self, orders: Iterable[int]) -> ModelBatch:
+        """These acceptances loaded (in any order) and the task run: the batch its load
+        notification announces, with each partition's rows after it (§4)."""
+        batch = ModelBatch([self.versions[o] for o in orders])
+        for version in batch.versions:
             version.loaded = True
+        rows = Counter((station, at.year) for station, at in self.clean())
+        batch.partition_rows = {sy: rows[sy] for sy in batch.touched}
+        return batch
+
+    def export(self, batch: ModelBatch) -> None:
+        """The batch's notification handled (now, later, or once more): the documents as CLEAN
+        stands now."""
         clean = self.clean()
         kept = Counter(order for order, _ in clean.values())
-        partitions = Counter((station, at.year) for station, at in clean)
-        touched = {v.station_year for v in batch}
-        for version in batch:
+        touched = batch.touched
+        for version in batch.versions:
             document = self.documents[version.upload_id]
             if document.version != version.order:
                 continue
             document.status = "exported"
             document.rows_clean = kept[version.order]
             document.superseded_by = None
-            has_rows = partitions[version.station_year] > 0
+            has_rows = batch.partition_rows[version.station_year] > 0
             document.export_keys = [self._key(version.station_year)] if has_rows else []
         for version in self.loaded():
             if version.station_year not in touched:

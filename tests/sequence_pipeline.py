@@ -92,11 +92,9 @@ class Pipeline:
         self.clock.now = START
         self.uploads = self._service()
 
-    def load(
-        self, keys: list[str], modified: dict[str, datetime], pipe_loads: int, twice: bool
-    ) -> None:
-        """``keys`` in this order through ``pipe_loads`` COPYs, one task run (one batch), then
-        each load notification to the export handler (``twice``: each delivered twice)."""
+    def load(self, keys: list[str], modified: dict[str, datetime], pipe_loads: int) -> list[str]:
+        """``keys`` in this order through ``pipe_loads`` COPYs and one task run (one batch):
+        the batch's load notifications, not yet delivered."""
         objects = [(k, self.s3.get_object(Bucket=BUCKET, Key=k)["Body"].read()) for k in keys]
         size = -(-len(objects) // pipe_loads)
         for start in range(0, len(objects), size):
@@ -104,7 +102,11 @@ class Pipeline:
         assert self.warehouse.run_task() is not None, "the task found nothing to do"
         sent: list[str] = []
         self.warehouse.send_notifications(sent.append)
-        for message in sent:
+        return sent
+
+    def deliver(self, messages: list[str], twice: bool) -> None:
+        """Each load notification to the export handler (``twice``: each delivered twice)."""
+        for message in messages:
             event = load_event("export_notification.json")
             event["Records"][0]["Sns"]["Message"] = message
             for _ in range(2 if twice else 1):

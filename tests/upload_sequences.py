@@ -7,9 +7,10 @@ emptied hours, emptied years, values on the range's edge as written), a station 
 another station, a station's name and site changed between years and within one, identical
 bytes sent again (while pending, after export, after being superseded), pairs sent within one
 second in both sha256 orders, and loads whose batches and order Snowpipe chooses freely (any
-subset of what is pending, in any order, several pipe loads before one task run, a load
-notification delivered twice, S3 LastModified seconds that disagree with the order of
-acceptance). Each step runs on the local pipeline (the upload service on moto, the pipe, the
+subset of what is pending, in any order, several pipe loads before one task run, S3
+LastModified seconds that disagree with the order of acceptance), and load notifications
+handled twice, late, after later batches' or again much later (SNS and Lambda promise no
+order). Each step runs on the local pipeline (the upload service on moto, the pipe, the
 task and the export on the fakesnow server) and on the model (tests/oracle.VersionModel).
 
 After each batch every upload's status document must be what the model says (status,
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from inmet_local.synth.synth import SynthStation, generate_station_year, station_catalogue
-from tests.oracle import VersionModel
+from tests.oracle import ModelBatch, VersionModel
 from tests.sequence_pipeline import BUCKET, Pipeline
 
 SEED_ENV = "INMET_UPLOAD_SEQUENCE_SEED"
@@ -75,6 +76,9 @@ FEATURES = (
     "a batch loading an older version after a newer one",
     "two pipe loads in one batch",
     "a load notification delivered twice",
+    "a load notification delivered late",
+    "load notifications handled out of order",
+    "a load notification delivered again later",
     "an upload superseded",
     "a station-year emptied",
     "a station event",
@@ -151,6 +155,10 @@ class SequenceRun:
         self.keys: dict[int, str] = {}  # model version -> raw/ key
         self.modified: dict[str, datetime] = {}
         self.pending: list[int] = []  # model versions accepted, not yet loaded
+        # Batches run whose notifications are not handled yet, and those handled.
+        self.held: list[tuple[ModelBatch, list[str], bool]] = []
+        self.delivered: list[tuple[ModelBatch, list[str]]] = []
+        self.batches_run: list[int] = []
 
     def run(self) -> Outcome:
         try:
@@ -159,6 +167,8 @@ class SequenceRun:
                 self._step()
             while self.pending:
                 self._load(everything=True)
+            self._deliver()
+            self._check_documents()
             self._check_final()
         except AssertionError as exc:
             log = "\n  ".join(self.outcome.log[-40:])
@@ -278,10 +288,38 @@ class SequenceRun:
         )
         features["two pipe loads in one batch"] += pipe_loads == 2 and len(chosen) > 1
         features["a load notification delivered twice"] += twice
-        self.pipeline.load([self.keys[o] for o in chosen], self.modified, pipe_loads, twice)
-        self.model.load(chosen)
+        messages = self.pipeline.load([self.keys[o] for o in chosen], self.modified, pipe_loads)
+        batch = self.model.run_task(chosen)
+        self.batches_run.append(id(batch))
+        self.held.append((batch, messages, twice))
         self.outcome.batches += 1
+        # SNS and Lambda's asynchronous invocation promise no order and no time: a batch's
+        # notification may be handled after later batches', and delivered again much later.
+        if everything or rng.random() < 0.7:
+            self._deliver()
+        else:
+            features["a load notification delivered late"] += 1
+            self.outcome.log.append("  (its notification held back)")
+        if self.delivered and rng.random() < 0.15:
+            again = rng.choice(self.delivered)
+            self.outcome.log.append("deliver an earlier notification again")
+            features["a load notification delivered again later"] += 1
+            self.pipeline.deliver(again[1], False)
+            self.model.export(again[0])
         self._check_documents()
+
+    def _deliver(self) -> None:
+        """Every held notification, in a random order."""
+        held, self.held = self.held, []
+        self.rng.shuffle(held)
+        runs = [self.batches_run.index(id(batch)) for batch, _, _ in held]
+        if runs != sorted(runs):
+            self.outcome.log.append(f"  notifications of batches {runs} handled in this order")
+            self.outcome.features["load notifications handled out of order"] += 1
+        for batch, messages, twice in held:
+            self.pipeline.deliver(messages, twice)
+            self.model.export(batch)
+            self.delivered.append((batch, messages))
 
     # -- checks -----------------------------------------------------------------------------------
     def _check_documents(self) -> None:

@@ -21,7 +21,7 @@ from tests.upload_sequences import FEATURES, SEED_ENV, SequenceRun
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-SEEDS = (7, 11, 17)  # together they meet every case of FEATURES
+SEEDS = (9, 17)  # together they meet every case of FEATURES
 STEPS = 10  # steps of each sequence (sends, re-sends, pairs, loads), then every pending load
 
 
@@ -47,8 +47,8 @@ def test_the_run_reports_its_seed_and_how_to_replay_it(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """A broken model must fail the run, naming the seed and the replay command."""
-    run = SequenceRun(pipeline, 7, 2)
+    run = SequenceRun(pipeline, 9, 2)
     monkeypatch.setattr(run.model, "csv", lambda: b"station_id\n")
     monkeypatch.setattr(run.model, "documents", {})  # (statuses then agree trivially)
-    with pytest.raises(AssertionError, match=rf"seed 7: .*\n.*{SEED_ENV}=7"):
+    with pytest.raises(AssertionError, match=rf"seed 9: .*\n.*{SEED_ENV}=9"):
         run.run()
