@@ -26,11 +26,12 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from inmet_local.synth.synth import SynthStation, generate_station_year, station_catalogue
+from inmet_local.synth.synth import generate_station_year, station_catalogue
 from tests.oracle import ModelBatch, VersionModel
+from tests.sequence_files import lines_with, variants, with_other_values
 from tests.sequence_pipeline import BUCKET, Pipeline
 
 SEED_ENV = "INMET_UPLOAD_SEQUENCE_SEED"
@@ -85,57 +86,6 @@ FEATURES = (
 )
 
 
-def _variants(code: SynthStation, others: list[SynthStation]) -> list[SynthStation]:
-    """The station behind ``code`` as its files may state it: as catalogued, renamed and moved
-    (a relocation), with an accented name, and another station's attributes under the same
-    code (a code reused)."""
-    moved = replace(
-        code,
-        name=f"{code.name} - NOVO SITIO",
-        latitude=round(code.latitude + 0.0361, 8),
-        longitude=round(code.longitude - 0.0207, 8),
-        altitude_m=round(code.altitude_m + 12.35, 2),
-    )
-    accented = replace(code, name=f"{code.name} - ESTAÇÃO")
-    reused = replace(random.Random(code.station_id).choice(others), station_id=code.station_id)
-    return [code, code, moved, accented, reused]
-
-
-def _lines_with(data: bytes, rng: random.Random, first_day: int) -> bytes:
-    """``data`` from ``first_day`` on, with some hours emptied and some values on their range's
-    edge as written (docs/contracts.md §3 rules 4-6)."""
-    encoding = "utf-8"
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError:
-        encoding = "latin-1"
-        text = data.decode(encoding)
-    lines = text.split("\n")[:-1]
-    head, rows = lines[:9], lines[9 + 24 * (first_day - 1) :]
-    if rng.random() < 0.35:  # a run of hours with every measure missing
-        start = rng.randrange(len(rows))
-        for i in range(start, min(len(rows), start + rng.randint(1, 30))):
-            fields = rows[i].split(";")
-            missing = "-9999" if "-" in fields[0] else ""
-            rows[i] = ";".join(fields[:2] + [missing] * 17 + fields[19:])
-    for _ in range(rng.choice((0, 0, 1, 3))):  # values as written at the edges of rules 3-5
-        i = rng.randrange(len(rows))
-        fields = rows[i].split(";")
-        column, value = rng.choice(
-            [
-                (13, "100,0004"),  # humidity max: out of range as written, 100.0 rounded
-                (2, "-0,0004"),  # precipitation: out of range as written
-                (15, "99,96"),  # humidity: in range, 100.0 rounded
-                (2, ",5"),
-                (7, "-,5"),  # air temperature
-                (7, "-9999"),
-            ]
-        )
-        fields[column] = value
-        rows[i] = ";".join(fields)
-    return ("\n".join(head + rows) + "\n").encode(encoding)
-
-
 class SequenceRun:
     """Draws one sequence from ``seed`` and plays it on the pipeline and the model together."""
 
@@ -149,7 +99,7 @@ class SequenceRun:
         catalogue = station_catalogue(10)
         codes = self.rng.sample([catalogue[i] for i in (0, 1, 2, 3)], CODES)
         others = catalogue[4:]
-        self.variants = {c.station_id: _variants(c, others) for c in codes}
+        self.variants = {c.station_id: variants(c, others) for c in codes}
         self.years = sorted(self.rng.sample(YEARS, 2))
         self.sent: list[bytes] = []
         self.keys: dict[int, str] = {}  # model version -> raw/ key
@@ -209,13 +159,13 @@ class SequenceRun:
         features["a file with every value missing"] += empty
         features["a station's name and site changed"] += variant in (2, 3)
         features["a station code reused by another station"] += variant == 4
-        return _lines_with(synth.data, rng, rng.randint(1, last))
+        return lines_with(synth.data, rng, rng.randint(1, last))
 
     def _pair(self) -> None:
         """Two versions of one station-year sent within the same second, the first one's
         sha256 sorting higher or lower (docs/contracts.md §3 rule 7)."""
         first = self._new_version()
-        second = _with_other_values(first, self.rng)
+        second = with_other_values(first, self.rng)
         if (VersionModel.upload_id(first) > VersionModel.upload_id(second)) != (
             self.rng.random() < 0.5
         ):
@@ -401,18 +351,6 @@ class SequenceRun:
         with_rows = {(station, at.year) for station, at in model.clean()}
         features["a station-year emptied"] += len(set(model.station_years()) - with_rows)
         features["a station event"] += len(model.events())
-
-
-def _with_other_values(data: bytes, rng: random.Random) -> bytes:
-    """Another version of the same file: the same hours, some values changed."""
-    lines = data.split(b"\n")
-    for _ in range(3):
-        i = rng.randrange(9, len(lines) - 1)
-        fields = lines[i].split(b";")
-        value = str(rng.randint(10, 35)).encode()
-        fields[7] = value if fields[7] != value else b"9"  # air temperature
-        lines[i] = b";".join(fields)
-    return b"\n".join(lines)
 
 
 def _same_csv(name: str, got: bytes, other: str, want: bytes) -> None:
