@@ -201,10 +201,9 @@ class ModelDocument:
 
 @dataclass
 class ModelBatch:
-    """One task run: the acceptances it loaded and the partitions it announced (§4)."""
+    """One task run: the acceptances it loaded (§4)."""
 
     versions: list[ModelVersion]
-    partition_rows: dict[StationYear, int] = field(default_factory=dict)
 
     @property
     def touched(self) -> set[StationYear]:
@@ -223,7 +222,7 @@ class VersionModel:
       CLEAN row carries its own year's; each station's latest attributes overall (STATIONS);
     - §1.2: when a batch's notification is handled (at once, late, out of order or again), its
       files are `exported` (rows_clean: their hours in CLEAN, export_keys: their partition
-      if the notification announced rows there); every
+      when they have any); every
       loaded file of the station-years it touched one of whose hours a later loaded version
       holds is `superseded` by the latest, with the rows it still has (an hour it held with
       every value missing counts: its emptying was replaced).
@@ -255,12 +254,10 @@ class VersionModel:
 
     def run_task(self, orders: Iterable[int]) -> ModelBatch:
         """These acceptances loaded (in any order) and the task run: the batch its load
-        notification announces, with each partition's rows after it (§4)."""
+        notification announces (§4)."""
         batch = ModelBatch([self.versions[o] for o in orders])
         for version in batch.versions:
             version.loaded = True
-        rows = Counter((station, at.year) for station, at in self.clean())
-        batch.partition_rows = {sy: rows[sy] for sy in batch.touched}
         return batch
 
     def export(self, batch: ModelBatch) -> None:
@@ -276,8 +273,7 @@ class VersionModel:
             document.status = "exported"
             document.rows_clean = kept[version.order]
             document.superseded_by = None
-            has_rows = batch.partition_rows[version.station_year] > 0
-            document.export_keys = [self._key(version.station_year)] if has_rows else []
+            document.export_keys = [self._key(version.station_year)] if kept[version.order] else []
         for version in self.loaded():
             if version.station_year not in touched:
                 continue
