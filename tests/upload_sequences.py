@@ -16,8 +16,9 @@ task and the export on the fakesnow server) and on the model (tests/oracle.Versi
 After each batch every upload's status document must be what the model says (status,
 rows_clean, superseded_by, export_keys, raw_key); once everything is loaded the exported CSV
 (`inmet fetch`, from S3) must equal `inmet fetch --from snowflake` byte for byte and the
-model's CSV, CLEAN.STATION_YEARS, STATIONS and STATION_EVENTS the model's station history, and
-the rows_clean of the uploads must add up to the CSV's rows. A failure names its seed: replay
+model's CSV, CLEAN.STATION_YEARS, STATIONS and STATION_EVENTS the model's station history, no
+document may name a partition that is not in S3, and the rows_clean of the uploads must add up
+to the CSV's rows. A failure names its seed: replay
 it with INMET_UPLOAD_SEQUENCE_SEED=<seed> (the test) or --seed <seed> (the benchmark).
 """
 
