@@ -371,9 +371,12 @@ SELECT raw_key, rows_clean, station_id, year, batch_id
 FROM {{ database }}.{{ clean_schema }}.FILE_LOADS;
 
 -- Uploads a later version of their station-year replaced, in whole or in part (the status
--- `superseded`, docs/contracts.md §1): each loaded file that has a later version (the order of
--- modules/versions.sql) and fewer rows in CLEAN now than it brought (its rows not all missing),
--- with the rows of it that survive and the latest version of its station-year.
+-- `superseded`, docs/contracts.md §1.2): each loaded file that a later version (the order of
+-- modules/versions.sql) overlaps, with the rows of it that survive and the latest version of its
+-- station-year. A file covers the hours from its first to its last line, as in step 3b of
+-- task/process_batch.sql. The hours it held with every value missing count too: an upload that
+-- emptied hours is superseded once a later version sends them again (its partition may be gone
+-- since), not left `exported` naming a partition that no longer exists.
 CREATE OR REPLACE VIEW {{ database }}.{{ clean_schema }}.EXPORT_SUPERSEDED COPY GRANTS AS
 WITH surviving AS (
   SELECT station_id, source_file AS file_name, COUNT(*) AS rows_surviving
@@ -387,6 +390,14 @@ latest_later AS (
     ON l.station_id = f.station_id AND l.year = f.year
     AND {{ is_later('l.file_name', 'l.file_last_modified', 'f.file_name', 'f.file_last_modified') }}
   QUALIFY ROW_NUMBER() OVER (PARTITION BY f.file_name ORDER BY {{ newest_first('l.') }}) = 1
+),
+overlapped AS (
+  SELECT DISTINCT f.file_name
+  FROM {{ database }}.{{ clean_schema }}.FILE_LOADS f
+  JOIN {{ database }}.{{ clean_schema }}.FILE_LOADS o
+    ON o.station_id = f.station_id AND o.year = f.year
+    AND o.first_observed_at <= f.last_observed_at AND o.last_observed_at >= f.first_observed_at
+    AND {{ is_later('o.file_name', 'o.file_last_modified', 'f.file_name', 'f.file_last_modified') }}
 )
 SELECT
   f.raw_key,
@@ -395,9 +406,9 @@ SELECT
   COALESCE(s.rows_surviving, 0) AS rows_surviving,
   l.later_key AS superseded_by
 FROM {{ database }}.{{ clean_schema }}.FILE_LOADS f
+JOIN overlapped v ON v.file_name = f.file_name
 JOIN latest_later l ON l.file_name = f.file_name
-LEFT JOIN surviving s ON s.station_id = f.station_id AND s.file_name = f.file_name
-WHERE COALESCE(s.rows_surviving, 0) < f.data_rows - f.all_missing_rows;
+LEFT JOIN surviving s ON s.station_id = f.station_id AND s.file_name = f.file_name;
 
 -- raw/ keys loaded into RAW that no batch has processed (a task failure names no file). A
 -- quarantined file is not pending: it never gets a FILE_LOADS row, and a later task failure

@@ -67,3 +67,33 @@ def test_a_later_version_supersedes_and_a_resend_restores(stack: Stack) -> None:
     assert _state(stack, v2) == ("superseded", 0, v1, [])
     rows = stack.warehouse.scalar(f"SELECT COUNT(*) FROM {stack.warehouse.clean}.INMET_CLEAN")
     assert rows == 48
+
+
+def test_an_emptying_upload_undone_by_a_later_one_is_superseded(stack: Stack) -> None:  # noqa: F811
+    """An upload whose every value is missing removes hours and keeps none of its own. When a
+    later version replaces its hours, its document must not go on saying `exported` with a
+    partition: here the later version empties the whole year, and the partition is gone."""
+    v1 = _send(stack, _version(1, days=4))
+    v2 = _send(stack, _version(2, days=2, empty=True))  # empties the first two days
+    assert _state(stack, v1) == ("superseded", 48, v2, [KEY])
+    assert _state(stack, v2) == ("exported", 0, None, [])  # no row of it is in a partition
+    v3 = _send(stack, _version(3, days=4, empty=True))  # empties all four days
+    assert stack.warehouse.scalar(f"SELECT COUNT(*) FROM {stack.warehouse.clean}.INMET_CLEAN") == 0
+    assert _state(stack, v1) == ("superseded", 0, v3, [])
+    assert _state(stack, v3) == ("exported", 0, None, [])
+    assert _state(stack, v2) == ("superseded", 0, v3, [])  # not ("exported", 0, None, [KEY])
+
+
+def test_an_upload_with_no_row_names_no_partition(stack: Stack) -> None:  # noqa: F811
+    """An upload whose every value is missing holds no row of any partition, so its document
+    names none: a later upload may empty the partition without touching its hours (here day 3),
+    and the document would name a partition that is gone."""
+    v1 = _send(stack, _version(1, days=2))
+    empty = _version(2, days=3, empty=True).split(b"\n")
+    day_3 = b"\n".join(empty[:9] + empty[9 + 48 :])  # metadata, header, the third day
+    v2 = _send(stack, day_3)
+    assert _state(stack, v2) == ("exported", 0, None, [])
+    v3 = _send(stack, _version(3, days=2, empty=True))  # empties days 1-2: no row is left
+    assert _state(stack, v1) == ("superseded", 0, v3, [])
+    assert stack.s3.list_objects_v2(Bucket="inmet-export-test", Prefix=KEY)["KeyCount"] == 0
+    assert _state(stack, v2) == ("exported", 0, None, [])

@@ -282,9 +282,8 @@ def run_pipeline(
         mark = time.perf_counter()
         fetched = None
         kept = ""
-        if any(
-            d.get("status") == UploadStatus.EXPORTED and d.get("export_keys") for d in docs.values()
-        ):
+        done = (UploadStatus.EXPORTED, UploadStatus.SUPERSEDED)
+        if any(d.get("status") in done and d.get("export_keys") for d in docs.values()):
             try:
                 guard = never_shrink(out, force, expendable=_station_years_of(legacy))
                 fetched = fetch_from_s3(stack.client("s3"), BUCKET, out, guard=guard)

@@ -297,14 +297,12 @@ class ExportService:
             # One write records both steps (cleaned, then exported): the partitions are
             # already in S3 here, so a separate "cleaned" write would be visible only for the
             # moment between two writes, and it doubled the status writes of every batch.
+            # No partition for a file with no row in CLEAN (§1.2: a later upload may remove it).
+            rows = rows_clean.get(raw_key, 0)
             self.statuses.update(
                 upload_id,
-                {
-                    "status": UploadStatus.EXPORTED,
-                    "rows_clean": rows_clean.get(raw_key, 0),
-                    "error": None,
-                    "export_keys": export_keys,
-                },
+                {"status": UploadStatus.EXPORTED, "rows_clean": rows, "error": None}
+                | {"export_keys": export_keys if rows else []},
                 set_if_missing={"cleaned_at": now, "exported_at": now},
             )
             result.uploads.append(upload_id)
