@@ -4,8 +4,8 @@ trigger interval chosen (``python -m tests.integration.crash_stack DATA_DIR PORT
 exits 1 with the stack's message when a server dies.
 
 With ``AFTER``, the process kills itself (SIGKILL: no handler, no clean-up runs) right after
-the AFTER-th write statement of its first task run that has work: a crash at an exact moment
-of the task, which a ``kill -9`` from outside hits only by chance.
+the AFTER-th write statement of the first task run that begins once it is ready: a crash at an
+exact moment of the task, which a ``kill -9`` from outside hits only by chance.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def die_after_writes(wh: WarehouseConnection, after: int, die: Callable[[], Any]
 
 
 def kill_during_the_first_task_run(after: int) -> None:
-    """SIGKILL this process after the ``after``-th write of the first task run with work."""
+    """SIGKILL this process after the ``after``-th write of the next task run with work."""
     run_batch = Task._run_batch
 
     def first_run(self: Task) -> TaskRun:
@@ -58,12 +58,12 @@ def kill_during_the_first_task_run(after: int) -> None:
 
 def main() -> None:
     data_dir, port, interval = Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
-    if len(sys.argv) > 4:
-        kill_during_the_first_task_run(int(sys.argv[4]))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     stack = LocalStack(data_dir, port=port, task_interval=interval)
     stack.start(say=lambda text: print(text, flush=True))
+    if len(sys.argv) > 4:
+        kill_during_the_first_task_run(int(sys.argv[4]))
     print("ready", flush=True)
     try:
         while not stop.wait(0.2) and not stack.stopping:
