@@ -117,15 +117,18 @@ class Stack:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                documents = self.documents(ids)
+                documents: dict[str, dict[str, Any]] | None = self.documents(ids)
             except httpx.TimeoutException:
-                documents = {}
-            others = {i: d for i, d in documents.items() if d.get("status") != "exported"}
-            if documents and not others:
-                return
-            assert time.monotonic() < deadline, {
-                i: (d.get("status"), d.get("error")) for i, d in others.items()
-            } or "the status API did not answer"
+                documents = None
+            if documents is not None:
+                others = {i: d for i, d in documents.items() if d.get("status") != "exported"}
+                if not others:
+                    return
+            assert time.monotonic() < deadline, (
+                {i: (d.get("status"), d.get("error")) for i, d in others.items()}
+                if documents is not None
+                else "the status API did not answer"
+            )
             time.sleep(0.5)
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
