@@ -132,15 +132,23 @@ class Pipe:
             )
         )
         stamp = loaded_at.strftime("%Y-%m-%d %H:%M:%S.%f")
-        self.wh.execute(
-            f"INSERT INTO {self.wh.raw}._LOCAL_PIPE_HISTORY "
-            "(file_name, row_count, loaded_at) VALUES " + ", ".join("(?, ?, ?)" for _ in pairs),
-            [v for name, n in pairs for v in (name, n, stamp)],
-        )
+        # The stream first, the load history last. Snowpipe records a file in its history in
+        # the transaction that loads it ("No record is added if the transaction is rolled
+        # back", https://docs.snowflake.com/en/sql-reference/info-schema/load_history); here the
+        # three writes are separate, and a process killed between two of them must leave a
+        # file that is loaded again, never one the history knows and the stream does not (the
+        # poller would skip it for ever, and its upload would never leave `received`). Killed
+        # after the COPY or after the stream's insert, the file is not in the history: the
+        # start's announcement loads it again, and the task reads only its latest load.
         self.wh.execute(
             f"INSERT INTO {self.wh.raw}._LOCAL_STREAM_PENDING (file_name) VALUES "
             + ", ".join("(?)" for _ in pairs),
             [name for name, _ in pairs],
+        )
+        self.wh.execute(
+            f"INSERT INTO {self.wh.raw}._LOCAL_PIPE_HISTORY "
+            "(file_name, row_count, loaded_at) VALUES " + ", ".join("(?, ?, ?)" for _ in pairs),
+            [v for name, n in pairs for v in (name, n, stamp)],
         )
         return [key for key, _ in objects], int(table.num_rows)
 

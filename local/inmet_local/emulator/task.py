@@ -49,7 +49,32 @@ class Task:
         notification); the next run retries the whole batch."""
         if not self.stream_has_data():
             return None
+        self.undo_interrupted()
         return self._run_batch()
+
+    def undo_interrupted(self) -> list[str]:
+        """Undo every batch a run began and did not finish; their ids.
+
+        On Snowflake the task's statements are one transaction: "all statements in the
+        transaction are either applied (committed) or undone (rolled back) together"
+        (https://docs.snowflake.com/en/sql-reference/transactions), so a run cut short leaves
+        nothing. Here they run one by one (see ``_run_batch``): a process killed between two of
+        them (``kill -9``, a closed laptop lid, a crash) leaves its batch ``open`` or
+        ``loaded``, and the next run's statements, written for one open batch, would take the
+        leftover's files along with their own: each line twice, the station metadata no longer
+        one line each, every file of both set aside as "incomplete" (RAW.QUARANTINE) and its
+        upload marked ``failed`` although nothing is wrong with it. Runs never overlap (one
+        runner per warehouse: the stack's data dir is locked), so a batch not ``queued`` when a
+        run begins is such a leftover. Its files are still in the stream (the stream advances
+        only after the last statement): the run that follows takes them again, whole."""
+        rows = self.wh.execute(
+            f"SELECT batch_id FROM {self.wh.raw}.BATCHES WHERE status <> 'queued' ORDER BY 1"
+        )
+        batch_ids = [str(batch_id) for (batch_id,) in rows]
+        for batch_id in batch_ids:
+            log.warning("undoing batch %s, left unfinished by an interrupted task run", batch_id)
+            self._delete_batch(batch_id)
+        return batch_ids
 
     def _run_batch(self) -> TaskRun:
         started = time.perf_counter()
@@ -88,15 +113,25 @@ class Task:
         return TaskRun(batch_id, files, time.perf_counter() - started, tuple(steps))
 
     def _undo_batch(self, batch_id: str | None) -> None:
+        """After a statement failed. Should this undo fail too, the batch is still not
+        ``queued``, and the next run's ``undo_interrupted`` finishes it."""
         with contextlib.suppress(Exception):
             if batch_id is not None:
-                for table in (
-                    f"{self.wh.raw}.BATCH_FILES",
-                    f"{self.wh.clean}.BATCH_PARTITIONS",
-                    f"{self.wh.raw}.QUARANTINE",
-                ):
-                    self.wh.execute(f"DELETE FROM {table} WHERE batch_id = ?", [batch_id])
-                self.wh.execute(f"DELETE FROM {self.wh.raw}.BATCHES WHERE batch_id = ?", [batch_id])
+                self._delete_batch(batch_id)
+
+    def _delete_batch(self, batch_id: str) -> None:
+        """Everything the task's statements wrote under ``batch_id`` that the next run would
+        read as this batch's: its files, partitions, set-aside files and queued messages, and
+        its row in BATCHES last (while it exists, the batch is still found unfinished). What
+        the upserts wrote to CLEAN stays; the next run writes the same rows again."""
+        for table in (
+            f"{self.wh.raw}.BATCH_FILES",
+            f"{self.wh.clean}.BATCH_PARTITIONS",
+            f"{self.wh.raw}.QUARANTINE",
+            f"{self.wh.raw}.NOTIFICATIONS",
+        ):
+            self.wh.execute(f"DELETE FROM {table} WHERE batch_id = ?", [batch_id])
+        self.wh.execute(f"DELETE FROM {self.wh.raw}.BATCHES WHERE batch_id = ?", [batch_id])
 
 
 def step_name(sql: str) -> str:
