@@ -123,7 +123,7 @@ def station_zone(state: str, latitude: float, longitude: float) -> str:
         # (9.5881 S, 67.5331 W): the side of the line by the sign of a cross product.
         (ay, ax), (by, bx) = (-4.2525, -69.9383), (-9.5881, -67.5331)
         cross = (bx - ax) * (latitude - ay) - (by - ay) * (longitude - ax)
-        return "America/Eirunepe" if cross > 0 else "America/Manaus"
+        return "America/Eirunepe" if cross < 0 else "America/Manaus"
     return {
         "MT": "America/Cuiaba",
         "MS": "America/Campo_Grande",
