@@ -5,7 +5,7 @@ for each completeness rule, the vector mean and the incremental build."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,11 @@ import pytest
 from inmet_local.emulator.warehouse import LocalWarehouse
 from inmet_local.synth.synth import generate_station_year
 from inmet_local.synth.synth_stations import SynthStation
+from inmet_pipeline.columns import MEASURE_NAMES
+from inmet_pipeline.inmet_format import LAYOUTS
 from inmet_pipeline.uploads import raw_object
+from tests import solar_model
+from tests.helpers import small_file
 from tests.integration.resources import WarehouseTarget
 from tests.oracle import (
     DAILY_VALUE_COLUMNS,
@@ -169,3 +173,141 @@ def test_every_real_file_agrees_with_the_oracle(warehouse: LocalWarehouse, real_
     more = [p.read_bytes() for p in years]
     load(warehouse, *more)
     assert check_against_oracle(warehouse, datas + more) > 7000
+
+
+# --- crafted days: each completeness rule, the vector mean, the day boundary ----------------
+# Brasilia (DF, UTC-3): the local day D is the hours ending D 04:00 UTC to D+1 03:00 UTC.
+
+
+def crafted_file(edit: dict[tuple[datetime, str], float | None]) -> bytes:
+    """Brasilia's 1-4 January 2024, every hour with plain values (radiation 1000 kJ by day and
+    empty by night, the wind 2 m/s from 350 and 10 degrees in turn), then ``edit`` applied."""
+    base = small_file(days=4)
+    header = base.data.decode("latin-1").splitlines()[:9]
+    st = base.station
+    lines = list(header)
+    plain = {
+        "precipitation_mm": 0.0,
+        "pressure_hpa": 888.0,
+        "pressure_max_hpa": 888.5,
+        "pressure_min_hpa": 887.5,
+        "air_temp_c": 22.0,
+        "dew_point_c": 15.0,
+        "air_temp_max_c": 23.0,
+        "air_temp_min_c": 21.0,
+        "dew_point_max_c": 16.0,
+        "dew_point_min_c": 14.0,
+        "humidity_max_pct": 80.0,
+        "humidity_min_pct": 60.0,
+        "humidity_pct": 70.0,
+        "wind_gust_ms": 6.0,
+        "wind_speed_ms": 2.0,
+    }
+    for h in range(96):
+        ts = datetime(2024, 1, 1) + timedelta(hours=h)
+        values: dict[str, float | None] = dict(plain)
+        values["wind_direction_deg"] = 350.0 if h % 2 else 10.0
+        day = solar_model.hour_extraterrestrial_kj(st.latitude, st.longitude, ts) > 0
+        values["radiation_kj_m2"] = 1000.0 if day else None
+        for (at, name), value in edit.items():
+            if at == ts:
+                values[name] = value
+        row = [values[name] for name in MEASURE_NAMES]
+        lines.append(LAYOUTS["B"].format_row(ts.date(), ts.hour, row))
+    return ("\n".join(lines) + "\n").encode("latin-1")
+
+
+def at(day: int, hour: int) -> datetime:
+    """The hour ending at ``hour`` UTC of January 2024; hour 24 is the next day's 00:00."""
+    return datetime(2024, 1, day) + timedelta(hours=hour)
+
+
+def test_each_completeness_rule_the_vector_mean_and_the_day_boundary(
+    warehouse: LocalWarehouse,
+) -> None:
+    edit: dict[tuple[datetime, str], float | None] = {
+        # 1 January: complete; 7 mm in the hour ending 03:00 UTC on the 2nd (its last hour).
+        (at(2, 3), "precipitation_mm"): 7.0,
+        # 2 January: one precipitation hour missing; 4 temperature hours missing; the night's
+        # radiation is missing (as always here).
+        (at(2, 10), "precipitation_mm"): None,
+        **{(at(2, h), "air_temp_c"): None for h in (5, 6, 7, 8)},
+        # 3 January: 5 temperature hours missing; one daylight radiation hour missing (noon).
+        **{(at(3, h), "air_temp_c"): None for h in (5, 6, 7, 8, 9)},
+        (at(3, 15), "radiation_kj_m2"): None,
+        # 4 January: a calm day (no speed above 0): no direction.
+        **{(at(4, h), "wind_speed_ms"): 0.0 for h in range(4, 28)},
+    }
+    data = crafted_file(edit)
+    load(warehouse, data)
+    check_against_oracle(warehouse, [data])
+    got = daily_rows(warehouse)
+    jan = {d: got[("A001", date(2024, 1, d))] for d in (1, 2, 3)}
+    assert [jan[d]["day_hours"] for d in (1, 2, 3)] == [24, 24, 24]
+    # The hour ending 03:00 UTC belongs to the previous local day in UTC-3.
+    assert (jan[1]["precipitation_mm"], jan[1]["n_precipitation_mm"]) == (7.0, 24)
+    # A sum needs all 24 hours.
+    assert (jan[2]["precipitation_mm"], jan[2]["n_precipitation_mm"]) == (None, 23)
+    # A mean needs 20 hours.
+    assert (jan[2]["air_temp_mean_c"], jan[2]["n_air_temp_mean_c"]) == (22.0, 20)
+    assert (jan[3]["air_temp_mean_c"], jan[3]["n_air_temp_mean_c"]) == (None, 19)
+    # Radiation: the night counts as zero; a missing daylight hour empties the day.
+    assert jan[2]["n_radiation_mj_m2"] == 24
+    assert jan[2]["radiation_mj_m2"] == pytest.approx(1.0 * (24 - night_hours(2)))
+    assert (jan[3]["radiation_mj_m2"], jan[3]["n_radiation_mj_m2"]) == (None, 23)
+    # 350 and 10 degrees average to 0 (not 180).
+    assert jan[1]["wind_direction_deg"] == 0.0
+    assert got[("A001", date(2024, 1, 4))]["wind_direction_deg"] is None
+    # ETo needs every input: present on the 1st, not on the 3rd (no radiation).
+    assert jan[1]["eto_mm"] is not None
+    assert jan[3]["eto_mm"] is None
+    # 31 December 2023 holds only the hours ending 00:00-03:00 UTC of 1 January.
+    last = got[("A001", date(2023, 12, 31))]
+    assert (last["n_air_temp_mean_c"], last["air_temp_mean_c"]) == (4, None)
+
+
+def night_hours(day: int) -> int:
+    hours = [at(day, h) for h in range(4, 28)]
+    return sum(
+        solar_model.hour_extraterrestrial_kj(-15.78944444, -47.92583332, t) == 0 for t in hours
+    )
+
+
+def test_the_daily_table_is_built_incrementally_and_a_day_across_years_is_whole(
+    warehouse: LocalWarehouse,
+) -> None:
+    """2024's file, then 2023's in a later batch: 31 December 2023 (its last hours are 2024's)
+    is then computed again whole; a third batch with 2024's file again changes no other
+    station's days (their updated_at stays)."""
+    st = _station("B006", "SAO PAULO", "SE", "SP", -23.50, -46.62)
+    y2024 = generate_station_year(st, 2024, seed=3, partial_until=date(2024, 1, 5)).data
+    y2023 = generate_station_year(st, 2023, seed=3).data
+    other = generate_station_year(
+        _station("B004", "CAMPO GRANDE", "CO", "MS", -20.44, -54.65),
+        2012,
+        seed=3,
+        partial_until=date(2012, 1, 5),
+    ).data
+    load(warehouse, y2024, other)
+    before = daily_rows(warehouse)
+    assert before[("B006", date(2023, 12, 31))]["day_hours"] == 24
+    assert before[("B006", date(2023, 12, 31))]["n_air_temp_mean_c"] == 4
+    stamps = dict(
+        warehouse.execute(
+            f"SELECT date, updated_at FROM {warehouse.clean}.DAILY WHERE station_id = 'B004'"
+        )
+    )
+    load(warehouse, y2023)
+    check_against_oracle(warehouse, [y2024, other, y2023])
+    after = daily_rows(warehouse)
+    assert after[("B006", date(2023, 12, 31))]["n_air_temp_mean_c"] >= 20
+    load(warehouse, y2024)
+    assert (
+        dict(
+            warehouse.execute(
+                f"SELECT date, updated_at FROM {warehouse.clean}.DAILY WHERE station_id = 'B004'"
+            )
+        )
+        == stamps
+    )
+    check_against_oracle(warehouse, [y2024, other, y2023, y2024])
