@@ -5,7 +5,7 @@
 -- (task/daily.sql) computes again the days of the station-years each batch touches.
 CREATE TABLE IF NOT EXISTS {{ database }}.{{ clean_schema }}.DAILY (
   station_id VARCHAR(4) NOT NULL COMMENT 'WMO code, e.g. A001',
-  date DATE NOT NULL COMMENT 'the local date, in the station''s standard time',
+  local_date DATE NOT NULL COMMENT 'the local date, in the station''s standard time',
   utc_offset NUMBER(2,0) NOT NULL COMMENT 'hours; the standard offset at the day''s local noon',
   day_hours NUMBER(2,0) NOT NULL COMMENT 'the hours of the local day: 24 (23 or 25 when the offset changed)',
   {%- for v in DAILY_VALUES %}
@@ -15,7 +15,7 @@ CREATE TABLE IF NOT EXISTS {{ database }}.{{ clean_schema }}.DAILY (
   eto_mm {{ ETO_TYPE }} COMMENT 'FAO-56 Penman-Monteith reference evapotranspiration',
   n_eto_mm NUMBER(2,0) NOT NULL COMMENT 'the fewest valid hours among its inputs',
   updated_at TIMESTAMP_NTZ NOT NULL,
-  CONSTRAINT daily_pk PRIMARY KEY (station_id, date)
+  CONSTRAINT daily_pk PRIMARY KEY (station_id, local_date)
 )
 COMMENT = 'One row per station and local date: daily values with their valid-hour counts';
 

@@ -11,7 +11,7 @@ DELETE FROM {{ database }}.{{ clean_schema }}.DAILY d
 WHERE EXISTS (
   SELECT 1 FROM ({{ span }}) s
   WHERE s.station_id = d.station_id
-    AND d.date BETWEEN DATE_FROM_PARTS(s.year - 1, 12, 31) AND DATE_FROM_PARTS(s.year, 12, 31)
+    AND d.local_date BETWEEN DATE_FROM_PARTS(s.year - 1, 12, 31) AND DATE_FROM_PARTS(s.year, 12, 31)
 );
 
 -- 5c. The days of those station-years that CLEAN holds at least one hour of.

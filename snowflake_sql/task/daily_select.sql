@@ -9,7 +9,7 @@
      with the station-year of its earliest hour (the day's attributes: state, coordinates,
      altitude).
   2. `grid`: every hour of each such day, whether CLEAN holds it or not: the hours ending at
-     date 01:00 UTC + 0..29 hours whose local date (modules/timezones.sql) is the day. An hour
+     the date 01:00 UTC + 0..29 hours whose local date (modules/timezones.sql) is the day. An hour
      the sun spends wholly below the horizon is `night` (modules/solar.sql).
   3. The hours LEFT JOINed to CLEAN.OBSERVATIONS and aggregated by day under the completeness
      rules; ETo from the aggregated values.
@@ -19,22 +19,22 @@
 {%- import 'modules/timezones.sql' as tz -%}
 {%- import 'modules/solar.sql' as solar -%}
 SELECT
-  station_id, date, utc_offset, day_hours, {{ value_columns() }}, SYSDATE()
+  station_id, local_date, utc_offset, day_hours, {{ value_columns() }}, SYSDATE()
 FROM (
   SELECT
-    station_id, date,
-    {{ tz.utc_offset('state', 'latitude', 'longitude', "DATEADD('hour', 16, CAST(date AS TIMESTAMP_NTZ))") }} AS utc_offset,
+    station_id, local_date,
+    {{ tz.utc_offset('state', 'latitude', 'longitude', "DATEADD('hour', 16, CAST(local_date AS TIMESTAMP_NTZ))") }} AS utc_offset,
     day_hours,
     {%- for v in DAILY_VALUES %}
     {{ v.name }}, n_{{ v.name }},
     {%- endfor %}
     IFF({% for name in ETO_INPUTS %}{{ name }} IS NOT NULL{{ ' AND ' if not loop.last }}{% endfor %},
-        {{ eto_mm('air_temp_max_c', 'air_temp_min_c', 'humidity_max_pct', 'humidity_min_pct', 'wind_speed_mean_ms', 'radiation_mj_m2', 'latitude', 'altitude_m', 'DAYOFYEAR(date)') }},
+        {{ eto_mm('air_temp_max_c', 'air_temp_min_c', 'humidity_max_pct', 'humidity_min_pct', 'wind_speed_mean_ms', 'radiation_mj_m2', 'latitude', 'altitude_m', 'DAYOFYEAR(local_date)') }},
         NULL) AS eto_mm,
     LEAST({% for name in ETO_INPUTS %}n_{{ name }}{{ ', ' if not loop.last }}{% endfor %}) AS n_eto_mm
   FROM (
     SELECT
-      g.station_id, g.date, g.state, g.latitude, g.longitude, g.altitude_m,
+      g.station_id, g.local_date, g.state, g.latitude, g.longitude, g.altitude_m,
       COUNT(*) AS day_hours,
       {%- for v in DAILY_VALUES %}
       {{ complete(v, 'COUNT(*)') }} AS {{ v.name }},
@@ -42,20 +42,20 @@ FROM (
       {%- endfor %}
     FROM (
       SELECT
-        g.station_id, g.date, g.state, g.latitude, g.longitude, g.altitude_m,
+        g.station_id, g.local_date, g.state, g.latitude, g.longitude, g.altitude_m,
         {{ solar.hour_extraterrestrial_kj('g.latitude', 'g.longitude', 'g.observed_at') }} = 0 AS night,
         o.station_id AS present,
         {%- for m in MEASURES %}
         o.{{ m.name }}{{ ',' if not loop.last }}
         {%- endfor %}
       FROM (
-        SELECT d.station_id, d.date, y.state, y.latitude, y.longitude, y.altitude_m,
-               DATEADD('hour', k.k, CAST(d.date AS TIMESTAMP_NTZ)) AS observed_at
+        SELECT d.station_id, d.local_date, y.state, y.latitude, y.longitude, y.altitude_m,
+               DATEADD('hour', k.k, CAST(d.local_date AS TIMESTAMP_NTZ)) AS observed_at
         FROM (
-          SELECT station_id, date, MIN(year) AS year
+          SELECT station_id, local_date, MIN(year) AS year
           FROM (
             SELECT o.station_id, YEAR(o.observed_at) AS year,
-                   {{ tz.local_date('h.state', 'h.latitude', 'h.longitude', 'o.observed_at') }} AS date
+                   {{ tz.local_date('h.state', 'h.latitude', 'h.longitude', 'o.observed_at') }} AS local_date
             FROM {{ database }}.{{ clean_schema }}.OBSERVATIONS o
             JOIN (
               SELECT station_id, MIN(year) AS first_year, MAX(year) AS last_year
@@ -70,19 +70,19 @@ FROM (
           WHERE EXISTS (
             SELECT 1 FROM ({{ span }}) s
             WHERE s.station_id = hours.station_id
-              AND hours.date BETWEEN DATE_FROM_PARTS(s.year - 1, 12, 31) AND DATE_FROM_PARTS(s.year, 12, 31)
+              AND hours.local_date BETWEEN DATE_FROM_PARTS(s.year - 1, 12, 31) AND DATE_FROM_PARTS(s.year, 12, 31)
           )
-          GROUP BY station_id, date
+          GROUP BY station_id, local_date
         ) d
         JOIN {{ database }}.{{ clean_schema }}.STATION_YEARS y
           ON y.station_id = d.station_id AND y.year = d.year
         CROSS JOIN (VALUES {% for k in range(1, 31) %}({{ k }}){{ ', ' if not loop.last }}{% endfor %}) AS k (k)
-        WHERE {{ tz.local_date('y.state', 'y.latitude', 'y.longitude', "DATEADD('hour', k.k, CAST(d.date AS TIMESTAMP_NTZ))") }} = d.date
+        WHERE {{ tz.local_date('y.state', 'y.latitude', 'y.longitude', "DATEADD('hour', k.k, CAST(d.local_date AS TIMESTAMP_NTZ))") }} = d.local_date
       ) g
       LEFT JOIN {{ database }}.{{ clean_schema }}.OBSERVATIONS o
         ON o.station_id = g.station_id AND o.observed_at = g.observed_at
     ) g
-    GROUP BY g.station_id, g.date, g.state, g.latitude, g.longitude, g.altitude_m
+    GROUP BY g.station_id, g.local_date, g.state, g.latitude, g.longitude, g.altitude_m
     HAVING COUNT(present) > 0
-  ) daily
+  ) day_values
 ) computed

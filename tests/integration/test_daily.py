@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from inmet_local.emulator.warehouse import LocalWarehouse
+from inmet_local.snowflake.sqlproject import rendered_statements
 from inmet_local.synth.synth import generate_station_year
 from inmet_local.synth.synth_stations import SynthStation
 from inmet_pipeline.columns import MEASURE_NAMES
@@ -49,7 +50,7 @@ def load(wh: LocalWarehouse, *datas: bytes) -> None:
 
 def daily_rows(wh: LocalWarehouse) -> dict[tuple[str, date], dict[str, Any]]:
     columns = ", ".join((*COUNT_COLUMNS, *DAILY_VALUE_COLUMNS))
-    rows = wh.execute(f"SELECT station_id, date, {columns} FROM {wh.clean}.DAILY")
+    rows = wh.execute(f"SELECT station_id, local_date, {columns} FROM {wh.clean}.DAILY")
     names = (*COUNT_COLUMNS, *DAILY_VALUE_COLUMNS)
     return {
         (r[0], r[1]): {
@@ -294,7 +295,7 @@ def test_the_daily_table_is_built_incrementally_and_a_day_across_years_is_whole(
     assert before[("B006", date(2023, 12, 31))]["n_air_temp_mean_c"] == 4
     stamps = dict(
         warehouse.execute(
-            f"SELECT date, updated_at FROM {warehouse.clean}.DAILY WHERE station_id = 'B004'"
+            f"SELECT local_date, updated_at FROM {warehouse.clean}.DAILY WHERE station_id = 'B004'"
         )
     )
     load(warehouse, y2023)
@@ -305,9 +306,32 @@ def test_the_daily_table_is_built_incrementally_and_a_day_across_years_is_whole(
     assert (
         dict(
             warehouse.execute(
-                f"SELECT date, updated_at FROM {warehouse.clean}.DAILY WHERE station_id = 'B004'"
+                f"SELECT local_date, updated_at FROM {warehouse.clean}.DAILY "
+                "WHERE station_id = 'B004'"
             )
         )
         == stamps
     )
     check_against_oracle(warehouse, [y2024, other, y2023, y2024])
+
+
+def test_the_migration_fills_daily_for_the_data_already_in_clean(
+    warehouse: LocalWarehouse,
+) -> None:
+    """V1.10.0's INSERT, on an account that has CLEAN data from before it, computes every
+    station-day there is (here: DAILY emptied, then the migration's statement run again)."""
+    datas = [
+        generate_station_year(st, year, seed=5, partial_until=until).data
+        for st, year, until in ZONE_FILES[:4]
+    ]
+    load(warehouse, *datas)
+    computed = daily_rows(warehouse)
+    warehouse.execute(f"DELETE FROM {warehouse.clean}.DAILY")
+    (backfill,) = [
+        s.sql
+        for s in rendered_statements(warehouse.values, warehouse.sql_root)
+        if s.script.startswith("V1.10.0") and "INSERT INTO" in s.sql
+    ]
+    warehouse.execute(backfill)
+    assert daily_rows(warehouse) == computed
+    check_against_oracle(warehouse, datas)
