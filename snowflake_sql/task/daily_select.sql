@@ -43,7 +43,7 @@ FROM (
     FROM (
       SELECT
         g.station_id, g.local_date, g.state, g.latitude, g.longitude, g.altitude_m,
-        {{ solar.hour_extraterrestrial_kj('g.latitude', 'g.longitude', 'g.observed_at') }} = 0 AS night,
+        {{ solar.hour_is_night('g.latitude', 'g.longitude', 'g.observed_at') }} AS night,
         o.station_id AS present,
         {%- for m in MEASURES %}
         o.{{ m.name }}{{ ',' if not loop.last }}

@@ -154,3 +154,20 @@ def test_acre_days_of_the_changes_have_23_and_25_hours() -> None:
             counts[d] = counts.get(d, 0) + 1
         inner = sorted(counts)[1:-1]  # the window's first and last dates are cut
         assert {d: counts[d] for d in inner} == {d: short_or_long.get(d, 24) for d in inner}
+
+
+def test_night_is_exactly_where_the_hours_extraterrestrial_radiation_is_zero() -> None:
+    """solar.hour_is_night (what the daily values use) against solar.hour_extraterrestrial_kj
+    = 0 (its definition), every hour of a year at stations from 5 N to 34 S."""
+    solar = "{% import 'modules/solar.sql' as solar %}"
+    rows = [
+        ("XX", lat, lon, datetime(2023, 1, 1) + timedelta(hours=h))
+        for lat, lon in ((5.2, -60.7), (-3.1, -60.0), (-15.8, -47.9), (-33.7, -53.4))
+        for h in range(1, 8761, 1)
+    ]
+    night = _run(_macro(solar + "{{ solar.hour_is_night('lat', 'lon', 'ts') }}"), rows)
+    zero = _run(
+        _macro(solar + "{{ solar.hour_extraterrestrial_kj('lat', 'lon', 'ts') }} = 0"), rows
+    )
+    assert night == zero
+    assert 0.4 < sum(bool(n) for n in night) / len(rows) < 0.6
