@@ -23,6 +23,14 @@
   is NULL there, and so is a value quality control marks erroneous; a value it marks suspect is
   kept, and counts.
 
+  Snowflake functions used beyond those of modules/solar.sql, each run by the local warehouse
+  too: COUNT_IF, IFF, MOD, ROUND, DEGREES, EXP, LN, POWER, SQRT, LEAST
+  (https://docs.snowflake.com/en/sql-reference/functions-numeric); ATAN2(y, x), the angle of
+  the point (x, y), its first argument the numerator: ATAN2(east, north) is a compass bearing
+  (https://docs.snowflake.com/en/sql-reference/functions/atan2; Snowpark's atan2(y, x) example
+  gives atan2(1, 2) = 0.464). tests/integration/test_daily.py runs them on the local warehouse
+  against the oracle.
+
   Per value:
     name    the CLEAN.DAILY column
     source  the CLEAN.OBSERVATIONS column it comes from

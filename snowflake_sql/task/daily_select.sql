@@ -11,6 +11,9 @@
   2. `grid`: every hour of each such day, whether CLEAN holds it or not: the hours ending at
      the date 01:00 UTC + 0..29 hours whose local date (modules/timezones.sql) is the day. An hour
      the sun spends wholly below the horizon is `night` (modules/solar.sql).
+     The hour offsets are a VALUES list in FROM with a table and column alias, "VALUES",
+     https://docs.snowflake.com/en/sql-reference/constructs/values: "FROM ( VALUES ( <expr> )
+     [ , ( ... ) ] ) [ [ AS ] <table_alias> [ ( <column_alias> [ , ... ] ) ] ]".
   3. The hours LEFT JOINed to CLEAN.OBSERVATIONS and aggregated by day under the completeness
      rules; ETo from the aggregated values.
 -#}
