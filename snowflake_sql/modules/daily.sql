@@ -145,3 +145,9 @@ IFF({{ valid_hours(v) }} >= {{ MIN_HOURS }}, {{ aggregate(v) }}, NULL)
 {{ prefix }}{{ v.name }}, {{ prefix }}n_{{ v.name }}, {% endfor -%}
 {{ prefix }}eto_mm, {{ prefix }}n_eto_mm
 {%- endmacro -%}
+
+{#- ETo of a day from its daily values (the columns ETO_INPUTS names, in eto_mm's order), at
+    `latitude`, `altitude`, day of year `j`. -#}
+{%- macro eto_of_day(latitude, altitude, j) -%}
+{{ eto_mm(ETO_INPUTS[0], ETO_INPUTS[1], ETO_INPUTS[2], ETO_INPUTS[3], ETO_INPUTS[4], ETO_INPUTS[5], latitude, altitude, j) }}
+{%- endmacro -%}

@@ -16,4 +16,6 @@ WHERE EXISTS (
 
 -- 5c. The days of those station-years that CLEAN holds at least one hour of.
 INSERT INTO {{ database }}.{{ clean_schema }}.DAILY
-{% include 'task/daily_select.sql' %};
+{#- The ';' on a line of its own: schemachange drops an included file's last newline. #}
+{% include 'task/daily_select.sql' %}
+;

@@ -18,7 +18,7 @@
      rules; ETo from the aggregated values.
 -#}
 {%- from 'modules/measures.sql' import MEASURES -%}
-{%- from 'modules/daily.sql' import DAILY_VALUES, ETO_INPUTS, valid_hours, complete, eto_mm, value_columns -%}
+{%- from 'modules/daily.sql' import DAILY_VALUES, ETO_INPUTS, valid_hours, complete, eto_of_day, value_columns -%}
 {%- import 'modules/timezones.sql' as tz -%}
 {%- import 'modules/solar.sql' as solar -%}
 SELECT
@@ -32,7 +32,7 @@ FROM (
     {{ v.name }}, n_{{ v.name }},
     {%- endfor %}
     IFF({% for name in ETO_INPUTS %}{{ name }} IS NOT NULL{{ ' AND ' if not loop.last }}{% endfor %},
-        {{ eto_mm('air_temp_max_c', 'air_temp_min_c', 'humidity_max_pct', 'humidity_min_pct', 'wind_speed_mean_ms', 'radiation_mj_m2', 'latitude', 'altitude_m', 'DAYOFYEAR(local_date)') }},
+        {{ eto_of_day('latitude', 'altitude_m', 'DAYOFYEAR(local_date)') }},
         NULL) AS eto_mm,
     LEAST({% for name in ETO_INPUTS %}n_{{ name }}{{ ', ' if not loop.last }}{% endfor %}) AS n_eto_mm
   FROM (
