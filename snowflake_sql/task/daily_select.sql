@@ -8,8 +8,9 @@
   1. `days`: the station's local dates that hold at least one hour of CLEAN.OBSERVATIONS, each
      with the station-year of its earliest hour (the day's attributes: state, coordinates,
      altitude).
-  2. `grid`: every hour of each such day, whether CLEAN holds it or not: the hours ending at
-     the date 01:00 UTC + 0..29 hours whose local date (modules/timezones.sql) is the day. An hour
+  2. `grid`: every hour of each such day, whether CLEAN holds it or not: of the hours ending
+     03:00 UTC on the date to 05:00 UTC the next day (k = 3..29: the first hour of a day at
+     UTC-2, the last at UTC-5), those whose local date (modules/timezones.sql) is the day. An hour
      the sun spends wholly below the horizon is `night` (modules/solar.sql).
      The hour offsets are a VALUES list in FROM with a table and column alias, "VALUES",
      https://docs.snowflake.com/en/sql-reference/constructs/values: "FROM ( VALUES ( <expr> )
@@ -79,7 +80,7 @@ FROM (
         ) d
         JOIN {{ database }}.{{ clean_schema }}.STATION_YEARS y
           ON y.station_id = d.station_id AND y.year = d.year
-        CROSS JOIN (VALUES {% for k in range(1, 31) %}({{ k }}){{ ', ' if not loop.last }}{% endfor %}) AS k (k)
+        CROSS JOIN (VALUES {% for k in range(3, 30) %}({{ k }}){{ ', ' if not loop.last }}{% endfor %}) AS k (k)
         WHERE {{ tz.local_date('y.state', 'y.latitude', 'y.longitude', "DATEADD('hour', k.k, CAST(d.local_date AS TIMESTAMP_NTZ))") }} = d.local_date
       ) g
       LEFT JOIN {{ database }}.{{ clean_schema }}.OBSERVATIONS o
