@@ -253,3 +253,20 @@ def test_the_map_colours_each_station_by_its_complete_local_days(
     label = fig.axes[1].get_ylabel()
     assert "complete local days" in label
     assert "inmet_daily.csv" in label
+
+
+def test_a_year_with_no_complete_day_draws_no_line_but_marks_its_days(
+    tmp_path: Any, sample: pd.DataFrame
+) -> None:
+    """The 31 December before a station's first year holds only the first hours of 1 January
+    UTC: that year has no complete day, so no line and no legend entry, but a tick."""
+    daily = _daily_csv(tmp_path, sample)
+    edge = daily[daily["station_id"] == "A807"].iloc[[0]].copy()
+    edge["local_date"] = pd.Timestamp("2020-12-31")
+    edge["air_temp_mean_c"] = np.nan
+    fig = explore.time_series(sample, origin="generated", daily=pd.concat([edge, daily]))
+    [ax] = [a for a in fig.axes if a.get_title().startswith("A807")]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["2021", "incomplete day (no value)"]
+    assert list(ax.get_lines()[-1].get_xdata()) == [366]  # 2020 was a leap year
+    assert "1 incomplete day(s) shown as gaps, 30 day(s) without data" in ax.get_title()

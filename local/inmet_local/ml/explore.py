@@ -6,6 +6,7 @@ Every figure says whether its data is real or generated (``data.data_origin``); 
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -48,10 +49,23 @@ def daily_series(daily: pd.DataFrame, station_id: str, value: str) -> dict[int, 
     rows = daily[daily["station_id"] == station_id]
     out: dict[int, pd.Series] = {}
     for year, group in rows.groupby(rows["local_date"].dt.year):
+        if group[value].isna().all():
+            # No complete day: nothing to draw (e.g. the 31 December before a station's first
+            # year, which holds only the first hours of 1 January UTC). Its days are still
+            # counted and marked as incomplete.
+            continue
         days = pd.date_range(f"{year}-01-01", f"{year}-12-31", freq="D")
         series = group.set_index("local_date")[value].reindex(days)
         out[int(year)] = pd.Series(series.to_numpy(), index=days.day_of_year)
     return out
+
+
+def days_without_data(daily: pd.DataFrame, station_id: str) -> int:
+    """Local dates with no row between a station's first and last daily row (no hour at all)."""
+    dates = daily.loc[daily["station_id"] == station_id, "local_date"]
+    if dates.empty:
+        return 0
+    return int((dates.max() - dates.min()).days + 1 - dates.nunique())
 
 
 def _plt() -> Any:
@@ -269,7 +283,7 @@ def _daily_time_series(
         ax.set_xticks(months.day_of_year, months.strftime("%b"), fontsize=8)
         ax.set_xlim(1, 366)
         ax.grid(alpha=0.3)
-        no_row = sum(int(series.isna().sum()) for series in by_year.values()) - len(incomplete)
+        no_row = days_without_data(daily, station_id)
         ax.set_title(
             f"{station_id} {names.get(station_id, '')}: {len(by_year)} year(s), "
             f"{len(incomplete)} incomplete day(s) shown as gaps, {no_row} day(s) without data",
@@ -284,11 +298,11 @@ def _daily_time_series(
         if len(stations) > len(shown)
         else ""
     )
-    fig.suptitle(
-        f"Daily {value} in each station's local day (inmet_daily.csv){more}\n"
-        f"Incomplete days ({DAILY_RULE[kind]}) are gaps, marked | at the bottom",
-        fontsize=10,
+    title = (
+        f"Daily {value} in each station's local day (inmet_daily.csv){more}. Incomplete days "
+        f"({DAILY_RULE[kind]}) are gaps, marked | at the bottom; days without data are gaps"
     )
+    fig.suptitle(textwrap.fill(title, 75 if cols == 1 else 150), fontsize=10)
     _stamp(fig, origin)
     fig.tight_layout()
     return fig
