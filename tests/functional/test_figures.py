@@ -270,3 +270,8 @@ def test_a_year_with_no_complete_day_draws_no_line_but_marks_its_days(
     assert labels == ["2021", "incomplete day (no value)"]
     assert list(ax.get_lines()[-1].get_xdata()) == [366]  # 2020 was a leap year
     assert "1 incomplete day(s) shown as gaps, 30 day(s) without data" in ax.get_title()
+    # Years with no row between them take no room, and are not counted as days without data.
+    far = edge.assign(local_date=pd.Timestamp("2015-06-01"))
+    fig = explore.time_series(sample, origin="generated", daily=pd.concat([far, edge, daily]))
+    [ax] = [a for a in fig.axes if a.get_title().startswith("A807")]
+    assert "2 incomplete day(s) shown as gaps, 30 day(s) without data" in ax.get_title()

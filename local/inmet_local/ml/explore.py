@@ -61,11 +61,13 @@ def daily_series(daily: pd.DataFrame, station_id: str, value: str) -> dict[int, 
 
 
 def days_without_data(daily: pd.DataFrame, station_id: str) -> int:
-    """Local dates with no row between a station's first and last daily row (no hour at all)."""
+    """Local dates with no row (no hour at all) between a station's first and last daily row
+    of each year it has; years without any row take no room, as in the figure."""
     dates = daily.loc[daily["station_id"] == station_id, "local_date"]
-    if dates.empty:
-        return 0
-    return int((dates.max() - dates.min()).days + 1 - dates.nunique())
+    missing = 0
+    for _, days in dates.groupby(dates.dt.year):
+        missing += int((days.max() - days.min()).days + 1 - days.nunique())
+    return missing
 
 
 def _plt() -> Any:
