@@ -74,6 +74,8 @@ DAILY = Dataset("daily", DAILY_PREFIX, DAILY_COLUMNS, 1, _daily_select)
 def warehouse_source(dataset: Dataset, view: str, clean_schema: str) -> str:
     """The relation a warehouse fetch reads: the export view, or CLEAN.DAILY."""
     return view if dataset is HOURLY else f"{clean_schema}.{DAILY_TABLE}"
+
+
 # Objects requested ahead of the one being written (one station-year each, ~1.3 MB).
 PREFETCH = 4
 
