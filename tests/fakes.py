@@ -26,6 +26,12 @@ class FakeExportWarehouse:
     def remove_partition(self, station_id: str, year: int, key: str) -> None:
         return None
 
+    def export_daily_partitions(self, partitions: Sequence[tuple[str, int, str]]) -> dict[str, int]:
+        return {key: self.rows for _, _, key in partitions}
+
+    def remove_daily_partition(self, station_id: str, year: int, key: str) -> None:
+        return None
+
     def unprocessed_raw_keys(self) -> list[str]:
         return []
 

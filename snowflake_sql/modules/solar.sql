@@ -109,3 +109,11 @@ ACOS(GREATEST(-1, LEAST(1, -TAN(RADIANS({{ latitude }})) * TAN({{ declination(j)
 {%- macro clear_sky(ra, altitude) -%}
 ((0.75 + 0.00002 * ({{ altitude }})) * {{ ra }})
 {%- endmacro -%}
+
+{#- TRUE for an hour the sun spends wholly below the horizon: exactly where
+    hour_extraterrestrial_kj is 0 (both ends of the hour held at the same bound, ws or -ws:
+    |w| - pi/24 >= ws), at a third of its cost. tests/unit/test_sql_daily_day.py holds the two
+    equal. -#}
+{%- macro hour_is_night(latitude, longitude, ts) -%}
+(ABS({{ hour_angle(longitude, ts) }}) - PI() / 24 >= {{ sunset_hour_angle(latitude, hour_day_of_year(ts)) }})
+{%- endmacro -%}

@@ -144,6 +144,8 @@ WHEN NOT MATCHED AND NOT s.all_missing THEN INSERT (
   s.file_name, s.file_last_modified, s.batch_id, SYSDATE()
 );
 
+{% include 'task/daily.sql' %}
+
 -- 6. What each file contributed, with out-of-range counts per measure.
 MERGE INTO {{ database }}.{{ clean_schema }}.FILE_LOADS t
 USING (

@@ -6,6 +6,7 @@ that hide nothing. Each check renders the figure and reads what can be read back
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import matplotlib
 import numpy as np
@@ -157,3 +158,120 @@ def test_the_mae_per_station_figure_names_each_station_and_grows_with_them() -> 
     assert ax.title.get_fontsize() >= 11
     renderer = fig.canvas.get_renderer()
     assert ax.get_legend().get_window_extent(renderer).x0 >= ax.get_window_extent(renderer).x1
+
+
+def _daily_csv(tmp_path: Any, sample: pd.DataFrame) -> pd.DataFrame:
+    """A daily CSV (docs/contracts.md §3.3) for the sample's stations over 2021, written as
+    `inmet fetch --daily` writes it and read back with load_daily: every 10th day of A001 and
+    March of A101 incomplete (value empty, its n_ count below 20); A807 has no row in June."""
+    from inmet_pipeline.columns import DAILY_COLUMNS
+
+    lines = [",".join(DAILY_COLUMNS)]
+    for number, station in enumerate(sorted(sample["station_id"].unique())):
+        for day in pd.date_range("2021-01-01", "2021-12-31", freq="D"):
+            if number == 2 and day.month == 6:
+                continue
+            incomplete = (number == 0 and day.day_of_year % 10 == 0) or (
+                number == 1 and day.month == 3
+            )
+            values = dict.fromkeys(DAILY_COLUMNS, "")
+            values.update(station_id=station, local_date=day.strftime("%Y-%m-%d"))
+            values.update(utc_offset="-3", day_hours="24")
+            for name in DAILY_COLUMNS[4::2]:
+                values[f"n_{name}"] = "12" if incomplete else "24"
+            if not incomplete:
+                values["air_temp_mean_c"] = f"{20 + 5 * number + day.day_of_year / 100:.2f}"
+            lines.append(",".join(values[c] for c in DAILY_COLUMNS))
+    path = tmp_path / "inmet_daily.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    from inmet_local.ml.data import load_daily
+
+    return load_daily(path)
+
+
+def test_the_daily_csv_loads_with_empty_values_as_nan_and_counts_as_integers(
+    tmp_path: Any, sample: pd.DataFrame
+) -> None:
+    daily = _daily_csv(tmp_path, sample)
+    a001 = daily[daily["station_id"] == "A001"]
+    assert a001["air_temp_mean_c"].isna().sum() == 36  # every 10th day of 365
+    assert a001.loc[a001["air_temp_mean_c"].isna(), "n_air_temp_mean_c"].eq(12).all()
+    assert str(daily["n_air_temp_mean_c"].dtype) == "int64"
+    assert str(daily["local_date"].dtype).startswith("datetime64")
+
+
+def test_time_series_draws_the_daily_csv_with_incomplete_days_as_marked_gaps(
+    tmp_path: Any, sample: pd.DataFrame
+) -> None:
+    daily = _daily_csv(tmp_path, sample)
+    fig = explore.time_series(sample, origin="generated", daily=daily)
+    suptitle = fig._suptitle.get_text()
+    assert "local day" in suptitle
+    assert "inmet_daily.csv" in suptitle
+    assert "gaps" in suptitle
+    panels = {ax.get_title().split(" ")[0]: ax for ax in fig.axes if ax.get_title()}
+    assert sorted(panels) == ["A001", "A101", "A807"]
+    for station, ax in panels.items():
+        rows = daily[daily["station_id"] == station]
+        complete = rows.dropna(subset=["air_temp_mean_c"])
+        incomplete = rows[rows["air_temp_mean_c"].isna()]
+        line, *ticks = ax.get_lines()
+        drawn = np.asarray(line.get_ydata(), dtype=float)
+        # The line holds exactly the complete days' values, at their day of the year; every
+        # other day (incomplete, or with no row) is a gap.
+        assert np.count_nonzero(~np.isnan(drawn)) == len(complete)
+        x = np.asarray(line.get_xdata())
+        by_day = dict(zip(x, drawn, strict=True))
+        for day, value in zip(
+            complete["local_date"].dt.day_of_year, complete["air_temp_mean_c"], strict=True
+        ):
+            assert by_day[day] == pytest.approx(value)
+        assert f"{len(incomplete)} incomplete day(s) shown as gaps" in ax.get_title()
+        if len(incomplete):
+            [marks] = ticks
+            assert list(marks.get_xdata()) == list(incomplete["local_date"].dt.day_of_year)
+            assert marks.get_label() == "incomplete day (no value)"
+        else:
+            assert ticks == []
+        assert "air_temp_mean_c" in ax.figure.axes[0].get_ylabel()
+    assert len(panels["A101"].get_lines()[1].get_xdata()) == 31  # March
+    # A807's June has no row at all: a gap too, and not counted as an incomplete day.
+    june = np.asarray(panels["A807"].get_lines()[0].get_ydata(), dtype=float)[151:181]
+    assert np.isnan(june).all()
+    assert "0 incomplete day(s) shown as gaps, 30 day(s) without data" in panels["A807"].get_title()
+
+
+def test_the_map_colours_each_station_by_its_complete_local_days(
+    tmp_path: Any, sample: pd.DataFrame
+) -> None:
+    daily = _daily_csv(tmp_path, sample)
+    fig = explore.station_map(sample, origin="generated", daily=daily)
+    ax = fig.axes[0]
+    [points] = ax.collections
+    expected = daily.dropna(subset=["air_temp_mean_c"]).groupby("station_id")["air_temp_mean_c"]
+    assert np.asarray(points.get_array()) == pytest.approx(expected.mean().to_numpy())
+    label = fig.axes[1].get_ylabel()
+    assert "complete local days" in label
+    assert "inmet_daily.csv" in label
+
+
+def test_a_year_with_no_complete_day_draws_no_line_but_marks_its_days(
+    tmp_path: Any, sample: pd.DataFrame
+) -> None:
+    """The 31 December before a station's first year holds only the first hours of 1 January
+    UTC: that year has no complete day, so no line and no legend entry, but a tick."""
+    daily = _daily_csv(tmp_path, sample)
+    edge = daily[daily["station_id"] == "A807"].iloc[[0]].copy()
+    edge["local_date"] = pd.Timestamp("2020-12-31")
+    edge["air_temp_mean_c"] = np.nan
+    fig = explore.time_series(sample, origin="generated", daily=pd.concat([edge, daily]))
+    [ax] = [a for a in fig.axes if a.get_title().startswith("A807")]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["2021", "incomplete day (no value)"]
+    assert list(ax.get_lines()[-1].get_xdata()) == [366]  # 2020 was a leap year
+    assert "1 incomplete day(s) shown as gaps, 30 day(s) without data" in ax.get_title()
+    # Years with no row between them take no room, and are not counted as days without data.
+    far = edge.assign(local_date=pd.Timestamp("2015-06-01"))
+    fig = explore.time_series(sample, origin="generated", daily=pd.concat([far, edge, daily]))
+    [ax] = [a for a in fig.axes if a.get_title().startswith("A807")]
+    assert "2 incomplete day(s) shown as gaps, 30 day(s) without data" in ax.get_title()

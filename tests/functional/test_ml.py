@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -393,6 +394,11 @@ def test_notebooks_run_headless_from_their_folder(
     csv = write_clean(
         sample_clean(stations=3, year=2021), tmp_path / "data" / "processed" / "inmet_clean.csv"
     )
+    if name == "exploracao.ipynb":
+        # The daily CSV beside it (`inmet fetch --daily`): its figures draw from it.
+        from tests.functional.test_figures import _daily_csv
+
+        _daily_csv(csv.parent, sample_clean(stations=3, year=2021))
     folder = tmp_path / "local" / "notebooks"
     folder.mkdir(parents=True)
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
@@ -412,6 +418,7 @@ def test_notebooks_run_headless_from_their_folder(
     assert str(csv) in first, first
     if name == "exploracao.ipynb":
         assert "generated data" in first
+        assert "inmet_daily.csv: 1,065 station-days, 67 without a daily mean" in first, first
     images = _png_outputs(notebook)
     assert len(images) >= figures
     out = tmp_path / "png"
@@ -419,6 +426,8 @@ def test_notebooks_run_headless_from_their_folder(
     for number, image in enumerate(images):
         assert image.startswith(b"\x89PNG")
         (out / f"{name.split('.')[0]}_{number}.png").write_bytes(image)
+    if os.environ.get("INMET_KEEP_FIGURES"):  # to look at them: a folder to copy them to
+        shutil.copytree(out, os.environ["INMET_KEEP_FIGURES"], dirs_exist_ok=True)
     if name == "modelagem.ipynb":
         import mlflow
 

@@ -283,6 +283,13 @@ def test_demo_then_a_real_file_outputs_only_what_was_asked(workdir: Path, real_d
         "every station-year exported on .local, 1 of them from this run's files; no generated "
         "data" in out
     )
+    # The daily values beside it: the real file's local days (and the 31 December before it).
+    assert "output: data/processed/inmet_daily.csv: " in out
+    daily = _rows(workdir / "data" / "processed" / "inmet_daily.csv")
+    assert daily[0][:2] == ["station_id", "local_date"]
+    assert {r[0] for r in daily[1:]} == {"A001"}
+    assert daily[1][1] == "2023-12-31"
+    assert daily[-1][1] == "2024-12-31"
     rows = _rows(workdir / "data" / "processed" / "inmet_clean.csv")
     assert len(rows) - 1 == len(expected)
     assert {r[0] for r in rows[1:]} == {"A001"}

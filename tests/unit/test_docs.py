@@ -29,6 +29,7 @@ DOCUMENTS = (
     "cli.md",
     "development.md",
     "aws-security.md",
+    "daily.md",
 )
 # Every page a user may read: the README and whatever docs/ holds (new pages included).
 PAGES = (README, *sorted(DOCS.glob("*.md")))

@@ -99,7 +99,9 @@ class RecordingCursor:
         self.log.append(sql)
         head = " ".join(sql.split()).upper()
         self.description = [("result",)]
-        if head.startswith("COPY INTO @") or head.startswith("COPY INTO '@"):
+        if "/YEAR=2022/INMET_DAILY.CSV" in head:  # a daily partition with no row: removed
+            self.rows = [(0, 0, 0)]
+        elif head.startswith("COPY INTO @") or head.startswith("COPY INTO '@"):
             self.rows = [(8760, 1_000_000, 900_000)]  # rows_unloaded, input_bytes, output_bytes
         elif "ROWS_CLEAN" in head:
             self.rows = [(key, 8760) for key in params or []]

@@ -49,6 +49,9 @@ def test_only_the_declaration_names_the_measures() -> None:
     once each in the declaration."""
     files = [p for p in SQL_ROOT.rglob("*") if p.is_file()]
     assert _DECLARATION in files
+    # The daily values' declaration names the measure each daily value comes from (and daily
+    # values named as their measure, such as air_temp_max_c): a declaration of its own.
+    files.remove(SQL_ROOT / "modules" / "daily.sql")
     for measure in MEASURES:
         for path in files:
             lines = [

@@ -1,4 +1,5 @@
-"""`inmet fetch`: the contract CSV of CLEAN (docs/contracts.md §3) to one local file."""
+"""`inmet fetch`: the contract CSV of CLEAN (docs/contracts.md §3) to one local file; with
+--daily, the daily values' CSV (§3.3)."""
 
 from __future__ import annotations
 
@@ -26,17 +27,34 @@ from inmet_local.workspace.discovery import (
 )
 
 DEFAULT_OUT = Path("data/processed/inmet_clean.csv")
+DEFAULT_DAILY_OUT = Path("data/processed/inmet_daily.csv")
 
 
 def fetch_command(
-    out: Annotated[Path, typer.Option("--out", help="Where to write the CSV.")] = DEFAULT_OUT,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help=f"Where to write the CSV (default {DEFAULT_OUT}, or {DEFAULT_DAILY_OUT} "
+            "with --daily).",
+        ),
+    ] = None,
+    daily: Annotated[
+        bool,
+        typer.Option(
+            "--daily",
+            help="Fetch the daily values (one row per station and local date, with each "
+            "value's count of valid hours) instead of the hourly observations.",
+        ),
+    ] = False,
     source: Annotated[
         FetchSource,
         typer.Option(
             "--from",
             parser=choice_parser(FetchSource, "--from"),
             metavar=choice_metavar(FetchSource),
-            help="s3 (the exported partitions) or snowflake (the export view).",
+            help="s3 (the exported partitions) or snowflake (the export view, or the daily "
+            "table with --daily).",
         ),
     ] = FetchSource.S3,
     data_dir: DataDirOption = DEFAULT_DATA_DIR,
@@ -71,6 +89,10 @@ def fetch_command(
 ) -> None:
     """Write the contract CSV of CLEAN (docs/contracts.md §3) to one local file, at constant memory.
 
+    With --daily, the daily values instead (docs/contracts.md §3.3: one row per station and
+    local date, an incomplete day's value empty beside its count of valid hours), to
+    data/processed/inmet_daily.csv, by the same rules.
+
     Reads, by the same precedence as every command: --from s3 the bucket S3_BUCKET names
     (environment or .env, AWS or any endpoint AWS_ENDPOINT_URL gives); --from snowflake the
     account SNOWFLAKE_ACCOUNT names (or INMET_SNOWFLAKE_LOCAL_URL); when those are not set,
@@ -82,10 +104,13 @@ def fetch_command(
     kept (exit 1) unless --force.
     """
     from inmet_local.client.fetch import (
+        DAILY,
+        HOURLY,
         FetchError,
         fetch_from_s3,
         fetch_from_warehouse,
         never_shrink,
+        warehouse_source,
     )
     from inmet_local.emulator.local_adapter import LocalSnowflakeSettings as SnowflakeSettings
     from inmet_pipeline.adapters.snowflake import connection
@@ -120,8 +145,11 @@ def fetch_command(
             "with --partial",
             3,
         )
+    dataset = DAILY if daily else HOURLY
+    if out is None:
+        out = DEFAULT_DAILY_OUT if daily else DEFAULT_OUT
     replacing = out.exists()
-    guard = never_shrink(out, force)
+    guard = never_shrink(out, force, dataset=dataset)
     try:
         with progress_bar("fetching") as progress:
             task = progress.add_task("fetch", total=None)
@@ -134,7 +162,7 @@ def fetch_command(
 
                 s3, bucket = _aws(stack, "s3")
                 try:
-                    result = fetch_from_s3(s3, bucket, out, advance, guard=guard)
+                    result = fetch_from_s3(s3, bucket, out, advance, guard=guard, dataset=dataset)
                 except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
                     raise FetchError(f"s3://{bucket}: {e}") from e
             else:
@@ -150,17 +178,23 @@ def fetch_command(
                 else:
                     warehouse = load_settings(SnowflakeSettings)
                 result = fetch_from_warehouse(
-                    connection(warehouse), warehouse.view, out, progress=advance, guard=guard
+                    connection(warehouse),
+                    warehouse_source(dataset, warehouse.view, warehouse.clean),
+                    out,
+                    progress=advance,
+                    guard=guard,
+                    dataset=dataset,
                 )
     except (ConfigError, FetchError, DependencyUnavailable) as exc:
         raise fail(str(exc), 1) from exc
     except OSError as exc:
         raise fail(f"cannot write {out}: {exc.strerror or exc}", 1) from exc
+    what = "daily rows" if daily else "rows"
     console.print(
-        f"wrote {result.rows:,} rows of {result.partitions} station-year(s) "
+        f"wrote {result.rows:,} {what} of {result.partitions} station-year(s) "
         f"({result.bytes / 1e6:.1f} MB) to {out}"
         + ("; replaced the previous file" if replacing else "")
-        + _origin(stack, source),
+        + _origin(stack, source, daily),
         highlight=False,
     )
     if pending:
@@ -170,10 +204,12 @@ def fetch_command(
         )
 
 
-def _origin(stack: StackInfo | None, source: FetchSource) -> str:
+def _origin(stack: StackInfo | None, source: FetchSource, daily: bool = False) -> str:
     """What the fetched rows are, as each source really has them."""
     if source is FetchSource.SNOWFLAKE:
         where = f"the warehouse in {stack.data_dir}" if stack is not None else "the warehouse"
+        if daily:
+            return f"; every station-year in {where}'s daily table (all it has loaded)"
         return f"; every station-year in {where}'s export view (all it has loaded)"
     if stack is None:
         return "; every partition exported to the bucket"

@@ -19,7 +19,14 @@ from rich.markup import escape
 from inmet_local.cli.options import skipped_listing
 from inmet_local.cli.run_summary import print_files_table
 from inmet_local.client.client import ApiClient, upload_many
-from inmet_local.client.fetch import FetchError, WouldShrink, fetch_from_s3, never_shrink
+from inmet_local.client.fetch import (
+    DAILY,
+    FetchError,
+    FetchResult,
+    WouldShrink,
+    fetch_from_s3,
+    never_shrink,
+)
 from inmet_local.emulator.servers import ServerError
 from inmet_local.emulator.stack import BUCKET, TABLE, LocalStack
 from inmet_local.synth.sample import (
@@ -289,6 +296,20 @@ def run_pipeline(
                 fetched = fetch_from_s3(stack.client("s3"), BUCKET, out, guard=guard)
             except WouldShrink as exc:
                 kept = str(exc)
+        # The daily values beside it (what `inmet fetch --daily` writes), by the same guard; a
+        # daily file that cannot be written is said, and the run's CSV still stands.
+        daily_out = out.parent / "inmet_daily.csv"
+        daily: FetchResult | str | None = None
+        if fetched is not None:
+            try:
+                daily_guard = never_shrink(
+                    daily_out, force, expendable=_station_years_of(legacy), dataset=DAILY
+                )
+                daily = fetch_from_s3(
+                    stack.client("s3"), BUCKET, daily_out, guard=daily_guard, dataset=DAILY
+                )
+            except FetchError as exc:
+                daily = str(exc)
         stages["fetch"] = time.perf_counter() - mark
         counts = stack.counts()
         problems = print_files_table(results, docs, fetched, stages, console)
@@ -311,6 +332,17 @@ def run_pipeline(
                 f"{origin}" + ("; replaced the previous file" if replacing else ""),
                 highlight=False,
             )
+            if isinstance(daily, FetchResult):
+                console.print(
+                    f"output: {daily_out}: {daily.rows:,} daily rows (each station's local "
+                    "days, incomplete days' values empty beside their valid-hour counts)",
+                    highlight=False,
+                )
+            elif daily is not None:
+                console.print(
+                    f"[yellow]output: {escape(str(daily_out))} not written:[/] {escape(daily)}",
+                    highlight=False,
+                )
         console.print(
             f"warehouse ({stack.data_dir / 'warehouse'}, kept between runs): "
             f"{counts['raw_rows']:,} rows in RAW, {counts['clean_rows']:,} in CLEAN — "

@@ -1,4 +1,5 @@
-"""`inmet fetch`: the contract CSV (docs/contracts.md §3) into one local file, at constant memory.
+"""`inmet fetch`: the contract CSV (docs/contracts.md §3) into one local file, at constant memory;
+`inmet fetch --daily`: the daily CSV (§3.3) the same way (the ``DAILY`` dataset).
 
 - from S3 (default): the exported partitions under processed/inmet_clean/, joined in
   (station_id, year) order; each partition is already sorted by observed_at, so the result is
@@ -26,11 +27,55 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inmet_pipeline.columns import CLEAN_COLUMNS
+from inmet_pipeline.columns import CLEAN_COLUMNS, DAILY_COLUMNS
 from inmet_pipeline.exports import PROCESSED_PREFIX, csv_lines
+from inmet_pipeline.partitions import (
+    DAILY_PREFIX,
+    DAILY_TABLE,
+    daily_partition_select,
+    partition_select,
+)
 
 _PARTITION = re.compile(r"station=([A-Z0-9]+)/year=(\d{4})/")
 HEADER = (",".join(CLEAN_COLUMNS) + "\n").encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    """What a fetch writes: the hourly CSV (docs/contracts.md §3.1) or the daily one (§3.3)."""
+
+    name: str
+    prefix: str  # its partitions in the bucket
+    columns: tuple[str, ...]
+    time_column: int  # the column whose first four characters are the row's year
+    select: Callable[[str, str, int], tuple[str, list[Any]]]  # (source, station, year)
+
+    @property
+    def header(self) -> bytes:
+        return (",".join(self.columns) + "\n").encode()
+
+    @property
+    def time_name(self) -> str:
+        return self.columns[self.time_column]
+
+
+def _hourly_select(view: str, station_id: str, year: int) -> tuple[str, list[Any]]:
+    return partition_select(view, station_id, year)
+
+
+def _daily_select(table: str, station_id: str, year: int) -> tuple[str, list[Any]]:
+    return daily_partition_select(table, station_id, year)
+
+
+HOURLY = Dataset("hourly", PROCESSED_PREFIX, CLEAN_COLUMNS, 7, _hourly_select)
+DAILY = Dataset("daily", DAILY_PREFIX, DAILY_COLUMNS, 1, _daily_select)
+
+
+def warehouse_source(dataset: Dataset, view: str, clean_schema: str) -> str:
+    """The relation a warehouse fetch reads: the export view, or CLEAN.DAILY."""
+    return view if dataset is HOURLY else f"{clean_schema}.{DAILY_TABLE}"
+
+
 # Objects requested ahead of the one being written (one station-year each, ~1.3 MB).
 PREFETCH = 4
 
@@ -47,15 +92,17 @@ StationYear = tuple[str, int]
 Guard = Callable[[set[StationYear]], None]
 
 
-def station_years(path: Path) -> set[StationYear]:
+def station_years(path: Path, dataset: Dataset = HOURLY) -> set[StationYear]:
     """The (station_id, year) pairs of a contract CSV, read at constant memory.
 
-    station_id is the first column and observed_at the eighth (docs/contracts.md §3); no field
-    before observed_at can hold a comma (station names that CSV would quote are refused at
-    upload), so a split on the first seven commas finds it. A file that is not a contract CSV
-    gives the pairs it can read; an unreadable one, none."""
+    station_id is the first column and the time column (observed_at the eighth, local_date the
+    second; docs/contracts.md §3.1, §3.3) gives the year; no field before it can hold a comma
+    (station names that CSV would quote are refused at upload), so a split on the commas before
+    it finds it. A file that is not a contract CSV gives the pairs it can read; an unreadable
+    one, none."""
     found: set[StationYear] = set()
     last = b""
+    at = dataset.time_column
     with path.open("rb") as handle:
         if not handle.readline().startswith(b"station_id,"):
             return found
@@ -63,13 +110,18 @@ def station_years(path: Path) -> set[StationYear]:
             head = line[:200]
             if head == last:
                 continue
-            fields = head.split(b",", 8)
-            if len(fields) > 7 and fields[7][:4].isdigit():
-                found.add((fields[0].decode("ascii", "replace"), int(fields[7][:4])))
+            fields = head.split(b",", at + 1)
+            if len(fields) > at and fields[at][:4].isdigit():
+                found.add((fields[0].decode("ascii", "replace"), int(fields[at][:4])))
     return found
 
 
-def never_shrink(out: Path, force: bool, expendable: frozenset[StationYear] = frozenset()) -> Guard:
+def never_shrink(
+    out: Path,
+    force: bool,
+    expendable: frozenset[StationYear] = frozenset(),
+    dataset: Dataset = HOURLY,
+) -> Guard:
     """A guard that refuses to replace ``out`` by a CSV missing any station-year ``out`` has,
     unless ``force``: a fetch must never hand over less than the file it replaces without being
     asked (for example after a stack reset, or from a stack that holds fewer uploads).
@@ -79,7 +131,7 @@ def never_shrink(out: Path, force: bool, expendable: frozenset[StationYear] = fr
     def check(new: set[StationYear]) -> None:
         if force or not out.exists():
             return
-        lost = sorted(station_years(out) - new - expendable)
+        lost = sorted(station_years(out, dataset) - new - expendable)
         if lost:
             shown = ", ".join(f"{s} {y}" for s, y in lost[:5]) + (" …" if len(lost) > 5 else "")
             raise WouldShrink(
@@ -154,25 +206,27 @@ def fetch_from_s3(
     out: Path,
     progress: Callable[[int, int], None] | None = None,
     guard: Guard | None = None,
+    dataset: Dataset = HOURLY,
 ) -> FetchResult:
-    keys = partition_keys(s3, bucket)
+    keys = partition_keys(s3, bucket, dataset.prefix)
     if not keys:
         raise FetchError(
-            f"no exported partitions under s3://{bucket}/{PROCESSED_PREFIX} yet: "
+            f"no exported partitions under s3://{bucket}/{dataset.prefix} yet: "
             "upload files and wait until their status is 'exported'"
         )
+    header_line = dataset.header
     if guard is not None:
         found = (_PARTITION.search(k) for k in keys)
         guard({(m.group(1), int(m.group(2))) for m in found if m})
     rows = 0
     size = 0
     with _atomic_output(out) as handle:
-        handle.write(HEADER)
-        size += len(HEADER)
+        handle.write(header_line)
+        size += len(header_line)
         for index, (key, data) in enumerate(_objects(s3, bucket, keys), start=1):
             if data:  # (an empty object adds nothing, as before)
                 header, _, chunk = data.partition(b"\n")  # each partition starts with a header
-                if header.rstrip(b"\r") != HEADER.rstrip(b"\n"):
+                if header.rstrip(b"\r") != header_line.rstrip(b"\n"):
                     raise FetchError(f"{key}: unexpected header {header[:120]!r}")
                 handle.write(chunk)
                 rows += chunk.count(b"\n")
@@ -189,18 +243,18 @@ def fetch_from_warehouse(
     batch_rows: int = 20_000,
     progress: Callable[[int, int], None] | None = None,
     guard: Guard | None = None,
+    dataset: Dataset = HOURLY,
 ) -> FetchResult:
-    """The export view, partition by partition ((station, year) order), in row batches.
+    """The export view (or, for the daily dataset, CLEAN.DAILY: ``view`` names the relation),
+    partition by partition ((station, year) order), in row batches.
 
     Memory is bounded by one partition (~9,000 rows) whatever the table's size: a server that
     returns a whole result at once (fakesnow does) never gets asked for more than that.
     """
-    from inmet_pipeline.exports import partition_select
-
     listing = conn.cursor()
     listing.execute(
-        f"SELECT station_id, YEAR(observed_at) AS year, COUNT(*) FROM {view} "  # noqa: S608
-        "GROUP BY 1, 2 ORDER BY 1, 2"
+        f"SELECT station_id, YEAR({dataset.time_name}) AS year, COUNT(*) "  # noqa: S608
+        f"FROM {view} GROUP BY 1, 2 ORDER BY 1, 2"
     )
     partitions = [(str(s), int(y), int(n)) for s, y, n in listing.fetchall()]
     listing.close()
@@ -210,10 +264,10 @@ def fetch_from_warehouse(
     rows = 0
     size = 0
     with _atomic_output(out) as handle:
-        handle.write(HEADER)
-        size += len(HEADER)
+        handle.write(dataset.header)
+        size += len(dataset.header)
         for station_id, year, _ in partitions:
-            sql, params = partition_select(view, station_id, year)
+            sql, params = dataset.select(view, station_id, year)
             cursor = conn.cursor()
             try:
                 cursor.execute(sql, params)
@@ -224,7 +278,7 @@ def fetch_from_warehouse(
                         rows += len(batch)
                         yield from batch
 
-                for text in csv_lines(batches(), header=False):
+                for text in csv_lines(batches(), header=False, columns=dataset.columns):
                     data = text.encode("utf-8")
                     handle.write(data)
                     size += len(data)

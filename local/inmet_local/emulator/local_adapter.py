@@ -34,9 +34,10 @@ import boto3
 from pydantic import SecretStr
 
 from inmet_pipeline.adapters.snowflake import SnowflakeSettings, WarehouseQueries
-from inmet_pipeline.columns import CLEAN_COLUMNS
+from inmet_pipeline.columns import CLEAN_COLUMNS, DAILY_COLUMNS
 from inmet_pipeline.errors import DependencyUnavailable, PartitionRejected
 from inmet_pipeline.exports import stations_select
+from inmet_pipeline.partitions import DAILY_TABLE, daily_stations_select
 from inmet_pipeline.settings import UploadSettings, load_settings
 
 # The fakesnow server's unload route (served by inmet_local.emulator.unload, called by
@@ -142,10 +143,14 @@ class LocalExporter(WarehouseQueries):
             headers["Authorization"] = f"Bearer {token.get_secret_value()}"
         return headers
 
-    def _unload(self, sql: str, params: Sequence[Any], parts: list[dict[str, Any]]) -> Any:
+    def _unload(
+        self, sql: str, params: Sequence[Any], parts: list[dict[str, Any]], time_column: int = 7
+    ) -> Any:
         assert self.settings.inmet_snowflake_local_url is not None
         url = self.settings.inmet_snowflake_local_url.rstrip("/") + LOCAL_UNLOAD_ROUTE
-        body = json.dumps({"sql": sql, "params": list(params), "partitions": parts}).encode()
+        body = json.dumps(
+            {"sql": sql, "params": list(params), "partitions": parts, "time_column": time_column}
+        ).encode()
         request = urllib.request.Request(  # noqa: S310 - the local warehouse's http URL
             url, data=body, headers=self._unload_headers(), method="POST"
         )
@@ -163,7 +168,21 @@ class LocalExporter(WarehouseQueries):
             raise DependencyUnavailable("Snowflake", f"local unload failed: {exc}") from exc
 
     def export_partitions(self, partitions: Sequence[tuple[str, int, str]]) -> dict[str, int]:
-        header = (",".join(CLEAN_COLUMNS) + "\n").encode("utf-8")
+        return self._export(partitions, CLEAN_COLUMNS, stations_select, self.settings.view, 7)
+
+    def export_daily_partitions(self, partitions: Sequence[tuple[str, int, str]]) -> dict[str, int]:
+        table = f"{self.settings.clean}.{DAILY_TABLE}"
+        return self._export(partitions, DAILY_COLUMNS, daily_stations_select, table, 1)
+
+    def _export(
+        self,
+        partitions: Sequence[tuple[str, int, str]],
+        columns: Sequence[str],
+        select: Any,
+        source: str,
+        time_column: int,
+    ) -> dict[str, int]:
+        header = (",".join(columns) + "\n").encode("utf-8")
         written: dict[str, int] = {}
         ordered = sorted(partitions)
         # Inside the unload route's folder: the route writes nowhere else.
@@ -171,8 +190,8 @@ class LocalExporter(WarehouseQueries):
         with tempfile.TemporaryDirectory(prefix="inmet-unload-", dir=folder) as tmp:
             for start in range(0, len(ordered), self.GROUP):
                 group = ordered[start : start + self.GROUP]
-                sql, params = stations_select(
-                    self.settings.view,
+                sql, params = select(
+                    source,
                     sorted({s for s, _, _ in group}),
                     min(y for _, y, _ in group),
                     max(y for _, y, _ in group),
@@ -182,6 +201,7 @@ class LocalExporter(WarehouseQueries):
                     sql,
                     params,
                     [{"station_id": s, "year": y, "path": str(paths[key])} for s, y, key in group],
+                    time_column,
                 )
                 for _, _, key in group:
                     path = paths[key]
@@ -199,6 +219,9 @@ class LocalExporter(WarehouseQueries):
                         raise DependencyUnavailable("S3", str(exc)) from exc
                     written[key] = int(rows.get(str(path), 0))
         return written
+
+    def remove_daily_partition(self, station_id: str, year: int, key: str) -> None:
+        self.remove_partition(station_id, year, key)
 
     def remove_partition(self, station_id: str, year: int, key: str) -> None:
         try:

@@ -15,7 +15,8 @@ Here the fakesnow server process writes the files itself, as Snowflake writes to
    file the caller named, without a header (the caller owns the contract's header line).
 
 The route is ``POST /inmet-local/unload`` on the fakesnow server (``fakesnow_server.py`` mounts
-it). Body: ``{"sql": ..., "params": [...], "partitions": [{"station_id", "year", "path"}]}``;
+it). Body: ``{"sql": ..., "params": [...], "partitions": [{"station_id", "year", "path"}],
+"time_column": 7}`` (the year column's index: 7 for CLEAN, 1 for DAILY);
 answer ``{"rows": {path: n}}``, or ``{"error": message}`` with status 400 (bad request or SQL
 error), 401 (no token), 415 (not JSON) or 500. The paths must lie inside the server's unload
 folder (``--unload-dir``): the caller and the server share this machine and that folder.
@@ -60,10 +61,16 @@ def _partitions(raw: Any, root: Path) -> list[tuple[str, int, Path]]:
 
 
 def unload_partitions(
-    fs: Any, sql: str, params: Sequence[Any], partitions: Sequence[tuple[str, int, Path]]
+    fs: Any,
+    sql: str,
+    params: Sequence[Any],
+    partitions: Sequence[tuple[str, int, Path]],
+    time_column: int = OBSERVED_AT_COLUMN,
 ) -> dict[str, int]:
     """Run ``sql`` on the fakesnow instance ``fs`` and write each partition's rows to its path.
 
+    ``time_column``: the index of the ISO text column whose first four characters are the
+    partition's year (observed_at for CLEAN, 7; local_date for DAILY, 1).
     Returns the rows written by path (0 for a partition with no rows: its file is empty).
     """
     import duckdb
@@ -80,10 +87,10 @@ def unload_partitions(
         table = cursor._arrow_table  # the result fakesnow already holds, as Arrow
     finally:
         conn.close()
-    if table is None or table.num_columns <= OBSERVED_AT_COLUMN:
-        raise UnloadError("the unload query must select CLEAN's columns in contract order")
+    if table is None or table.num_columns <= time_column:
+        raise UnloadError("the unload query must select the contract's columns in order")
     names = table.column_names
-    station, observed = names[STATION_COLUMN], names[OBSERVED_AT_COLUMN]
+    station, observed = names[STATION_COLUMN], names[time_column]
     writer = duckdb.connect()
     try:
         # The result is sorted by station and time, so each (station, year) partition is one
@@ -153,7 +160,10 @@ def route(fs_of: Any, unload_dir: Path, token: str) -> Any:
                 raise UnloadError("the body must be a JSON object with 'sql'")
             params = body.get("params") or []
             parts = _partitions(body.get("partitions"), unload_dir)
-            rows = await run_in_threadpool(unload_partitions, fs_of(), body["sql"], params, parts)
+            time_column = int(body.get("time_column", OBSERVED_AT_COLUMN))
+            rows = await run_in_threadpool(
+                unload_partitions, fs_of(), body["sql"], params, parts, time_column
+            )
         except (UnloadError, ValueError) as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         except Exception as exc:  # a bug or a disk error: say what, keep serving

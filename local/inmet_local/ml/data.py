@@ -272,3 +272,37 @@ def load_or_sample(path: Path | None = None) -> tuple[pd.DataFrame, str]:
         "generated sample (no data/processed/inmet_clean.csv yet: put your INMET files in "
         "data/raw/ and run make demo)"
     )
+
+
+DAILY_CSV_NAME = "inmet_daily.csv"
+
+
+def find_daily_csv(clean_csv: Path | None = None) -> Path | None:
+    """The daily CSV (docs/contracts.md §3.3, `inmet fetch --daily`) beside the CLEAN CSV
+    (default: ``find_clean_csv()``'s folder), or None when it has not been fetched."""
+    clean_csv = clean_csv or find_clean_csv()
+    folder = clean_csv.parent if clean_csv is not None else Path("data/processed")
+    path = folder / DAILY_CSV_NAME
+    return path if path.is_file() else None
+
+
+def load_daily(path: Path) -> pd.DataFrame:
+    """The daily CSV as a typed frame: local_date as a date (the station's local day), each
+    value a float (NaN where the day was not complete enough: its n_ column says how many valid
+    hours it had), each n_ column an integer."""
+    from inmet_pipeline.columns import DAILY_COLUMNS
+
+    with path.open(encoding="utf-8") as handle:
+        header = handle.readline().rstrip("\r\n")
+    if header != ",".join(DAILY_COLUMNS):
+        raise ContractError(
+            f"{path} is not an inmet_daily.csv (its first line is `{header[:40]}`); expected "
+            "the header of docs/contracts.md §3.3; write it with `inmet fetch --daily`"
+        )
+    frame = pd.read_csv(path, dtype={"station_id": "string"})
+    frame["local_date"] = pd.to_datetime(frame["local_date"], format="%Y-%m-%d")
+    for column in DAILY_COLUMNS[2:]:
+        number = pd.to_numeric(frame[column], errors="coerce")
+        counted = column.startswith("n_") or column in ("utc_offset", "day_hours")
+        frame[column] = number.astype("int64") if counted else number.astype("float64")
+    return frame.sort_values(["station_id", "local_date"]).reset_index(drop=True)

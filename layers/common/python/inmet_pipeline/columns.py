@@ -64,6 +64,35 @@ STATION_COLUMNS: Final[tuple[str, ...]] = (
 # docs/contracts.md §3: the CLEAN columns, in this order, everywhere (Snowflake, exports, CSV).
 CLEAN_COLUMNS: Final[tuple[str, ...]] = (*STATION_COLUMNS, "observed_at", *MEASURE_NAMES)
 
+# docs/contracts.md §3.2: the daily values each DAILY row holds, each followed in the table and in
+# the daily CSV by its count of valid hours ``n_<value>`` (snowflake_sql/modules/daily.sql
+# declares them with their rules; tests/integration/test_daily_export.py holds the two equal).
+DAILY_VALUES: Final[tuple[str, ...]] = (
+    "precipitation_mm",
+    "air_temp_mean_c",
+    "air_temp_max_c",
+    "air_temp_min_c",
+    "humidity_mean_pct",
+    "humidity_max_pct",
+    "humidity_min_pct",
+    "pressure_mean_hpa",
+    "wind_speed_mean_ms",
+    "wind_direction_deg",
+    "wind_gust_max_ms",
+    "radiation_mj_m2",
+    "eto_mm",
+)
+
+# docs/contracts.md §3.2: the daily CSV's columns, in this order (CLEAN.DAILY's, without its
+# bookkeeping column updated_at).
+DAILY_COLUMNS: Final[tuple[str, ...]] = (
+    "station_id",
+    "local_date",
+    "utc_offset",
+    "day_hours",
+    *(c for v in DAILY_VALUES for c in (v, f"n_{v}")),
+)
+
 # The value that layout A uses for "missing" (layout B leaves the field empty).
 MISSING_SENTINEL: Final = "-9999"
 

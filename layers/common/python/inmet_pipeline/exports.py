@@ -29,6 +29,7 @@ from inmet_pipeline.notifications import (
 # Re-exported: these lived here before partitions.py; the adapters, the local tools and the
 # tests import them from here.
 from inmet_pipeline.partitions import (
+    DAILY_PREFIX,
     PARTITION_FILE,
     PROCESSED_PREFIX,
     UNLOAD_COPY_OPTIONS,
@@ -36,6 +37,8 @@ from inmet_pipeline.partitions import (
     copy_into_statement,
     csv_field,
     csv_lines,
+    daily_partition_key,
+    daily_partitions_of,
     partition_key,
     partition_select,
     remove_statement,
@@ -78,6 +81,13 @@ class PartitionExporter(Protocol):
         ...
 
     def remove_partition(self, station_id: str, year: int, key: str) -> None: ...
+
+    def export_daily_partitions(self, partitions: Sequence[tuple[str, int, str]]) -> dict[str, int]:
+        """As export_partitions, for CLEAN.DAILY's (station, year of local date) partitions
+        (docs/contracts.md §3.2). A partition with no daily row writes nothing (0 rows)."""
+        ...
+
+    def remove_daily_partition(self, station_id: str, year: int, key: str) -> None: ...
 
     def rows_clean(self, raw_keys: Sequence[str]) -> dict[str, int]:
         """FILE_LOADS.rows_clean by raw/ key."""
@@ -138,6 +148,8 @@ class ExportResult:
     unknown_files: list[str] = field(default_factory=list)
     quarantined: list[str] = field(default_factory=list)  # upload ids the task set aside
     superseded: list[str] = field(default_factory=list)  # upload ids a later version replaced
+    daily_keys: list[str] = field(default_factory=list)  # the daily partitions written or removed
+    failed_daily: list[str] = field(default_factory=list)  # daily keys the warehouse refused
     # (station_id, year) -> the warehouse's error, for partitions it refused to export
     failed_partitions: dict[tuple[str, int], str] = field(default_factory=dict)
 
@@ -159,10 +171,12 @@ class ExportService:
         statuses: StatusStore,
         processed_prefix: str = PROCESSED_PREFIX,
         wave: int | None = None,
+        daily_prefix: str = DAILY_PREFIX,
     ) -> None:
         self.exporter = exporter
         self.statuses = statuses
         self.processed_prefix = processed_prefix
+        self.daily_prefix = daily_prefix
         # A wave size fixed for this service (tests pin one); None: the exporter's, or WAVE.
         self.wave = wave
 
@@ -213,6 +227,7 @@ class ExportService:
             )
             for _, _, key in exported:
                 logger.info("partition exported", extra={"key": key, "rows": written.get(key)})
+        self._export_daily(message, done, result, remaining_ms)
         for station_year in result.failed_partitions:
             key = keys_by_partition.pop(station_year)
             result.export_keys.remove(key)
@@ -220,6 +235,50 @@ class ExportService:
         self._mark_quarantined(message, result)
         self.exporter.acknowledge(message.batch_id, message.part, len(result.uploads))
         return result
+
+    def _export_daily(
+        self,
+        message: LoadNotification,
+        done: dict[str, int],
+        result: ExportResult,
+        remaining_ms: Callable[[], int] | None,
+    ) -> None:
+        """The daily partitions the batch changed (daily_partitions_of: its station-years and
+        the year before each, whose 31 December ends in the next UTC year), written after the
+        hourly ones with the same guarantees: each file whole (one PUT / one COPY), progress
+        recorded per wave in EXPORTED_PARTITIONS (its keys differ from the hourly ones), so a
+        retry resumes; the message is acknowledged only after them. A partition with no daily
+        row left has its old file removed."""
+        todo = [
+            (s, y, daily_partition_key(s, y, self.daily_prefix))
+            for s, y in daily_partitions_of((p.station_id, p.year) for p in message.partitions)
+        ]
+        result.daily_keys = [k for _, _, k in todo]
+        todo = [item for item in todo if item[2] not in done]
+        size = self.wave_size()
+        for start in range(0, len(todo), size):
+            if remaining_ms is not None and remaining_ms() < self.WAVE_BUDGET_MS:
+                raise ExportIncomplete(
+                    f"batch {message.batch_id} part {message.part}: {len(todo) - start} daily "
+                    "partitions left when the invocation's time ran out; the retry resumes"
+                )
+            wave = todo[start : start + size]
+            try:
+                written = self.exporter.export_daily_partitions(wave)
+            except PartitionRejected as exc:
+                # The daily files are derived: a refused one is said in the log and written
+                # again with the station-year's next batch; the uploads' own data is exported.
+                logger.error("daily partitions not exported", extra={"error": str(exc)})
+                result.failed_daily.extend(k for _, _, k in wave)
+                continue
+            for station_id, year, key in wave:
+                if not written.get(key):
+                    self.exporter.remove_daily_partition(station_id, year, key)
+            self.exporter.record_exported(
+                message.batch_id,
+                message.part,
+                [ExportedPartition(s, y, k, int(written.get(k, 0))) for s, y, k in wave],
+            )
 
     def wave_size(self) -> int:
         """The service's own wave size if set; else the exporter's (an optional attribute:

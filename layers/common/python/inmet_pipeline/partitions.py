@@ -16,14 +16,75 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from inmet_pipeline.columns import CLEAN_COLUMNS
+from inmet_pipeline.columns import CLEAN_COLUMNS, DAILY_COLUMNS
 
 PROCESSED_PREFIX: Final = "processed/inmet_clean/"
 PARTITION_FILE: Final = "inmet_clean.csv"
+# The daily values (CLEAN.DAILY, docs/contracts.md §3.2), partitioned the same way beside them:
+# one file per station and year of its local dates.
+DAILY_PREFIX: Final = "processed/inmet_daily/"
+DAILY_FILE: Final = "inmet_daily.csv"
+DAILY_TABLE: Final = "DAILY"  # in the CLEAN schema
+DAILY_STAGE: Final = "DAILY_EXPORT_STAGE"  # in the CLEAN schema, at DAILY_PREFIX
 
 
 def partition_key(station_id: str, year: int, prefix: str = PROCESSED_PREFIX) -> str:
     return f"{prefix}station={station_id}/year={year:04d}/{PARTITION_FILE}"
+
+
+def daily_partition_key(station_id: str, year: int, prefix: str = DAILY_PREFIX) -> str:
+    return f"{prefix}station={station_id}/year={year:04d}/{DAILY_FILE}"
+
+
+def daily_partitions_of(station_years: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
+    """The daily partitions a batch's (station, year) partitions change: the same year, and the
+    year before, whose last local day (31 December) ends with the first hours of 1 January UTC
+    (an hour belongs to the local date of observed_at - 30 min at UTC-2 to UTC-5)."""
+    found = set()
+    for station_id, year in station_years:
+        found.add((station_id, year))
+        if year > 1000:
+            found.add((station_id, year - 1))
+    return sorted(found)
+
+
+def _daily_select_columns(quoted_names: bool = False) -> str:
+    """The daily CSV's columns (docs/contracts.md §3.2); local_date as ISO text YYYY-MM-DD."""
+    expressions = []
+    for column in DAILY_COLUMNS:
+        expression = "TO_VARCHAR(local_date, 'YYYY-MM-DD')" if column == "local_date" else column
+        if quoted_names:
+            expression += f' AS "{column}"'
+        elif column == "local_date":
+            expression += " AS local_date"
+        expressions.append(expression)
+    return ", ".join(expressions)
+
+
+def daily_stations_select(
+    table: str, station_ids: Sequence[str], first_year: int, last_year: int
+) -> tuple[str, list[Any]]:
+    """Several stations' daily rows over a span of years, sorted by station then date (the
+    local unload writes each partition of the result)."""
+    marks = ", ".join("?" for _ in station_ids)
+    sql = (
+        f"SELECT {_daily_select_columns()} FROM {table} "  # noqa: S608 - names from settings
+        f"WHERE station_id IN ({marks}) AND local_date >= ? AND local_date < ? "
+        "ORDER BY station_id, local_date"
+    )
+    return sql, [*station_ids, f"{first_year:04d}-01-01", f"{last_year + 1:04d}-01-01"]
+
+
+def daily_partition_select(
+    table: str, station_id: str, year: int, *, quoted_names: bool = False
+) -> tuple[str, list[Any]]:
+    """One daily partition: the station's rows of the year's local dates, sorted by date."""
+    sql = (
+        f"SELECT {_daily_select_columns(quoted_names)} FROM {table} "  # noqa: S608
+        "WHERE station_id = ? AND local_date >= ? AND local_date < ? "
+        "ORDER BY local_date"
+    )
+    return sql, [station_id, f"{year:04d}-01-01", f"{year + 1:04d}-01-01"]
 
 
 def _select_columns(quoted_names: bool = False) -> str:
@@ -143,6 +204,30 @@ def copy_into_statement(stage: str, view: str, station_id: str, year: int) -> st
     )
 
 
+def daily_copy_into_statement(stage: str, table: str, station_id: str, year: int) -> str:
+    """Snowflake's unload of one daily partition, with the hourly partitions' file format and
+    options (UNLOAD_FILE_FORMAT, UNLOAD_COPY_OPTIONS: the same bytes rules). A partition with no
+    row writes no file: "If the source table contains 0 rows, then the COPY operation does not
+    unload a data file" ("COPY INTO <location>", usage notes,
+    docs.snowflake.com/en/sql-reference/sql/copy-into-location); the export then removes the
+    partition's old file (daily_remove_statement)."""
+    _check_partition(station_id, year)
+    select, params = daily_partition_select(table, station_id, year, quoted_names=True)
+    for value in params:
+        select = select.replace("?", _literal(value), 1)
+    path = daily_partition_key(station_id, year, prefix="")
+    return (
+        f"COPY INTO {_stage_path(stage, path)} FROM ({select}) "
+        f"FILE_FORMAT = ({UNLOAD_FILE_FORMAT}) {UNLOAD_COPY_OPTIONS}"
+    )
+
+
+def daily_remove_statement(stage: str, station_id: str, year: int) -> str:
+    """REMOVE of one daily partition's file (a partition left with no row)."""
+    _check_partition(station_id, year)
+    return f"REMOVE {_stage_path(stage, daily_partition_key(station_id, year, prefix=''))}"
+
+
 def remove_statement(stage: str, station_id: str, year: int) -> str:
     """REMOVE of one partition's file from the export stage (a partition that became empty)."""
     _check_partition(station_id, year)
@@ -162,12 +247,15 @@ def csv_field(value: Any) -> str:
     return str(value)
 
 
-def csv_lines(rows: Iterable[Sequence[Any]], header: bool = True) -> Iterator[str]:
-    """The contract CSV, line by line (UTF-8 text, ',' separated, minimal quoting)."""
+def csv_lines(
+    rows: Iterable[Sequence[Any]], header: bool = True, columns: Sequence[str] = CLEAN_COLUMNS
+) -> Iterator[str]:
+    """The contract CSV, line by line (UTF-8 text, ',' separated, minimal quoting); ``columns``
+    is the header's (DAILY_COLUMNS for the daily CSV)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     if header:
-        writer.writerow(CLEAN_COLUMNS)
+        writer.writerow(columns)
     for row in rows:
         writer.writerow([csv_field(v) for v in row])
         if buffer.tell() > 65536:

@@ -29,6 +29,12 @@ from inmet_pipeline.exports import (
     copy_into_statement,
     remove_statement,
 )
+from inmet_pipeline.partitions import (
+    DAILY_STAGE,
+    DAILY_TABLE,
+    daily_copy_into_statement,
+    daily_remove_statement,
+)
 from inmet_pipeline.session import PINNED_SESSION_PARAMETERS
 from inmet_pipeline.settings import AwsSettings, ConfigError
 from inmet_pipeline.uploads import utc_now_iso
@@ -330,13 +336,28 @@ class SnowflakeExporter(WarehouseQueries):
     def stage(self) -> str:
         return f"{self.settings.clean}.{self.settings.inmet_export_stage}"
 
-    def export_partitions(self, partitions: Sequence[tuple[str, int, str]]) -> dict[str, int]:
-        import snowflake.connector
+    @property
+    def daily_stage(self) -> str:
+        return f"{self.settings.clean}.{DAILY_STAGE}"
 
+    def export_partitions(self, partitions: Sequence[tuple[str, int, str]]) -> dict[str, int]:
         statements = {
             key: copy_into_statement(self.stage, self.settings.view, s, y)
             for s, y, key in partitions
         }
+        return self._unload(statements)
+
+    def export_daily_partitions(self, partitions: Sequence[tuple[str, int, str]]) -> dict[str, int]:
+        table = f"{self.settings.clean}.{DAILY_TABLE}"
+        statements = {
+            key: daily_copy_into_statement(self.daily_stage, table, s, y)
+            for s, y, key in partitions
+        }
+        return self._unload(statements)
+
+    def _unload(self, statements: dict[str, str]) -> dict[str, int]:
+        import snowflake.connector
+
         for attempt in (1, 2):
             try:
                 return self._run_concurrently(statements)
@@ -387,3 +408,6 @@ class SnowflakeExporter(WarehouseQueries):
 
     def remove_partition(self, station_id: str, year: int, key: str) -> None:
         self.run(remove_statement(self.stage, station_id, year))
+
+    def remove_daily_partition(self, station_id: str, year: int, key: str) -> None:
+        self.run(daily_remove_statement(self.daily_stage, station_id, year))

@@ -1,0 +1,26 @@
+{% from 'modules/daily.sql' import DAILY_VALUES, ETO_TYPE -%}
+-- The daily values (docs/daily.md): one row per station and local date, from CLEAN.OBSERVATIONS
+-- in the station's standard local day (modules/timezones.sql), each value with its count of
+-- valid hours and NULL where its completeness rule does not hold (modules/daily.sql). The task
+-- (task/daily.sql) computes again the days of the station-years each batch touches.
+CREATE TABLE IF NOT EXISTS {{ database }}.{{ clean_schema }}.DAILY (
+  station_id VARCHAR(4) NOT NULL COMMENT 'WMO code, e.g. A001',
+  local_date DATE NOT NULL COMMENT 'the local date, in the station''s standard time',
+  utc_offset NUMBER(2,0) NOT NULL COMMENT 'hours; the standard offset at the day''s local noon',
+  day_hours NUMBER(2,0) NOT NULL COMMENT 'the hours of the local day: 24 (23 or 25 when the offset changed)',
+  {%- for v in DAILY_VALUES %}
+  {{ v.name }} {{ v.type }},
+  n_{{ v.name }} NUMBER(2,0) NOT NULL COMMENT 'valid hours of {{ v.source }}',
+  {%- endfor %}
+  eto_mm {{ ETO_TYPE }} COMMENT 'FAO-56 Penman-Monteith reference evapotranspiration',
+  n_eto_mm NUMBER(2,0) NOT NULL COMMENT 'the fewest valid hours among its inputs',
+  updated_at TIMESTAMP_NTZ NOT NULL,
+  CONSTRAINT daily_pk PRIMARY KEY (station_id, local_date)
+)
+COMMENT = 'One row per station and local date: daily values with their valid-hour counts';
+
+-- Accounts with data from before this script: every station-day already in CLEAN.
+INSERT INTO {{ database }}.{{ clean_schema }}.DAILY
+{% with span = "SELECT DISTINCT station_id, YEAR(observed_at) AS year FROM " ~ database ~ "." ~ clean_schema ~ ".OBSERVATIONS" -%}
+{% include 'task/daily_select.sql' %}
+{%- endwith %};
