@@ -21,7 +21,7 @@
   inmet_pipeline.rules.
 -#}
 {% from 'modules/measures.sql' import MEASURES, parsed, range_checked, out_of_range -%}
-{% from 'modules/qc.sql' import qc_inputs, qc_neighbours, qc_runs, qc_checked, qc_flagged, qc_value, qc_outputs -%}
+{% from 'modules/qc.sql' import qc_inputs, qc_sun, qc_ra, qc_neighbours, qc_links, qc_run_ends, qc_in_run, qc_checked, qc_flagged, qc_value, qc_outputs -%}
 {% from 'modules/keys.sql' import raw_key -%}
 {#- A number that fits a NUMBER(p,s) column whose integer part holds less than `bound`, else NULL. -#}
 {%- macro fitting(value, bound) -%}
@@ -152,17 +152,33 @@ qc_inputs AS (
     ) AS all_missing,{{ qc_inputs() }}
   FROM range_checked
 ),
-qc_neighbours AS (
-  SELECT qc_inputs.*,{{ qc_neighbours() }}
+qc_sun AS (
+  SELECT qc_inputs.*,{{ qc_sun() }}
   FROM qc_inputs
 ),
-qc_runs AS (
-  SELECT qc_neighbours.*,{{ qc_runs() }}
+qc_ra AS (
+  SELECT qc_sun.*,{{ qc_ra() }}
+  FROM qc_sun
+),
+qc_neighbours AS (
+  SELECT qc_ra.*,{{ qc_neighbours() }}
+  FROM qc_ra
+),
+qc_links AS (
+  SELECT qc_neighbours.*,{{ qc_links() }}
   FROM qc_neighbours
 ),
+qc_run_ends AS (
+  SELECT qc_links.*,{{ qc_run_ends() }}
+  FROM qc_links
+),
+qc_in_run AS (
+  SELECT qc_run_ends.*,{{ qc_in_run() }}
+  FROM qc_run_ends
+),
 qc_checked AS (
-  SELECT qc_runs.*,{{ qc_checked() }}
-  FROM qc_runs
+  SELECT qc_in_run.*,{{ qc_checked() }}
+  FROM qc_in_run
 ),
 qc_flagged AS (
   SELECT qc_checked.*,{{ qc_flagged() }}

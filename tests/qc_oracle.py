@@ -184,7 +184,7 @@ def file_flags(data: bytes) -> tuple[str, dict[Key, list[Flag]]]:
             length = i - start
             if keys[start] is not None and length >= PERSISTENCE_HOURS:
                 for k in range(start, i):
-                    add(k, name, "persistence", 1, float(length))
+                    add(k, name, "persistence", 1, float(PERSISTENCE_HOURS))
             start = i
     return station, flags
 

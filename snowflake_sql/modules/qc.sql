@@ -35,7 +35,7 @@
   (docs/qc.md gives the counts); it is a guess to revisit, not a WMO figure.
 -#}
 {%- from 'modules/measures.sql' import MEASURES -%}
-{%- from 'modules/solar.sql' import hour_extraterrestrial_kj, clear_sky -%}
+{%- from 'modules/solar.sql' import hour_day_of_year, hour_angle, distance_factor, declination, sunset_hour_angle, hour_extraterrestrial_kj_of, clear_sky -%}
 
 {#- step: WMO-No. 305 VI.21, the largest change between two reports one hour apart. -#}
 {%- set STEP_LIMITS = {"air_temp_c": 4, "dew_point_c": 4, "pressure_hpa": 3} -%}
@@ -91,10 +91,22 @@
     test     the name QC_FLAGS gives it
     measure  the measure it flags
     flag     1 suspect, 2 erroneous
-    cond     when it flags (over the columns of the CTE qc_runs, R__views.sql)
+    cond     when it flags (over the columns of the CTE qc_neighbours, R__views.sql)
     ref      the limit or reference the value was compared with
   gross_error (the measure's range, modules/measures.sql) is not listed: every measure has it,
   and the view already computes it (oor_<measure>). -#}
+{#- persistence without a running aggregate, with few window functions: bit i of a mask is
+    persistence measure i (PERSISTENCE's order).
+      links     bit set: the hour holds the previous hour's key (consecutive hours, same key)
+      run_ends  bit set: the hour ends a run of n = PERSISTENCE_HOURS: it and the n-2 hours
+                before it are all linked (BITAND of links and n-2 LAGs of it)
+      in_run    bit set: the hour or one of the n-1 after it ends a run (BITOR of run_ends and
+                n-1 LEADs of it): the hour is in a run of n or more
+    BITAND / BITOR: https://docs.snowflake.com/en/sql-reference/functions/bitand, .../bitor. -#}
+{%- macro in_run(i) -%}
+BITAND(in_run, {{ 2 ** i }}) > 0
+{%- endmacro -%}
+
 {%- set ns = namespace(checks=[]) -%}
 {%- for name, limit in STEP_LIMITS.items() -%}
 {%- set ns.checks = ns.checks + [{"test": "step", "measure": name, "flag": 1,
@@ -103,8 +115,7 @@
 {%- endfor -%}
 {%- for p in PERSISTENCE -%}
 {%- set ns.checks = ns.checks + [{"test": "persistence", "measure": p.name, "flag": 1,
-    "cond": "DATEDIFF('hour', run_start_" ~ p.name ~ ", run_end_" ~ p.name ~ ") + 1 >= " ~ PERSISTENCE_HOURS,
-    "ref": "DATEDIFF('hour', run_start_" ~ p.name ~ ", run_end_" ~ p.name ~ ") + 1"}] -%}
+    "cond": in_run(loop.index0), "ref": PERSISTENCE_HOURS}] -%}
 {%- endfor -%}
 {%- set ns.checks = ns.checks + [{"test": "dew_point_above_temperature", "measure": "dew_point_c", "flag": 1,
     "cond": "dew_point_c > air_temp_c", "ref": "air_temp_c"}] -%}
@@ -146,41 +157,70 @@ qcr_{{ c.test }}_{{ c.measure }}
 {%- for p in PERSISTENCE %}
     IFF({{ p.when }}, {{ p.name }}, NULL) AS key_{{ p.name }},
 {%- endfor %}
-    IFF(radiation_kj_m2 IS NULL, NULL, {{ hour_extraterrestrial_kj('latitude', 'longitude', 'observed_at') }}) AS ra_kj,
+    -- the day of year and the hour angle, only where a radiation test can fire
+    IFF(radiation_kj_m2 > {{ [TOA_MARGIN, NIGHT_LIMIT, CLEAR_SKY_MARGIN] | min }}, {{ hour_day_of_year('observed_at') }}, NULL) AS sun_day,
+    IFF(radiation_kj_m2 > {{ [TOA_MARGIN, NIGHT_LIMIT, CLEAR_SKY_MARGIN] | min }}, {{ hour_angle('longitude', 'observed_at') }}, NULL) AS sun_w,
     -- FAO-56 eq 11 at the dew point over eq 11 at the temperature, in %
     100 * EXP(17.27 * dew_point_c / (dew_point_c + 237.3)) / EXP(17.27 * air_temp_c / (air_temp_c + 237.3)) AS humidity_expected,
     -- FAO-56 eq 7, 101.3 kPa at sea level, in hPa
     1013 * POWER((293 - 0.0065 * altitude_m) / 293, 5.26) AS pressure_expected
 {%- endmacro -%}
 
-{#- CTE qc_neighbours: the previous hour of the step tests, and where each persistence run
-    starts and ends (a run: consecutive hours of the file with the same key). -#}
+{#- CTE qc_sun: the day's solar parts (FAO-56 eq 23-25), once a row. -#}
+{%- macro qc_sun() -%}
+    {{ distance_factor('sun_day') }} AS sun_dr,
+    {{ declination('sun_day') }} AS sun_delta,
+    {{ sunset_hour_angle('latitude', 'sun_day') }} AS sun_ws
+{%- endmacro -%}
+
+{#- CTE qc_ra (after qc_sun): the hour's extraterrestrial radiation (FAO-56 eq 28). -#}
+{%- macro qc_ra() -%}
+    {{ hour_extraterrestrial_kj_of('latitude', 'sun_dr', 'sun_delta', 'sun_ws', 'sun_w') }} AS ra_kj
+{%- endmacro -%}
+
+{#- CTE qc_neighbours: the previous hour of
+    the step tests and each persistence key's previous value (LAG:
+    https://docs.snowflake.com/en/sql-reference/functions/lag). -#}
 {%- macro qc_neighbours() -%}
     LAG(observed_at) {{ IN_FILE_ORDER }} AS prev_at,
-    LEAD(observed_at) {{ IN_FILE_ORDER }} AS next_at,
 {%- for name in STEP_LIMITS %}
     LAG({{ name }}) {{ IN_FILE_ORDER }} AS prev_{{ name }},
 {%- endfor %}
 {%- for p in PERSISTENCE %}
-    LAG(key_{{ p.name }}) {{ IN_FILE_ORDER }} AS prev_key_{{ p.name }},
-    LEAD(key_{{ p.name }}) {{ IN_FILE_ORDER }} AS next_key_{{ p.name }}{{ ',' if not loop.last }}
+    LAG(key_{{ p.name }}) {{ IN_FILE_ORDER }} AS prev_key_{{ p.name }}{{ ',' if not loop.last }}
 {%- endfor %}
 {%- endmacro -%}
 
-{#- CTE qc_runs: per persistence measure, the first and last hour of the run the hour is in
-    (cumulative MIN/MAX frames: "Window function syntax and usage", window frame syntax,
-    https://docs.snowflake.com/en/sql-reference/functions-window-syntax). -#}
-{%- macro qc_runs() -%}
+{#- CTE qc_links (after qc_neighbours). -#}
+{%- macro qc_links() -%}
+    (0
 {%- for p in PERSISTENCE %}
-    IFF(key_{{ p.name }} IS NULL, NULL, MAX(IFF(
-      prev_key_{{ p.name }} IS NULL OR prev_key_{{ p.name }} <> key_{{ p.name }}
-      OR prev_at <> DATEADD('hour', -1, observed_at), observed_at, NULL)
-    ) OVER (PARTITION BY file_name ORDER BY observed_at, file_row_number ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS run_start_{{ p.name }},
-    IFF(key_{{ p.name }} IS NULL, NULL, MIN(IFF(
-      next_key_{{ p.name }} IS NULL OR next_key_{{ p.name }} <> key_{{ p.name }}
-      OR next_at <> DATEADD('hour', 1, observed_at), observed_at, NULL)
-    ) OVER (PARTITION BY file_name ORDER BY observed_at, file_row_number ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)) AS run_end_{{ p.name }}{{ ',' if not loop.last }}
+      + IFF(prev_key_{{ p.name }} = key_{{ p.name }} AND prev_at = DATEADD('hour', -1, observed_at), {{ 2 ** loop.index0 }}, 0)
 {%- endfor %}
+    ) AS links
+{%- endmacro -%}
+
+{#- fn(a, fn(b, fn(c, ...))) over `items` (BITAND and BITOR take two arguments). -#}
+{%- macro nested(fn, items) -%}
+{%- if items | length == 1 -%}{{ items[0] }}{%- else -%}{{ fn }}({{ items[0] }}, {{ nested(fn, items[1:]) }}){%- endif -%}
+{%- endmacro -%}
+
+{#- CTE qc_run_ends (after qc_links). -#}
+{%- macro qc_run_ends() -%}
+{%- set ns = namespace(items=["links"]) -%}
+{%- for k in range(1, PERSISTENCE_HOURS - 1) -%}
+{%- set ns.items = ns.items + ["LAG(links, " ~ k ~ ", 0) " ~ IN_FILE_ORDER] -%}
+{%- endfor %}
+    {{ nested("BITAND", ns.items) }} AS run_ends
+{%- endmacro -%}
+
+{#- CTE qc_in_run (after qc_run_ends). -#}
+{%- macro qc_in_run() -%}
+{%- set ns = namespace(items=["run_ends"]) -%}
+{%- for k in range(1, PERSISTENCE_HOURS) -%}
+{%- set ns.items = ns.items + ["LEAD(run_ends, " ~ k ~ ", 0) " ~ IN_FILE_ORDER] -%}
+{%- endfor %}
+    {{ nested("BITOR", ns.items) }} AS in_run
 {%- endmacro -%}
 
 {#- CTE qc_checked: each check's reference where it flagged, NULL elsewhere (every reference is
