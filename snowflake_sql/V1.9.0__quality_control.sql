@@ -17,7 +17,7 @@ ALTER TABLE {{ database }}.{{ clean_schema }}.BATCH_WORK ADD COLUMN{{ work_colum
 CREATE TABLE IF NOT EXISTS {{ database }}.{{ clean_schema }}.QC_FLAGS (
   station_id VARCHAR(4) NOT NULL,
   observed_at TIMESTAMP_NTZ NOT NULL COMMENT 'UTC, the hour ending at this time',
-  measure VARCHAR NOT NULL COMMENT 'the CLEAN column, e.g. air_temp_c',
+  measure VARCHAR NOT NULL COMMENT 'the CLEAN column of the measure',
   test VARCHAR NOT NULL COMMENT 'docs/qc.md: gross_error, step, persistence, ...',
   flag NUMBER(1,0) NOT NULL COMMENT '1 suspect, 2 erroneous (the value is NULL in CLEAN)',
   value_written NUMBER(28,8) COMMENT 'the value as the file wrote it',

@@ -82,7 +82,9 @@ def plant_all(station: SynthStation, data: bytes) -> tuple[bytes, list[Fault]]:
     for h in range(start, start + 6):
         p.set(80, h, WIND_DIR, 123.4)
     fault(
-        "persistence", 80, *((h, "wind_direction_deg", "persistence") for h in range(start, start + 6))
+        "persistence",
+        80,
+        *((h, "wind_direction_deg", "persistence") for h in range(start, start + 6)),
     )
     # dew point above the temperature, at a humid hour; the humidity and extremes follow
     day, h = 100, 9
@@ -143,5 +145,7 @@ def pressure_shifted(data: bytes, by: float = 60) -> tuple[bytes, Expected]:
                 fields[field] = _text(_num(fields[field]) + by)
         if fields[P] not in ("", "-9999"):
             day_hour = i - (FIRST_DATA_LINE - 1)
-            expected.add((p.stamp(day_hour // 24 + 1, day_hour % 24), "pressure_hpa", "pressure_vs_altitude"))
+            expected.add(
+                (p.stamp(day_hour // 24 + 1, day_hour % 24), "pressure_hpa", "pressure_vs_altitude")
+            )
     return p.data(), expected

@@ -102,7 +102,7 @@ def saturation_kpa(t: float) -> float:
 
 def station_pressure_hpa(altitude: float) -> float:
     """FAO-56 eq 7, in hPa."""
-    return 1013 * ((293 - 0.0065 * altitude) / 293) ** 5.26
+    return float(1013 * ((293 - 0.0065 * altitude) / 293) ** 5.26)
 
 
 def file_flags(data: bytes) -> tuple[str, dict[Key, list[Flag]]]:
@@ -115,7 +115,10 @@ def file_flags(data: bytes) -> tuple[str, dict[Key, list[Flag]]]:
     lat, lon, alt = float(st.latitude), float(st.longitude), float(st.altitude_m)
     stamps = [o.observed_at.replace(tzinfo=None) for o in rows]
     clean = [
-        {name: _clean(v, i) for i, (name, v) in enumerate(zip(MEASURE_NAMES, o.values, strict=True))}
+        {
+            name: _clean(v, i)
+            for i, (name, v) in enumerate(zip(MEASURE_NAMES, o.values, strict=True))
+        }
         for o in rows
     ]
     flags: dict[Key, list[Flag]] = {}
@@ -125,7 +128,7 @@ def file_flags(data: bytes) -> tuple[str, dict[Key, list[Flag]]]:
 
     for i, o in enumerate(rows):
         row = clean[i]
-        for j, (m, raw) in enumerate(zip(MEASURES, o.values, strict=True)):
+        for m, raw in zip(MEASURES, o.values, strict=True):
             if raw is not None and not m.low <= raw <= m.high:
                 add(i, m.name, "gross_error", 2, float(m.low if raw < m.low else m.high))
         consecutive = i > 0 and stamps[i - 1] == stamps[i] - HOUR
