@@ -14,6 +14,7 @@ from pathlib import Path
 
 from inmet_pipeline.columns import CLEAN_COLUMNS, MEASURES
 from inmet_pipeline.reader import read_observations
+from tests.qc_oracle import file_flags
 
 Key = tuple[str, datetime]
 
@@ -25,10 +26,15 @@ def clean_value(value: float | None, index: int) -> float | None:
     return value
 
 
-def expected_clean(files: Iterable[bytes]) -> dict[Key, tuple[float | None, ...]]:
-    """CLEAN after loading ``files`` in order (each file a later load than the previous)."""
+def expected_clean(
+    files: Iterable[bytes], quality_control: bool = True
+) -> dict[Key, tuple[float | None, ...]]:
+    """CLEAN after loading ``files`` in order (each file a later load than the previous): rules
+    4-7, and a value quality control flags erroneous is NULL (tests/qc_oracle.py, docs/qc.md;
+    ``quality_control=False``: CLEAN as it was before quality control)."""
     clean: dict[Key, tuple[float | None, ...]] = {}
     for data in files:
+        flags = file_flags(data)[1] if quality_control else {}
         report, rows = read_observations(data)
         for obs in rows:
             assert report.station is not None
@@ -37,7 +43,10 @@ def expected_clean(files: Iterable[bytes]) -> dict[Key, tuple[float | None, ...]
             if all(v is None for v in values):
                 clean.pop(key, None)  # rule 6, and rule 7: the later load replaces
             else:
-                clean[key] = values
+                erroneous = {f.measure for f in flags.get(key, ()) if f.flag == 2}
+                clean[key] = tuple(
+                    None if MEASURES[i].name in erroneous else v for i, v in enumerate(values)
+                )
     return clean
 
 

@@ -163,14 +163,14 @@ WHERE EXISTS (
 INSERT INTO {{ database }}.{{ clean_schema }}.QC_FLAGS (
   station_id, observed_at, measure, test, flag, value_written, reference, source_file, batch_id
 )
-WITH flagged AS (
-  SELECT *
-  FROM {{ database }}.{{ clean_schema }}.BATCH_WORK
-  WHERE is_latest AND NOT all_missing AND station_id IS NOT NULL AND observed_at IS NOT NULL
-    AND GREATEST(
-    {%- for m in MEASURES %}COALESCE({{ m.name }}_qc, 0){{ ', ' if not loop.last }}{% endfor %}) > 0
-)
-{{ flag_rows('flagged') }};
+{#- the flagged rows of CLEAN this batch wrote: a derived table in each branch (no WITH inside
+    an INSERT) -#}
+{%- set flagged -%}
+(SELECT * FROM {{ database }}.{{ clean_schema }}.BATCH_WORK
+ WHERE is_latest AND NOT all_missing AND station_id IS NOT NULL AND observed_at IS NOT NULL
+   AND GREATEST({% for m in MEASURES %}COALESCE({{ m.name }}_qc, 0){{ ', ' if not loop.last }}{% endfor %}) > 0) flagged
+{%- endset %}
+{{ flag_rows(flagged) }};
 
 -- 6. What each file contributed, with out-of-range counts per measure.
 MERGE INTO {{ database }}.{{ clean_schema }}.FILE_LOADS t
