@@ -215,7 +215,11 @@ SELECT
   s.altitude_m,
   o.observed_at,
   {%- for m in MEASURES %}
-  o.{{ m.name }}{{ ',' if not loop.last }}
+  o.{{ m.name }},
+  {%- endfor %}
+  -- Then each measure's quality-control flag, in the same order (contract version 2).
+  {%- for m in MEASURES %}
+  o.{{ m.name }}_qc{{ ',' if not loop.last }}
   {%- endfor %}
 FROM {{ database }}.{{ clean_schema }}.OBSERVATIONS o
 JOIN {{ database }}.{{ clean_schema }}.STATION_YEARS s

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from inmet_pipeline.columns import CLEAN_COLUMNS, MEASURES
 from inmet_pipeline.reader import read_observations
-from tests.qc_oracle import file_flags
+from tests.qc_oracle import file_flags, measure_flags
 
 Key = tuple[str, datetime]
 
@@ -50,6 +50,26 @@ def expected_clean(
     return clean
 
 
+def expected_qc(files: Iterable[bytes]) -> dict[Key, tuple[int | None, ...]]:
+    """The 17 `<measure>_qc` flags of each CLEAN row after loading ``files`` in order (the
+    rows of expected_clean): empty (None) where the file had no value, else the highest flag of
+    the value's tests in tests/qc_oracle.py, 0 when none fired (docs/qc.md)."""
+    out: dict[Key, tuple[int | None, ...]] = {}
+    for data in files:
+        station, flags = file_flags(data)
+        for obs in read_observations(data)[1]:
+            key = (station, obs.observed_at.replace(tzinfo=None))
+            if all(clean_value(v, i) is None for i, v in enumerate(obs.values)):
+                out.pop(key, None)  # rule 6: not in CLEAN
+                continue
+            worst = measure_flags(flags.get(key, []))
+            out[key] = tuple(
+                None if v is None else worst.get(m.name, 0)
+                for m, v in zip(MEASURES, obs.values, strict=True)
+            )
+    return out
+
+
 def as_float(value: object) -> float | None:
     if value is None:
         return None
@@ -58,7 +78,8 @@ def as_float(value: object) -> float | None:
 
 
 def expected_clean_csv(files: Iterable[bytes], path: Path) -> Path:
-    """The CLEAN contract CSV (docs/contracts.md §3: CLEAN_COLUMNS, observed_at as ...Z) that
+    """The CLEAN contract CSV (docs/contracts.md §3: CLEAN_COLUMNS with the quality-control
+    flags, observed_at as ...Z) that
     ``inmet fetch`` would write after loading ``files``: the oracle's rows (rules 4-7) with
     the station attributes its own year's file states (rule 1, the station history; a later
     file of the same station-year wins), read by the validator's reader. Stands in for the full
@@ -84,12 +105,14 @@ def expected_clean_csv(files: Iterable[bytes], path: Path) -> Path:
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(CLEAN_COLUMNS)
+        qc = expected_qc(datas)
         for (station_id, observed_at), values in sorted(expected_clean(datas).items()):
             writer.writerow(
                 [
                     *attributes[(station_id, observed_at.year)],
                     observed_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
                     *("" if v is None else v for v in values),
+                    *("" if f is None else f for f in qc[(station_id, observed_at)]),
                 ]
             )
     return path
