@@ -14,6 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from inmet_local.client.qc import summary_select
 from inmet_local.emulator.servers import fakesnow_server, fakesnow_server_kwargs
 from inmet_local.emulator.warehouse import LocalWarehouse
 from inmet_pipeline.uploads import raw_object
@@ -38,22 +39,13 @@ def main() -> None:
                 wh.deploy()
                 wh.load_objects([raw_object(p.read_bytes()) for p in paths])
                 wh.run_task()
-                rows = wh.execute(
-                    f"SELECT o.station_id, YEAR(o.observed_at) AS year, q.test, q.measure, "
-                    f"COUNT(q.test), MAX(t.total) FROM {wh.clean}.QC_FLAGS q "
-                    f"JOIN {wh.clean}.OBSERVATIONS o "
-                    "ON o.station_id = q.station_id AND o.observed_at = q.observed_at "
-                    f"JOIN (SELECT station_id, YEAR(observed_at) AS year, COUNT(*) AS total "
-                    f"FROM {wh.clean}.OBSERVATIONS GROUP BY 1, 2) t "
-                    "ON t.station_id = o.station_id AND t.year = YEAR(o.observed_at) "
-                    "GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
-                )
+                rows = wh.execute(summary_select(wh.clean))  # the query `inmet qc` runs
         finally:
             server.stop()
     tests = sorted({r[2] for r in rows})
     table: dict[tuple[str, int], dict[str, int]] = {}
     hours: dict[tuple[str, int], int] = {}
-    for station, year, test, _measure, count, total in rows:
+    for station, year, test, _measure, _flag, count, total in rows:
         counts = table.setdefault((station, year), {})
         counts[test] = counts.get(test, 0) + count
         hours[(station, year)] = total
