@@ -123,7 +123,11 @@ def clean_view() -> Iterator[Any]:
         "altitude_m": "NUMBER(7,2)",
         "observed_at": "TIMESTAMP_NTZ",
     }
-    types.update(dict.fromkeys(QC_COLUMNS, "NUMBER(1,0)"))  # the flags (V1.9.0)
+    # The flags (V1.9.0): NUMBER(1,0), written as the model writes any fixed-point number, with
+    # its column's scale (0: "2"). "COPY INTO <location>" and "Data unloading considerations"
+    # (docs.snowflake.com) state no number format of their own for CSV, as for the measures'
+    # NUMBER(p,1); this model's rule for them is not yet confirmed on a live account.
+    types.update(dict.fromkeys(QC_COLUMNS, "NUMBER(1,0)"))
     columns = ", ".join(f"{c} {types.get(c, 'NUMBER(6,1)')}" for c in CLEAN_COLUMNS)
     cur.execute(f"CREATE TABLE INMET_CLEAN ({columns})")
     measures = len(MEASURE_NAMES)
