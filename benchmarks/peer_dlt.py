@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from inmet_pipeline.columns import CLEAN_COLUMNS, MEASURES
+# The peer has no quality control: it writes the 25 value columns (contract version 1).
+from inmet_pipeline.columns import MEASURES
+from inmet_pipeline.columns import VALUE_COLUMNS as CLEAN_COLUMNS
 
 _MEASURE_NAMES = [m.name for m in MEASURES]
 

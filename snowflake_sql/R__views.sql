@@ -21,6 +21,7 @@
   inmet_pipeline.rules.
 -#}
 {% from 'modules/measures.sql' import MEASURES, parsed, range_checked, out_of_range -%}
+{% from 'modules/qc.sql' import qc_inputs, qc_sun, qc_ra, qc_neighbours, qc_links, qc_run_ends, qc_in_run, qc_checked, qc_flagged, qc_value, qc_outputs -%}
 {% from 'modules/keys.sql' import raw_key -%}
 {#- A number that fits a NUMBER(p,s) column whose integer part holds less than `bound`, else NULL. -#}
 {%- macro fitting(value, bound) -%}
@@ -95,7 +96,7 @@ FROM by_file;
 -- Rules 2-7 on the data lines (line 10 on) of the open batch.
 CREATE OR REPLACE VIEW {{ database }}.{{ clean_schema }}.OPEN_BATCH_OBSERVATIONS AS
 WITH data_lines AS (
-  SELECT l.*, f.station_id
+  SELECT l.*, f.station_id, f.latitude, f.longitude, f.altitude_m
   FROM {{ database }}.{{ raw_schema }}.OPEN_BATCH_LINES l
   JOIN {{ database }}.{{ clean_schema }}.OPEN_BATCH_FILES f ON f.file_name = l.file_name
   WHERE l.file_row_number >= 10
@@ -105,6 +106,7 @@ parsed AS (
   -- Rules 3-4: columns 3-19 in order; decimal comma, ',2' = 0.2; '' and -9999 are missing.
   SELECT
     l.batch_id, l.file_name, l.file_row_number, l.file_last_modified, l.station_id,
+    l.latitude, l.longitude, l.altitude_m,
     -- An explicit format, never the account's TIMESTAMP_INPUT_FORMAT ("TO_TIMESTAMP / TO_TIMESTAMP_*",
     -- docs.snowflake.com/en/sql-reference/functions/to_timestamp: without a format, AUTO or the
     -- session's TIMESTAMP_INPUT_FORMAT decides). A text no format reads is NULL: no hour.
@@ -126,29 +128,78 @@ range_checked AS (
   -- Rule 5: a value outside its physical range is NULL (and counted); RAW keeps it.
   SELECT
     batch_id, file_name, file_row_number, file_last_modified, station_id, observed_at,
+    latitude, longitude, altitude_m,
     {%- for m in MEASURES %}
     {{ range_checked(m) }} AS {{ m.name }},
+    {{ m.name }}_raw,
     {%- endfor %}
     {%- for m in MEASURES %}
     {{ out_of_range(m) }} AS oor_{{ m.name }}{{ ',' if not loop.last }}
     {%- endfor %}
   FROM parsed
+),
+-- Quality control (modules/qc.sql, docs/qc.md): each file's hours in time order, in this same
+-- pass; a value flagged erroneous (2) is NULL below, its flag and the reason kept beside it.
+qc_inputs AS (
+  SELECT
+    range_checked.*,
+    -- Rule 6: a row whose 17 measures are all NULL after the range rule is not in CLEAN (a
+    -- value quality control sets to NULL leaves its row, with the flag saying why).
+    (
+      {%- for m in MEASURES %}
+      {{ 'AND ' if not loop.first }}{{ m.name }} IS NULL
+      {%- endfor %}
+    ) AS all_missing,{{ qc_inputs() }}
+  FROM range_checked
+),
+qc_sun AS (
+  SELECT qc_inputs.*,{{ qc_sun() }}
+  FROM qc_inputs
+),
+qc_ra AS (
+  SELECT qc_sun.*,{{ qc_ra() }}
+  FROM qc_sun
+),
+qc_neighbours AS (
+  SELECT qc_ra.*,{{ qc_neighbours() }}
+  FROM qc_ra
+),
+qc_links AS (
+  SELECT qc_neighbours.*,{{ qc_links() }}
+  FROM qc_neighbours
+),
+qc_run_ends AS (
+  SELECT qc_links.*,{{ qc_run_ends() }}
+  FROM qc_links
+),
+qc_in_run AS (
+  SELECT qc_run_ends.*,{{ qc_in_run() }}
+  FROM qc_run_ends
+),
+qc_checked AS (
+  SELECT qc_in_run.*,{{ qc_checked() }}
+  FROM qc_in_run
+),
+qc_flagged AS (
+  SELECT qc_checked.*,{{ qc_flagged() }}
+  FROM qc_checked
 )
 SELECT
-  range_checked.*,
-  -- Rule 6: a row whose 17 measures are all NULL is not in CLEAN.
-  (
-    {%- for m in MEASURES %}
-    {{ 'AND ' if not loop.first }}{{ m.name }} IS NULL
-    {%- endfor %}
-  ) AS all_missing,
+  batch_id, file_name, file_row_number, file_last_modified, station_id, observed_at,
+  {%- for m in MEASURES %}
+  {{ qc_value(m) }} AS {{ m.name }},
+  {%- endfor %}
+  {%- for m in MEASURES %}
+  oor_{{ m.name }},
+  {%- endfor %}
+  all_missing,
   -- Rule 7: one row per station and hour; the line of the version sent last wins: the order
   -- is the upload sequence in the raw/ object's name (modules/versions.sql).
   ROW_NUMBER() OVER (
     PARTITION BY station_id, observed_at
     ORDER BY {{ newest_first() }}, file_row_number DESC
-  ) = 1 AS is_latest
-FROM range_checked;
+  ) = 1 AS is_latest,{{ qc_outputs() }}
+FROM qc_flagged;
 
 -- The export view: docs/contracts.md §3 columns, in order. Station attributes from the station
 -- history (STATION_YEARS): each row carries what its own year's file states, so an upload of
@@ -164,7 +215,11 @@ SELECT
   s.altitude_m,
   o.observed_at,
   {%- for m in MEASURES %}
-  o.{{ m.name }}{{ ',' if not loop.last }}
+  o.{{ m.name }},
+  {%- endfor %}
+  -- Then each measure's quality-control flag, in the same order (contract version 2).
+  {%- for m in MEASURES %}
+  o.{{ m.name }}_qc{{ ',' if not loop.last }}
   {%- endfor %}
 FROM {{ database }}.{{ clean_schema }}.OBSERVATIONS o
 JOIN {{ database }}.{{ clean_schema }}.STATION_YEARS s

@@ -71,17 +71,22 @@ ACOS(GREATEST(-1, LEAST(1, -TAN(RADIANS({{ latitude }})) * TAN({{ declination(j)
 (PI() / 12 * ((HOUR({{ mid }}) + MINUTE({{ mid }}) / 60 + ({{ longitude }}) / 15 + {{ seasonal_correction(hour_day_of_year(ts)) }}) - 12))
 {%- endmacro -%}
 
+{#- eq 28: the extraterrestrial radiation between the hour angles w -/+ pi/24 in kJ m-2, from its
+    parts: `latitude` (degrees), `dr` (eq 23), `delta` (eq 24), `ws` (eq 25) and `w` (eq 31), each
+    an expression or a column computed once (quality control computes them once a row). -#}
+{%- macro hour_extraterrestrial_kj_of(latitude, dr, delta, ws, w) -%}
+{%- set phi = "RADIANS(" ~ latitude ~ ")" -%}
+{%- set w1 = "LEAST(" ~ ws ~ ", GREATEST(-" ~ ws ~ ", " ~ w ~ " - PI() / 24))" -%}
+{%- set w2 = "LEAST(" ~ ws ~ ", GREATEST(-" ~ ws ~ ", " ~ w ~ " + PI() / 24))" -%}
+(1000 * 12 * 60 / PI() * {{ SOLAR_CONSTANT }} * {{ dr }} * (({{ w2 }} - {{ w1 }}) * SIN({{ phi }}) * SIN({{ delta }}) + COS({{ phi }}) * COS({{ delta }}) * (SIN({{ w2 }}) - SIN({{ w1 }}))))
+{%- endmacro -%}
+
 {#- eq 28-30: the extraterrestrial radiation of the hour ending at `ts` (UTC) at the station,
     in kJ m-2 (INMET's radiation unit; MJ x 1000). 0 for an hour the sun spends wholly below
     the horizon. -#}
 {%- macro hour_extraterrestrial_kj(latitude, longitude, ts) -%}
 {%- set j = hour_day_of_year(ts) -%}
-{%- set phi = "RADIANS(" ~ latitude ~ ")" -%}
-{%- set ws = sunset_hour_angle(latitude, j) -%}
-{%- set w = hour_angle(longitude, ts) -%}
-{%- set w1 = "LEAST(" ~ ws ~ ", GREATEST(-" ~ ws ~ ", " ~ w ~ " - PI() / 24))" -%}
-{%- set w2 = "LEAST(" ~ ws ~ ", GREATEST(-" ~ ws ~ ", " ~ w ~ " + PI() / 24))" -%}
-(1000 * 12 * 60 / PI() * {{ SOLAR_CONSTANT }} * {{ distance_factor(j) }} * (({{ w2 }} - {{ w1 }}) * SIN({{ phi }}) * SIN({{ declination(j) }}) + COS({{ phi }}) * COS({{ declination(j) }}) * (SIN({{ w2 }}) - SIN({{ w1 }}))))
+{{ hour_extraterrestrial_kj_of(latitude, distance_factor(j), declination(j), sunset_hour_angle(latitude, j), hour_angle(longitude, ts)) }}
 {%- endmacro -%}
 
 {#- The sine of the sun's elevation at the midpoint of the hour ending at `ts`: above 0 when the

@@ -1,5 +1,6 @@
 {% from 'modules/measures.sql' import MEASURES, names -%}
 {% from 'modules/versions.sql' import newest_first, is_later -%}
+{% from 'modules/qc.sql' import work_names, flag_rows -%}
 -- The statements of the PROCESS_RAW task, in order, run in one transaction. Plain SQL with no
 -- scripting variables: Snowflake runs them inside the task (task/process_raw_block.sql includes this file)
 -- and the local runtime runs the very same text on fakesnow (local/inmet_local/emulator/warehouse.py).
@@ -31,13 +32,15 @@ INSERT INTO {{ database }}.{{ clean_schema }}.BATCH_WORK (
   batch_id, file_name, file_row_number, file_last_modified, station_id, observed_at,
   {{ names(per_line=4) }},
   {{ names('oor_', per_line=3) }},
-  all_missing, is_latest
+  all_missing, is_latest,
+  {{ work_names() }}
 )
 SELECT
   batch_id, file_name, file_row_number, file_last_modified, station_id, observed_at,
   {{ names(per_line=4) }},
   {{ names('oor_', per_line=3) }},
-  all_missing, is_latest
+  all_missing, is_latest,
+  {{ work_names() }}
 FROM {{ database }}.{{ clean_schema }}.OPEN_BATCH_OBSERVATIONS;
 
 -- 3b. Rule 7 across batches: a line whose hour an earlier batch loaded from a later version
@@ -132,17 +135,42 @@ WHEN MATCHED THEN UPDATE SET
   {%- for m in MEASURES %}
   {{ m.name }} = s.{{ m.name }},
   {%- endfor %}
+  {%- for m in MEASURES %}
+  {{ m.name }}_qc = s.{{ m.name }}_qc,
+  {%- endfor %}
   source_file = s.file_name, source_modified = s.file_last_modified, batch_id = s.batch_id,
   updated_at = SYSDATE()
 WHEN NOT MATCHED AND NOT s.all_missing THEN INSERT (
   station_id, observed_at,
   {{ names(per_line=4) }},
+  {%- for m in MEASURES %} {{ m.name }}_qc,{% endfor %}
   source_file, source_modified, batch_id, updated_at
 ) VALUES (
   s.station_id, s.observed_at,
   {{ names('s.', per_line=4) }},
+  {%- for m in MEASURES %} s.{{ m.name }}_qc,{% endfor %}
   s.file_name, s.file_last_modified, s.batch_id, SYSDATE()
 );
+
+-- 5b. Quality control (modules/qc.sql): the reasons for the flags of the hours this batch wrote
+-- to CLEAN replace what those hours had; an hour the batch removed (rule 6) keeps none.
+DELETE FROM {{ database }}.{{ clean_schema }}.QC_FLAGS q
+WHERE EXISTS (
+  SELECT 1 FROM {{ database }}.{{ clean_schema }}.BATCH_WORK w
+  WHERE w.is_latest AND w.station_id = q.station_id AND w.observed_at = q.observed_at
+);
+
+INSERT INTO {{ database }}.{{ clean_schema }}.QC_FLAGS (
+  station_id, observed_at, measure, test, flag, value_written, reference, source_file, batch_id
+)
+{#- the flagged rows of CLEAN this batch wrote: a derived table in each branch (no WITH inside
+    an INSERT) -#}
+{%- set flagged -%}
+(SELECT * FROM {{ database }}.{{ clean_schema }}.BATCH_WORK
+ WHERE is_latest AND NOT all_missing AND station_id IS NOT NULL AND observed_at IS NOT NULL
+   AND GREATEST({% for m in MEASURES %}COALESCE({{ m.name }}_qc, 0){{ ', ' if not loop.last }}{% endfor %}) > 0) flagged
+{%- endset %}
+{{ flag_rows(flagged) }};
 
 {% include 'task/daily.sql' %}
 

@@ -22,7 +22,7 @@ from inmet_local.cli.options import FetchSource
 from inmet_local.client.fetch import HEADER, WouldShrink, never_shrink, station_years
 from inmet_local.client.pending import describe, pending_uploads, wait_until_settled
 from inmet_local.workspace.discovery import StackInfo
-from inmet_pipeline.columns import CLEAN_COLUMNS
+from inmet_pipeline.columns import CLEAN_COLUMNS, VALUE_COLUMNS
 
 pytestmark = [pytest.mark.functional]
 
@@ -120,6 +120,23 @@ def test_more_station_years_replace_the_file_without_asking(aws: dict[str, Any])
     grown = fetch()
     assert grown.exit_code == 0, grown.output
     assert "2 station-year(s)" in grown.output
+
+
+def test_a_partition_exported_without_the_flags_is_named_and_nothing_is_written(
+    aws: dict[str, Any],
+) -> None:
+    """A partition exported before the CSV carried the quality-control flags (25 columns) is
+    not joined with the 42-column ones: the fetch says which and what to do."""
+    put_partitions(aws["s3"], ("A001", 2024))
+    old = b",".join(c.encode() for c in VALUE_COLUMNS) + b"\nA807,X\n"
+    key = "processed/inmet_clean/station=A807/year=2024/inmet_clean.csv"
+    aws["s3"].put_object(Bucket=BUCKET, Key=key, Body=old)
+    refused = fetch()
+    assert refused.exit_code == 1
+    assert f"{key} was exported before the CSV carried the quality-control flags" in (
+        " ".join(refused.output.split())
+    )
+    assert not Path("data/processed/inmet_clean.csv").exists()
 
 
 def test_pending_uploads_stop_the_fetch_unless_partial(aws: dict[str, Any]) -> None:

@@ -25,6 +25,7 @@ from inmet_local.ml.data import (
     file_sha256,
     find_clean_csv,
     load_clean,
+    quality_summary,
     sample_clean,
 )
 from inmet_local.ml.evaluation import climatology, evaluate
@@ -318,6 +319,34 @@ def test_wrong_data_file_is_a_one_line_error_naming_the_contract(
         assert "station_id,station_name,region" in lines[0]
         with pytest.raises(ContractError):
             load_clean(path)
+
+
+def test_the_flags_are_read_and_training_says_what_it_does_with_them(tmp_path: Path) -> None:
+    """Contract version 2: the 17 `<measure>_qc` columns are read as small integers; erroneous
+    values are already empty, suspect ones are kept, and the summary says so in numbers."""
+    clean = sample_clean(stations=1, year=2022).head(6)
+    assert quality_summary(clean).endswith("(not checked); all values are used")
+    clean["air_temp_c_qc"] = pd.array([0, 1, 1, 2, 0, None], dtype="Int8")
+    clean.loc[3, "air_temp_c"] = None
+    path = write_clean(clean, tmp_path / "c.csv")
+    loaded = load_clean(path)
+    assert loaded["air_temp_c_qc"].tolist() == [0, 1, 1, 2, 0, pd.NA]
+    assert loaded["humidity_pct_qc"].isna().all()
+    assert quality_summary(loaded) == (
+        "quality control: 1 value(s) flagged erroneous are empty and not used; 2 flagged "
+        "suspect are kept"
+    )
+
+
+def test_a_csv_without_the_flags_is_told_to_fetch_again(tmp_path: Path) -> None:
+    """A CSV of contract version 1 (the 25 columns, no flags) is named as such."""
+    clean = sample_clean(stations=1, year=2022).head(3)
+    path = tmp_path / "v1.csv"
+    clean.assign(observed_at=clean["observed_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"))[
+        list(CLEAN_COLUMNS[:25])
+    ].to_csv(path, index=False)
+    with pytest.raises(ContractError, match=r"no quality-control flag columns.*inmet fetch"):
+        load_clean(path)
 
 
 def test_bad_timestamp_names_the_line(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ from inmet_local.snowflake.sqlproject import variables
 from inmet_local.synth.synth import generate_station_year, station_catalogue
 from inmet_local.workspace.template import LocalNames, provision
 from inmet_pipeline.adapters.aws import DynamoStatusStore, S3ObjectStore
-from inmet_pipeline.columns import CLEAN_COLUMNS
+from inmet_pipeline.columns import CLEAN_COLUMNS, MEASURE_NAMES
 from inmet_pipeline.errors import DependencyUnavailable, PartitionRejected
 from inmet_pipeline.exports import (
     ExportIncomplete,
@@ -47,6 +47,8 @@ from inmet_pipeline.notifications import LoadNotification
 from inmet_pipeline.settings import upload_settings
 from inmet_pipeline.uploads import UploadService
 from tests.events import lambda_context, load_event
+from tests.oracle import expected_qc
+from tests.qc_faults import base_file, plant_all
 
 pytestmark = [pytest.mark.integration]
 
@@ -155,6 +157,61 @@ def test_notification_exports_partitions_equal_to_clean(stack: Stack) -> None:
         assert doc["cleaned_at"]
         assert doc["exported_at"]
         assert doc["error"] is None
+
+
+def _clean_with_flags_csv(wh: LocalWarehouse, station: str) -> bytes:
+    """The contract CSV of one station's CLEAN, built here from the tables themselves (not the
+    export view or the export's query): the 25 columns of contract version 1, then the 17
+    quality-control flags (docs/contracts.md §3.1)."""
+    values = ", ".join(f"o.{m}" for m in MEASURE_NAMES)
+    flags = ", ".join(f"o.{m}_qc" for m in MEASURE_NAMES)
+    rows = wh.execute(
+        "SELECT o.station_id, s.station_name, s.region, s.state, s.latitude, s.longitude, "
+        f"s.altitude_m, o.observed_at, {values}, {flags} "
+        f"FROM {wh.clean}.OBSERVATIONS o JOIN {wh.clean}.STATION_YEARS s "
+        "ON s.station_id = o.station_id AND s.year = YEAR(o.observed_at) "
+        "WHERE o.station_id = ? ORDER BY o.observed_at",
+        [station],
+    )
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        [
+            *("station_id", "station_name", "region", "state"),
+            *("latitude", "longitude", "altitude_m"),
+            "observed_at",
+            *MEASURE_NAMES,
+            *(f"{m}_qc" for m in MEASURE_NAMES),
+        ]
+    )
+    writer.writerows([csv_field(v) for v in row] for row in rows)
+    return out.getvalue().encode("utf-8")
+
+
+def test_the_exported_partition_carries_the_quality_control_flags(stack: Stack) -> None:
+    """Contract version 2: the S3 partition is CLEAN with its 17 flags, byte for byte; a value
+    quality control nulled is an empty field with its flag 2, and the flags are the oracle's."""
+    station, data = base_file()
+    planted, faults = plant_all(station, data)
+    stack.upload_and_load(planted)
+    result = export_app.handler(stack.notification_event(), lambda_context())
+    (key,) = result["batches"][0]["export_keys"]
+    body = stack.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    assert body == _clean_with_flags_csv(stack.warehouse, station.station_id)
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8"))))
+    assert rows[0] == list(CLEAN_COLUMNS)
+    assert len(rows[0]) == 25 + 17
+    by_hour = {r[7]: r for r in rows[1:]}
+    toa = next(f for f in faults if f.name == "radiation_above_toa")
+    (at, _, _) = next(iter(toa.expected))
+    row = by_hour[at.strftime("%Y-%m-%dT%H:%M:%SZ")]
+    assert row[CLEAN_COLUMNS.index("radiation_kj_m2")] == ""
+    assert row[CLEAN_COLUMNS.index("radiation_kj_m2_qc")] == "2"
+    flags = expected_qc([planted])
+    assert {r[7]: [int(v) if v else None for v in r[25:]] for r in rows[1:]} == {
+        hour.strftime("%Y-%m-%dT%H:%M:%SZ"): list(f) for (_, hour), f in flags.items()
+    }
+    assert {"0", "1", "2", ""} <= {v for r in rows[1:] for v in r[25:]}
 
 
 def test_the_unload_adapter_writes_bytes_exactly_as_the_csv_writer(stack: Stack) -> None:

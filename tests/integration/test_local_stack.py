@@ -18,7 +18,7 @@ import pytest
 from inmet_local.emulator.servers import free_port, port_in_use
 from inmet_pipeline.columns import CLEAN_COLUMNS
 from tests.events import EVENTS_DIR
-from tests.oracle import expected_clean
+from tests.oracle import expected_clean, expected_qc
 from tests.paths import real_file
 
 pytestmark = [pytest.mark.integration, pytest.mark.real_data, pytest.mark.slow]
@@ -176,11 +176,13 @@ def test_end_to_end_over_http_then_restart(real_dir: Path, data_dir: Path, tmp_p
         body = rows[1:]
         assert [(r[0], r[7]) for r in body] == sorted((r[0], r[7]) for r in body)
         expected = expected_clean([f.read_bytes() for f in files])
+        flags = expected_qc([f.read_bytes() for f in files])
         assert len(body) == len(expected)
         by_key = {(r[0], r[7]): r for r in body}
         for (station, ts), values in list(expected.items())[::500]:
             row = by_key[(station, ts.strftime("%Y-%m-%dT%H:%M:%SZ"))]
-            assert [float(v) if v else None for v in row[8:]] == list(values)
+            assert [float(v) if v else None for v in row[8:25]] == list(values)
+            assert [int(v) if v else None for v in row[25:]] == list(flags[(station, ts)])
         # A source value, straight from the file: Brasília 2024-08-12 13:00, dew point -,2.
         assert by_key[("A001", "2024-08-12T13:00:00Z")][14] == "-0.2"
 

@@ -27,6 +27,7 @@ from inmet_pipeline.columns import MEASURES
 pytestmark = [pytest.mark.unit]
 
 _DECLARATION = SQL_ROOT / MODULES_PREFIX / "measures.sql"
+_QC_DECLARATION = SQL_ROOT / MODULES_PREFIX / "qc.sql"
 
 
 def test_the_declared_measures_are_the_python_ones() -> None:
@@ -46,8 +47,10 @@ def test_the_declared_measures_are_the_python_ones() -> None:
 
 def test_only_the_declaration_names_the_measures() -> None:
     """Every other file loops over MEASURES: the measure names appear in no other SQL file, and
-    once each in the declaration."""
-    files = [p for p in SQL_ROOT.rglob("*") if p.is_file()]
+    once each in the declaration. The quality-control module is the one other declaration: its
+    tests name the measures they apply to (modules/qc.sql; tests/integration/test_qc.py runs
+    every one of them)."""
+    files = [p for p in SQL_ROOT.rglob("*") if p.is_file() and p != _QC_DECLARATION]
     assert _DECLARATION in files
     # The daily values' declaration names the measure each daily value comes from (and daily
     # values named as their measure, such as air_temp_max_c): a declaration of its own.
@@ -61,6 +64,14 @@ def test_only_the_declaration_names_the_measures() -> None:
             ]
             expected = 1 if path == _DECLARATION else 0
             assert len(lines) == expected, (path.name, measure.name, lines)
+
+
+def test_the_quality_control_module_names_only_measures() -> None:
+    """A name in modules/qc.sql that looks like a measure (a unit suffix) is one of the 17."""
+    text = _QC_DECLARATION.read_text(encoding="utf-8")
+    names = set(re.findall(r"\b([a-z_]+_(?:mm|hpa|kj_m2|c|pct|deg|ms))\b", text))
+    assert names, "modules/qc.sql names no measure"
+    assert names <= {m.name for m in MEASURES}, names - {m.name for m in MEASURES}
 
 
 def test_every_measure_reaches_every_list() -> None:

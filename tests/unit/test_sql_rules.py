@@ -96,11 +96,15 @@ def test_every_task_is_resumed_after_it_is_created() -> None:
 def test_tables_pipes_and_streams_are_created_if_not_exists_never_replaced() -> None:
     """CREATE OR REPLACE PIPE loses the pipe's load history ("CREATE PIPE", usage notes: files
     would load again), a replaced stream its offset ("CREATE STREAM"), a replaced table its
-    rows: these are created only when missing."""
+    rows: these are created only when missing. The one exception: the task's scratch table,
+    emptied by every run, which V1.9.0 re-creates wider (nothing in it outlives a run)."""
+    scratch = re.compile(r"\s*CREATE OR REPLACE TRANSIENT TABLE \S+\.CLEAN\.BATCH_WORK\b")
     for kind in ("TABLE", "PIPE", "STREAM"):
         created = _creates(kind)
         assert created, kind
         for sql in created:
+            if kind == "TABLE" and scratch.match(sql):
+                continue
             assert re.match(rf"\s*CREATE\s+(TRANSIENT\s+)?{kind} IF NOT EXISTS\b", sql), sql[:80]
 
 

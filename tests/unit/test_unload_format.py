@@ -26,7 +26,12 @@ import sqlglot
 from sqlglot import exp
 
 from inmet_local.emulator.unload import unload_partitions
-from inmet_pipeline.columns import CLEAN_COLUMNS, CSV_QUOTED_CHARACTERS
+from inmet_pipeline.columns import (
+    CLEAN_COLUMNS,
+    CSV_QUOTED_CHARACTERS,
+    MEASURE_NAMES,
+    QC_COLUMNS,
+)
 from inmet_pipeline.exports import copy_into_statement, csv_lines, stations_select
 
 pytestmark = [pytest.mark.unit]
@@ -118,20 +123,35 @@ def clean_view() -> Iterator[Any]:
         "altitude_m": "NUMBER(7,2)",
         "observed_at": "TIMESTAMP_NTZ",
     }
+    # The flags (V1.9.0): NUMBER(1,0), written as the model writes any fixed-point number, with
+    # its column's scale (0: "2"). "COPY INTO <location>" and "Data unloading considerations"
+    # (docs.snowflake.com) state no number format of their own for CSV, as for the measures'
+    # NUMBER(p,1); this model's rule for them is not yet confirmed on a live account.
+    types.update(dict.fromkeys(QC_COLUMNS, "NUMBER(1,0)"))
     columns = ", ".join(f"{c} {types.get(c, 'NUMBER(6,1)')}" for c in CLEAN_COLUMNS)
     cur.execute(f"CREATE TABLE INMET_CLEAN ({columns})")
-    measures = len(CLEAN_COLUMNS) - 8
+    measures = len(MEASURE_NAMES)
     brasilia = ("A001", "BRASILIA", "CO", "DF", "-15.78944444", "-47.92583332", "1160.96")
+    # Each row: its 17 values, then their 17 flags (empty where the file had no value; a value
+    # flagged 2 is NULL beside its flag).
     rows = [
-        (*brasilia, "2024-01-01 00:00:00", *(["-0.9"] + [None] * (measures - 1))),
-        (*brasilia, "2024-01-01 01:00:00", *(["20.0", "885.7"] + ["0.2"] * (measures - 2))),
+        (
+            *(*brasilia, "2024-01-01 00:00:00", *(["-0.9"] + [None] * (measures - 1))),
+            *(["0"] + [None] * (measures - 1)),
+        ),
+        (
+            *(*brasilia, "2024-01-01 01:00:00", *(["20.0", "885.7"] + ["0.2"] * (measures - 2))),
+            *(["1", "0", "0", "0", "2"] + ["0"] * (measures - 5)),
+        ),
         (
             *("A921", "SAO FELIX  DO ARAGUAIA", "CO", "MT", "-11.61888888", "-50.72777777"),
             *("218.00", "2024-03-05 13:00:00", *([None] * (measures - 1) + ["100.0"])),
+            *([None] * (measures - 1) + ["0"]),
         ),
         (
             *("A999", "SÃO JOSÉ D'OESTE", "S", "SC", "-27.1", "-52.0", "-5.00"),
             *("2024-12-31 23:00:00", *(["1"] * measures)),
+            *(["0"] * measures),
         ),
     ]
     marks = ", ".join("%s" for _ in CLEAN_COLUMNS)

@@ -5,6 +5,7 @@ This module assembles the commands; each lives in the module of what it is about
 - :mod:`.files`: ``validate``, ``synth`` (station files on this machine)
 - :mod:`.api`: ``upload``, ``status`` (the upload API)
 - :mod:`.fetch`: ``fetch`` (the contract CSV of CLEAN)
+- :mod:`.qc`: ``qc`` (what quality control flagged, and why)
 - :mod:`.ml`: ``train`` (the model, MLflow)
 - :mod:`.snowflake`: ``snowflake check|deploy|bootstrap`` (snowflake_sql/)
 - :mod:`.aws`: ``aws redrive`` (a deployed stack)
@@ -39,6 +40,7 @@ from inmet_local.cli.files import synth_command, validate_command
 from inmet_local.cli.local import local_app
 from inmet_local.cli.ml import train_command
 from inmet_local.cli.output import err_console
+from inmet_local.cli.qc import qc_command
 from inmet_local.cli.snowflake import snowflake_app
 
 helptext.install()
@@ -59,6 +61,7 @@ app.command("synth")(synth_command)
 app.command("upload")(upload_command)
 app.command("status")(status_command)
 app.command("fetch")(fetch_command)
+app.command("qc")(qc_command)
 app.command("train")(train_command)
 app.add_typer(snowflake_app, name="snowflake")
 app.add_typer(aws_app, name="aws")

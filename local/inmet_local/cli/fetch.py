@@ -112,10 +112,9 @@ def fetch_command(
         never_shrink,
         warehouse_source,
     )
-    from inmet_local.emulator.local_adapter import LocalSnowflakeSettings as SnowflakeSettings
     from inmet_pipeline.adapters.snowflake import connection
     from inmet_pipeline.errors import DependencyUnavailable
-    from inmet_pipeline.settings import ConfigError, load_settings
+    from inmet_pipeline.settings import ConfigError
 
     explicit = (
         configured("S3_BUCKET")
@@ -166,17 +165,7 @@ def fetch_command(
                 except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
                     raise FetchError(f"s3://{bucket}: {e}") from e
             else:
-                if stack is not None:
-                    warehouse = load_settings(
-                        SnowflakeSettings,
-                        inmet_snowflake_local_url=stack.env["INMET_SNOWFLAKE_LOCAL_URL"],
-                        inmet_local_warehouse_password=stack.env.get(
-                            "INMET_LOCAL_WAREHOUSE_PASSWORD"
-                        ),
-                        snowflake_database=stack.env.get("SNOWFLAKE_DATABASE", "INMET"),
-                    )
-                else:
-                    warehouse = load_settings(SnowflakeSettings)
+                warehouse = warehouse_settings(stack)
                 result = fetch_from_warehouse(
                     connection(warehouse),
                     warehouse_source(dataset, warehouse.view, warehouse.clean),
@@ -202,6 +191,22 @@ def fetch_command(
             f"[yellow]partial:[/] {describe(pending)}; fetch again when they are exported",
             highlight=False,
         )
+
+
+def warehouse_settings(stack: StackInfo | None) -> Any:
+    """The warehouse to read: the local stack's when ``stack`` is given, else the Snowflake
+    account (or INMET_SNOWFLAKE_LOCAL_URL) the environment or .env names."""
+    from inmet_local.emulator.local_adapter import LocalSnowflakeSettings
+    from inmet_pipeline.settings import load_settings
+
+    if stack is not None:
+        return load_settings(
+            LocalSnowflakeSettings,
+            inmet_snowflake_local_url=stack.env["INMET_SNOWFLAKE_LOCAL_URL"],
+            inmet_local_warehouse_password=stack.env.get("INMET_LOCAL_WAREHOUSE_PASSWORD"),
+            snowflake_database=stack.env.get("SNOWFLAKE_DATABASE", "INMET"),
+        )
+    return load_settings(LocalSnowflakeSettings)
 
 
 def _origin(stack: StackInfo | None, source: FetchSource, daily: bool = False) -> str:

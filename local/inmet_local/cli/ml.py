@@ -74,7 +74,13 @@ def train_command(
 
     from rich.progress import TaskID
 
-    from inmet_local.ml.data import file_sha256, find_clean_csv, load_clean, sample_clean
+    from inmet_local.ml.data import (
+        file_sha256,
+        find_clean_csv,
+        load_clean,
+        quality_summary,
+        sample_clean,
+    )
     from inmet_local.ml.train import check_tracking_uri, default_tracking_uri, train
 
     try:
@@ -101,6 +107,7 @@ def train_command(
             source = "generated sample (no data/processed/inmet_clean.csv yet: run make demo)"
         uri = tracking_uri or default_tracking_uri()
         err_console.print(f"training on {source} ({len(frame):,} rows); tracking: {uri}")
+        err_console.print(quality_summary(frame), highlight=False)
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),

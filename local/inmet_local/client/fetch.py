@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inmet_pipeline.columns import CLEAN_COLUMNS, DAILY_COLUMNS
+from inmet_pipeline.columns import CLEAN_COLUMNS, DAILY_COLUMNS, VALUE_COLUMNS
 from inmet_pipeline.exports import PROCESSED_PREFIX, csv_lines
 from inmet_pipeline.partitions import (
     DAILY_PREFIX,
@@ -76,6 +76,8 @@ def warehouse_source(dataset: Dataset, view: str, clean_schema: str) -> str:
     return view if dataset is HOURLY else f"{clean_schema}.{DAILY_TABLE}"
 
 
+# The header of a partition exported before the CSV carried the quality-control flags.
+HEADER_WITHOUT_FLAGS = ",".join(VALUE_COLUMNS).encode()
 # Objects requested ahead of the one being written (one station-year each, ~1.3 MB).
 PREFETCH = 4
 
@@ -226,6 +228,12 @@ def fetch_from_s3(
         for index, (key, data) in enumerate(_objects(s3, bucket, keys), start=1):
             if data:  # (an empty object adds nothing, as before)
                 header, _, chunk = data.partition(b"\n")  # each partition starts with a header
+                if header.rstrip(b"\r") == HEADER_WITHOUT_FLAGS:
+                    raise FetchError(
+                        f"{key} was exported before the CSV carried the quality-control flags "
+                        "(docs/contracts.md §3.1), so the files cannot be joined; upload its "
+                        "station-year again to export it anew, or use --from snowflake"
+                    )
                 if header.rstrip(b"\r") != header_line.rstrip(b"\n"):
                     raise FetchError(f"{key}: unexpected header {header[:120]!r}")
                 handle.write(chunk)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from inmet_pipeline.columns import CLEAN_COLUMNS, MEASURE_NAMES
+from inmet_pipeline.columns import CLEAN_COLUMNS, MEASURE_NAMES, QC_COLUMNS
 
 DEFAULT_CLEAN_CSV = Path("data/processed/inmet_clean.csv")
 CLEAN_CSV_ENV = "INMET_CLEAN_CSV"
@@ -99,6 +99,12 @@ def check_contract_header(path: Path) -> None:
             f"{path} is not an inmet_clean.csv (its first line is `{decoded[:40]}`); "
             f"{expected}; {_HOW_TO_GET_IT}"
         )
+    if missing and set(missing) <= set(QC_COLUMNS):
+        raise ContractError(
+            f"{path} has no quality-control flag columns (`air_temp_c_qc` …): it was written "
+            f"before the CSV carried them (docs/contracts.md §3.1); {expected}; fetch it again "
+            "with `inmet fetch`"
+        )
     if missing:
         raise ContractError(
             f"{path} lacks the contract column(s) {', '.join(missing)}; {expected}; "
@@ -140,6 +146,8 @@ def load_clean(path: Path) -> pd.DataFrame:
     frame["observed_at"] = observed
     for column in (*MEASURE_NAMES, "latitude", "longitude", "altitude_m"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    for column in QC_COLUMNS:  # 0, 1, 2 or empty (docs/qc.md)
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int8")
     return frame.sort_values(["station_id", "observed_at"]).reset_index(drop=True)
 
 
@@ -165,8 +173,9 @@ def frame_sha256(clean: pd.DataFrame) -> str:
 def sample_clean(stations: int = 3, year: int = 2023, seed: int = 0) -> pd.DataFrame:
     """A CLEAN-shaped frame from the sample generator (for demos and tests without data).
 
-    The generator's values are already in range and all-missing hours are dropped, so this is
-    what CLEAN holds for those files.
+    The generator's values are already in range and all-missing hours are dropped, so these
+    are CLEAN's values for those files. Quality control runs only in the warehouse: the
+    sample's flag columns are empty (not checked).
     """
     from inmet_local.synth.synth import generate_station_year, station_catalogue
 
@@ -186,12 +195,29 @@ def sample_clean(stations: int = 3, year: int = 2023, seed: int = 0) -> pd.DataF
         for observed_at, values in synth.values:
             if all(v is None for v in values):
                 continue
-            records.append((*attributes, observed_at, *values))
+            records.append((*attributes, observed_at, *values, *([None] * len(QC_COLUMNS))))
     frame = pd.DataFrame.from_records(records, columns=list(CLEAN_COLUMNS))
     frame["observed_at"] = pd.to_datetime(frame["observed_at"], utc=True)
     for column in MEASURE_NAMES:
         frame[column] = frame[column].astype("float64")
+    for column in QC_COLUMNS:
+        frame[column] = frame[column].astype("Int8")
     return frame
+
+
+def quality_summary(clean: pd.DataFrame) -> str:
+    """One line on what training does with the quality-control flags (docs/qc.md): values
+    flagged erroneous (2) are already empty in the CSV, so no model sees them; values flagged
+    suspect (1) are kept as they are, because a suspect value is often a real extreme."""
+    flags = clean[[c for c in QC_COLUMNS if c in clean.columns]]
+    if flags.empty or flags.isna().all().all():
+        return "quality control: no flags in this data (not checked); all values are used"
+    suspect = int((flags == 1).sum().sum())
+    erroneous = int((flags == 2).sum().sum())
+    return (
+        f"quality control: {erroneous:,} value(s) flagged erroneous are empty and not used; "
+        f"{suspect:,} flagged suspect are kept"
+    )
 
 
 # Seeds of the project's generated data: `inmet synth` and `make demo` (0), the benchmarks (1).

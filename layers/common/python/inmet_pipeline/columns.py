@@ -61,8 +61,17 @@ STATION_COLUMNS: Final[tuple[str, ...]] = (
     "altitude_m",
 )
 
-# docs/contracts.md §3: the CLEAN columns, in this order, everywhere (Snowflake, exports, CSV).
-CLEAN_COLUMNS: Final[tuple[str, ...]] = (*STATION_COLUMNS, "observed_at", *MEASURE_NAMES)
+# docs/qc.md: each measure's quality-control flag, in measure order (0 passed, 1 suspect,
+# 2 erroneous: the value is NULL, empty when the file had no value).
+QC_COLUMNS: Final[tuple[str, ...]] = tuple(f"{name}_qc" for name in MEASURE_NAMES)
+
+# docs/contracts.md §3: the CLEAN columns, in this order, everywhere (Snowflake's export view,
+# the exported partitions, inmet_clean.csv): the 25 columns of contract version 1, then the 17
+# flags (version 2).
+VALUE_COLUMNS: Final[tuple[str, ...]] = (*STATION_COLUMNS, "observed_at", *MEASURE_NAMES)
+CLEAN_COLUMNS: Final[tuple[str, ...]] = (*VALUE_COLUMNS, *QC_COLUMNS)
+# docs/contracts.md §3.1: the version of the CSV contract these columns state.
+CONTRACT_VERSION: Final = 2
 
 # docs/contracts.md §3.2: the daily values each DAILY row holds, each followed in the table and in
 # the daily CSV by its count of valid hours ``n_<value>`` (snowflake_sql/modules/daily.sql

@@ -1,0 +1,297 @@
+{#-
+  Quality control: the tests each CLEAN value goes through, declared once for all of
+  snowflake_sql/ (a Jinja module like measures.sql; schemachange never runs it on its own).
+  docs/qc.md explains them to a reader; tests/qc_oracle.py restates them independently in Python
+  and tests/integration/test_qc.py holds the two equal, flag for flag, on the real files.
+
+  Flags, per measure (CLEAN.OBSERVATIONS.<measure>_qc): 0 passed every test that could run,
+  1 suspect (the value is kept), 2 erroneous (the value is NULL in CLEAN; RAW keeps it), NULL
+  when the file had no value. CLEAN.QC_FLAGS holds one row per (hour, measure, test) that
+  flagged, with the value as written and the limit or reference it was compared with.
+
+  The tests run per file (one station-year), in time order, in the statement that builds the
+  batch's work table (R__views.sql, OPEN_BATCH_OBSERVATIONS; task/process_batch.sql step 3):
+  the neighbours of an hour are the hours of the same file. "The previous hour" is the file's
+  previous line when it is exactly one hour earlier; the first hour of a file has none, so the
+  step test cannot run there.
+
+  The values compared are CLEAN's (the number as written, rounded to one decimal by its
+  column's type; exact decimals: a change of 4.0 is not above 4).
+
+  Sources:
+    WMO-No. 305  Guide on the Global Data-processing System (1993), chapter 6, "Quality control
+                 procedures", VI.21, the time consistency tolerances for reports one hour apart:
+                 temperature 4 degC, dew point 4 degC, pressure 3 hPa (the table as the R package
+                 dataresqc implements it, function wmo_time_consistency,
+                 https://search.r-project.org/CRAN/refmans/dataresqc/html/wmo_time_consistency.html)
+    FAO-56       Allen et al. (1998), chapter 3 (https://www.fao.org/3/x0490e/x0490e07.htm):
+                 eq 7 pressure from altitude, eq 11 saturation vapour pressure (the Magnus-Tetens
+                 form), eq 28 hourly extraterrestrial radiation, eq 37 clear-sky radiation
+                 (modules/solar.sql)
+    WMO-No. 8    Guide to Instruments and Methods of Observation, Volume V (2023), quality
+                 control of AWS data: plausible value, time consistency (step and persistence)
+                 and internal consistency checks, which these tests follow in kind.
+  A tolerance marked "chosen here" is this project's choice, sized on the real INMET files
+  (docs/qc.md gives the counts); it is a guess to revisit, not a WMO figure.
+-#}
+{%- from 'modules/measures.sql' import MEASURES -%}
+{%- from 'modules/solar.sql' import hour_day_of_year, hour_angle, distance_factor, declination, sunset_hour_angle, hour_extraterrestrial_kj_of, clear_sky -%}
+
+{#- step: WMO-No. 305 VI.21, the largest change between two reports one hour apart. -#}
+{%- set STEP_LIMITS = {"air_temp_c": 4, "dew_point_c": 4, "pressure_hpa": 3} -%}
+
+{#- persistence: the same value in 6 or more consecutive hours is suspect (the length the task
+    states; WMO-No. 8 Vol. V asks for a minimum variability over a period without fixing it for
+    hourly data). Per measure, the values that take part (a value outside it breaks the run):
+    0 mm of rain and 0 kJ/m2 of radiation (night) persist naturally, so do calm hours and 100 %
+    humidity (saturation, fog: chosen here); a wind direction counts only while the wind blows. -#}
+{%- set PERSISTENCE_HOURS = 6 -%}
+{%- set PERSISTENCE = [
+  {"name": "precipitation_mm", "when": "precipitation_mm > 0"},
+  {"name": "pressure_hpa", "when": "TRUE"},
+  {"name": "radiation_kj_m2", "when": "radiation_kj_m2 > 0"},
+  {"name": "air_temp_c", "when": "TRUE"},
+  {"name": "dew_point_c", "when": "TRUE"},
+  {"name": "humidity_pct", "when": "humidity_pct < 100"},
+  {"name": "wind_direction_deg", "when": "wind_speed_ms > 0"},
+  {"name": "wind_speed_ms", "when": "wind_speed_ms > 0"},
+] -%}
+
+{#- internal consistency: INMET's hour-window fields (the extremes of the hour ending at the
+    stamp) hold the instantaneous value, within a tolerance for the sensors' resolution and
+    sampling (chosen here: 0.5 degC, 2 %, 0.5 hPa; no real file breaks them by less). -#}
+{%- set HOUR_RANGES = [
+  {"value": "air_temp_c", "max": "air_temp_max_c", "min": "air_temp_min_c", "tolerance": 0.5},
+  {"value": "dew_point_c", "max": "dew_point_max_c", "min": "dew_point_min_c", "tolerance": 0.5},
+  {"value": "humidity_pct", "max": "humidity_max_pct", "min": "humidity_min_pct", "tolerance": 2},
+  {"value": "pressure_hpa", "max": "pressure_max_hpa", "min": "pressure_min_hpa", "tolerance": 0.5},
+] -%}
+{#- humidity from temperature and dew point (FAO-56 eq 11 at both, their ratio): the reported
+    humidity more than 10 percentage points away is suspect (chosen here). -#}
+{%- set HUMIDITY_TOLERANCE = 10 -%}
+{#- radiation, kJ/m2 in the hour (FAO-56 eq 28 and 37, modules/solar.sql):
+    above the top of the atmosphere (Ra of the hour) by more than TOA_MARGIN: erroneous (the
+    margin, chosen here, about 14 W/m2 over the hour, leaves room for a pyranometer's offset and
+    twilight at the hours the sun rises or sets);
+    with the sun below the horizon all hour (Ra = 0) above NIGHT_LIMIT: suspect (chosen here);
+    above the clear-sky radiation Rso by more than CLEAR_SKY_MARGIN: suspect (chosen here;
+    broken clouds can lift an hour above Rso). -#}
+{%- set TOA_MARGIN = 50 -%}
+{%- set NIGHT_LIMIT = 20 -%}
+{%- set CLEAR_SKY_MARGIN = 50 -%}
+{#- station pressure against FAO-56 eq 7's pressure for the station's altitude: more than
+    PRESSURE_TOLERANCE hPa away is suspect (chosen here: weather moves station pressure by
+    tens of hPa at most; a wrong altitude or a sea-level pressure moves it by more). -#}
+{%- set PRESSURE_TOLERANCE = 50 -%}
+
+{#- The window over which a file's hours are neighbours. -#}
+{%- set IN_FILE_ORDER = "OVER (PARTITION BY file_name ORDER BY observed_at, file_row_number)" -%}
+
+{#- The checks: one per (test, measure), in the order QC_FLAGS lists them. Each:
+    test     the name QC_FLAGS gives it
+    measure  the measure it flags
+    flag     1 suspect, 2 erroneous
+    cond     when it flags (over the columns of the CTE qc_neighbours, R__views.sql)
+    ref      the limit or reference the value was compared with
+  gross_error (the measure's range, modules/measures.sql) is not listed: every measure has it,
+  and the view already computes it (oor_<measure>). -#}
+{#- persistence without a running aggregate, with few window functions: bit i of a mask is
+    persistence measure i (PERSISTENCE's order).
+      links     bit set: the hour holds the previous hour's key (consecutive hours, same key)
+      run_ends  bit set: the hour ends a run of n = PERSISTENCE_HOURS: it and the n-2 hours
+                before it are all linked (BITAND of links and n-2 LAGs of it)
+      in_run    bit set: the hour or one of the n-1 after it ends a run (BITOR of run_ends and
+                n-1 LEADs of it): the hour is in a run of n or more
+    BITAND / BITOR: https://docs.snowflake.com/en/sql-reference/functions/bitand, .../bitor. -#}
+{%- macro in_run(i) -%}
+BITAND(in_run, {{ 2 ** i }}) > 0
+{%- endmacro -%}
+
+{%- set ns = namespace(checks=[]) -%}
+{%- for name, limit in STEP_LIMITS.items() -%}
+{%- set ns.checks = ns.checks + [{"test": "step", "measure": name, "flag": 1,
+    "cond": "prev_at = DATEADD('hour', -1, observed_at) AND ABS(" ~ name ~ " - prev_" ~ name ~ ") > " ~ limit,
+    "ref": "prev_" ~ name}] -%}
+{%- endfor -%}
+{%- for p in PERSISTENCE -%}
+{%- set ns.checks = ns.checks + [{"test": "persistence", "measure": p.name, "flag": 1,
+    "cond": in_run(loop.index0), "ref": PERSISTENCE_HOURS}] -%}
+{%- endfor -%}
+{%- set ns.checks = ns.checks + [{"test": "dew_point_above_temperature", "measure": "dew_point_c", "flag": 1,
+    "cond": "dew_point_c > air_temp_c", "ref": "air_temp_c"}] -%}
+{%- for r in HOUR_RANGES -%}
+{%- set ns.checks = ns.checks + [{"test": "outside_hour_range", "measure": r.value, "flag": 1,
+    "cond": r.value ~ " > " ~ r.max ~ " + " ~ r.tolerance ~ " OR " ~ r.value ~ " < " ~ r.min ~ " - " ~ r.tolerance,
+    "ref": "IFF(" ~ r.value ~ " > " ~ r.max ~ " + " ~ r.tolerance ~ ", " ~ r.max ~ ", " ~ r.min ~ ")"}] -%}
+{%- endfor -%}
+{%- for r in HOUR_RANGES -%}
+{%- set ns.checks = ns.checks + [{"test": "min_above_max", "measure": r.max, "flag": 1,
+    "cond": r.min ~ " > " ~ r.max, "ref": r.min}] -%}
+{%- set ns.checks = ns.checks + [{"test": "min_above_max", "measure": r.min, "flag": 1,
+    "cond": r.min ~ " > " ~ r.max, "ref": r.max}] -%}
+{%- endfor -%}
+{%- set ns.checks = ns.checks + [{"test": "gust_below_speed", "measure": "wind_gust_ms", "flag": 1,
+    "cond": "wind_gust_ms < wind_speed_ms", "ref": "wind_speed_ms"}] -%}
+{%- set ns.checks = ns.checks + [{"test": "humidity_inconsistent", "measure": "humidity_pct", "flag": 1,
+    "cond": "ABS(humidity_pct - humidity_expected) > " ~ HUMIDITY_TOLERANCE, "ref": "humidity_expected"}] -%}
+{%- set ns.checks = ns.checks + [{"test": "radiation_above_toa", "measure": "radiation_kj_m2", "flag": 2,
+    "cond": "radiation_kj_m2 > ra_kj + " ~ TOA_MARGIN, "ref": "ra_kj"}] -%}
+{%- set ns.checks = ns.checks + [{"test": "radiation_at_night", "measure": "radiation_kj_m2", "flag": 1,
+    "cond": "radiation_kj_m2 <= ra_kj + " ~ TOA_MARGIN ~ " AND ra_kj <= 0 AND radiation_kj_m2 > " ~ NIGHT_LIMIT,
+    "ref": "ra_kj"}] -%}
+{%- set ns.checks = ns.checks + [{"test": "radiation_above_clear_sky", "measure": "radiation_kj_m2", "flag": 1,
+    "cond": "radiation_kj_m2 <= ra_kj + " ~ TOA_MARGIN ~ " AND ra_kj > 0 AND radiation_kj_m2 > " ~ clear_sky('ra_kj', 'altitude_m') ~ " + " ~ CLEAR_SKY_MARGIN,
+    "ref": clear_sky('ra_kj', 'altitude_m')}] -%}
+{%- set ns.checks = ns.checks + [{"test": "pressure_vs_altitude", "measure": "pressure_hpa", "flag": 1,
+    "cond": "ABS(pressure_hpa - pressure_expected) > " ~ PRESSURE_TOLERANCE, "ref": "pressure_expected"}] -%}
+{%- set CHECKS = ns.checks -%}
+
+{#- The column of BATCH_WORK that holds check `c`'s reference where it flagged (NULL elsewhere). -#}
+{%- macro ref_column(c) -%}
+qcr_{{ c.test }}_{{ c.measure }}
+{%- endmacro -%}
+
+{#- CTE qc_inputs, the columns beyond range_checked's: the persistence keys, the solar and
+    humidity references (computed once per row, only where their value is present). -#}
+{%- macro qc_inputs() -%}
+{%- for p in PERSISTENCE %}
+    IFF({{ p.when }}, {{ p.name }}, NULL) AS key_{{ p.name }},
+{%- endfor %}
+    -- the day of year and the hour angle, only where a radiation test can fire
+    IFF(radiation_kj_m2 > {{ [TOA_MARGIN, NIGHT_LIMIT, CLEAR_SKY_MARGIN] | min }}, {{ hour_day_of_year('observed_at') }}, NULL) AS sun_day,
+    IFF(radiation_kj_m2 > {{ [TOA_MARGIN, NIGHT_LIMIT, CLEAR_SKY_MARGIN] | min }}, {{ hour_angle('longitude', 'observed_at') }}, NULL) AS sun_w,
+    -- FAO-56 eq 11 at the dew point over eq 11 at the temperature, in %
+    100 * EXP(17.27 * dew_point_c / (dew_point_c + 237.3)) / EXP(17.27 * air_temp_c / (air_temp_c + 237.3)) AS humidity_expected,
+    -- FAO-56 eq 7, 101.3 kPa at sea level, in hPa
+    1013 * POWER((293 - 0.0065 * altitude_m) / 293, 5.26) AS pressure_expected
+{%- endmacro -%}
+
+{#- CTE qc_sun: the day's solar parts (FAO-56 eq 23-25), once a row. -#}
+{%- macro qc_sun() -%}
+    {{ distance_factor('sun_day') }} AS sun_dr,
+    {{ declination('sun_day') }} AS sun_delta,
+    {{ sunset_hour_angle('latitude', 'sun_day') }} AS sun_ws
+{%- endmacro -%}
+
+{#- CTE qc_ra (after qc_sun): the hour's extraterrestrial radiation (FAO-56 eq 28). -#}
+{%- macro qc_ra() -%}
+    {{ hour_extraterrestrial_kj_of('latitude', 'sun_dr', 'sun_delta', 'sun_ws', 'sun_w') }} AS ra_kj
+{%- endmacro -%}
+
+{#- CTE qc_neighbours: the previous hour of
+    the step tests and each persistence key's previous value (LAG:
+    https://docs.snowflake.com/en/sql-reference/functions/lag). -#}
+{%- macro qc_neighbours() -%}
+    LAG(observed_at) {{ IN_FILE_ORDER }} AS prev_at,
+{%- for name in STEP_LIMITS %}
+    LAG({{ name }}) {{ IN_FILE_ORDER }} AS prev_{{ name }},
+{%- endfor %}
+{%- for p in PERSISTENCE %}
+    LAG(key_{{ p.name }}) {{ IN_FILE_ORDER }} AS prev_key_{{ p.name }}{{ ',' if not loop.last }}
+{%- endfor %}
+{%- endmacro -%}
+
+{#- CTE qc_links (after qc_neighbours). -#}
+{%- macro qc_links() -%}
+    (0
+{%- for p in PERSISTENCE %}
+      + IFF(prev_key_{{ p.name }} = key_{{ p.name }} AND prev_at = DATEADD('hour', -1, observed_at), {{ 2 ** loop.index0 }}, 0)
+{%- endfor %}
+    ) AS links
+{%- endmacro -%}
+
+{#- fn(a, fn(b, fn(c, ...))) over `items` (BITAND and BITOR take two arguments). -#}
+{%- macro nested(fn, items) -%}
+{%- if items | length == 1 -%}{{ items[0] }}{%- else -%}{{ fn }}({{ items[0] }}, {{ nested(fn, items[1:]) }}){%- endif -%}
+{%- endmacro -%}
+
+{#- CTE qc_run_ends (after qc_links). -#}
+{%- macro qc_run_ends() -%}
+{%- set ns = namespace(items=["links"]) -%}
+{%- for k in range(1, PERSISTENCE_HOURS - 1) -%}
+{%- set ns.items = ns.items + ["LAG(links, " ~ k ~ ", 0) " ~ IN_FILE_ORDER] -%}
+{%- endfor %}
+    {{ nested("BITAND", ns.items) }} AS run_ends
+{%- endmacro -%}
+
+{#- CTE qc_in_run (after qc_run_ends). -#}
+{%- macro qc_in_run() -%}
+{%- set ns = namespace(items=["run_ends"]) -%}
+{%- for k in range(1, PERSISTENCE_HOURS) -%}
+{%- set ns.items = ns.items + ["LEAD(run_ends, " ~ k ~ ", 0) " ~ IN_FILE_ORDER] -%}
+{%- endfor %}
+    {{ nested("BITOR", ns.items) }} AS in_run
+{%- endmacro -%}
+
+{#- CTE qc_checked: each check's reference where it flagged, NULL elsewhere (every reference is
+    present where its condition holds). -#}
+{%- macro qc_checked() -%}
+{%- for c in CHECKS %}
+    IFF({{ c.cond }}, {{ c.ref }}, NULL) AS {{ ref_column(c) }}{{ ',' if not loop.last }}
+{%- endfor %}
+{%- endmacro -%}
+
+{#- CTE qc_flagged: the flag of each measure: NULL when the file has no value, else the highest
+    flag of its checks (gross_error: oor_<measure>, the range rule). -#}
+{%- macro qc_flagged() -%}
+{%- for m in MEASURES %}
+    IFF({{ m.name }}_raw IS NULL, NULL, GREATEST(IFF(oor_{{ m.name }}, 2, 0)
+    {%- for c in CHECKS if c.measure == m.name %}, IFF({{ ref_column(c) }} IS NULL, 0, {{ c.flag }}){% endfor %})) AS {{ m.name }}_qc{{ ',' if not loop.last }}
+{%- endfor %}
+{%- endmacro -%}
+
+{#- The view's QC columns, from qc_flagged: each measure's value (NULL where flagged 2; to be
+    listed in place of the value), then its flag, the value as written where flagged, and each
+    check's reference. -#}
+{%- macro qc_value(m) -%}
+IFF({{ m.name }}_qc = 2, NULL, {{ m.name }})
+{%- endmacro -%}
+{%- macro qc_outputs() -%}
+{%- for m in MEASURES %}
+    {{ m.name }}_qc,
+{%- endfor %}
+{%- for m in MEASURES %}
+    IFF({{ m.name }}_qc > 0, {{ m.name }}_raw, NULL) AS {{ m.name }}_written,
+{%- endfor %}
+{%- for c in CHECKS %}
+    {{ ref_column(c) }}{{ ',' if not loop.last }}
+{%- endfor %}
+{%- endmacro -%}
+
+{#- Column definitions of the QC part of BATCH_WORK (V1.9.0). -#}
+{%- macro work_columns() -%}
+{%- for m in MEASURES %}
+  {{ m.name }}_qc NUMBER(1,0),
+{%- endfor %}
+{%- for m in MEASURES %}
+  {{ m.name }}_written NUMBER(28,8),
+{%- endfor %}
+{%- for c in CHECKS %}
+  {{ ref_column(c) }} FLOAT{{ ',' if not loop.last }}
+{%- endfor %}
+{%- endmacro -%}
+
+{#- The QC columns of BATCH_WORK, listed (INSERT column lists). -#}
+{%- macro work_names(prefix='') -%}
+{%- for m in MEASURES %}{{ prefix }}{{ m.name }}_qc, {% endfor %}
+{%- for m in MEASURES %}{{ prefix }}{{ m.name }}_written, {% endfor %}
+{%- for c in CHECKS %}{{ prefix }}{{ ref_column(c) }}{{ ', ' if not loop.last }}{% endfor %}
+{%- endmacro -%}
+
+{#- The rows of CLEAN.QC_FLAGS for the rows of `work` (an alias of BATCH_WORK rows): one SELECT
+    per check, UNION ALL. -#}
+{%- macro flag_rows(work) -%}
+{%- for m in MEASURES %}
+SELECT station_id, observed_at, '{{ m.name }}' AS measure, 'gross_error' AS test, 2 AS flag,
+       {{ m.name }}_written AS value_written, IFF({{ m.name }}_written < {{ m.low }}, {{ m.low }}, {{ m.high }}) AS reference,
+       file_name, batch_id
+FROM {{ work }} WHERE oor_{{ m.name }}
+UNION ALL
+{%- endfor %}
+{%- for c in CHECKS %}
+SELECT station_id, observed_at, '{{ c.measure }}', '{{ c.test }}', {{ c.flag }},
+       {{ c.measure }}_written, {{ ref_column(c) }}, file_name, batch_id
+FROM {{ work }} WHERE {{ ref_column(c) }} IS NOT NULL
+{{- '\nUNION ALL' if not loop.last }}
+{%- endfor %}
+{%- endmacro -%}
