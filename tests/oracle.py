@@ -412,7 +412,6 @@ class VersionModel:
 # The local day from the tz database itself (python's zoneinfo), the sun from tests/solar_model,
 # ETo from FAO-56's equations written out again here.
 
-StationYear = tuple[str, int]
 # (state, latitude, longitude, altitude_m) of a station-year.
 Attributes = tuple[str, float, float, float]
 
