@@ -275,3 +275,32 @@ def test_a_year_with_no_complete_day_draws_no_line_but_marks_its_days(
     fig = explore.time_series(sample, origin="generated", daily=pd.concat([far, edge, daily]))
     [ax] = [a for a in fig.axes if a.get_title().startswith("A807")]
     assert "2 incomplete day(s) shown as gaps, 30 day(s) without data" in ax.get_title()
+
+
+def test_the_quality_control_figure_counts_each_flag_per_station_and_measure(
+    sample: pd.DataFrame,
+) -> None:
+    from inmet_local.ml import quality
+
+    clean = sample.copy()
+    for measure in ("air_temp_c", "radiation_kj_m2", "humidity_pct"):
+        clean[f"{measure}_qc"] = pd.array([0] * len(clean), dtype="Int8")
+    first, second = sorted(clean["station_id"].unique())[:2]
+    rows_first = clean.index[clean["station_id"] == first]
+    clean.loc[rows_first[:5], "radiation_kj_m2_qc"] = 2
+    clean.loc[rows_first[5:8], "air_temp_c_qc"] = 1
+    clean.loc[clean.index[clean["station_id"] == second][:4], "humidity_pct_qc"] = 1
+    tables = quality.flag_counts(clean)
+    name = clean.loc[rows_first[0], "station_name"]
+    assert tables[2].loc[f"{first} {name}", "radiation_kj_m2"] == 5
+    assert list(tables[2].columns) == ["radiation_kj_m2"]  # only measures with a flag
+    assert tables[1].loc[f"{first} {name}", "air_temp_c"] == 3
+    assert int(tables[1].to_numpy().sum()) == 7
+    fig = quality.flags_figure(clean, origin="generated")
+    texts = {t.get_text() for ax in fig.axes for t in ax.texts}
+    assert {"5", "3", "4"} <= texts
+    assert "inmet qc" in fig._suptitle.get_text()
+    assert [ax.get_title() for ax in fig.axes] == [
+        "suspect (flag 1): value kept",
+        "erroneous (flag 2): value emptied in CLEAN",
+    ]

@@ -409,7 +409,7 @@ def _png_outputs(notebook: object) -> list[bytes]:
     return images
 
 
-@pytest.mark.parametrize(("name", "figures"), [("exploracao.ipynb", 6), ("modelagem.ipynb", 5)])
+@pytest.mark.parametrize(("name", "figures"), [("exploracao.ipynb", 7), ("modelagem.ipynb", 5)])
 def test_notebooks_run_headless_from_their_folder(
     name: str, figures: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,6 +2,11 @@
 
 Every figure says whether its data is real or generated (``data.data_origin``); pass
 ``origin="real"`` (or "generated", "mixed") to skip the check when it is known.
+
+Why one module over 400 lines: it is the exploracao notebook's figures, one function each, with
+the three helpers they share (the pyplot import, the origin check, the origin stamp); the
+notebook imports this one module. What a figure computes lives elsewhere (stats, daily,
+quality); the daily CSV's reading is in ``daily``.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from inmet_local.ml.daily import DAILY_RULE, DAILY_VALUE_OF, daily_series, days_without_data
 from inmet_local.ml.data import data_origin, origin_label
 from inmet_local.ml.stats import (
     BRAZIL_BOX,
@@ -27,47 +33,6 @@ from inmet_local.ml.stats import (
 from inmet_pipeline.columns import MEASURES
 
 UNITS = {m.name: m.unit for m in MEASURES}
-
-# The daily CSV's value (docs/contracts.md §3.3) for an hourly column, and its unit.
-DAILY_VALUE_OF = {
-    "air_temp_c": ("air_temp_mean_c", "°C", "mean"),
-    "humidity_pct": ("humidity_mean_pct", "%", "mean"),
-    "pressure_hpa": ("pressure_mean_hpa", "hPa", "mean"),
-    "wind_speed_ms": ("wind_speed_mean_ms", "m/s", "mean"),
-    "precipitation_mm": ("precipitation_mm", "mm", "total"),
-    "radiation_kj_m2": ("radiation_mj_m2", "MJ/m²", "total"),
-}
-DAILY_RULE = {
-    "mean": "a day with fewer than 20 valid hours has none",
-    "total": "a day without all its hours valid has none",
-}
-
-
-def daily_series(daily: pd.DataFrame, station_id: str, value: str) -> dict[int, pd.Series]:
-    """One station's daily ``value`` by year of its local date, every day of the year in the
-    index (a day with no row, or whose value is empty, is NaN: a gap in a line)."""
-    rows = daily[daily["station_id"] == station_id]
-    out: dict[int, pd.Series] = {}
-    for year, group in rows.groupby(rows["local_date"].dt.year):
-        if group[value].isna().all():
-            # No complete day: nothing to draw (e.g. the 31 December before a station's first
-            # year, which holds only the first hours of 1 January UTC). Its days are still
-            # counted and marked as incomplete.
-            continue
-        days = pd.date_range(f"{year}-01-01", f"{year}-12-31", freq="D")
-        series = group.set_index("local_date")[value].reindex(days)
-        out[int(year)] = pd.Series(series.to_numpy(), index=days.day_of_year)
-    return out
-
-
-def days_without_data(daily: pd.DataFrame, station_id: str) -> int:
-    """Local dates with no row (no hour at all) between a station's first and last daily row
-    of each year it has; years without any row take no room, as in the figure."""
-    dates = daily.loc[daily["station_id"] == station_id, "local_date"]
-    missing = 0
-    for _, days in dates.groupby(dates.dt.year):
-        missing += int((days.max() - days.min()).days + 1 - days.nunique())
-    return missing
 
 
 def _plt() -> Any:
