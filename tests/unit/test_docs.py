@@ -51,8 +51,9 @@ def _prose(markdown: str) -> str:
 
 
 def _slug(heading: str) -> str:
-    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens."""
-    text = re.sub(r"[`*_]", "", heading).strip().lower()
+    """GitHub's anchor for a heading: lower case, punctuation dropped (underscores kept, as GitHub
+    keeps them), spaces as hyphens."""
+    text = re.sub(r"[`*]", "", heading).strip().lower()
     text = re.sub(r"[^\w\- ]", "", text)
     return text.replace(" ", "-")
 
