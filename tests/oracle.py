@@ -176,6 +176,9 @@ class ModelFile:
     year: int
     attributes: tuple[str, ...]  # station_name, region, state, latitude, longitude, altitude_m
     hours: dict[datetime, Hour]
+    # Each hour's 17 `<measure>_qc` flags (docs/qc.md): None where the file wrote no value,
+    # else the highest flag of tests/qc_oracle.py's tests over this file's rows, 0 for none.
+    qc: dict[datetime, tuple[int | None, ...]] = field(default_factory=dict)
 
 
 def parse_station_file(data: bytes) -> ModelFile:
@@ -191,11 +194,22 @@ def parse_station_file(data: bytes) -> ModelFile:
     assert longitude is not None
     assert altitude is not None
     hours: dict[datetime, Hour] = {}
+    qc: dict[datetime, tuple[int | None, ...]] = {}
+    _, flags = file_flags(data)  # quality control over this file's rows (tests/qc_oracle.py)
     for line in lines[9:]:
         fields = line.split(";")
         at = datetime.fromisoformat(f"{fields[0].replace('/', '-')}T{fields[1][:2]}:00:00")
         values = tuple(measure_value(fields[2 + i], i) for i in range(len(MEASURES)))
-        hours[at] = None if all(v is None for v in values) else values
+        if all(v is None for v in values):
+            hours[at] = None  # rule 6, before quality control: not in CLEAN
+            continue
+        worst = measure_flags(flags.get((code, at), []))
+        qc[at] = tuple(
+            None if inmet_decimal(fields[2 + i]) is None else worst.get(m.name, 0)
+            for i, m in enumerate(MEASURES)
+        )
+        # An erroneous value (flag 2) is NULL in CLEAN; a suspect one (1) is kept.
+        hours[at] = tuple(None if f == 2 else v for v, f in zip(values, qc[at], strict=True))
     attributes = (
         name,
         region,
@@ -204,7 +218,7 @@ def parse_station_file(data: bytes) -> ModelFile:
         format(_scaled(longitude, 8), "f"),
         format(_scaled(altitude, 2), "f"),
     )
-    return ModelFile(code, min(hours).year, attributes, hours)
+    return ModelFile(code, min(hours).year, attributes, hours, qc)
 
 
 @dataclass
@@ -389,8 +403,10 @@ class VersionModel:
         attributes, scaled numbers, '' for NULL."""
         history = self.station_years()
         lines = [",".join(CLEAN_COLUMNS)]
-        for (station, at), (_, values) in sorted(self.clean().items()):
+        by_order = {v.order: v for v in self.loaded()}
+        for (station, at), (order, values) in sorted(self.clean().items()):
             attributes = history[(station, at.year)]
+            flags = by_order[order].file.qc[at]
             lines.append(
                 ",".join(
                     [
@@ -398,6 +414,7 @@ class VersionModel:
                         *attributes,
                         at.strftime("%Y-%m-%dT%H:%M:%SZ"),
                         *("" if v is None else format(v, "f") for v in values),
+                        *("" if f is None else str(f) for f in flags),
                     ]
                 )
             )
