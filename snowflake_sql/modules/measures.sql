@@ -65,7 +65,7 @@
     types", https://docs.snowflake.com/en/sql-reference/data-types-numeric). It is there for the
     local warehouse: DuckDB rounds a NUMBER(28,8) (a 128-bit integer) to one decimal several
     times slower than a NUMBER(18,8) (64 bits); this cast alone was a third of the task's
-    parse step (docs/performance.md). -#}
+    parse step. -#}
 {%- macro range_checked(m) -%}
 IFF({{ in_range(m, m.name ~ '_raw') }}, {{ m.name }}_raw, NULL)::NUMBER(18,8)::{{ m.type }}
 {%- endmacro -%}
