@@ -19,8 +19,11 @@ CREATE TABLE IF NOT EXISTS {{ database }}.{{ clean_schema }}.DAILY (
 )
 COMMENT = 'One row per station and local date: daily values with their valid-hour counts';
 
--- Accounts with data from before this script: every station-day already in CLEAN.
+-- Accounts with data from before this script: every station-day already in CLEAN, of the
+-- stations DAILY has no day of yet. On Snowflake this script runs once and DAILY is empty here;
+-- the local runtime applies every script again at each start, where the task has kept DAILY
+-- since, so a restart inserts nothing twice (the primary key would refuse it).
 INSERT INTO {{ database }}.{{ clean_schema }}.DAILY
-{% with span = "SELECT DISTINCT station_id, YEAR(observed_at) AS year FROM " ~ database ~ "." ~ clean_schema ~ ".OBSERVATIONS" -%}
+{% with span = "SELECT DISTINCT o.station_id, YEAR(o.observed_at) AS year FROM " ~ database ~ "." ~ clean_schema ~ ".OBSERVATIONS o WHERE NOT EXISTS (SELECT 1 FROM " ~ database ~ "." ~ clean_schema ~ ".DAILY d WHERE d.station_id = o.station_id)" -%}
 {% include 'task/daily_select.sql' %}
 {%- endwith %};

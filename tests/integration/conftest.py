@@ -17,6 +17,7 @@ from inmet_local.emulator.servers import (
     moto_server,
     uvicorn_server,
 )
+from inmet_local.emulator.warehouse import LocalWarehouse
 from inmet_local.workspace.template import LocalNames, Provisioned, provision
 from tests.integration.resources import (
     BUCKET,
@@ -75,3 +76,14 @@ def warehouse_target(request: pytest.FixtureRequest) -> WarehouseTarget:
         return WarehouseTarget(live_connect_kwargs(), live=True)
     server: ManagedProcess = request.getfixturevalue("fakesnow")
     return WarehouseTarget(fakesnow_server_kwargs(server), live=False)
+
+
+@pytest.fixture
+def warehouse(warehouse_target: WarehouseTarget, tmp_path: Path) -> Iterator[LocalWarehouse]:
+    """A freshly deployed warehouse in a database of its own, on the local fakesnow server or,
+    under `make test-snowflake`, on a real account (dropped afterwards)."""
+    with warehouse_target.warehouse(tmp_path / "pipe") as wh:
+        try:
+            yield wh
+        finally:
+            warehouse_target.drop(wh)

@@ -58,3 +58,11 @@ def live_connect_kwargs(settings: Any = None) -> dict[str, Any]:
     kwargs.pop("schema", None)
     kwargs["session_parameters"] = {**kwargs["session_parameters"], "QUERY_TAG": "inmet-tests"}
     return kwargs
+
+
+def load(wh: LocalWarehouse, *datas: bytes) -> None:
+    """Stage ``datas`` as the pipe would (their raw objects) and run the task once over them."""
+    from inmet_pipeline.uploads import raw_object
+
+    wh.load_objects([raw_object(d) for d in datas])
+    assert wh.run_task() is not None

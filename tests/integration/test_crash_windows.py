@@ -122,19 +122,41 @@ def _check(wh: LocalWarehouse, datas: list[bytes], keys: list[str], announced: s
     assert set(keys) <= announced, "a file the export is never told about"
 
 
-# The kill points that leave a different state behind (numbered as the task's writes, the
-# comments' step numbers in task/process_batch.sql): 1 the batch opened (step 1); 2 its files
-# captured (step 2); 10 CLEAN and FILE_LOADS written (steps 3-6); 12 the batch closed, not yet
-# announced (step 8); 13 its messages queued, the batch still `loaded` (step 9); 14 the batch
-# `queued`, the stream not advanced. (Every write in turn takes ~4 s each on fakesnow.)
-TASK_KILL_POINTS = (1, 2, 10, 12, 13, 14)
+# The kill points that leave a different state behind, after the last write of a step (the
+# comments' step numbers in task/process_batch.sql): the batch opened (step 1); its files
+# captured (step 2); CLEAN, its flags, the daily values and FILE_LOADS written (steps 3-6); the
+# batch closed, not yet announced (step 8); its messages queued, the batch still `loaded`
+# (step 9); the batch `queued`, the stream not advanced (the UPDATE after step 9). Found by the
+# steps' names, so that a step added to the task moves them with it. (Every write in turn takes
+# ~4 s each on fakesnow.)
+KILL_AFTER_STEPS = ("1. ", "2. ", "6. ", "8. ", "9. ", "UPD")
+
+
+def _kill_points() -> tuple[int, ...]:
+    """The 1-based write after which each of KILL_AFTER_STEPS ends."""
+    names = [step_name(s)[:3] for s in split_statements(render(TASK_BODY, variables()))]
+    return tuple(
+        max(i for i, n in enumerate(names, start=1) if n == step) for step in KILL_AFTER_STEPS
+    )
+
+
+TASK_KILL_POINTS = _kill_points()
 
 
 def test_the_kill_points_name_the_task_steps_they_follow(warehouse: LocalWarehouse) -> None:
     writes = [*warehouse.task.statements(), "the stream's advance"]
     assert len(writes) == TASK_WRITES
     follows = [step_name(writes[after - 1])[:3] for after in TASK_KILL_POINTS]
-    assert follows == ["1. ", "2. ", "6. ", "8. ", "9. ", "UPD"]
+    assert follows == list(KILL_AFTER_STEPS)
+    # Each point is the last write of its step: the next write belongs to a later step.
+    assert [step_name(writes[after])[:3] for after in TASK_KILL_POINTS[:-1]] == [
+        "2. ",
+        "2b.",
+        "7. ",
+        "9. ",
+        "UPD",
+    ]
+    assert TASK_KILL_POINTS[-1] == TASK_WRITES - 1  # the stream's advance would end the run
 
 
 @pytest.mark.parametrize("after", TASK_KILL_POINTS)

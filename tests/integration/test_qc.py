@@ -4,7 +4,6 @@ planted fault of every kind."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,8 +12,7 @@ import pytest
 
 from inmet_local.emulator.warehouse import LocalWarehouse
 from inmet_pipeline.columns import MEASURE_NAMES
-from inmet_pipeline.uploads import raw_object
-from tests.integration.resources import WarehouseTarget
+from tests.integration.resources import load
 from tests.oracle import as_float, expected_clean
 from tests.qc_faults import base_file, plant_all, pressure_shifted
 from tests.qc_oracle import expected_flags, measure_flags
@@ -22,20 +20,6 @@ from tests.qc_oracle import expected_flags, measure_flags
 pytestmark = [pytest.mark.integration]
 
 FlagKey = tuple[str, datetime, str, str]
-
-
-@pytest.fixture
-def warehouse(warehouse_target: WarehouseTarget, tmp_path: Path) -> Iterator[LocalWarehouse]:
-    with warehouse_target.warehouse(tmp_path / "pipe") as wh:
-        try:
-            yield wh
-        finally:
-            warehouse_target.drop(wh)
-
-
-def load(wh: LocalWarehouse, *datas: bytes) -> None:
-    wh.load_objects([raw_object(d) for d in datas])
-    assert wh.run_task() is not None
 
 
 def warehouse_details(wh: LocalWarehouse) -> dict[FlagKey, tuple[int, float | None]]:

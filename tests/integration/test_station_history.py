@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -20,24 +19,9 @@ from inmet_local.emulator.warehouse import LocalWarehouse
 from inmet_local.synth.synth import generate_station_year, station_catalogue
 from inmet_pipeline.exports import csv_field, partition_select
 from inmet_pipeline.reader import validate
-from inmet_pipeline.uploads import raw_object
-from tests.integration.resources import WarehouseTarget
+from tests.integration.resources import load
 
 pytestmark = [pytest.mark.integration]
-
-
-@pytest.fixture
-def warehouse(warehouse_target: WarehouseTarget, tmp_path: Path) -> Iterator[LocalWarehouse]:
-    with warehouse_target.warehouse(tmp_path / "pipe") as wh:
-        try:
-            yield wh
-        finally:
-            warehouse_target.drop(wh)
-
-
-def _load(wh: LocalWarehouse, *datas: bytes) -> None:
-    wh.load_objects([raw_object(d) for d in datas])
-    assert wh.run_task() is not None
 
 
 def _partition(wh: LocalWarehouse, station: str, year: int) -> list[list[str]]:
@@ -70,13 +54,13 @@ def test_a_new_year_never_relabels_another_year(warehouse: LocalWarehouse) -> No
         altitude_m=1100.5,
     )  # fmt: skip
     until = {2023: date(2023, 1, 2), 2024: date(2024, 1, 2)}
-    _load(warehouse, generate_station_year(brasilia, 2024, partial_until=until[2024]).data)
+    load(warehouse, generate_station_year(brasilia, 2024, partial_until=until[2024]).data)
     before = _partition(warehouse, "A001", 2024)
     assert {tuple(r[1:7]) for r in before} == {
         ("BRASILIA", "CO", "DF", "-15.78944444", "-47.92583332", "1160.96")
     }
     # The file of the year before, with the station's earlier name and site.
-    _load(warehouse, generate_station_year(moved, 2023, partial_until=until[2023]).data)
+    load(warehouse, generate_station_year(moved, 2023, partial_until=until[2023]).data)
     assert _partition(warehouse, "A001", 2024) == before  # unchanged, byte for byte
     assert {tuple(r[1:7]) for r in _partition(warehouse, "A001", 2023)} == {
         ("BRASILIA - OLD SITE", "CO", "DF", "-15.60000000", "-47.70000000", "1100.50")
@@ -108,7 +92,7 @@ def test_curitiba_s_twenty_years_of_history(real_dir: Path, warehouse: LocalWare
         st = report.station
         stated[report.year] = (st.station_name, st.latitude, st.longitude, st.altitude_m)
         heads.append(head)
-    _load(warehouse, *heads)
+    load(warehouse, *heads)
     rows = warehouse.execute(
         "SELECT year, station_name, latitude, longitude, altitude_m FROM "
         f"{warehouse.clean}.STATION_YEARS WHERE station_id = 'A807' ORDER BY year"

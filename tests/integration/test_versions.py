@@ -6,9 +6,7 @@ the later-accepted version always wins, in CLEAN and in STATIONS."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -16,21 +14,11 @@ from inmet_local.emulator.warehouse import LocalWarehouse
 from inmet_local.synth.synth import generate_station_year, station_catalogue
 from inmet_pipeline.columns import MEASURE_NAMES
 from inmet_pipeline.upload_objects import UploadSequence, raw_object, upload_id_for
-from tests.integration.resources import WarehouseTarget
 from tests.oracle import as_float, expected_clean
 
 pytestmark = [pytest.mark.integration]
 
 SECOND = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def warehouse(warehouse_target: WarehouseTarget, tmp_path: Path) -> Iterator[LocalWarehouse]:
-    with warehouse_target.warehouse(tmp_path / "pipe") as wh:
-        try:
-            yield wh
-        finally:
-            warehouse_target.drop(wh)
 
 
 def _pair(station: int, first_sha_higher: bool) -> tuple[bytes, bytes]:

@@ -23,22 +23,11 @@ from inmet_pipeline.columns import CLEAN_COLUMNS, MEASURE_NAMES
 from inmet_pipeline.notifications import upload_id_of
 from inmet_pipeline.reader import validate
 from inmet_pipeline.uploads import landing_key_for, raw_object, upload_id_for
-from tests.integration.resources import WarehouseTarget
+from tests.integration.resources import WarehouseTarget, load
 from tests.oracle import as_float, expected_clean
 from tests.paths import real_file
 
 pytestmark = [pytest.mark.integration]
-
-
-@pytest.fixture
-def warehouse(warehouse_target: WarehouseTarget, tmp_path: Path) -> Iterator[LocalWarehouse]:
-    """A freshly deployed warehouse in a database of its own, on the local fakesnow server or,
-    under `make test-snowflake`, on a real account (dropped afterwards)."""
-    with warehouse_target.warehouse(tmp_path / "pipe") as wh:
-        try:
-            yield wh
-        finally:
-            warehouse_target.drop(wh)
 
 
 def clean_rows(wh: LocalWarehouse) -> dict[tuple[str, Any], tuple[float | None, ...]]:
@@ -51,11 +40,6 @@ def ids_of(raw_keys: list[str]) -> list[str | None]:
     """The upload ids of raw/ keys, sorted: each raw_object() call is a new acceptance (a new
     upload sequence in the key), so tests compare the ids."""
     return sorted(upload_id_of(k) for k in raw_keys)  # type: ignore[type-var]
-
-
-def load(wh: LocalWarehouse, *datas: bytes) -> None:
-    wh.load_objects([raw_object(d) for d in datas])
-    assert wh.run_task() is not None
 
 
 # --- deployment ------------------------------------------------------------------------------

@@ -167,7 +167,9 @@ def _series(
         )
         # Sun: declination and hour angle give the elevation; ~3.6 kJ/m² per W/m² hour.
         decl = math.radians(23.44) * math.sin(2 * math.pi * (doy - 81) / 365.0)
-        hour_angle = math.radians(15.0 * (solar_hour - 12.0))
+        # At the middle of the hour the value covers (INMET stamps the hour's end): the sun at
+        # the stamp itself put morning values above the hour's top-of-atmosphere radiation.
+        hour_angle = math.radians(15.0 * (solar_hour - 0.5 - 12.0))
         sin_el = math.sin(lat) * math.sin(decl) + math.cos(lat) * math.cos(decl) * math.cos(
             hour_angle
         )
