@@ -4,6 +4,10 @@ The product's rules live once, in snowflake_sql/; this oracle exists only in the
 ``expected_clean`` reads files with the validator's reader and applies rules 4-7 in plain
 Python; ``VersionModel`` (below) reads them on its own and adds the order of versions, the
 superseded status and the station history, for the differential test of the whole pipeline.
+
+Why one module over 400 lines: it is the tests' single statement of the contract (CLEAN,
+quality control's flags per row, the version model and the daily values), each part built on
+the same parsed rows; split, a reader of one would have to find the others' definitions.
 """
 
 from __future__ import annotations

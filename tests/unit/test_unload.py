@@ -74,7 +74,7 @@ def test_an_unsorted_result_is_refused(fs: Any, tmp_path: Path) -> None:
 def test_bad_sql_and_bad_shapes_are_refused(fs: Any, tmp_path: Path) -> None:
     with pytest.raises(UnloadError, match="the unload query failed"):
         unload_partitions(fs, "SELECT * FROM DB.S.MISSING", [], [])
-    with pytest.raises(UnloadError, match="CLEAN's columns"):
+    with pytest.raises(UnloadError, match="the contract's columns in order"):
         unload_partitions(fs, "SELECT station_id FROM DB.S.T", [], [])
     with pytest.raises(UnloadError, match="needs station_id, year, path"):
         _partitions([{"station_id": "A001"}], tmp_path)

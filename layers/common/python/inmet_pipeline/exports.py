@@ -7,6 +7,10 @@ The partition query and the Snowflake unload statement are built once, in partit
 Snowflake adapter runs the unload (the data never passes through Lambda); locally, the
 fakesnow server's unload adapter (inmet_local.emulator.unload) writes the files and the local
 adapter puts them in S3.
+
+Why one module over 400 lines: the hourly and the daily exports of a batch share one claim,
+one progress record per wave and one acknowledgement (a batch is acknowledged only once both
+are written); apart, the resume-after-crash logic would be stated twice.
 """
 
 from __future__ import annotations

@@ -10,6 +10,10 @@ One connection per process, created on first use and reused across warm Lambda i
 key-pair authentication with the private key read from Secrets Manager through Powertools
 Parameters (cached), or from a file for the CLI. Imports of the connector are deferred: the
 UploadFunction never loads it.
+
+Why one module over 400 lines: it is the one place the export meets Snowflake (settings,
+the key, the connection, the hourly and the daily unloads and the partition removals); split,
+each part would need the connection and its error mapping from the other.
 """
 
 from __future__ import annotations
