@@ -46,3 +46,16 @@ def zip_bytes(members: dict[str, bytes]) -> bytes:
         for name, data in members.items():
             archive.writestr(name, data)
     return buffer.getvalue()
+
+
+def render_module_call(call: str, imports: str = "") -> str:
+    """``call`` (Jinja using snowflake_sql/modules/, after ``imports``) rendered as schemachange
+    renders a script: what the SQL-module tests run on DuckDB and parse with sqlfluff."""
+    import tempfile
+    from pathlib import Path
+
+    from inmet_local.snowflake.sqlproject import render
+
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "call.sql").write_text(imports + call, encoding="utf-8")
+        return render("call.sql", {}, root=Path(tmp)).strip()

@@ -23,7 +23,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from inmet_pipeline.columns import CLEAN_COLUMNS, MEASURES
+from inmet_pipeline.columns import CLEAN_COLUMNS, DAILY_VALUES, MEASURES
 from inmet_pipeline.reader import read_observations
 from tests.qc_oracle import file_flags, measure_flags
 
@@ -436,21 +436,8 @@ class VersionModel:
 # (state, latitude, longitude, altitude_m) of a station-year.
 Attributes = tuple[str, float, float, float]
 
-DAILY_VALUE_COLUMNS = (
-    "precipitation_mm",
-    "air_temp_mean_c",
-    "air_temp_max_c",
-    "air_temp_min_c",
-    "humidity_mean_pct",
-    "humidity_max_pct",
-    "humidity_min_pct",
-    "pressure_mean_hpa",
-    "wind_speed_mean_ms",
-    "wind_direction_deg",
-    "wind_gust_max_ms",
-    "radiation_mj_m2",
-    "eto_mm",
-)
+# The contract's names (as CLEAN_COLUMNS above): the model restates the rules, not the names.
+DAILY_VALUE_COLUMNS = DAILY_VALUES
 
 
 def station_zone(state: str, latitude: float, longitude: float) -> str:

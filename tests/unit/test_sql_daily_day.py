@@ -6,17 +6,15 @@ in UTC-4)."""
 from __future__ import annotations
 
 import random
-import tempfile
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
 import sqlglot
 
-from inmet_local.snowflake.sqlproject import render
+from tests.helpers import render_module_call
 
 pytestmark = [pytest.mark.unit]
 
@@ -25,9 +23,7 @@ _IMPORT = "{% import 'modules/timezones.sql' as tz %}"
 
 @cache
 def _macro(call: str) -> str:
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "call.sql").write_text(_IMPORT + call, encoding="utf-8")
-        return render("call.sql", {}, root=Path(tmp)).strip()
+    return render_module_call(call, _IMPORT)
 
 
 def _run(expression: str, rows: list[tuple[str, float, float, datetime]]) -> list[object]:

@@ -6,18 +6,17 @@ parses every macro."""
 from __future__ import annotations
 
 import random
-import tempfile
 from datetime import datetime, timedelta
 from functools import cache
-from pathlib import Path
 
 import duckdb
 import pytest
 import sqlglot
 from sqlfluff.core import FluffConfig, Linter
 
-from inmet_local.snowflake.sqlproject import REPO_ROOT, render
+from inmet_local.snowflake.sqlproject import REPO_ROOT
 from tests import solar_model as model
+from tests.helpers import render_module_call
 
 pytestmark = [pytest.mark.unit]
 
@@ -26,10 +25,7 @@ _IMPORT = "{% import 'modules/solar.sql' as solar %}"
 
 @cache
 def _macro(call: str) -> str:
-    """``call`` (Jinja, with the module imported as ``solar``) rendered as schemachange would."""
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "call.sql").write_text(_IMPORT + call, encoding="utf-8")
-        return render("call.sql", {}, root=Path(tmp)).strip()
+    return render_module_call(call, _IMPORT)
 
 
 def _run(expression: str, rows: list[tuple[float, float, datetime]]) -> list[float]:
