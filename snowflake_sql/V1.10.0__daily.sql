@@ -22,7 +22,11 @@ COMMENT = 'One row per station and local date: daily values with their valid-hou
 -- Accounts with data from before this script: every station-day already in CLEAN, of the
 -- stations DAILY has no day of yet. On Snowflake this script runs once and DAILY is empty here;
 -- the local runtime applies every script again at each start, where the task has kept DAILY
--- since, so a restart inserts nothing twice (the primary key would refuse it).
+-- since, so a restart inserts nothing twice. The primary key does not guard this on Snowflake:
+-- a standard table's PRIMARY KEY is not enforced ("Constraints",
+-- https://docs.snowflake.com/en/sql-reference/constraints: "doesn't enforce them, except for NOT
+-- NULL and CHECK constraints"); the local warehouse (DuckDB) does enforce it, so the tests fail
+-- on any duplicate the SQL would let through on Snowflake.
 INSERT INTO {{ database }}.{{ clean_schema }}.DAILY
 {% with span = "SELECT DISTINCT o.station_id, YEAR(o.observed_at) AS year FROM " ~ database ~ "." ~ clean_schema ~ ".OBSERVATIONS o WHERE NOT EXISTS (SELECT 1 FROM " ~ database ~ "." ~ clean_schema ~ ".DAILY d WHERE d.station_id = o.station_id)" -%}
 {% include 'task/daily_select.sql' %}
