@@ -21,7 +21,7 @@
   inmet_pipeline.rules.
 -#}
 {% from 'modules/measures.sql' import MEASURES, parsed, range_checked, out_of_range -%}
-{% from 'modules/qc.sql' import qc_inputs, qc_sun, qc_ra, qc_neighbours, qc_links, qc_run_ends, qc_in_run, qc_checked, qc_flagged, qc_value, qc_outputs -%}
+{% from 'modules/qc.sql' import qc_inputs, qc_sun, qc_ra, qc_neighbours, qc_links, qc_shifted, qc_run_ends, qc_in_run, qc_checked, qc_flagged, qc_value, qc_outputs -%}
 {% from 'modules/keys.sql' import raw_key -%}
 {#- A number that fits a NUMBER(p,s) column whose integer part holds less than `bound`, else NULL. -#}
 {%- macro fitting(value, bound) -%}
@@ -168,9 +168,13 @@ qc_links AS (
   SELECT qc_neighbours.*,{{ qc_links() }}
   FROM qc_neighbours
 ),
-qc_run_ends AS (
-  SELECT qc_links.*,{{ qc_run_ends() }}
+qc_shifted AS (
+  SELECT qc_links.*,{{ qc_shifted() }}
   FROM qc_links
+),
+qc_run_ends AS (
+  SELECT qc_shifted.*,{{ qc_run_ends() }}
+  FROM qc_shifted
 ),
 qc_in_run AS (
   SELECT qc_run_ends.*,{{ qc_in_run() }}

@@ -95,14 +95,17 @@
     ref      the limit or reference the value was compared with
   gross_error (the measure's range, modules/measures.sql) is not listed: every measure has it,
   and the view already computes it (oor_<measure>). -#}
-{#- persistence without a running aggregate, with few window functions: bit i of a mask is
-    persistence measure i (PERSISTENCE's order).
+{#- persistence without a running aggregate, with one window pass over a bit mask: bit i of a
+    mask is persistence measure i (PERSISTENCE's order).
       links     bit set: the hour holds the previous hour's key (consecutive hours, same key)
       run_ends  bit set: the hour ends a run of n = PERSISTENCE_HOURS: it and the n-2 hours
-                before it are all linked (BITAND of links and n-2 LAGs of it)
-      in_run    bit set: the hour or one of the n-1 after it ends a run (BITOR of run_ends and
-                n-1 LEADs of it): the hour is in a run of n or more
-    BITAND / BITOR: https://docs.snowflake.com/en/sql-reference/functions/bitand, .../bitor. -#}
+                before it are all linked (BITAND of links at offsets 0, -1 .. -(n-2))
+      in_run    bit set: the hour or one of the n-1 after it ends a run (BITOR of run_ends at
+                offsets 0 .. n-1): the hour is in a run of n or more
+    in_run needs links at offsets -(n-2) .. n-1 only: CTE qc_shifted takes them in one window
+    pass (LAG/LEAD with 0 beyond the file's ends), and qc_in_run combines them.
+    BITAND / BITOR: https://docs.snowflake.com/en/sql-reference/functions/bitand, .../bitor;
+    LEAD: https://docs.snowflake.com/en/sql-reference/functions/lead. -#}
 {%- macro in_run(i) -%}
 BITAND(in_run, {{ 2 ** i }}) > 0
 {%- endmacro -%}
@@ -205,20 +208,37 @@ qcr_{{ c.test }}_{{ c.measure }}
 {%- if items | length == 1 -%}{{ items[0] }}{%- else -%}{{ fn }}({{ items[0] }}, {{ nested(fn, items[1:]) }}){%- endif -%}
 {%- endmacro -%}
 
-{#- CTE qc_run_ends (after qc_links). -#}
-{%- macro qc_run_ends() -%}
-{%- set ns = namespace(items=["links"]) -%}
-{%- for k in range(1, PERSISTENCE_HOURS - 1) -%}
-{%- set ns.items = ns.items + ["LAG(links, " ~ k ~ ", 0) " ~ IN_FILE_ORDER] -%}
-{%- endfor %}
-    {{ nested("BITAND", ns.items) }} AS run_ends
+{#- The column of qc_shifted holding `links` at offset `o` from the hour. -#}
+{%- macro links_at(o) -%}
+{%- if o == 0 -%}links{%- elif o < 0 -%}links_m{{ -o }}{%- else -%}links_p{{ o }}{%- endif -%}
 {%- endmacro -%}
 
-{#- CTE qc_in_run (after qc_run_ends). -#}
+{#- CTE qc_shifted (after qc_links): links at the offsets in_run reads. -#}
+{%- macro qc_shifted() -%}
+{%- for o in range(2 - PERSISTENCE_HOURS, PERSISTENCE_HOURS) if o != 0 %}
+    {% if o < 0 %}LAG(links, {{ -o }}, 0){% else %}LEAD(links, {{ o }}, 0){% endif %} {{ IN_FILE_ORDER }} AS {{ links_at(o) }}{{ ',' if not loop.last }}
+{%- endfor %}
+{%- endmacro -%}
+
+{#- CTE qc_run_ends (after qc_shifted): run_ends at offsets j = 0 .. n-1, each the BITAND of
+    links at offsets j, j-1 .. j-(n-2). BITAND and BITOR are never mixed in one expression: the
+    local stand-in (sqlglot) writes BITOR(BITAND(a, b), c) as `a & b | c` for DuckDB, where & and
+    | bind equally and apply left to right, i.e. (a & b) | c only by chance of the order. -#}
+{%- macro qc_run_ends() -%}
+{%- for j in range(0, PERSISTENCE_HOURS) -%}
+{%- set inner = namespace(items=[]) -%}
+{%- for k in range(0, PERSISTENCE_HOURS - 1) -%}
+{%- set inner.items = inner.items + [links_at(j - k)] -%}
+{%- endfor %}
+    {{ nested("BITAND", inner.items) }} AS run_ends_{{ j }}{{ ',' if not loop.last }}
+{%- endfor %}
+{%- endmacro -%}
+
+{#- CTE qc_in_run (after qc_run_ends): the BITOR of those run ends. -#}
 {%- macro qc_in_run() -%}
-{%- set ns = namespace(items=["run_ends"]) -%}
-{%- for k in range(1, PERSISTENCE_HOURS) -%}
-{%- set ns.items = ns.items + ["LEAD(run_ends, " ~ k ~ ", 0) " ~ IN_FILE_ORDER] -%}
+{%- set ns = namespace(items=[]) -%}
+{%- for j in range(0, PERSISTENCE_HOURS) -%}
+{%- set ns.items = ns.items + ["run_ends_" ~ j] -%}
 {%- endfor %}
     {{ nested("BITOR", ns.items) }} AS in_run
 {%- endmacro -%}
@@ -278,20 +298,46 @@ IFF({{ m.name }}_qc = 2, NULL, {{ m.name }})
 {%- for c in CHECKS %}{{ prefix }}{{ ref_column(c) }}{{ ', ' if not loop.last }}{% endfor %}
 {%- endmacro -%}
 
-{#- The rows of CLEAN.QC_FLAGS for the rows of `work` (an alias of BATCH_WORK rows): one SELECT
-    per check, UNION ALL. -#}
+{#- The rows of CLEAN.QC_FLAGS for the rows of `work` (an alias of BATCH_WORK rows), in one scan
+    of them: each row against the list of checks (gross_error per measure, then CHECKS), a VALUES
+    list joined to it, and CASE on the check's number picks its condition, the value as written
+    and its reference. One SELECT per check, UNION ALL, read `work` once per check (64 times) and
+    made this statement slower than the one that builds the work table.
+    VALUES in FROM: https://docs.snowflake.com/en/sql-reference/constructs/values ("FROM ( VALUES
+    ( <expr> ) [ , ( ... ) ] ) [ [ AS ] <table_alias> [ ( <column_alias> [ , ... ] ) ] ]");
+    CASE: https://docs.snowflake.com/en/sql-reference/functions/case. -#}
 {%- macro flag_rows(work) -%}
-{%- for m in MEASURES %}
-SELECT station_id, observed_at, '{{ m.name }}' AS measure, 'gross_error' AS test, 2 AS flag,
-       {{ m.name }}_written AS value_written, IFF({{ m.name }}_written < {{ m.low }}, {{ m.low }}, {{ m.high }}) AS reference,
+{%- set ns = namespace(rows=[]) -%}
+{%- for m in MEASURES -%}
+{%- set ns.rows = ns.rows + [{"test": "gross_error", "measure": m.name, "flag": 2,
+    "when": "oor_" ~ m.name,
+    "ref": "IFF(" ~ m.name ~ "_written < " ~ m.low ~ ", " ~ m.low ~ ", " ~ m.high ~ ")"}] -%}
+{%- endfor -%}
+{%- for c in CHECKS -%}
+{%- set ns.rows = ns.rows + [{"test": c.test, "measure": c.measure, "flag": c.flag,
+    "when": ref_column(c) ~ " IS NOT NULL", "ref": ref_column(c)}] -%}
+{%- endfor %}
+SELECT station_id, observed_at, c.measure, c.test, c.flag,
+       CASE c.i
+       {%- for r in ns.rows %}
+         WHEN {{ loop.index0 }} THEN {{ r.measure }}_written
+       {%- endfor %}
+       END AS value_written,
+       CASE c.i
+       {%- for r in ns.rows %}
+         WHEN {{ loop.index0 }} THEN {{ r.ref }}
+       {%- endfor %}
+       END AS reference,
        file_name, batch_id
-FROM {{ work }} WHERE oor_{{ m.name }}
-UNION ALL
+FROM {{ work }}
+CROSS JOIN (VALUES
+{%- for r in ns.rows %}
+  ({{ loop.index0 }}, '{{ r.measure }}', '{{ r.test }}', {{ r.flag }}){{ ',' if not loop.last }}
 {%- endfor %}
-{%- for c in CHECKS %}
-SELECT station_id, observed_at, '{{ c.measure }}', '{{ c.test }}', {{ c.flag }},
-       {{ c.measure }}_written, {{ ref_column(c) }}, file_name, batch_id
-FROM {{ work }} WHERE {{ ref_column(c) }} IS NOT NULL
-{{- '\nUNION ALL' if not loop.last }}
+) AS c (i, measure, test, flag)
+WHERE CASE c.i
+{%- for r in ns.rows %}
+  WHEN {{ loop.index0 }} THEN {{ r.when }}
 {%- endfor %}
+  ELSE FALSE END
 {%- endmacro -%}
