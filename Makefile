@@ -99,12 +99,17 @@ notebooks: install ## open the notebooks in Jupyter Lab (no Docker; NOTEBOOK_ARG
 	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(NOTEBOOK_PORT) --ServerApp.root_dir=local/notebooks \
 	  $(if $(filter 0,$(shell id -u)),--allow-root) $(NOTEBOOK_ARGS)
 
+# Test workers: the suite's integration tests mostly wait on their servers, so two workers on
+# two cores finish in about half the time. `make test TEST_WORKERS=0` runs in one process.
+TEST_WORKERS ?= 2
 test: install validate build ## lint, type-check, check the template, sam build, run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	@# pytest exits 5 when it collected nothing: a broken suite, said plainly (make then fails).
-	INMET_REQUIRE_SAM_BUILD=1 $(BIN)/pytest || { status=$$?; \
+	@# Two workers (pytest-xdist), each test file whole on one of them (its module fixtures, such
+	@# as a started stack, stay in one process); the slowest tests are listed at the end.
+	INMET_REQUIRE_SAM_BUILD=1 $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=25 || { status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; fi; exit $$status; }
 
 # The warehouse tests (tests/integration/test_warehouse.py) against a real account, with the

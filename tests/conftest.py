@@ -12,6 +12,11 @@ import pytest
 # because Powertools reads them when its Logger and Metrics are created.
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "inmet-pipeline")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "InmetPipeline")
+# The terminal size a user's shell gives a piped command: none. pytest-xdist's workers set
+# COLUMNS=80 and LINES=24, which would fold the CLI's tables in the workers only (the CLI reads
+# COLUMNS for piped output, inmet_local/cli/output.py); a test that wants a width sets its own.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
 
 from tests.paths import REAL_DATA_ENV, real_data_dir
 
