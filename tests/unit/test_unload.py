@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from inmet_local.emulator.unload import UnloadError, _partitions, unload_partitions
+from inmet_local.emulator.unload import UnloadError, _copy, _partitions, unload_partitions
 
 pytestmark = [pytest.mark.unit]
 
@@ -56,6 +56,42 @@ def test_each_partition_gets_its_rows_in_time_order(fs: Any, tmp_path: Path) -> 
         'A001,a,b,c,d,e,f,2024-01-01T00:00:00Z,\nA001,a,b,c,d,e,f,2024-01-01T01:00:00Z,"1,5"\n'
     )
     assert (tmp_path / "c.csv").read_text() == "A002,a,b,c,d,e,f,2024-06-01T00:00:00Z,7\n"
+
+
+def test_the_files_cut_from_one_csv_are_what_a_copy_per_file_writes(
+    fs: Any, tmp_path: Path
+) -> None:
+    """The route writes the whole result once and cuts each partition's lines from it; each file
+    is byte for byte what DuckDB's writer gives that partition alone (quoting, NULLs)."""
+    import duckdb
+
+    parts = [("A001", 2024, tmp_path / "a.csv"), ("A002", 2024, tmp_path / "c.csv")]
+    unload_partitions(fs, SORTED, [], parts)
+    conn = fs.connect("DB", "S")
+    cur = conn.cursor()
+    cur.execute(SORTED)
+    table = cur._arrow_table
+    writer = duckdb.connect()
+    for start, count, (_, _, path) in ((0, 2, parts[0]), (3, 1, parts[1])):
+        alone = tmp_path / f"alone-{path.name}"
+        _copy(writer, table.slice(start, count), alone)
+        assert path.read_bytes() == alone.read_bytes()
+
+
+def test_a_value_with_a_line_break_is_written_file_by_file(fs: Any, tmp_path: Path) -> None:
+    """A value holding a line break takes two lines of CSV (quoted): the lines no longer count
+    the rows, so each partition is written by its own COPY, whole."""
+    conn = fs.connect("DB", "S")
+    conn.cursor().execute("UPDATE T SET a = 'two\nlines' WHERE station_id = 'A002'")
+    parts = [("A001", 2024, tmp_path / "a.csv"), ("A002", 2024, tmp_path / "c.csv")]
+    assert unload_partitions(fs, SORTED, [], parts) == {
+        str(tmp_path / "a.csv"): 2,
+        str(tmp_path / "c.csv"): 1,
+    }
+    assert (tmp_path / "c.csv").read_text() == (
+        'A002,"two\nlines",b,c,d,e,f,2024-06-01T00:00:00Z,7\n'
+    )
+    assert (tmp_path / "a.csv").read_text().count("\n") == 2
 
 
 def test_a_query_with_bindings(fs: Any, tmp_path: Path) -> None:
