@@ -21,14 +21,14 @@
   inmet_pipeline.rules.
 -#}
 {% from 'modules/measures.sql' import MEASURES, parsed, range_checked, out_of_range -%}
-{% from 'modules/qc.sql' import qc_inputs, qc_sun, qc_ra, qc_neighbours, qc_links, qc_shifted, qc_run_ends, qc_in_run, qc_checked, qc_flagged, qc_value, qc_outputs -%}
+{% from 'modules/qc.sql' import qc_inputs, qc_sun, qc_ra, qc_sequence_columns, qc_sequence_results, qc_neighbours, qc_links, qc_shifted, qc_run_ends, qc_in_run, qc_checked, qc_flagged, qc_value, qc_outputs -%}
 {% from 'modules/keys.sql' import raw_key -%}
 {#- A number that fits a NUMBER(p,s) column whose integer part holds less than `bound`, else NULL. -#}
 {%- macro fitting(value, bound) -%}
 IFF(ABS({{ value }}) < {{ bound }}, {{ value }}, NULL)
 {%- endmacro -%}
 {% from 'modules/numbers.sql' import inmet_number -%}
-{% from 'modules/versions.sql' import newest_first, is_later -%}
+{% from 'modules/versions.sql' import newest_first, is_later, upload_sequence -%}
 -- Views, re-created whenever this file changes (CREATE OR REPLACE loses nothing for a view).
 -- One CTE per step, named for what it holds. The CLEAN rules of docs/contracts.md §3 live here.
 
@@ -90,13 +90,15 @@ SELECT
   by_file.*,
   {{ raw_key('file_name', raw_prefix) }} AS raw_key,
   -- <sequence>-<upload_id>.csv (upload_objects.RAW_NAME_RE), or <upload_id>.csv before sequences
-  SPLIT_PART(REPLACE(SPLIT_PART(file_name, '/', -1), '.csv', ''), '-', -1) AS upload_id
+  SPLIT_PART(REPLACE(SPLIT_PART(file_name, '/', -1), '.csv', ''), '-', -1) AS upload_id,
+  -- the version order's first key (modules/versions.sql), once a file for its lines
+  {{ upload_sequence('file_name') }} AS upload_sequence
 FROM by_file;
 
 -- Rules 2-7 on the data lines (line 10 on) of the open batch.
 CREATE OR REPLACE VIEW {{ database }}.{{ clean_schema }}.OPEN_BATCH_OBSERVATIONS AS
 WITH data_lines AS (
-  SELECT l.*, f.station_id, f.latitude, f.longitude, f.altitude_m
+  SELECT l.*, f.station_id, f.latitude, f.longitude, f.altitude_m, f.upload_sequence
   FROM {{ database }}.{{ raw_schema }}.OPEN_BATCH_LINES l
   JOIN {{ database }}.{{ clean_schema }}.OPEN_BATCH_FILES f ON f.file_name = l.file_name
   WHERE l.file_row_number >= 10
@@ -106,7 +108,7 @@ parsed AS (
   -- Rules 3-4: columns 3-19 in order; decimal comma, ',2' = 0.2; '' and -9999 are missing.
   SELECT
     l.batch_id, l.file_name, l.file_row_number, l.file_last_modified, l.station_id,
-    l.latitude, l.longitude, l.altitude_m,
+    l.latitude, l.longitude, l.altitude_m, l.upload_sequence,
     -- An explicit format, never the account's TIMESTAMP_INPUT_FORMAT ("TO_TIMESTAMP / TO_TIMESTAMP_*",
     -- docs.snowflake.com/en/sql-reference/functions/to_timestamp: without a format, AUTO or the
     -- session's TIMESTAMP_INPUT_FORMAT decides). A text no format reads is NULL: no hour.
@@ -128,7 +130,7 @@ range_checked AS (
   -- Rule 5: a value outside its physical range is NULL (and counted); RAW keeps it.
   SELECT
     batch_id, file_name, file_row_number, file_last_modified, station_id, observed_at,
-    latitude, longitude, altitude_m,
+    latitude, longitude, altitude_m, upload_sequence,
     {%- for m in MEASURES %}
     {{ range_checked(m) }} AS {{ m.name }},
     {{ m.name }}_raw,
@@ -152,17 +154,24 @@ qc_inputs AS (
     ) AS all_missing,{{ qc_inputs() }}
   FROM range_checked
 ),
-qc_sun AS (
-  SELECT qc_inputs.*,{{ qc_sun() }}
+-- The persistence and step tests look at neighbouring hours: their window functions run over
+-- a narrow projection of the rows (the file, the line, the hour and the values they compare),
+-- and their results join back by line. A window sorts every column it is given: over the
+-- whole row (60 columns) the two windows took as long as parsing the batch, locally.
+qc_sequence AS (
+  SELECT file_name, file_row_number, observed_at, station_id, file_last_modified, upload_sequence,{{ qc_sequence_columns() }}
   FROM qc_inputs
 ),
-qc_ra AS (
-  SELECT qc_sun.*,{{ qc_ra() }}
-  FROM qc_sun
-),
 qc_neighbours AS (
-  SELECT qc_ra.*,{{ qc_neighbours() }}
-  FROM qc_ra
+  SELECT
+    qc_sequence.*,
+    -- Rule 7: one row per station and hour; the line of the version sent last wins: the order
+    -- is the upload sequence in the raw/ object's name (modules/versions.sql).
+    ROW_NUMBER() OVER (
+      PARTITION BY station_id, observed_at
+      ORDER BY {{ newest_first(sequence='upload_sequence') }}, file_row_number DESC
+    ) = 1 AS is_latest,{{ qc_neighbours() }}
+  FROM qc_sequence
 ),
 qc_links AS (
   SELECT qc_neighbours.*,{{ qc_links() }}
@@ -180,9 +189,22 @@ qc_in_run AS (
   SELECT qc_run_ends.*,{{ qc_in_run() }}
   FROM qc_run_ends
 ),
+qc_sun AS (
+  SELECT qc_inputs.*,{{ qc_sun() }}
+  FROM qc_inputs
+),
+qc_ra AS (
+  SELECT qc_sun.*,{{ qc_ra() }}
+  FROM qc_sun
+),
+qc_joined AS (
+  SELECT qc_ra.*, n.is_latest,{{ qc_sequence_results('n.') }}
+  FROM qc_ra
+  JOIN qc_in_run n ON n.file_name = qc_ra.file_name AND n.file_row_number = qc_ra.file_row_number
+),
 qc_checked AS (
-  SELECT qc_in_run.*,{{ qc_checked() }}
-  FROM qc_in_run
+  SELECT qc_joined.*,{{ qc_checked() }}
+  FROM qc_joined
 ),
 qc_flagged AS (
   SELECT qc_checked.*,{{ qc_flagged() }}
@@ -197,12 +219,7 @@ SELECT
   oor_{{ m.name }},
   {%- endfor %}
   all_missing,
-  -- Rule 7: one row per station and hour; the line of the version sent last wins: the order
-  -- is the upload sequence in the raw/ object's name (modules/versions.sql).
-  ROW_NUMBER() OVER (
-    PARTITION BY station_id, observed_at
-    ORDER BY {{ newest_first() }}, file_row_number DESC
-  ) = 1 AS is_latest,{{ qc_outputs() }}
+  is_latest,{{ qc_outputs() }}
 FROM qc_flagged;
 
 -- The export view: docs/contracts.md §3 columns, in order. Station attributes from the station

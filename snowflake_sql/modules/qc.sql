@@ -181,6 +181,26 @@ qcr_{{ c.test }}_{{ c.measure }}
     {{ hour_extraterrestrial_kj_of('latitude', 'sun_dr', 'sun_delta', 'sun_ws', 'sun_w') }} AS ra_kj
 {%- endmacro -%}
 
+{#- CTE qc_sequence: the values the window functions below compare (besides the file, the line
+    and the hour). -#}
+{%- macro qc_sequence_columns() -%}
+{%- for name in STEP_LIMITS %}
+    {{ name }},
+{%- endfor %}
+{%- for p in PERSISTENCE %}
+    key_{{ p.name }}{{ ',' if not loop.last }}
+{%- endfor %}
+{%- endmacro -%}
+
+{#- What the window functions give each row (columns of CTE qc_in_run, table alias `n`). -#}
+{%- macro qc_sequence_results(n) -%}
+    {{ n }}prev_at,
+{%- for name in STEP_LIMITS %}
+    {{ n }}prev_{{ name }},
+{%- endfor %}
+    {{ n }}in_run
+{%- endmacro -%}
+
 {#- CTE qc_neighbours: the previous hour of
     the step tests and each persistence key's previous value (LAG:
     https://docs.snowflake.com/en/sql-reference/functions/lag). -#}

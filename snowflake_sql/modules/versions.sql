@@ -23,9 +23,11 @@ IFF(SPLIT_PART({{ file_name }}, '/', -1) RLIKE '[0-9]{8}T[0-9]{12}Z-[0-9a-f]{64}
 {%- endmacro -%}
 
 {#- ORDER BY items, newest version first, for rows with columns file_name and
-    file_last_modified (qualified by `alias`, e.g. 'f.', or unqualified with ''). -#}
-{%- macro newest_first(alias='') -%}
-{{ upload_sequence(alias ~ 'file_name') }} DESC, {{ alias }}file_last_modified DESC, {{ alias }}file_name DESC
+    file_last_modified (qualified by `alias`, e.g. 'f.', or unqualified with ''); `sequence`
+    names a column that already holds upload_sequence(file_name) (computed once a file rather
+    than once a line). -#}
+{%- macro newest_first(alias='', sequence=none) -%}
+{{ sequence if sequence else upload_sequence(alias ~ 'file_name') }} DESC, {{ alias }}file_last_modified DESC, {{ alias }}file_name DESC
 {%- endmacro -%}
 
 {#- A condition: the file (a_name, a_modified) is a later version than (b_name, b_modified);
