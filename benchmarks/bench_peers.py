@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -202,16 +203,21 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def measure(name: str, folder: Path, work: Path) -> Figures:
+def measure(name: str, folder: Path, work: Path, checkout: Path | None = None) -> Figures:
     """Run one contender in its own process; wait4 gives its CPU and peak memory with those of
-    every process it waited for (the local stack's servers are waited for by the run)."""
+    every process it waited for (the local stack's servers are waited for by the run).
+    ``checkout``: another checkout of the project (with its own .venv, as `make install` makes
+    it) whose contender runs instead of this one's."""
     out = work / name / "inmet_clean.csv"
     out.parent.mkdir(parents=True)
     source = work / "raw" if name == "duckdb" else folder
-    argv = [sys.executable, str(Path(__file__).resolve()), "--only", name, str(source), str(out)]
+    python, here = sys.executable, HERE
+    if checkout is not None:
+        python, here = str(checkout / ".venv" / "bin" / "python"), checkout / "benchmarks"
+    argv = [python, str(here / "bench_peers.py"), "--only", name, str(source), str(out)]
     env = {
         **os.environ,
-        "PYTHONPATH": _path_with(str(HERE)),
+        "PYTHONPATH": _path_with(str(here)),
     }
     start = time.perf_counter()
     proc = subprocess.Popen(
@@ -250,6 +256,37 @@ def measure(name: str, folder: Path, work: Path) -> Figures:
     )
 
 
+def side_by_side(folder: Path, work: Path, other: Path, rounds: int) -> None:
+    """The local run of ``other`` and of this checkout in turn (other first), ``rounds`` times:
+    each run's figures and stages, then the ratio of the medians (this / other). The same
+    machine sees both within minutes, so their ratio holds where one run's seconds do not."""
+    if not (other / ".venv" / "bin" / "python").exists():
+        raise SystemExit(
+            f"{other}: no .venv; run `make install EXTRAS=dev,ml,bench` in that checkout first"
+        )
+    runs: dict[str, list[Figures]] = {"other": [], "this": []}
+    for n in range(1, rounds + 1):
+        for side, checkout in (("other", other), ("this", None)):
+            figures = measure("local", folder, work / f"{side}-{n}", checkout)
+            runs[side].append(figures)
+            label = f"{other.name} (other)" if side == "other" else "this checkout"
+            print(
+                f"round {n} {label:<28} {figures.wall_s:7.1f} s wall {figures.cpu_s:7.1f} s CPU "
+                f"{figures.rows:>10,} rows",
+                flush=True,
+            )
+            print(figures.output.rstrip(), flush=True)
+    wall = {k: statistics.median(f.wall_s for f in v) for k, v in runs.items()}
+    cpu = {k: statistics.median(f.cpu_s for f in v) for k, v in runs.items()}
+    for what, figure in (("wall", wall), ("CPU", cpu)):
+        print(
+            f"median {what}: {figure['other']:.1f} s -> {figure['this']:.1f} s "
+            f"({figure['this'] / figure['other']:.2f} x)"
+        )
+    if len({f.rows for v in runs.values() for f in v}) > 1:
+        raise SystemExit("the two checkouts disagree on CLEAN's rows")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -271,6 +308,15 @@ def main() -> None:
         help="also run the local pipeline with the validator's block path and the local export's "
         "waves of 48 switched off",
     )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        metavar="CHECKOUT",
+        help="only the local run, of this checkout and of CHECKOUT (another commit's worktree "
+        "after its `make install EXTRAS=dev,ml,bench`), in turn for --rounds rounds; prints "
+        "the ratios of the medians",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="with --against (default 3)")
     parser.add_argument("--only", help=argparse.SUPPRESS)
     parser.add_argument("paths", nargs="*", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -290,6 +336,9 @@ def main() -> None:
         files = sorted(folder.glob("*.CSV"))
         size = sum(p.stat().st_size for p in files)
         print(f"{what}: {len(files)} station files, {size / 1e6:.0f} MB; {os.cpu_count()} cores")
+        if args.against is not None:
+            side_by_side(folder, work, args.against.resolve(), args.rounds)
+            return
         if "duckdb" not in args.skip:
             raw_bodies(folder, work / "raw")
         results: dict[str, Figures] = {}
