@@ -28,6 +28,19 @@
 IFF(ABS({{ value }}) < {{ bound }}, {{ value }}, NULL)
 {%- endmacro -%}
 {% from 'modules/numbers.sql' import inmet_number -%}
+{#- CTEs that each add columns to the one before: `items` is a list of (name, macro); each CTE
+    selects the previous one's columns and the macro's, from `first` on. A comma follows each,
+    but the very last when `last`. -#}
+{%- macro steps(first, items, last=false) -%}
+{%- set ns = namespace(previous=first) -%}
+{%- for name, columns in items -%}
+{{ name }} AS (
+  SELECT {{ ns.previous }}.*,{{ columns() }}
+  FROM {{ ns.previous }}
+){{ ',' if not (last and loop.last) }}
+{% set ns.previous = name -%}
+{%- endfor -%}
+{%- endmacro -%}
 {% from 'modules/versions.sql' import newest_first, is_later, upload_sequence -%}
 -- Views, re-created whenever this file changes (CREATE OR REPLACE loses nothing for a view).
 -- One CTE per step, named for what it holds. The CLEAN rules of docs/contracts.md §3 live here.
@@ -173,43 +186,14 @@ qc_neighbours AS (
     ) = 1 AS is_latest,{{ qc_neighbours() }}
   FROM qc_sequence
 ),
-qc_links AS (
-  SELECT qc_neighbours.*,{{ qc_links() }}
-  FROM qc_neighbours
-),
-qc_shifted AS (
-  SELECT qc_links.*,{{ qc_shifted() }}
-  FROM qc_links
-),
-qc_run_ends AS (
-  SELECT qc_shifted.*,{{ qc_run_ends() }}
-  FROM qc_shifted
-),
-qc_in_run AS (
-  SELECT qc_run_ends.*,{{ qc_in_run() }}
-  FROM qc_run_ends
-),
-qc_sun AS (
-  SELECT qc_inputs.*,{{ qc_sun() }}
-  FROM qc_inputs
-),
-qc_ra AS (
-  SELECT qc_sun.*,{{ qc_ra() }}
-  FROM qc_sun
-),
+{{ steps('qc_neighbours', [('qc_links', qc_links), ('qc_shifted', qc_shifted), ('qc_run_ends', qc_run_ends), ('qc_in_run', qc_in_run)]) }}
+{{ steps('qc_inputs', [('qc_sun', qc_sun), ('qc_ra', qc_ra)]) }}
 qc_joined AS (
   SELECT qc_ra.*, n.is_latest,{{ qc_sequence_results('n.') }}
   FROM qc_ra
   JOIN qc_in_run n ON n.file_name = qc_ra.file_name AND n.file_row_number = qc_ra.file_row_number
 ),
-qc_checked AS (
-  SELECT qc_joined.*,{{ qc_checked() }}
-  FROM qc_joined
-),
-qc_flagged AS (
-  SELECT qc_checked.*,{{ qc_flagged() }}
-  FROM qc_checked
-)
+{{ steps('qc_joined', [('qc_checked', qc_checked), ('qc_flagged', qc_flagged)], last=true) }}
 SELECT
   batch_id, file_name, file_row_number, file_last_modified, station_id, observed_at,
   {%- for m in MEASURES %}
