@@ -25,6 +25,7 @@ from pathlib import Path
 
 from inmet_pipeline.columns import CLEAN_COLUMNS, DAILY_VALUES, MEASURES
 from inmet_pipeline.reader import read_observations
+from inmet_pipeline.report import StationMeta
 from tests.qc_oracle import file_flags, measure_flags
 
 Key = tuple[str, datetime]
@@ -88,6 +89,17 @@ def as_float(value: object) -> float | None:
     return float(value)
 
 
+def _station_year(data: bytes) -> tuple[StationMeta | None, tuple[str, int] | None]:
+    """A file's station (its metadata lines, read with the first row) and the station-year of
+    its first row (None when the file has no row or no station)."""
+    report, rows = read_observations(data)
+    first = next(rows, None)
+    st = report.station
+    if first is None or st is None:
+        return st, None
+    return st, (st.station_id, first.observed_at.year)
+
+
 def expected_clean_csv(files: Iterable[bytes], path: Path) -> Path:
     """The CLEAN contract CSV (docs/contracts.md §3: CLEAN_COLUMNS with the quality-control
     flags, observed_at as ...Z) that
@@ -98,13 +110,11 @@ def expected_clean_csv(files: Iterable[bytes], path: Path) -> Path:
     datas = list(files)
     attributes: dict[tuple[str, int], tuple[object, ...]] = {}
     for data in datas:
-        report, rows = read_observations(data)
-        first = next(rows, None)  # the metadata lines are read with the first row
-        assert report.station is not None
-        if first is None:
+        st, key = _station_year(data)
+        assert st is not None
+        if key is None:
             continue  # no row: nothing of the file is in CLEAN
-        st = report.station
-        attributes[(st.station_id, first.observed_at.year)] = (
+        attributes[key] = (
             st.station_id,
             st.station_name,
             st.region,
@@ -625,12 +635,10 @@ def station_year_attributes(files: Iterable[bytes]) -> dict[StationYear, Attribu
     them (rule 1, the station history)."""
     attributes: dict[StationYear, Attributes] = {}
     for data in files:
-        report, rows = read_observations(data)
-        first = next(rows, None)
-        if first is None or report.station is None:
+        st, key = _station_year(data)
+        if st is None or key is None:
             continue
-        st = report.station
-        attributes[(st.station_id, first.observed_at.year)] = (
+        attributes[key] = (
             st.state,
             st.latitude,
             st.longitude,

@@ -163,23 +163,7 @@ def time_series(
             by_year[int(year)] = pd.Series(
                 means.to_numpy(), index=pd.DatetimeIndex(means.index).day_of_year
             )
-        if len(years) <= 6:
-            shades = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, max(len(years), 2)))
-            for shade, (year, series) in zip(shades, by_year.items(), strict=False):
-                ax.plot(series.index, series.to_numpy(), color=shade, linewidth=0.9,
-                        label=str(year))  # fmt: skip
-        else:
-            # Many years: each in light grey, their mean day by day in black, the latest in
-            # colour, so the seasonal cycle and one year against it can both be read.
-            for number, series in enumerate(by_year.values()):
-                ax.plot(series.index, series.to_numpy(), color="0.75", linewidth=0.5,
-                        label="each year" if number == 0 else None)  # fmt: skip
-            mean = pd.concat(by_year.values(), axis=1).mean(axis=1).sort_index()
-            ax.plot(mean.index, mean.to_numpy(), color="black", linewidth=1.4,
-                    label=f"mean of {len(years)} years")  # fmt: skip
-            latest = max(by_year)
-            ax.plot(by_year[latest].index, by_year[latest].to_numpy(), color="tab:red",
-                    linewidth=0.9, label=f"{latest} (latest)")  # fmt: skip
+        _plot_years(plt, ax, by_year)
         ax.legend(fontsize="x-small", loc="lower left")
         ax.set_xticks(months.day_of_year, months.strftime("%b"), fontsize=8)
         ax.set_xlim(1, 366)
@@ -189,15 +173,7 @@ def time_series(
             f"{left_out} incomplete day(s) left out",
             fontsize=9,
         )
-    for ax in list(axes.flat)[len(shown) :]:
-        ax.axis("off")
-    for ax in axes[:, 0]:
-        ax.set_ylabel(f"daily mean {column}\n({UNITS.get(column, '')})", fontsize=9)
-    more = (
-        f"; {len(stations) - len(shown)} more station(s) not shown"
-        if len(stations) > len(shown)
-        else ""
-    )
+    more = _finish_panels(axes, shown, stations, f"daily mean {column}\n({UNITS.get(column, '')})")
     fig.suptitle(
         f"Daily means of {column} (UTC days with at least {MIN_HOURS_FOR_A_DAILY_MEAN} of 24 "
         f"hours){more}"
@@ -205,6 +181,39 @@ def time_series(
     _stamp(fig, origin)
     fig.tight_layout()
     return fig
+
+
+def _finish_panels(axes: Any, shown: list[str], stations: list[str], ylabel: str) -> str:
+    """The panels past the stations shown switched off, the left column's ``ylabel``; the
+    title's note of the stations left out ("" when none)."""
+    for ax in list(axes.flat)[len(shown) :]:
+        ax.axis("off")
+    for ax in axes[:, 0]:
+        ax.set_ylabel(ylabel, fontsize=9)
+    if len(stations) > len(shown):
+        return f"; {len(stations) - len(shown)} more station(s) not shown"
+    return ""
+
+
+def _plot_years(plt: Any, ax: Any, by_year: dict[int, pd.Series]) -> None:
+    """One line per year of daily values by day of the year: up to 6 years each in its own
+    colour; more, each in light grey, their mean day by day in black and the latest in colour,
+    so that the seasonal cycle and one year against it can both be read."""
+    if len(by_year) <= 6:
+        shades = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, max(len(by_year), 2)))
+        for shade, (year, series) in zip(shades, by_year.items(), strict=False):
+            ax.plot(series.index, series.to_numpy(), color=shade, linewidth=0.9,
+                    label=str(year))  # fmt: skip
+        return
+    for number, series in enumerate(by_year.values()):
+        ax.plot(series.index, series.to_numpy(), color="0.75", linewidth=0.5,
+                label="each year" if number == 0 else None)  # fmt: skip
+    mean = pd.concat(by_year.values(), axis=1).mean(axis=1).sort_index()
+    ax.plot(mean.index, mean.to_numpy(), color="black", linewidth=1.4,
+            label=f"mean of {len(by_year)} years")  # fmt: skip
+    latest = max(by_year)
+    ax.plot(by_year[latest].index, by_year[latest].to_numpy(), color="tab:red",
+            linewidth=0.9, label=f"{latest} (latest)")  # fmt: skip
 
 
 def _daily_time_series(
@@ -225,21 +234,7 @@ def _daily_time_series(
         by_year = daily_series(daily, station_id, value)
         own = daily[daily["station_id"] == station_id]
         incomplete = own[own[value].isna()]
-        shades = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, max(len(by_year), 2)))
-        if len(by_year) <= 6:
-            for shade, (year, series) in zip(shades, by_year.items(), strict=False):
-                ax.plot(series.index, series.to_numpy(), color=shade, linewidth=0.9,
-                        label=str(year))  # fmt: skip
-        else:
-            for number, series in enumerate(by_year.values()):
-                ax.plot(series.index, series.to_numpy(), color="0.75", linewidth=0.5,
-                        label="each year" if number == 0 else None)  # fmt: skip
-            mean = pd.concat(by_year.values(), axis=1).mean(axis=1).sort_index()
-            ax.plot(mean.index, mean.to_numpy(), color="black", linewidth=1.4,
-                    label=f"mean of {len(by_year)} years")  # fmt: skip
-            latest = max(by_year)
-            ax.plot(by_year[latest].index, by_year[latest].to_numpy(), color="tab:red",
-                    linewidth=0.9, label=f"{latest} (latest)")  # fmt: skip
+        _plot_years(plt, ax, by_year)
         if len(incomplete):
             # Each incomplete day: a tick at the bottom of the panel, at its day of the year.
             ax.plot(incomplete["local_date"].dt.day_of_year.to_numpy(),
@@ -256,15 +251,7 @@ def _daily_time_series(
             f"{len(incomplete)} incomplete day(s) shown as gaps, {no_row} day(s) without data",
             fontsize=9,
         )
-    for ax in list(axes.flat)[len(shown) :]:
-        ax.axis("off")
-    for ax in axes[:, 0]:
-        ax.set_ylabel(f"{value}\n(daily {kind}, {unit})", fontsize=9)
-    more = (
-        f"; {len(stations) - len(shown)} more station(s) not shown"
-        if len(stations) > len(shown)
-        else ""
-    )
+    more = _finish_panels(axes, shown, stations, f"{value}\n(daily {kind}, {unit})")
     title = (
         f"Daily {value} in each station's local day (inmet_daily.csv){more}. Incomplete days "
         f"({DAILY_RULE[kind]}) are gaps, marked | at the bottom; days without data are gaps"

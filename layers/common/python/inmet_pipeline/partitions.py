@@ -50,15 +50,9 @@ def daily_partitions_of(station_years: Iterable[tuple[str, int]]) -> list[tuple[
 
 def _daily_select_columns(quoted_names: bool = False) -> str:
     """The daily CSV's columns (docs/contracts.md §3.2); local_date as ISO text YYYY-MM-DD."""
-    expressions = []
-    for column in DAILY_COLUMNS:
-        expression = "TO_VARCHAR(local_date, 'YYYY-MM-DD')" if column == "local_date" else column
-        if quoted_names:
-            expression += f' AS "{column}"'
-        elif column == "local_date":
-            expression += " AS local_date"
-        expressions.append(expression)
-    return ", ".join(expressions)
+    return _columns(
+        DAILY_COLUMNS, "local_date", "TO_VARCHAR(local_date, 'YYYY-MM-DD')", quoted_names
+    )
 
 
 def daily_stations_select(
@@ -88,19 +82,23 @@ def daily_partition_select(
 
 
 def _select_columns(quoted_names: bool = False) -> str:
-    """The contract's columns; ``quoted_names`` aliases each with its double-quoted lower-case
-    name, so that Snowflake's HEADER = TRUE writes the contract's header (see
-    UNLOAD_FILE_FORMAT)."""
-
+    """The contract's columns; observed_at as ISO 8601 UTC, written without quoted format
+    literals (fakesnow mishandles them)."""
     observed_at = "REPLACE(TO_VARCHAR(observed_at, 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z'"
+    return _columns(CLEAN_COLUMNS, "observed_at", observed_at, quoted_names)
+
+
+def _columns(columns: Sequence[str], time_column: str, as_text: str, quoted_names: bool) -> str:
+    """``columns`` as a SELECT list, ``time_column`` written by the expression ``as_text``.
+    ``quoted_names`` aliases each with its double-quoted lower-case name, so that Snowflake's
+    HEADER = TRUE writes the contract's header (see UNLOAD_FILE_FORMAT)."""
     expressions = []
-    for column in CLEAN_COLUMNS:
-        # ISO 8601 UTC, written without quoted format literals (fakesnow mishandles them).
-        expression = observed_at if column == "observed_at" else column
+    for column in columns:
+        expression = as_text if column == time_column else column
         if quoted_names:
             expression += f' AS "{column}"'
-        elif column == "observed_at":
-            expression += " AS observed_at"
+        elif column == time_column:
+            expression += f" AS {time_column}"
         expressions.append(expression)
     return ", ".join(expressions)
 
@@ -195,13 +193,7 @@ def copy_into_statement(stage: str, view: str, station_id: str, year: int) -> st
     """Snowflake's unload of one partition to the export stage (see UNLOAD_FILE_FORMAT)."""
     _check_partition(station_id, year)
     select, params = partition_select(view, station_id, year, quoted_names=True)
-    for value in params:
-        select = select.replace("?", _literal(value), 1)
-    path = partition_key(station_id, year, prefix="")
-    return (
-        f"COPY INTO {_stage_path(stage, path)} FROM ({select}) "
-        f"FILE_FORMAT = ({UNLOAD_FILE_FORMAT}) {UNLOAD_COPY_OPTIONS}"
-    )
+    return _copy_into(stage, partition_key(station_id, year, prefix=""), select, params)
 
 
 def daily_copy_into_statement(stage: str, table: str, station_id: str, year: int) -> str:
@@ -213,9 +205,14 @@ def daily_copy_into_statement(stage: str, table: str, station_id: str, year: int
     partition's old file (daily_remove_statement)."""
     _check_partition(station_id, year)
     select, params = daily_partition_select(table, station_id, year, quoted_names=True)
+    return _copy_into(stage, daily_partition_key(station_id, year, prefix=""), select, params)
+
+
+def _copy_into(stage: str, path: str, select: str, params: Sequence[Any]) -> str:
+    """COPY INTO the stage path from ``select`` with its values written in as literals (a
+    Snowflake unload takes no bind variables in the scripts that run it)."""
     for value in params:
         select = select.replace("?", _literal(value), 1)
-    path = daily_partition_key(station_id, year, prefix="")
     return (
         f"COPY INTO {_stage_path(stage, path)} FROM ({select}) "
         f"FILE_FORMAT = ({UNLOAD_FILE_FORMAT}) {UNLOAD_COPY_OPTIONS}"
