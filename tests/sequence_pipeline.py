@@ -133,21 +133,29 @@ class Pipeline:
         return out.read_bytes()
 
 
+def export_handler_env(
+    fakesnow: ManagedProcess, database: str, bucket: str, table: str
+) -> dict[str, str]:
+    """The export handler's settings for moto in this process (mock_aws: no endpoint URL) and
+    the database ``database`` on the fakesnow server ``fakesnow``."""
+    return {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "S3_BUCKET": bucket,
+        "INMET_STATUS_TABLE": table,
+        **fakesnow_client_env(fakesnow),
+        "SNOWFLAKE_DATABASE": database,
+    }
+
+
 @contextlib.contextmanager
 def local_pipeline(fakesnow: ManagedProcess, work_dir: Path) -> Iterator[Pipeline]:
     """A pipeline of its own on ``fakesnow``: a new database, moto in this process, the export
     handler's settings in the environment (restored afterwards)."""
     database = f"Q{uuid.uuid4().hex[:10].upper()}"
-    env = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "S3_BUCKET": BUCKET,
-        "INMET_STATUS_TABLE": TABLE,
-        **fakesnow_client_env(fakesnow),
-        "SNOWFLAKE_DATABASE": database,
-    }
+    env = export_handler_env(fakesnow, database, BUCKET, TABLE)
     saved = {name: os.environ.get(name) for name in [*env, "AWS_ENDPOINT_URL"]}
     os.environ.update(env)
     os.environ.pop("AWS_ENDPOINT_URL", None)

@@ -25,7 +25,6 @@ from export_clean import app as export_app
 from export_clean.deps import export_service
 from inmet_local.emulator.servers import (
     ManagedProcess,
-    fakesnow_client_env,
     fakesnow_server_kwargs,
 )
 from inmet_local.emulator.warehouse import LocalWarehouse
@@ -49,6 +48,7 @@ from inmet_pipeline.uploads import UploadService
 from tests.events import lambda_context, load_event
 from tests.oracle import expected_qc
 from tests.qc_faults import base_file, plant_all
+from tests.sequence_pipeline import export_handler_env
 
 pytestmark = [pytest.mark.integration]
 
@@ -97,16 +97,7 @@ def stack(
     fakesnow: ManagedProcess, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Iterator[Stack]:
     database = f"E{uuid.uuid4().hex[:10].upper()}"
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "S3_BUCKET": BUCKET,
-        "INMET_STATUS_TABLE": TABLE,
-        **fakesnow_client_env(fakesnow),
-        "SNOWFLAKE_DATABASE": database,
-    }.items():
+    for name, value in export_handler_env(fakesnow, database, BUCKET, TABLE).items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     upload_settings.cache_clear()
