@@ -248,3 +248,34 @@ def test_every_task_has_a_timeout() -> None:
         target = re.search(r"TARGET_COMPLETION_INTERVAL\s*=\s*'(\d+) MINUTES'", task)
         if target:
             assert int(timeout[1]) <= 4 * int(target[1]) * 60_000
+
+
+def _mixed_bitwise(sql: str) -> list[str]:
+    """BITAND and BITOR nested in one another, as sqlglot parses Snowflake's SQL."""
+    found = []
+    for node in sqlglot.parse_one(sql, read="snowflake").find_all(exp.BitwiseAnd, exp.BitwiseOr):
+        other = exp.BitwiseOr if isinstance(node, exp.BitwiseAnd) else exp.BitwiseAnd
+        for operand in (node.this, node.expression):
+            while isinstance(operand, exp.Paren):
+                operand = operand.this
+            if isinstance(operand, other):
+                found.append(node.sql(dialect="snowflake")[:120])
+    return found
+
+
+def test_bitand_and_bitor_are_never_nested_in_one_another() -> None:
+    """The local stand-in (sqlglot) writes BITOR(BITAND(a, b), c) as `a & b | c` for DuckDB,
+    where & and | bind equally, left to right: BITOR(a, BITAND(b, c)) would run as
+    (a | b) & c locally, not as on Snowflake. modules/qc.sql combines its bit masks one
+    function per CTE column instead."""
+    for statement in _statements():
+        try:
+            mixed = _mixed_bitwise(_code(statement.sql))
+        except sqlglot.errors.ParseError:
+            continue  # scripting blocks: test_sql_dialect parses them with sqlfluff
+        assert not mixed, (statement.script, statement.first_line, mixed)
+
+
+def test_the_bitwise_check_would_catch_a_nested_pair() -> None:
+    assert _mixed_bitwise("SELECT BITOR(a, BITAND(b, c)) FROM t")
+    assert not _mixed_bitwise("SELECT BITOR(a, BITOR(b, c)), BITAND(d, BITAND(e, f)) FROM t")
