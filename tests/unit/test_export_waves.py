@@ -67,4 +67,8 @@ def test_a_wave_size_pinned_on_the_service_wins() -> None:
 
 def test_the_adapters_wave_sizes() -> None:
     assert not hasattr(SnowflakeExporter, "partitions_per_call")  # concurrent COPYs: WAVE
-    assert LocalExporter.partitions_per_call == LocalExporter.GROUP == 48
+    # Four unload groups a wave: the next group is unloaded while the last one's objects are
+    # put (a group's files are written by the local warehouse, put by the exporter).
+    assert LocalExporter.GROUP == 48
+    assert LocalExporter.partitions_per_call == 4 * LocalExporter.GROUP
+    assert LocalExporter.DAILY_GROUP >= LocalExporter.GROUP

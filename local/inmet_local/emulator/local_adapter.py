@@ -27,7 +27,7 @@ import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -132,10 +132,15 @@ class LocalExporter(WarehouseQueries):
     # Partitions per unload request: the adapter runs one query for the group (a scan of
     # CLEAN) and holds its result, ~9,000 rows a partition, while it writes the files.
     GROUP = 48
-    # The export service's wave (exports.ExportService.wave_size): a whole group per call, so
-    # that a message of ≤100 partitions scans CLEAN 3 times instead of 7 (waves of 16). Memory
-    # stays bounded by GROUP, as before.
-    partitions_per_call = GROUP
+    # A daily partition holds at most 366 rows: four times as many go in one request (a year's
+    # export asks ~1,100 of them; each request costs a query's fixed price).
+    DAILY_GROUP = 4 * GROUP
+    # The export service's wave (exports.ExportService.wave_size): several groups per call, so
+    # that the next group's unload (the fakesnow server) runs while the last group's objects go
+    # to S3 (the moto server): the two servers are separate processes, and one waited for the
+    # other. A message of <=100 partitions still scans CLEAN 3 times (groups of 48), not 7
+    # (waves of 16). Memory stays bounded by GROUP; a wave's files wait on disk for their put.
+    partitions_per_call = 4 * GROUP
     # Puts in flight at once: a boto3 client is thread-safe ("Multithreading or multiprocessing
     # with clients", boto3.amazonaws.com/v1/documentation/api/latest/guide/clients.html) and
     # moto's server is threaded.
@@ -173,11 +178,15 @@ class LocalExporter(WarehouseQueries):
             raise DependencyUnavailable("Snowflake", f"local unload failed: {exc}") from exc
 
     def export_partitions(self, partitions: Sequence[tuple[str, int, str]]) -> dict[str, int]:
-        return self._export(partitions, CLEAN_COLUMNS, stations_select, self.settings.view, 7)
+        return self._export(
+            partitions, CLEAN_COLUMNS, stations_select, self.settings.view, 7, self.GROUP
+        )
 
     def export_daily_partitions(self, partitions: Sequence[tuple[str, int, str]]) -> dict[str, int]:
         table = f"{self.settings.clean}.{DAILY_TABLE}"
-        return self._export(partitions, DAILY_COLUMNS, daily_stations_select, table, 1)
+        return self._export(
+            partitions, DAILY_COLUMNS, daily_stations_select, table, 1, self.DAILY_GROUP
+        )
 
     def _export(
         self,
@@ -186,34 +195,44 @@ class LocalExporter(WarehouseQueries):
         select: Any,
         source: str,
         time_column: int,
+        group_size: int,
     ) -> dict[str, int]:
+        """Unload the partitions a group at a time; each group's objects go to S3 while the
+        next group is unloaded. Returns once every object is written; a failed put or unload
+        is raised (the objects already written are complete: each is one PUT)."""
         header = (",".join(columns) + "\n").encode("utf-8")
         written: dict[str, int] = {}
         ordered = sorted(partitions)
         # Inside the unload route's folder: the route writes nowhere else.
         folder = self.settings.inmet_local_unload_dir
-        with tempfile.TemporaryDirectory(prefix="inmet-unload-", dir=folder) as tmp:
-            for start in range(0, len(ordered), self.GROUP):
-                group = ordered[start : start + self.GROUP]
+        # The pool is left (waiting for the puts in flight) before the folder is removed.
+        with (
+            tempfile.TemporaryDirectory(prefix="inmet-unload-", dir=folder) as tmp,
+            ThreadPoolExecutor(max_workers=self.PUTS_AT_ONCE) as pool,
+        ):
+            puts: list[Future[None]] = []
+            for start in range(0, len(ordered), group_size):
+                _raise_failed(puts)  # a put failed: stop before unloading more
+                group = ordered[start : start + group_size]
                 sql, params = select(
                     source,
                     sorted({s for s, _, _ in group}),
                     min(y for _, y, _ in group),
                     max(y for _, y, _ in group),
                 )
-                paths = {key: Path(tmp, f"{i}.csv") for i, (_, _, key) in enumerate(group)}
+                paths = {key: Path(tmp, f"{start + i}.csv") for i, (_, _, key) in enumerate(group)}
                 rows = self._unload(
                     sql,
                     params,
                     [{"station_id": s, "year": y, "path": str(paths[key])} for s, y, key in group],
                     time_column,
                 )
-                # The group's objects go to S3 a few at a time: a put is mostly waiting on
-                # moto, and a year's export puts ~1,700 objects. A failed put is raised here.
-                with ThreadPoolExecutor(max_workers=self.PUTS_AT_ONCE) as pool:
-                    list(pool.map(self._put_file, paths, paths.values(), [header] * len(paths)))
+                # A put is mostly waiting on moto, and a year's export puts ~1,700 objects.
+                puts.extend(pool.submit(self._put_file, k, p, header) for k, p in paths.items())
                 for _, _, key in group:
                     written[key] = int(rows.get(str(paths[key]), 0))
+            for put in puts:
+                put.result()
         return written
 
     def _put_file(self, key: str, path: Path, header: bytes) -> None:
@@ -236,3 +255,10 @@ class LocalExporter(WarehouseQueries):
             self.s3.delete_object(Bucket=self.bucket, Key=key)
         except Exception as exc:
             raise DependencyUnavailable("S3", str(exc)) from exc
+
+
+def _raise_failed(futures: Sequence[Future[None]]) -> None:
+    """Raise the error of the first finished future that failed, if any."""
+    for future in futures:
+        if future.done() and future.exception() is not None:
+            future.result()
