@@ -1,4 +1,4 @@
-"""The local stack's fix for moto's SQS decides exactly what moto decides, only faster."""
+"""The local stack's fixes for moto decide exactly what moto decides, only faster."""
 
 from __future__ import annotations
 
@@ -45,3 +45,29 @@ def test_retention_is_decided_as_moto_does(age: float, kept: bool) -> None:
     assert bool(fixed) == kept
     if kept:
         assert fixed[0]["Body"] == unfixed[0]["Body"] == "hello"
+
+
+def test_moto_modules_are_listed_once_and_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's server asks for its module list on every request; after the fix the answer is
+    the listing made once, and no request lists the folder again."""
+    from moto import backends
+
+    listed = list(backends.list_of_moto_modules())
+    assert {"s3", "sqs", "dynamodb"} <= set(listed)
+    original = backends.list_of_moto_modules
+    monkeypatch.setattr(SQSBackend, "_inmet_fixed", False, raising=False)
+    monkeypatch.setattr(
+        SQSBackend,
+        "is_message_valid_based_on_retention_period",
+        SQSBackend.is_message_valid_based_on_retention_period,
+    )
+    monkeypatch.setattr(backends, "list_of_moto_modules", original)
+    apply_fixes()
+    assert backends.list_of_moto_modules is not original
+
+    def no_listing(path: str) -> list[str]:
+        raise AssertionError(f"listed {path} again")
+
+    monkeypatch.setattr("os.listdir", no_listing)
+    assert list(backends.list_of_moto_modules()) == listed
+    assert list(backends.list_of_moto_modules()) == listed  # and again, from the same list
