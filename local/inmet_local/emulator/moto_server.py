@@ -10,9 +10,9 @@ read the one attribute it needs; what it decides is unchanged (tests/unit/test_m
 
 **Every request.** moto's server finds the service of each request by testing whether the host
 names one of moto's modules: ``moto.backends.list_of_moto_modules`` lists moto's package folder
-and tests each entry with ``os.path.isdir``, every time (~150 system calls a request, about 1 ms;
-a year's local run sends moto about 5,500 requests, and the per-request listing took about 5 s of its CPU). The folder does not change while the server
-runs: ``apply_fixes`` lists it once.
+and tests each entry with ``os.path.isdir``, every time: ~150 system calls, about 1 ms a request.
+A year's local run sends moto about 5,500 requests, and the listing took about 5 s of the moto
+server's CPU. The folder does not change while the server runs: ``apply_fixes`` lists it once.
 
 Run as ``python -m inmet_local.emulator.moto_server -H 127.0.0.1 -p PORT``; in-process users of
 ``mock_aws`` call ``apply_fixes()`` first. The application is moto server's, wrapped in
