@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any
 
@@ -71,3 +72,26 @@ def test_moto_modules_are_listed_once_and_the_same(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr("os.listdir", no_listing)
     assert list(backends.list_of_moto_modules()) == listed
     assert list(backends.list_of_moto_modules()) == listed  # and again, from the same list
+
+
+def test_the_request_log_is_written_plain(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """werkzeug adds its colorama-wrapped handler only to a logger without one: the server's
+    own plain handler comes first, and the request lines read as werkzeug writes them."""
+    import logging
+
+    from werkzeug._internal import _has_level_handler, _log
+
+    from inmet_local.emulator.moto_server import plain_request_log
+
+    logger = logging.getLogger("werkzeug")
+    monkeypatch.setattr(logger, "handlers", [])
+    monkeypatch.setattr(logger, "propagate", True)
+    monkeypatch.setattr(logger, "level", logging.NOTSET)
+    handler = plain_request_log()
+    assert _has_level_handler(logger)
+    assert handler.stream is sys.stderr  # not colorama's wrapper
+    _log("info", '127.0.0.1 - - "%s" %s %s', "PUT /bucket/key HTTP/1.1", "200", "-")
+    assert logger.handlers == [handler]  # werkzeug added no handler of its own
+    assert '"PUT /bucket/key HTTP/1.1" 200 -' in capsys.readouterr().err

@@ -14,6 +14,12 @@ and tests each entry with ``os.path.isdir``, every time: ~150 system calls, abou
 A year's local run sends moto about 5,500 requests, and the listing took about 5 s of the moto
 server's CPU. The folder does not change while the server runs: ``apply_fixes`` lists it once.
 
+**The request log.** werkzeug writes a line for each request; with colorama installed (a
+dependency of other tools in this environment), it writes through colorama's ANSI-stripping
+wrapper, which scans every line. ``main`` gives the ``werkzeug`` logger a plain handler on
+stderr first (werkzeug adds its own only when the logger has none): the same lines, in
+``logs/moto.log``, without the wrapper.
+
 Run as ``python -m inmet_local.emulator.moto_server -H 127.0.0.1 -p PORT``; in-process users of
 ``mock_aws`` call ``apply_fixes()`` first. The application is moto server's, wrapped in
 ``inmet_local.emulator.aws_state`` (the bucket and the status table kept on disk, the stack's
@@ -22,8 +28,9 @@ access key required) when the environment names a state folder or a key.
 
 from __future__ import annotations
 
+import logging
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 
 def apply_fixes() -> None:
@@ -49,6 +56,17 @@ def apply_fixes() -> None:
     SQSBackend._inmet_fixed = True  # type: ignore[attr-defined]
 
 
+def plain_request_log() -> logging.StreamHandler[TextIO]:
+    """The ``werkzeug`` logger's handler: plain stderr, INFO (see the module's docstring)."""
+    logger = logging.getLogger("werkzeug")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    return handler
+
+
 def main(argv: list[str] | None = None) -> None:
     """moto server's own ``main`` (moto.server), with the application wrapped."""
     import argparse
@@ -56,6 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     import signal
 
     apply_fixes()
+    plain_request_log()
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
