@@ -41,8 +41,10 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def aws(aws_env: None) -> Iterator[Provisioned]:
     """moto in-process, with the bucket and table declared in template.yaml; the app (through
     TestClient or the Lambda handler) answers with a service on it (``service``)."""
+    from inmet_local.emulator.moto_server import apply_fixes
     from inmet_local.workspace.template import LocalNames
 
+    apply_fixes()  # as every in-process user of mock_aws: moto as the local stack runs it
     with mock_aws():
         provisioned = provision(
             {"region_name": "us-east-1"}, LocalNames(bucket=BUCKET, table=TABLE)

@@ -95,3 +95,45 @@ def test_the_request_log_is_written_plain(
     _log("info", '127.0.0.1 - - "%s" %s %s', "PUT /bucket/key HTTP/1.1", "200", "-")
     assert logger.handlers == [handler]  # werkzeug added no handler of its own
     assert '"PUT /bucket/key HTTP/1.1" 200 -' in capsys.readouterr().err
+
+
+def test_dynamodb_writes_run_one_at_a_time() -> None:
+    """A conditional write checks and writes as one step, as DynamoDB does: while another write
+    holds moto's DynamoDB, a PutItem waits; then exactly one of two claims of an id wins."""
+    import threading
+
+    from botocore.exceptions import ClientError
+
+    from inmet_local.emulator.moto_server import DYNAMODB_WRITES_LOCK
+
+    apply_fixes()
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        dynamodb.create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        outcomes: list[str] = []
+
+        def claim() -> None:
+            try:
+                dynamodb.put_item(
+                    TableName="t",
+                    Item={"id": {"S": "upload"}},
+                    ConditionExpression="attribute_not_exists(id)",
+                )
+                outcomes.append("claimed")
+            except ClientError as exc:
+                outcomes.append(exc.response["Error"]["Code"])
+
+        with DYNAMODB_WRITES_LOCK:
+            threads = [threading.Thread(target=claim) for _ in range(2)]
+            for thread in threads:
+                thread.start()
+            time.sleep(0.3)
+            assert outcomes == []  # both wait for the write in progress
+        for thread in threads:
+            thread.join(timeout=10)
+        assert sorted(outcomes) == ["ConditionalCheckFailedException", "claimed"]

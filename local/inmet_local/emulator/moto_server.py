@@ -1,4 +1,5 @@
-"""moto, as the local stack runs it: moto server with two performance fixes.
+"""moto, as the local stack runs it: moto server with three fixes, two for speed and one for
+DynamoDB's conditional writes.
 
 **SQS.** moto 5.x checks each message it hands out by ReceiveMessage against the queue's retention
 period through ``get_queue_attributes(queue, ["MessageRetentionPeriod"])``, which builds
@@ -14,6 +15,15 @@ and tests each entry with ``os.path.isdir``, every time: ~150 system calls, abou
 A year's local run sends moto about 5,500 requests, and the listing took about 5 s of the moto
 server's CPU. The folder does not change while the server runs: ``apply_fixes`` lists it once.
 
+**Conditional writes.** DynamoDB applies a write's condition expression and the write as one
+step: of two concurrent ``PutItem`` calls with ``attribute_not_exists``, one succeeds ("Condition
+expressions", docs.aws.amazon.com/amazondynamodb/latest/developerguide/
+Expressions.SpecifyingConditions.html; the upload API's claim of an upload id rests on it).
+moto checks and writes in two steps without a lock: two threads of one process (the functional
+tests' concurrent uploads on ``mock_aws``) can both pass the check. ``apply_fixes`` runs moto's
+DynamoDB writes one at a time (``DYNAMODB_WRITES_LOCK``). The moto server's state layer
+(aws_state) already serialises them there.
+
 **The request log.** werkzeug writes a line for each request; with colorama installed (a
 dependency of other tools in this environment), it writes through colorama's ANSI-stripping
 wrapper, which scans every line. ``main`` gives the ``werkzeug`` logger a plain handler on
@@ -28,18 +38,43 @@ access key required) when the environment names a state folder or a key.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
+import threading
+from collections.abc import Callable
 from typing import Any, TextIO
+
+# moto's DynamoDB writes run one at a time under this lock (see the module's docstring). An
+# RLock: a transaction's writes may call the single-item writes.
+DYNAMODB_WRITES_LOCK = threading.RLock()
+_DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
+
+
+def _one_at_a_time(write: Callable[..., Any]) -> Callable[..., Any]:
+    if getattr(write, "_inmet_locked", False):
+        return write  # already wrapped (apply_fixes again after a test reset its flag)
+
+    @functools.wraps(write)
+    def locked(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with DYNAMODB_WRITES_LOCK:
+            return write(self, *args, **kwargs)
+
+    locked._inmet_locked = True  # type: ignore[attr-defined]
+    return locked
 
 
 def apply_fixes() -> None:
     from moto import backends
     from moto.core.utils import unix_time
+    from moto.dynamodb.models import DynamoDBBackend
     from moto.sqs.models import SQSBackend
 
     if getattr(SQSBackend, "_inmet_fixed", False):
         return
+
+    for name in _DYNAMODB_WRITES:
+        setattr(DynamoDBBackend, name, _one_at_a_time(getattr(DynamoDBBackend, name)))
 
     modules = tuple(backends.list_of_moto_modules())
     backends.list_of_moto_modules = lambda: modules
