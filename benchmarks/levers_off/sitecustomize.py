@@ -4,7 +4,7 @@ start-up):
 
 - the validator reads line by line (the block path of inmet_pipeline.blockscan switched off);
 - the local exporter takes the service's default waves of 16 partitions (one unload query
-  each) instead of its own 48.
+  each, no put while the next is unloaded) instead of its own four groups of 48.
 """
 
 import inmet_local.emulator.local_adapter as _local_adapter
