@@ -169,7 +169,8 @@ qc_inputs AS (
 ),
 -- The persistence and step tests look at neighbouring hours: their window functions run over
 -- a narrow projection of the rows (the file, the line, the hour and the values they compare),
--- and their results join back by line. A window sorts every column it is given: over the
+-- and their results join back by line (file_name, file_row_number: OPEN_BATCH_LINES keeps one
+-- row per line). A window sorts every column it is given: over the
 -- whole row (60 columns) the two windows took as long as parsing the batch, locally.
 qc_sequence AS (
   SELECT file_name, file_row_number, observed_at, station_id, file_last_modified, upload_sequence,{{ qc_sequence_columns() }}

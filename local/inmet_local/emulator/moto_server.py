@@ -52,32 +52,43 @@ _DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_it
 
 
 def _one_at_a_time(write: Callable[..., Any]) -> Callable[..., Any]:
-    if getattr(write, "_inmet_locked", False):
-        return write  # already wrapped (apply_fixes again after a test reset its flag)
-
     @functools.wraps(write)
     def locked(self: Any, *args: Any, **kwargs: Any) -> Any:
         with DYNAMODB_WRITES_LOCK:
             return write(self, *args, **kwargs)
 
-    locked._inmet_locked = True  # type: ignore[attr-defined]
+    locked._inmet_fixed = True  # type: ignore[attr-defined]
     return locked
 
 
+def _fixed(target: Any) -> bool:
+    return bool(getattr(target, "_inmet_fixed", False))
+
+
 def apply_fixes() -> None:
+    """The fixes of the module's docstring, each applied once (each is marked ``_inmet_fixed``
+    where it is installed, so a test that puts moto's original back gets the fix again)."""
     from moto import backends
     from moto.core.utils import unix_time
     from moto.dynamodb.models import DynamoDBBackend
     from moto.sqs.models import SQSBackend
 
-    if getattr(SQSBackend, "_inmet_fixed", False):
-        return
-
     for name in _DYNAMODB_WRITES:
-        setattr(DynamoDBBackend, name, _one_at_a_time(getattr(DynamoDBBackend, name)))
+        if not _fixed(getattr(DynamoDBBackend, name)):
+            setattr(DynamoDBBackend, name, _one_at_a_time(getattr(DynamoDBBackend, name)))
 
-    modules = tuple(backends.list_of_moto_modules())
-    backends.list_of_moto_modules = lambda: modules
+    if not _fixed(backends.list_of_moto_modules):
+        modules = tuple(backends.list_of_moto_modules())
+
+        @functools.wraps(backends.list_of_moto_modules)
+        def listed_once() -> tuple[str, ...]:
+            return modules
+
+        listed_once._inmet_fixed = True  # type: ignore[attr-defined]
+        backends.list_of_moto_modules = listed_once
+
+    if _fixed(SQSBackend):
+        return
 
     def is_message_valid_based_on_retention_period(
         self: Any, queue_name: str, message: Any
