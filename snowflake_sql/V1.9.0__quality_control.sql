@@ -1,5 +1,5 @@
 {% from 'modules/measures.sql' import MEASURES -%}
-{% from 'modules/qc.sql' import work_columns -%}
+{% from 'modules/qc.sql' import work_table -%}
 -- Quality control (modules/qc.sql, docs/qc.md): a flag beside each measure of CLEAN, the reason
 -- for every flag in CLEAN.QC_FLAGS, and the task's work table widened to carry them.
 -- One statement a column, with IF NOT EXISTS: the local runtime runs every V script at each
@@ -12,24 +12,9 @@ ALTER TABLE {{ database }}.{{ clean_schema }}.OBSERVATIONS ADD COLUMN IF NOT EXI
 {%- endfor %}
 
 -- The task's work table is scratch (emptied by every run, no DDL inside the task): re-created
--- with the columns of V1.3.0 and the quality-control ones (modules/qc.sql).
-CREATE OR REPLACE TRANSIENT TABLE {{ database }}.{{ clean_schema }}.BATCH_WORK (
-  batch_id VARCHAR NOT NULL,
-  file_name VARCHAR NOT NULL,
-  file_row_number NUMBER(10,0) NOT NULL,
-  file_last_modified TIMESTAMP_NTZ NOT NULL,
-  station_id VARCHAR(4),
-  observed_at TIMESTAMP_NTZ,
-{%- for m in MEASURES %}
-  {{ m.name }} {{ m.type }},
-{%- endfor %}
-{%- for m in MEASURES %}
-  oor_{{ m.name }} BOOLEAN NOT NULL,
-{%- endfor %}
-  all_missing BOOLEAN NOT NULL COMMENT 'rule 6: every measure NULL after rules 4-5',
-  is_latest BOOLEAN NOT NULL COMMENT 'the most recently loaded line for its station and hour',{{ work_columns() }}
-)
-COMMENT = 'Scratch space of the PROCESS_RAW task (one batch at a time)';
+-- with the columns of V1.3.0 and the quality-control ones (modules/qc.sql, work_table; V1.11.0
+-- re-creates it narrower).
+{{ work_table(database, clean_schema) }};
 
 -- One row per value and test that flagged it. The task replaces the rows of the hours each
 -- batch writes to CLEAN (task/process_batch.sql step 5b), in the same transaction.

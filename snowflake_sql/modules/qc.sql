@@ -84,6 +84,15 @@
     tens of hPa at most; a wrong altitude or a sea-level pressure moves it by more). -#}
 {%- set PRESSURE_TOLERANCE = 50 -%}
 
+{#- FAO-56 eq 11 at the dew point over eq 11 at the temperature, in %. -#}
+{%- macro humidity_expected(dew_point, air_temp) -%}
+100 * EXP(17.27 * {{ dew_point }} / ({{ dew_point }} + 237.3)) / EXP(17.27 * {{ air_temp }} / ({{ air_temp }} + 237.3))
+{%- endmacro -%}
+{#- FAO-56 eq 7, 101.3 kPa at sea level, in hPa. -#}
+{%- macro pressure_expected(altitude) -%}
+1013 * POWER((293 - 0.0065 * {{ altitude }}) / 293, 5.26)
+{%- endmacro -%}
+
 {#- The window over which a file's hours are neighbours. -#}
 {%- set IN_FILE_ORDER = "OVER (PARTITION BY file_name ORDER BY observed_at, file_row_number)" -%}
 
@@ -91,8 +100,9 @@
     test     the name QC_FLAGS gives it
     measure  the measure it flags
     flag     1 suspect, 2 erroneous
-    cond     when it flags (over the columns of the CTE qc_neighbours, R__views.sql)
-    ref      the limit or reference the value was compared with
+    cond     when it flags (over the columns of the CTE qc_joined, R__views.sql)
+    ref      the limit or reference the value was compared with, over the columns of
+             BATCH_WORK (QC_FLAGS computes it for the rows that flagged: work_columns)
   gross_error (the measure's range, modules/measures.sql) is not listed: every measure has it,
   and the view already computes it (oor_<measure>). -#}
 {#- persistence without a running aggregate, with one window pass over a bit mask: bit i of a
@@ -136,7 +146,7 @@ BITAND(in_run, {{ 2 ** i }}) > 0
 {%- set ns.checks = ns.checks + [{"test": "gust_below_speed", "measure": "wind_gust_ms", "flag": 1,
     "cond": "wind_gust_ms < wind_speed_ms", "ref": "wind_speed_ms"}] -%}
 {%- set ns.checks = ns.checks + [{"test": "humidity_inconsistent", "measure": "humidity_pct", "flag": 1,
-    "cond": "ABS(humidity_pct - humidity_expected) > " ~ HUMIDITY_TOLERANCE, "ref": "humidity_expected"}] -%}
+    "cond": "ABS(humidity_pct - humidity_expected) > " ~ HUMIDITY_TOLERANCE, "ref": humidity_expected('dew_point_c', 'air_temp_c')}] -%}
 {%- set ns.checks = ns.checks + [{"test": "radiation_above_toa", "measure": "radiation_kj_m2", "flag": 2,
     "cond": "radiation_kj_m2 > ra_kj + " ~ TOA_MARGIN, "ref": "ra_kj"}] -%}
 {%- set ns.checks = ns.checks + [{"test": "radiation_at_night", "measure": "radiation_kj_m2", "flag": 1,
@@ -146,12 +156,27 @@ BITAND(in_run, {{ 2 ** i }}) > 0
     "cond": "radiation_kj_m2 <= ra_kj + " ~ TOA_MARGIN ~ " AND ra_kj > 0 AND radiation_kj_m2 > " ~ clear_sky('ra_kj', 'altitude_m') ~ " + " ~ CLEAR_SKY_MARGIN,
     "ref": clear_sky('ra_kj', 'altitude_m')}] -%}
 {%- set ns.checks = ns.checks + [{"test": "pressure_vs_altitude", "measure": "pressure_hpa", "flag": 1,
-    "cond": "ABS(pressure_hpa - pressure_expected) > " ~ PRESSURE_TOLERANCE, "ref": "pressure_expected"}] -%}
+    "cond": "ABS(pressure_hpa - pressure_expected) > " ~ PRESSURE_TOLERANCE, "ref": pressure_expected('altitude_m')}] -%}
 {%- set CHECKS = ns.checks -%}
 
-{#- The column of BATCH_WORK that holds check `c`'s reference where it flagged (NULL elsewhere). -#}
-{%- macro ref_column(c) -%}
-qcr_{{ c.test }}_{{ c.measure }}
+{#- The columns of BATCH_WORK the references above read besides the measures (work_columns):
+    the step tests' previous hours, the hour's extraterrestrial radiation (NULL where no
+    radiation test can fire), the station's altitude. -#}
+{%- set ns = namespace(inputs=[]) -%}
+{%- for name in STEP_LIMITS -%}
+{%- set ns.inputs = ns.inputs + [{"name": "prev_" ~ name, "type": (MEASURES | selectattr("name", "equalto", name) | first).type,
+    "comment": "the value of the hour before (step test), when it is the line before in the file"}] -%}
+{%- endfor -%}
+{%- set ns.inputs = ns.inputs + [{"name": "ra_kj", "type": "FLOAT", "comment": "extraterrestrial radiation of the hour, kJ/m2 (FAO-56 eq 28)"}] -%}
+{%- set ns.inputs = ns.inputs + [{"name": "altitude_m", "type": "NUMBER(7,2)", "comment": "altitude of the station, metres"}] -%}
+{%- set REFERENCE_INPUTS = ns.inputs -%}
+
+{#- Check i's bit in BATCH_WORK.qc_checks, in CHECKS' order: 2^i. The column is a BIGINT
+    (NUMBER(38,0) on Snowflake, 64-bit on the local warehouse): bits 0 to 59 are safe in both,
+    and tests/unit/test_sql_qc.py holds the checks under that and the two statements to the
+    same bits. BITAND: https://docs.snowflake.com/en/sql-reference/functions/bitand. -#}
+{%- macro check_bit(i) -%}
+{{ 2 ** i }}
 {%- endmacro -%}
 
 {#- CTE qc_inputs, the columns beyond range_checked's: the persistence keys, the solar and
@@ -163,10 +188,8 @@ qcr_{{ c.test }}_{{ c.measure }}
     -- the day of year and the hour angle, only where a radiation test can fire
     IFF(radiation_kj_m2 > {{ [TOA_MARGIN, NIGHT_LIMIT, CLEAR_SKY_MARGIN] | min }}, {{ hour_day_of_year('observed_at') }}, NULL) AS sun_day,
     IFF(radiation_kj_m2 > {{ [TOA_MARGIN, NIGHT_LIMIT, CLEAR_SKY_MARGIN] | min }}, {{ hour_angle('longitude', 'observed_at') }}, NULL) AS sun_w,
-    -- FAO-56 eq 11 at the dew point over eq 11 at the temperature, in %
-    100 * EXP(17.27 * dew_point_c / (dew_point_c + 237.3)) / EXP(17.27 * air_temp_c / (air_temp_c + 237.3)) AS humidity_expected,
-    -- FAO-56 eq 7, 101.3 kPa at sea level, in hPa
-    1013 * POWER((293 - 0.0065 * altitude_m) / 293, 5.26) AS pressure_expected
+    {{ humidity_expected('dew_point_c', 'air_temp_c') }} AS humidity_expected,
+    {{ pressure_expected('altitude_m') }} AS pressure_expected
 {%- endmacro -%}
 
 {#- CTE qc_sun: the day's solar parts (FAO-56 eq 23-25), once a row. -#}
@@ -263,12 +286,22 @@ qcr_{{ c.test }}_{{ c.measure }}
     {{ nested("BITOR", ns.items) }} AS in_run
 {%- endmacro -%}
 
-{#- CTE qc_checked: each check's reference where it flagged, NULL elsewhere (every reference is
-    present where its condition holds). -#}
+{#- CTE qc_checked: which checks flagged the row, one bit each (check_bit), in one column: the
+    work table carries that and the few inputs of the references (work_columns), not a
+    reference column per check (47 columns, written for every line of the batch, cost the
+    local warehouse more than the checks themselves). Every reference is present where its
+    condition holds. -#}
 {%- macro qc_checked() -%}
+    (0
 {%- for c in CHECKS %}
-    IFF({{ c.cond }}, {{ c.ref }}, NULL) AS {{ ref_column(c) }}{{ ',' if not loop.last }}
+      + IFF({{ c.cond }}, {{ check_bit(loop.index0) }}, 0)
 {%- endfor %}
+    ) AS qc_checks
+{%- endmacro -%}
+
+{#- TRUE where check number `i` flagged the row (a column qc_checks in scope). -#}
+{%- macro flagged_by(i) -%}
+BITAND(qc_checks, {{ check_bit(i) }}) > 0
 {%- endmacro -%}
 
 {#- CTE qc_flagged: the flag of each measure: NULL when the file has no value, else the highest
@@ -276,13 +309,13 @@ qcr_{{ c.test }}_{{ c.measure }}
 {%- macro qc_flagged() -%}
 {%- for m in MEASURES %}
     IFF({{ m.name }}_raw IS NULL, NULL, GREATEST(IFF(oor_{{ m.name }}, 2, 0)
-    {%- for c in CHECKS if c.measure == m.name %}, IFF({{ ref_column(c) }} IS NULL, 0, {{ c.flag }}){% endfor %})) AS {{ m.name }}_qc{{ ',' if not loop.last }}
+    {%- for c in CHECKS %}{% if c.measure == m.name %}, IFF({{ flagged_by(loop.index0) }}, {{ c.flag }}, 0){% endif %}{% endfor %})) AS {{ m.name }}_qc{{ ',' if not loop.last }}
 {%- endfor %}
 {%- endmacro -%}
 
 {#- The view's QC columns, from qc_flagged: each measure's value (NULL where flagged 2; to be
-    listed in place of the value), then its flag, the value as written where flagged, and each
-    check's reference. -#}
+    listed in place of the value), then its flag, the value as written where flagged, the
+    checks that flagged and the inputs of their references. -#}
 {%- macro qc_value(m) -%}
 IFF({{ m.name }}_qc = 2, NULL, {{ m.name }})
 {%- endmacro -%}
@@ -293,9 +326,10 @@ IFF({{ m.name }}_qc = 2, NULL, {{ m.name }})
 {%- for m in MEASURES %}
     IFF({{ m.name }}_qc > 0, {{ m.name }}_raw, NULL) AS {{ m.name }}_written,
 {%- endfor %}
-{%- for c in CHECKS %}
-    {{ ref_column(c) }}{{ ',' if not loop.last }}
+{%- for c in REFERENCE_INPUTS %}
+    {{ c.name }},
 {%- endfor %}
+    qc_checks
 {%- endmacro -%}
 
 {#- Column definitions of the QC part of BATCH_WORK (V1.9.0). -#}
@@ -306,16 +340,39 @@ IFF({{ m.name }}_qc = 2, NULL, {{ m.name }})
 {%- for m in MEASURES %}
   {{ m.name }}_written NUMBER(28,8),
 {%- endfor %}
-{%- for c in CHECKS %}
-  {{ ref_column(c) }} FLOAT{{ ',' if not loop.last }}
+{%- for c in REFERENCE_INPUTS %}
+  {{ c.name }} {{ c.type }} COMMENT '{{ c.comment }}',
 {%- endfor %}
+  qc_checks BIGINT NOT NULL COMMENT 'bit i set: check i of modules/qc.sql CHECKS flagged the row'
+{%- endmacro -%}
+
+{#- The task's work table, CLEAN.BATCH_WORK: the columns of V1.3.0 and the quality-control
+    ones (V1.9.0 and V1.11.0 create it). -#}
+{%- macro work_table(database, clean_schema) -%}
+CREATE OR REPLACE TRANSIENT TABLE {{ database }}.{{ clean_schema }}.BATCH_WORK (
+  batch_id VARCHAR NOT NULL,
+  file_name VARCHAR NOT NULL,
+  file_row_number NUMBER(10,0) NOT NULL,
+  file_last_modified TIMESTAMP_NTZ NOT NULL,
+  station_id VARCHAR(4),
+  observed_at TIMESTAMP_NTZ,
+{%- for m in MEASURES %}
+  {{ m.name }} {{ m.type }},
+{%- endfor %}
+{%- for m in MEASURES %}
+  oor_{{ m.name }} BOOLEAN NOT NULL,
+{%- endfor %}
+  all_missing BOOLEAN NOT NULL COMMENT 'rule 6: every measure NULL after rules 4-5',
+  is_latest BOOLEAN NOT NULL COMMENT 'the most recently loaded line for its station and hour',{{ work_columns() }}
+)
+COMMENT = 'Scratch space of the PROCESS_RAW task (one batch at a time)'
 {%- endmacro -%}
 
 {#- The QC columns of BATCH_WORK, listed (INSERT column lists). -#}
 {%- macro work_names(prefix='') -%}
 {%- for m in MEASURES %}{{ prefix }}{{ m.name }}_qc, {% endfor %}
 {%- for m in MEASURES %}{{ prefix }}{{ m.name }}_written, {% endfor %}
-{%- for c in CHECKS %}{{ prefix }}{{ ref_column(c) }}{{ ', ' if not loop.last }}{% endfor %}
+{%- for c in REFERENCE_INPUTS %}{{ prefix }}{{ c.name }}, {% endfor %}{{ prefix }}qc_checks
 {%- endmacro -%}
 
 {#- The rows of CLEAN.QC_FLAGS for the rows of `work` (an alias of BATCH_WORK rows), in one scan
@@ -335,7 +392,7 @@ IFF({{ m.name }}_qc = 2, NULL, {{ m.name }})
 {%- endfor -%}
 {%- for c in CHECKS -%}
 {%- set ns.rows = ns.rows + [{"test": c.test, "measure": c.measure, "flag": c.flag,
-    "when": ref_column(c) ~ " IS NOT NULL", "ref": ref_column(c)}] -%}
+    "when": flagged_by(loop.index0), "ref": c.ref}] -%}
 {%- endfor %}
 SELECT station_id, observed_at, c.measure, c.test, c.flag,
        CASE c.i

@@ -125,7 +125,12 @@ WHEN NOT MATCHED THEN INSERT (
 -- stored one, and an hour that the newer file has entirely missing (rule 6) leaves CLEAN.
 MERGE INTO {{ database }}.{{ clean_schema }}.OBSERVATIONS t
 USING (
-  SELECT *
+  -- The columns the MERGE reads, not the work table's every column: the local warehouse copies
+  -- a MERGE's source rows once per clause.
+  SELECT
+    station_id, observed_at, all_missing, file_name, file_last_modified, batch_id,
+    {{ names(per_line=4) }},
+    {%- for m in MEASURES %} {{ m.name }}_qc{{ ',' if not loop.last }}{% endfor %}
   FROM {{ database }}.{{ clean_schema }}.BATCH_WORK
   WHERE is_latest AND station_id IS NOT NULL AND observed_at IS NOT NULL
 ) s
