@@ -58,6 +58,50 @@ def test_each_partition_gets_its_rows_in_time_order(fs: Any, tmp_path: Path) -> 
     assert (tmp_path / "c.csv").read_text() == "A002,a,b,c,d,e,f,2024-06-01T00:00:00Z,7\n"
 
 
+def test_a_plain_result_goes_from_the_query_to_the_files_without_arrow(
+    fs: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB writes the query's result as CSV itself and the files are cut from it: the Arrow
+    way (fakesnow's result, then one writer over it) is not taken at all."""
+    import inmet_local.emulator.unload as unload
+
+    def arrow_way(*_: Any) -> Any:
+        raise AssertionError("the rows went through Arrow")
+
+    monkeypatch.setattr(unload, "_write_split", arrow_way)
+    monkeypatch.setattr(unload, "_copy", arrow_way)
+    parts = [
+        ("A001", 2024, tmp_path / "a.csv"),
+        ("A001", 2025, tmp_path / "b.csv"),
+        ("A002", 2024, tmp_path / "c.csv"),
+        ("A000", 2024, tmp_path / "before.csv"),  # no rows, before the first station
+        ("A001", 2023, tmp_path / "gap.csv"),  # no rows, inside a station
+        ("A009", 2024, tmp_path / "after.csv"),  # no rows, after the last
+    ]
+    written = unload_partitions(fs, SORTED, [], parts)
+    assert list(written.values()) == [2, 1, 1, 0, 0, 0]
+    assert (tmp_path / "a.csv").read_text() == (
+        'A001,a,b,c,d,e,f,2024-01-01T00:00:00Z,\nA001,a,b,c,d,e,f,2024-01-01T01:00:00Z,"1,5"\n'
+    )
+    assert (tmp_path / "b.csv").read_text() == "A001,a,b,c,d,e,f,2025-01-01T00:00:00Z,9\n"
+    assert (tmp_path / "gap.csv").read_bytes() == b""
+
+
+def test_a_result_the_direct_way_cannot_cut_takes_the_arrow_way(fs: Any, tmp_path: Path) -> None:
+    """A line break in a value (two CSV lines for one row) and a query the warehouse refuses
+    are left to the Arrow way, which writes the first exactly and words the second."""
+    from inmet_local.emulator.unload import _unload_direct
+
+    conn = fs.connect("DB", "S")
+    cursor = conn.cursor()
+    parts = [("A002", 2024, tmp_path / "c.csv")]
+    assert _unload_direct(cursor, SORTED, [], parts, 7) is not None
+    cursor.execute("UPDATE T SET a = 'two\nlines' WHERE station_id = 'A002'")
+    assert _unload_direct(cursor, SORTED, [], parts, 7) is None
+    assert _unload_direct(cursor, "SELECT * FROM DB.S.MISSING", [], parts, 7) is None
+    assert _unload_direct(cursor, "SELECT station_id FROM DB.S.T", [], parts, 7) is None
+
+
 def test_the_files_cut_from_one_csv_are_what_a_copy_per_file_writes(
     fs: Any, tmp_path: Path
 ) -> None:
@@ -171,3 +215,32 @@ def test_the_route_refuses_callers_without_the_token_or_json(fs: Any, tmp_path: 
     ok = client.post(LOCAL_UNLOAD_ROUTE, json=body, headers=auth)
     assert ok.status_code == 200, ok.text
     assert (root / "a.csv").exists()
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_a_locked_down_warehouse_writes_straight_only_into_the_unload_folder(
+    tmp_path: Path, allowed: bool
+) -> None:
+    """The stack's server opens files only in its own folders (fakesnow_server.lock_down); the
+    unload folder is one of them, so DuckDB writes the CSV there itself. Were it not, the
+    direct way would be refused and the Arrow way would still write the files."""
+    from fakesnow.instance import FakeSnow
+
+    from inmet_local.emulator.fakesnow_server import lock_down
+    from inmet_local.emulator.unload import _unload_direct
+
+    unload_dir, other = tmp_path / "unload", tmp_path / "other"
+    unload_dir.mkdir()
+    other.mkdir()
+    instance = FakeSnow()
+    conn = instance.connect("DB", "S")
+    cursor = conn.cursor()
+    cursor.execute("CREATE TABLE T (" + ", ".join(f"{c} VARCHAR" for c in COLUMNS) + ")")
+    cursor.execute("INSERT INTO T VALUES ('A001', 'a', 'b', 'c', 'd', 'e', 'f', '2024-01-01', '1')")
+    lock_down(instance.duck_conn, [unload_dir if allowed else other])
+    parts = [("A001", 2024, unload_dir / "a.csv")]
+    direct = _unload_direct(instance.connect("DB", "S").cursor(), SORTED, [], parts, 7)
+    assert (direct is not None) == allowed
+    assert unload_partitions(instance, SORTED, [], parts) == {str(unload_dir / "a.csv"): 1}
+    assert (unload_dir / "a.csv").read_text() == "A001,a,b,c,d,e,f,2024-01-01,1\n"
+    conn.close()

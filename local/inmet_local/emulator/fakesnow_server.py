@@ -13,8 +13,8 @@ can (``read_text('/etc/passwd')``, the stack's own ``stack.json``). Here:
 - a login must give the user ``inmet_local`` and the server's password (from the environment);
   a session may not choose its own database file (fakesnow's ``FAKESNOW_DB_PATH``), and
   fakesnow's unauthenticated stage-upload route is closed (the pipe reads its files directly);
-- with ``--lock-files``, DuckDB opens files only in ``--db-path`` and the ``--read-dir``
-  folders: external access off,
+- with ``--lock-files``, DuckDB opens files only in ``--db-path``, the ``--read-dir``
+  folders and ``--unload-dir`` (where the unload route has it write the CSVs): external access off,
   those folders allowed, and the configuration locked so no session can turn it back on
   ("Securing DuckDB", https://duckdb.org/docs/2.0/operations_manual/securing_duckdb/overview.html:
   ``enable_external_access``, ``allowed_directories``, ``lock_configuration``).
@@ -130,12 +130,17 @@ def main(argv: list[str] | None = None) -> None:
 
     install()  # constraint violations answered as Snowflake's errors, not HTTP 500
 
-    readable = [*([args.db_path] if args.db_path is not None else []), *args.read_dir]
+    # The unload folder too: the unload route has DuckDB write each query's CSV there itself
+    # (unload.py), and only the route writes to it (callers need the stack's token).
+    readable = [
+        *([args.db_path] if args.db_path is not None else []),
+        *args.read_dir,
+        args.unload_dir,
+    ]
     for folder in readable:
         folder.mkdir(parents=True, exist_ok=True)
     if args.lock_files:
         lock_down(server_module.shared_fs.duck_conn, readable)
-    args.unload_dir.mkdir(parents=True, exist_ok=True)
     routes = server_module.app.router.routes
     routes.insert(0, route(lambda: server_module.shared_fs, args.unload_dir, token))
     routes.insert(
