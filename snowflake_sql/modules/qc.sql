@@ -288,9 +288,9 @@ BITAND(in_run, {{ 2 ** i }}) > 0
 
 {#- CTE qc_checked: which checks flagged the row, one bit each (check_bit), in one column: the
     work table carries that and the few inputs of the references (work_columns), not a
-    reference column per check (30 columns, written for every line of the batch, cost the
-    local warehouse more than the checks themselves). Every reference is present where its
-    condition holds. -#}
+    reference column per check (30 columns written for every line of the batch: the statement
+    took 10.4 s instead of 9.75 s on 200 generated stations on the local warehouse). Every
+    reference is present where its condition holds. -#}
 {%- macro qc_checked() -%}
     (0
 {%- for c in CHECKS %}
