@@ -203,11 +203,14 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def measure(name: str, folder: Path, work: Path, checkout: Path | None = None) -> Figures:
+def measure(
+    name: str, folder: Path, work: Path, checkout: Path | None = None, first_path: str = ""
+) -> Figures:
     """Run one contender in its own process; wait4 gives its CPU and peak memory with those of
     every process it waited for (the local stack's servers are waited for by the run).
     ``checkout``: another checkout of the project (with its own .venv, as `make install` makes
-    it) whose contender runs instead of this one's."""
+    it) whose contender runs instead of this one's. ``first_path``: a folder put first on the
+    contender's PYTHONPATH (its sitecustomize switches something off, e.g. benchmarks/daily_off)."""
     out = work / name / "inmet_clean.csv"
     out.parent.mkdir(parents=True)
     source = work / "raw" if name == "duckdb" else folder
@@ -217,7 +220,7 @@ def measure(name: str, folder: Path, work: Path, checkout: Path | None = None) -
     argv = [python, str(here / "bench_peers.py"), "--only", name, str(source), str(out)]
     env = {
         **os.environ,
-        "PYTHONPATH": _path_with(str(here)),
+        "PYTHONPATH": _path_with(os.pathsep.join(p for p in (first_path, str(here)) if p)),
     }
     start = time.perf_counter()
     proc = subprocess.Popen(
@@ -256,35 +259,63 @@ def measure(name: str, folder: Path, work: Path, checkout: Path | None = None) -
     )
 
 
-def side_by_side(folder: Path, work: Path, other: Path, rounds: int) -> None:
-    """The local run of ``other`` and of this checkout in turn (other first), ``rounds`` times:
-    each run's figures and stages, then the ratio of the medians (this / other). The same
-    machine sees both within minutes, so their ratio holds where one run's seconds do not."""
-    if not (other / ".venv" / "bin" / "python").exists():
-        raise SystemExit(
-            f"{other}: no .venv; run `make install EXTRAS=dev,ml,bench` in that checkout first"
-        )
-    runs: dict[str, list[Figures]] = {"other": [], "this": []}
+@dataclass(frozen=True, slots=True)
+class Side:
+    """One side of a side-by-side run: another checkout (None: this one), and a folder put
+    first on its PYTHONPATH (empty: none)."""
+
+    label: str
+    checkout: Path | None
+    first_path: str = ""
+
+
+def parse_side(value: str) -> Side:
+    """``CHECKOUT`` or ``CHECKOUT@FOLDER`` (FOLDER first on that side's PYTHONPATH, relative to
+    the checkout); ``.`` is this checkout."""
+    checkout_text, _, first = value.partition("@")
+    checkout = Path(checkout_text).resolve()
+    here = checkout == HERE.parent.resolve()
+    label = ("this checkout" if here else checkout.name) + (f" @ {first}" if first else "")
+    path = str((checkout / first).resolve()) if first else ""
+    return Side(label, None if here else checkout, path)
+
+
+def side_by_side(folder: Path, work: Path, others: list[Side], rounds: int) -> None:
+    """The local run of each of ``others`` and of this checkout in turn (others first, in the
+    order given), ``rounds`` times: each run's figures and stages, then the ratios of the
+    medians, each side to each side before it. The same machine sees all of them within
+    minutes, so their ratios hold where one run's seconds do not."""
+    for side in others:
+        if side.checkout is not None and not (side.checkout / ".venv" / "bin" / "python").exists():
+            raise SystemExit(
+                f"{side.checkout}: no .venv; run `make install EXTRAS=dev,ml,bench` in that "
+                "checkout first"
+            )
+    sides = [*others, Side("this checkout", None)]
+    runs: dict[str, list[Figures]] = {side.label: [] for side in sides}
     for n in range(1, rounds + 1):
-        for side, checkout in (("other", other), ("this", None)):
-            figures = measure("local", folder, work / f"{side}-{n}", checkout)
-            runs[side].append(figures)
-            label = f"{other.name} (other)" if side == "other" else "this checkout"
+        for i, side in enumerate(sides):
+            figures = measure(
+                "local", folder, work / f"side{i}-{n}", side.checkout, side.first_path
+            )
+            runs[side.label].append(figures)
             print(
-                f"round {n} {label:<28} {figures.wall_s:7.1f} s wall {figures.cpu_s:7.1f} s CPU "
-                f"{figures.rows:>10,} rows",
+                f"round {n} {side.label:<36} {figures.wall_s:7.1f} s wall "
+                f"{figures.cpu_s:7.1f} s CPU {figures.rows:>10,} rows",
                 flush=True,
             )
             print(figures.output.rstrip(), flush=True)
-    wall = {k: statistics.median(f.wall_s for f in v) for k, v in runs.items()}
-    cpu = {k: statistics.median(f.cpu_s for f in v) for k, v in runs.items()}
-    for what, figure in (("wall", wall), ("CPU", cpu)):
-        print(
-            f"median {what}: {figure['other']:.1f} s -> {figure['this']:.1f} s "
-            f"({figure['this'] / figure['other']:.2f} x)"
-        )
+    for what, of in (("wall", "wall_s"), ("CPU", "cpu_s")):
+        median = {k: statistics.median(getattr(f, of) for f in v) for k, v in runs.items()}
+        for j, later in enumerate(sides):
+            for earlier in sides[:j]:
+                print(
+                    f"median {what}: {earlier.label} {median[earlier.label]:.1f} s -> "
+                    f"{later.label} {median[later.label]:.1f} s "
+                    f"({median[later.label] / median[earlier.label]:.2f} x)"
+                )
     if len({f.rows for v in runs.values() for f in v}) > 1:
-        raise SystemExit("the two checkouts disagree on CLEAN's rows")
+        raise SystemExit("the checkouts disagree on CLEAN's rows")
 
 
 def main() -> None:
@@ -310,11 +341,15 @@ def main() -> None:
     )
     parser.add_argument(
         "--against",
-        type=Path,
-        metavar="CHECKOUT",
+        type=parse_side,
+        action="append",
+        default=[],
+        metavar="CHECKOUT[@FOLDER]",
         help="only the local run, of this checkout and of CHECKOUT (another commit's worktree "
-        "after its `make install EXTRAS=dev,ml,bench`), in turn for --rounds rounds; prints "
-        "the ratios of the medians",
+        "after its `make install EXTRAS=dev,ml,bench`, or . for this one), in turn for --rounds "
+        "rounds; prints the ratios of the medians. @FOLDER puts a folder of that checkout first "
+        "on that side's PYTHONPATH: `--against .@benchmarks/daily_off` is this checkout with the "
+        "daily values switched off. Repeatable: the sides run in the order given, this one last",
     )
     parser.add_argument("--rounds", type=int, default=3, help="with --against (default 3)")
     parser.add_argument("--only", help=argparse.SUPPRESS)
@@ -336,8 +371,8 @@ def main() -> None:
         files = sorted(folder.glob("*.CSV"))
         size = sum(p.stat().st_size for p in files)
         print(f"{what}: {len(files)} station files, {size / 1e6:.0f} MB; {os.cpu_count()} cores")
-        if args.against is not None:
-            side_by_side(folder, work, args.against.resolve(), args.rounds)
+        if args.against:
+            side_by_side(folder, work, args.against, args.rounds)
             return
         if "duckdb" not in args.skip:
             raw_bodies(folder, work / "raw")
