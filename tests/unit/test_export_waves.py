@@ -22,15 +22,24 @@ FILES = [f"raw/inmet/station={s}/year=2024/{n:064x}.csv" for n, s in enumerate(S
 
 
 class RecordingWarehouse(FakeExportWarehouse):
-    def __init__(self, partitions_per_call: int | None = None) -> None:
+    def __init__(
+        self, partitions_per_call: int | None = None, daily_partitions_per_call: int | None = None
+    ) -> None:
         super().__init__(rows=10)
         self.calls: list[int] = []
+        self.daily_calls: list[int] = []
         if partitions_per_call is not None:
             self.partitions_per_call = partitions_per_call
+        if daily_partitions_per_call is not None:
+            self.daily_partitions_per_call = daily_partitions_per_call
 
     def export_partitions(self, partitions: Sequence[tuple[str, int, str]]) -> dict[str, int]:
         self.calls.append(len(partitions))
         return super().export_partitions(partitions)
+
+    def export_daily_partitions(self, partitions: Sequence[tuple[str, int, str]]) -> dict[str, int]:
+        self.daily_calls.append(len(partitions))
+        return super().export_daily_partitions(partitions)
 
 
 def message() -> LoadNotification:
@@ -61,6 +70,20 @@ def test_the_exporter_names_its_wave_size() -> None:
     assert export(RecordingWarehouse(partitions_per_call=3)) == [3, 3, 1]
 
 
+def test_daily_waves_take_the_exporters_daily_size_else_its_hourly_one() -> None:
+    """Seven station-years give fourteen daily partitions (each year and the year before)."""
+    warehouse = RecordingWarehouse(partitions_per_call=3)
+    export(warehouse)
+    assert warehouse.daily_calls == [3, 3, 3, 3, 2]
+    warehouse = RecordingWarehouse(partitions_per_call=3, daily_partitions_per_call=5)
+    export(warehouse)
+    assert warehouse.calls == [3, 3, 1]
+    assert warehouse.daily_calls == [5, 5, 4]
+    pinned = RecordingWarehouse(partitions_per_call=3, daily_partitions_per_call=5)
+    export(pinned, pinned=4)
+    assert pinned.daily_calls == [4, 4, 4, 2]
+
+
 def test_a_wave_size_pinned_on_the_service_wins() -> None:
     assert export(RecordingWarehouse(partitions_per_call=3), pinned=2) == [2, 2, 2, 1]
 
@@ -72,3 +95,6 @@ def test_the_adapters_wave_sizes() -> None:
     assert LocalExporter.GROUP == 48
     assert LocalExporter.partitions_per_call == 4 * LocalExporter.GROUP
     assert LocalExporter.DAILY_GROUP >= LocalExporter.GROUP
+    # The daily partitions likewise: four groups a call, unloads overlapping puts.
+    assert LocalExporter.daily_partitions_per_call == 4 * LocalExporter.DAILY_GROUP
+    assert not hasattr(SnowflakeExporter, "daily_partitions_per_call")

@@ -141,6 +141,10 @@ class LocalExporter(WarehouseQueries):
     # other. A message of <=100 partitions still scans CLEAN 3 times (groups of 48), not 7
     # (waves of 16). Memory stays bounded by GROUP; a wave's files wait on disk for their put.
     partitions_per_call = 4 * GROUP
+    # The same for the daily partitions: four groups of DAILY_GROUP a call, so that their
+    # unloads overlap their puts too (a batch's daily partitions, two per station-year, then go
+    # in one call: with one group a call, each call unloaded, then waited for its puts).
+    daily_partitions_per_call = 4 * DAILY_GROUP
     # Puts in flight at once: a boto3 client is thread-safe ("Multithreading or multiprocessing
     # with clients", boto3.amazonaws.com/v1/documentation/api/latest/guide/clients.html) and
     # moto's server is threaded.

@@ -259,7 +259,7 @@ class ExportService:
         ]
         result.daily_keys = [k for _, _, k in todo]
         todo = [item for item in todo if item[2] not in done]
-        size = self.wave_size()
+        size = self.wave_size(daily=True)
         for start in range(0, len(todo), size):
             if remaining_ms is not None and remaining_ms() < self.WAVE_BUDGET_MS:
                 raise ExportIncomplete(
@@ -284,12 +284,16 @@ class ExportService:
                 [ExportedPartition(s, y, k, int(written.get(k, 0))) for s, y, k in wave],
             )
 
-    def wave_size(self) -> int:
+    def wave_size(self, daily: bool = False) -> int:
         """The service's own wave size if set; else the exporter's (an optional attribute:
-        only an adapter whose waves differ from WAVE names one); else WAVE."""
+        only an adapter whose waves differ from WAVE names one; for the daily partitions,
+        ``daily_partitions_per_call`` if it names that too); else WAVE."""
         if self.wave is not None:
             return self.wave
-        return int(getattr(self.exporter, "partitions_per_call", self.WAVE))
+        hourly = int(getattr(self.exporter, "partitions_per_call", self.WAVE))
+        if daily:
+            return int(getattr(self.exporter, "daily_partitions_per_call", hourly))
+        return hourly
 
     def _export_wave(
         self, wave: list[tuple[str, int, str]], result: ExportResult
