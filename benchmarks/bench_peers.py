@@ -23,6 +23,10 @@ Data: a generated year (``--stations``, cached in data/bench/), or the real file
 Run: ``make bench-peers`` or ``.venv/bin/python benchmarks/bench_peers.py [--stations 564]``,
 ``… --real ../shared/data/inmet_real --copies 64``. dlt comes from the ``bench`` extra
 (pyproject.toml); it is never part of the functions or the local stack.
+
+Why one module (over 400 lines): the script measures each contender by starting itself again in
+a child process (``--only NAME``), so the contenders, the measuring and the side-by-side rounds
+(``--against``) live in the one file that child is started from.
 """
 
 from __future__ import annotations
