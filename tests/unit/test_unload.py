@@ -87,6 +87,14 @@ def test_a_plain_result_goes_from_the_query_to_the_files_without_arrow(
     assert (tmp_path / "gap.csv").read_bytes() == b""
 
 
+def test_a_partition_asked_twice_is_written_to_both_paths(fs: Any, tmp_path: Path) -> None:
+    """The request is the caller's list: a partition named twice gets both files, whole."""
+    names = ["a.csv", "again.csv", "third.csv"]  # 6 rows asked of a result of 4
+    parts = [("A001", 2024, tmp_path / name) for name in names]
+    assert unload_partitions(fs, SORTED, [], parts) == {str(tmp_path / n): 2 for n in names}
+    assert len({(tmp_path / n).read_bytes() for n in names}) == 1
+
+
 def test_a_result_the_direct_way_cannot_cut_takes_the_arrow_way(fs: Any, tmp_path: Path) -> None:
     """A line break in a value (two CSV lines for one row) and a query the warehouse refuses
     are left to the Arrow way, which writes the first exactly and words the second."""
