@@ -172,7 +172,9 @@ BITAND(in_run, {{ 2 ** i }}) > 0
 {%- set REFERENCE_INPUTS = ns.inputs -%}
 
 {#- Check i's bit in BATCH_WORK.qc_checks, in CHECKS' order: 2^i. The column is a BIGINT
-    (NUMBER(38,0) on Snowflake, 64-bit on the local warehouse): bits 0 to 59 are safe in both,
+    (on Snowflake a synonym of NUMBER, precision 38 and scale 0: "Numeric data types",
+    https://docs.snowflake.com/en/sql-reference/data-types-numeric; 64-bit on the local
+    warehouse): bits 0 to 59 are safe in both,
     and tests/unit/test_sql_qc.py holds the checks under that and the two statements to the
     same bits. BITAND: https://docs.snowflake.com/en/sql-reference/functions/bitand. -#}
 {%- macro check_bit(i) -%}
