@@ -41,7 +41,6 @@ def test_retention_is_decided_as_moto_does(age: float, kept: bool) -> None:
         fixed = _receive_after(age, retention=60)
     finally:
         SQSBackend.is_message_valid_based_on_retention_period = original  # type: ignore[method-assign]
-        SQSBackend._inmet_fixed = False  # type: ignore[attr-defined]
     assert bool(unfixed) == kept
     assert bool(fixed) == kept
     if kept:
@@ -57,7 +56,6 @@ def test_moto_modules_are_listed_once_and_the_same(monkeypatch: pytest.MonkeyPat
     original = getattr(backends.list_of_moto_modules, "__wrapped__", backends.list_of_moto_modules)
     listed = list(original())
     assert {"s3", "sqs", "dynamodb"} <= set(listed)
-    monkeypatch.setattr(SQSBackend, "_inmet_fixed", False, raising=False)
     monkeypatch.setattr(
         SQSBackend,
         "is_message_valid_based_on_retention_period",

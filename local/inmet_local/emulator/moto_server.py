@@ -87,19 +87,18 @@ def apply_fixes() -> None:
         listed_once._inmet_fixed = True  # type: ignore[attr-defined]
         backends.list_of_moto_modules = listed_once
 
-    if _fixed(SQSBackend):
-        return
+    if not _fixed(SQSBackend.is_message_valid_based_on_retention_period):
 
-    def is_message_valid_based_on_retention_period(
-        self: Any, queue_name: str, message: Any
-    ) -> bool:
-        retention_period = int(self.get_queue(queue_name).message_retention_period)
-        return bool(retention_period + message.sent_timestamp / 1000 > unix_time())
+        def is_message_valid_based_on_retention_period(
+            self: Any, queue_name: str, message: Any
+        ) -> bool:
+            retention_period = int(self.get_queue(queue_name).message_retention_period)
+            return bool(retention_period + message.sent_timestamp / 1000 > unix_time())
 
-    SQSBackend.is_message_valid_based_on_retention_period = (  # type: ignore[method-assign]
-        is_message_valid_based_on_retention_period
-    )
-    SQSBackend._inmet_fixed = True  # type: ignore[attr-defined]
+        is_message_valid_based_on_retention_period._inmet_fixed = True  # type: ignore[attr-defined]
+        SQSBackend.is_message_valid_based_on_retention_period = (  # type: ignore[method-assign]
+            is_message_valid_based_on_retention_period
+        )
 
 
 def plain_request_log() -> logging.StreamHandler[TextIO]:
