@@ -69,14 +69,23 @@ COUNT({{ v.source }})
 {%- endif -%}
 {%- endmacro -%}
 
-{#- The daily value `v` (before its rule): an aggregate over the day's hours. -#}
+{#- The daily value `v` (before its rule): an aggregate over the day's hours. A sum or a mean
+    adds its hours as NUMBER(18,4) (exact: every hourly value has at most 4 decimals), so the
+    day's value is the same whatever order the hours are added in. Snowflake adds NUMBER values
+    exactly anyway (fixed-point, up to 38 digits: "Numeric data types",
+    https://docs.snowflake.com/en/sql-reference/data-types-numeric); the local warehouse (fakesnow) would add them as DOUBLE otherwise, in an
+    order that varies from run to run, and a mean that falls on a rounding boundary of its
+    column (17.775 into NUMBER(5,2)) came out 17.77 in one run and 17.78 in the next. (DuckDB
+    still divides the exact sum in DOUBLE: 17.77 there every run, 17.78 on Snowflake; the
+    oracle's tolerance is half a unit of the column, tests/integration/test_daily.py.) -#}
+{%- set EXACT = "NUMBER(18,4)" -%}
 {%- macro aggregate(v) -%}
 {%- if v.kind == "sum" -%}
-SUM({{ v.source }})
+SUM(CAST({{ v.source }} AS {{ EXACT }}))
 {%- elif v.kind == "radiation" -%}
-SUM(IFF(night, 0, {{ v.source }})) / 1000
+SUM(CAST(IFF(night, 0, {{ v.source }}) AS {{ EXACT }})) / 1000
 {%- elif v.kind == "mean" -%}
-AVG({{ v.source }})
+AVG(CAST({{ v.source }} AS {{ EXACT }}))
 {%- elif v.kind == "max" -%}
 MAX({{ v.source }})
 {%- elif v.kind == "min" -%}
