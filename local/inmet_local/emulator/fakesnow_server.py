@@ -107,6 +107,11 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="open no file outside --db-path and the --read-dir folders",
     )
+    parser.add_argument(
+        "--translate-every-time",
+        action="store_true",
+        help="translate every statement to DuckDB's SQL anew, keeping none (fakesnow_cache.py)",
+    )
     args = parser.parse_args(argv)
     # The unload route's secret comes in the environment, not on the command line (which any
     # user of the machine can read in `ps`).
@@ -125,10 +130,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.db_path is not None:
         args.db_path.mkdir(parents=True, exist_ok=True)
         server_module.shared_fs = FakeSnow(db_path=args.db_path)  # type: ignore[attr-defined]
-    from inmet_local.emulator.fakesnow_errors import install
+    from inmet_local.emulator import fakesnow_cache, fakesnow_errors
     from inmet_local.emulator.unload import route
 
-    install()  # constraint violations answered as Snowflake's errors, not HTTP 500
+    fakesnow_errors.install()  # constraint violations answered as Snowflake's errors, not HTTP 500
+    if not args.translate_every_time:
+        fakesnow_cache.install()  # each long statement translated to DuckDB's SQL once
 
     # The unload folder too: the unload route has DuckDB write each query's CSV there itself
     # (unload.py), and only the route writes to it (callers need the stack's token).

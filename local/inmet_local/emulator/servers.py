@@ -239,6 +239,7 @@ def fakesnow_server(
     log_path: Path | None = None,
     unload_dir: Path | None = None,
     read_dirs: Sequence[Path] | None = None,
+    translate_once: bool = True,
 ) -> ManagedProcess:
     """The local Snowflake: fakesnow's HTTP server, one shared warehouse (on disk if db_path).
 
@@ -248,7 +249,9 @@ def fakesnow_server(
     benchmarks' own servers, whose pipes write to temporary folders) file access is as
     fakesnow has it. Its unload route writes only
     inside ``unload_dir`` (a fresh temporary folder by default) and only for callers with the
-    server's token: ``fakesnow_client_env`` gives the variables the exporter needs to reach it."""
+    server's token: ``fakesnow_client_env`` gives the variables the exporter needs to reach it.
+    ``translate_once=False`` has it translate every statement anew (fakesnow_cache.py: its
+    translation cache off, for the tests and benchmarks that compare both ways)."""
     import secrets
     import tempfile
 
@@ -267,6 +270,8 @@ def fakesnow_server(
     ]
     if db_path is not None:
         argv += ["--db-path", str(db_path)]
+    if not translate_once:
+        argv.append("--translate-every-time")
     if read_dirs is not None:
         argv.append("--lock-files")
         for folder_read in read_dirs:
