@@ -6,8 +6,9 @@ Python; ``VersionModel`` (below) reads them on its own and adds the order of ver
 superseded status and the station history, for the differential test of the whole pipeline.
 
 Why one module over 400 lines: it is the tests' single statement of the contract (CLEAN,
-quality control's flags per row, the version model and the daily values), each part built on
-the same parsed rows; split, a reader of one would have to find the others' definitions.
+quality control's flags per row, the version model, the daily and the monthly values), each
+part built on the same parsed rows; split, a reader of one would have to find the others'
+definitions.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from datetime import date as date_type
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Any
 
 from inmet_pipeline.columns import CLEAN_COLUMNS, DAILY_VALUES, MEASURES
 from inmet_pipeline.reader import read_observations
@@ -645,3 +647,48 @@ def station_year_attributes(files: Iterable[bytes]) -> dict[StationYear, Attribu
             st.altitude_m,
         )
     return attributes
+
+
+MONTHLY_TOTALS = ("precipitation_mm", "radiation_mj_m2", "eto_mm")
+MONTHLY_MEANS = (
+    "air_temp_mean_c",
+    "air_temp_max_c",
+    "air_temp_min_c",
+    "humidity_mean_pct",
+    "pressure_mean_hpa",
+    "wind_speed_mean_ms",
+)
+MONTHLY_VALUE_COLUMNS = (*MONTHLY_TOTALS, *MONTHLY_MEANS)
+
+
+def expected_monthly(
+    daily: dict[tuple[str, date_type], dict[str, Any]],
+) -> dict[tuple[str, int, int], dict[str, float | int | None]]:
+    """CLEAN.MONTHLY from CLEAN.DAILY's rows, by WMO's rules as docs/daily.md states them: a
+    mean when at most 5 days are missing and no more than 3 in a row, a total only from every
+    day of the month; a day without a row is missing."""
+    import calendar
+
+    out: dict[tuple[str, int, int], dict[str, float | int | None]] = {}
+    for station, year, month in {(s, d.year, d.month) for s, d in daily}:
+        days = calendar.monthrange(year, month)[1]
+        rec: dict[str, float | int | None] = {"days_in_month": days}
+        for name in MONTHLY_VALUE_COLUMNS:
+            values = [
+                (daily.get((station, date_type(year, month, d))) or {}).get(name)
+                for d in range(1, days + 1)
+            ]
+            valid = [float(v) for v in values if v is not None]
+            longest = run = 0
+            for v in values:
+                run = run + 1 if v is None else 0
+                longest = max(longest, run)
+            rec[f"n_{name}"] = len(valid)
+            rec[f"gap_{name}"] = longest
+            if name in MONTHLY_TOTALS:
+                rec[name] = sum(valid) if len(valid) == days else None
+            else:
+                ok = days - len(valid) <= 5 and longest <= 3
+                rec[name] = sum(valid) / len(valid) if ok else None
+        out[(station, year, month)] = rec
+    return out

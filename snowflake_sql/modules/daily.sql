@@ -37,25 +37,29 @@
     kind    sum | radiation | mean | max | min | vector (the wind direction: the mean of the
             hourly wind vectors weighted by the hourly speed, wind_speed_ms)
     type    its DAILY type
+    monthly its monthly value in CLEAN.MONTHLY (R__views_monthly.sql, WMO's rules): "total" (from
+            a complete month) or "mean" (of the valid days); none for the others
 -#}
 {%- set MIN_HOURS = 20 -%}
 {%- set DAILY_VALUES = [
-  {"name": "precipitation_mm", "source": "precipitation_mm", "kind": "sum", "type": "NUMBER(6,1)"},
-  {"name": "air_temp_mean_c", "source": "air_temp_c", "kind": "mean", "type": "NUMBER(5,2)"},
-  {"name": "air_temp_max_c", "source": "air_temp_max_c", "kind": "max", "type": "NUMBER(4,1)"},
-  {"name": "air_temp_min_c", "source": "air_temp_min_c", "kind": "min", "type": "NUMBER(4,1)"},
-  {"name": "humidity_mean_pct", "source": "humidity_pct", "kind": "mean", "type": "NUMBER(5,2)"},
+  {"name": "precipitation_mm", "source": "precipitation_mm", "kind": "sum", "type": "NUMBER(6,1)", "monthly": "total"},
+  {"name": "air_temp_mean_c", "source": "air_temp_c", "kind": "mean", "type": "NUMBER(5,2)", "monthly": "mean"},
+  {"name": "air_temp_max_c", "source": "air_temp_max_c", "kind": "max", "type": "NUMBER(4,1)", "monthly": "mean"},
+  {"name": "air_temp_min_c", "source": "air_temp_min_c", "kind": "min", "type": "NUMBER(4,1)", "monthly": "mean"},
+  {"name": "humidity_mean_pct", "source": "humidity_pct", "kind": "mean", "type": "NUMBER(5,2)", "monthly": "mean"},
   {"name": "humidity_max_pct", "source": "humidity_max_pct", "kind": "max", "type": "NUMBER(4,1)"},
   {"name": "humidity_min_pct", "source": "humidity_min_pct", "kind": "min", "type": "NUMBER(4,1)"},
-  {"name": "pressure_mean_hpa", "source": "pressure_hpa", "kind": "mean", "type": "NUMBER(6,2)"},
-  {"name": "wind_speed_mean_ms", "source": "wind_speed_ms", "kind": "mean", "type": "NUMBER(5,2)"},
+  {"name": "pressure_mean_hpa", "source": "pressure_hpa", "kind": "mean", "type": "NUMBER(6,2)", "monthly": "mean"},
+  {"name": "wind_speed_mean_ms", "source": "wind_speed_ms", "kind": "mean", "type": "NUMBER(5,2)", "monthly": "mean"},
   {"name": "wind_direction_deg", "source": "wind_direction_deg", "kind": "vector", "type": "NUMBER(4,1)"},
   {"name": "wind_gust_max_ms", "source": "wind_gust_ms", "kind": "max", "type": "NUMBER(4,1)"},
-  {"name": "radiation_mj_m2", "source": "radiation_kj_m2", "kind": "radiation", "type": "NUMBER(7,4)"},
+  {"name": "radiation_mj_m2", "source": "radiation_kj_m2", "kind": "radiation", "type": "NUMBER(7,4)", "monthly": "total"},
 ] -%}
 {#- ETo's inputs (daily values above): it is computed only where all are present. -#}
 {%- set ETO_INPUTS = ["air_temp_max_c", "air_temp_min_c", "humidity_max_pct", "humidity_min_pct", "wind_speed_mean_ms", "radiation_mj_m2"] -%}
 {%- set ETO_TYPE = "NUMBER(5,2)" -%}
+{#- ETo's monthly value: a total. -#}
+{%- set ETO_MONTHLY = "total" -%}
 
 {#- The count of valid hours of value `v`, over the hours `h` (the day's grid, LEFT JOINed to
     OBSERVATIONS; `night` is TRUE for an hour wholly below the horizon). -#}

@@ -22,8 +22,10 @@ from tests.helpers import small_file
 from tests.integration.resources import load
 from tests.oracle import (
     DAILY_VALUE_COLUMNS,
+    MONTHLY_VALUE_COLUMNS,
     expected_clean,
     expected_daily,
+    expected_monthly,
     station_year_attributes,
 )
 
@@ -89,11 +91,56 @@ def differences(
     return problems
 
 
+MONTHLY_COUNTS = (
+    "days_in_month",
+    *(f"{p}_{c}" for c in MONTHLY_VALUE_COLUMNS for p in ("n", "gap")),
+)
+
+
+def monthly_rows(wh: LocalWarehouse) -> dict[tuple[str, int, int], dict[str, Any]]:
+    """CLEAN.MONTHLY (R__views_monthly.sql)."""
+    names = (*MONTHLY_COUNTS, *MONTHLY_VALUE_COLUMNS)
+    rows = wh.execute(f"SELECT station_id, year, month, {', '.join(names)} FROM {wh.clean}.MONTHLY")
+    return {
+        (r[0], int(r[1]), int(r[2])): {
+            n: float(v) if isinstance(v, Decimal) else v for n, v in zip(names, r[3:], strict=True)
+        }
+        for r in rows
+    }
+
+
+def monthly_differences(
+    got: dict[tuple[str, int, int], dict[str, Any]],
+    want: dict[tuple[str, int, int], dict[str, float | int | None]],
+) -> list[str]:
+    """Where CLEAN.MONTHLY and the oracle's monthly values from DAILY disagree (a mean is
+    rounded to 2 decimals; a total is DAILY's values added exactly)."""
+    problems = [f"{k}: only in the warehouse" for k in got.keys() - want.keys()]
+    problems += [f"{k}: only in the oracle" for k in want.keys() - got.keys()]
+    for key in sorted(got.keys() & want.keys()):
+        g, w = got[key], want[key]
+        problems += [
+            f"{key} {n}: warehouse {g[n]}, oracle {w[n]}" for n in MONTHLY_COUNTS if g[n] != w[n]
+        ]
+        for name in MONTHLY_VALUE_COLUMNS:
+            a, b = g[name], w[name]
+            if (a is None) != (b is None) or (
+                a is not None and b is not None and abs(a - b) > 0.005 + 1e-6
+            ):
+                problems.append(f"{key} {name}: warehouse {a}, oracle {b}")
+    return problems
+
+
 def check_against_oracle(wh: LocalWarehouse, datas: list[bytes]) -> int:
+    """CLEAN.DAILY against the oracle's daily values from the files, then CLEAN.MONTHLY against
+    the oracle's monthly values from CLEAN.DAILY."""
     want = expected_daily(expected_clean(datas), station_year_attributes(datas))
     got = daily_rows(wh)
     problems = differences(got, want)
     assert not problems, f"{len(problems)} differences, first: {problems[:10]}"
+    monthly = monthly_rows(wh)
+    problems = monthly_differences(monthly, expected_monthly(got))
+    assert not problems, f"{len(problems)} monthly differences, first: {problems[:10]}"
     return len(got)
 
 
