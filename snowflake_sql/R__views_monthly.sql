@@ -6,7 +6,7 @@
   tests/integration/test_monthly.py holds the two to the same values.
 
   The rules, WMO's for monthly values from daily ones (WMO Guidelines on the Calculation of
-  Climate Normals, WMO-No. 1203, 2017, section 4.3: a monthly mean is computed when no more
+  Climate Normals, WMO-No. 1203, 2017: a monthly mean is computed when no more
   than 5 days are missing and no more than 3 consecutive days are missing; a monthly total
   only from a complete month):
     mean    the mean of the month's valid daily values, when at most MAX_MISSING_DAYS days of
