@@ -18,9 +18,11 @@
   consecutive days without one), so an empty value says why; days_in_month is the month's.
 
   Snowflake functions, each run by the local warehouse too: DATE_TRUNC, LAST_DAY
-  (https://docs.snowflake.com/en/sql-reference/functions/last_day), DATEADD, DAY; a cumulative
-  window frame, "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
-  (https://docs.snowflake.com/en/sql-reference/functions-window-syntax). The days of a month
+  (https://docs.snowflake.com/en/sql-reference/functions/last_day), DATEADD, DAY; MAX over a
+  cumulative window frame, "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+  (https://docs.snowflake.com/en/sql-reference/functions-window-syntax; MAX as a window
+  function takes a cumulative or sliding frame,
+  https://docs.snowflake.com/en/sql-reference/functions/max). The days of a month
   are 0..30 days after its first, a VALUES list in FROM as in task/daily_select.sql.
 -#}
 {%- set MAX_MISSING_DAYS = 5 -%}

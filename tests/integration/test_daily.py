@@ -34,16 +34,16 @@ pytestmark = [pytest.mark.integration]
 COUNT_COLUMNS = ("utc_offset", "day_hours", *(f"n_{c}" for c in DAILY_VALUE_COLUMNS))
 
 
+def named(names: tuple[str, ...], values: tuple[Any, ...]) -> dict[str, Any]:
+    """A row's values by column name, NUMBER values as floats (the oracle's)."""
+    pairs = zip(names, values, strict=True)
+    return {n: float(v) if isinstance(v, Decimal) else v for n, v in pairs}
+
+
 def daily_rows(wh: LocalWarehouse) -> dict[tuple[str, date], dict[str, Any]]:
-    columns = ", ".join((*COUNT_COLUMNS, *DAILY_VALUE_COLUMNS))
-    rows = wh.execute(f"SELECT station_id, local_date, {columns} FROM {wh.clean}.DAILY")
     names = (*COUNT_COLUMNS, *DAILY_VALUE_COLUMNS)
-    return {
-        (r[0], r[1]): {
-            n: float(v) if isinstance(v, Decimal) else v for n, v in zip(names, r[2:], strict=True)
-        }
-        for r in rows
-    }
+    rows = wh.execute(f"SELECT station_id, local_date, {', '.join(names)} FROM {wh.clean}.DAILY")
+    return {(r[0], r[1]): named(names, r[2:]) for r in rows}
 
 
 # The DAILY column's scale: its values are rounded to it (modules/daily.sql's types).
@@ -101,12 +101,7 @@ def monthly_rows(wh: LocalWarehouse) -> dict[tuple[str, int, int], dict[str, Any
     """CLEAN.MONTHLY (R__views_monthly.sql)."""
     names = (*MONTHLY_COUNTS, *MONTHLY_VALUE_COLUMNS)
     rows = wh.execute(f"SELECT station_id, year, month, {', '.join(names)} FROM {wh.clean}.MONTHLY")
-    return {
-        (r[0], int(r[1]), int(r[2])): {
-            n: float(v) if isinstance(v, Decimal) else v for n, v in zip(names, r[3:], strict=True)
-        }
-        for r in rows
-    }
+    return {(r[0], int(r[1]), int(r[2])): named(names, r[3:]) for r in rows}
 
 
 def monthly_differences(

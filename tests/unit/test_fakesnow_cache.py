@@ -2,7 +2,7 @@
 in-process fakesnow: a long statement is translated once and run every time, in the state it
 was translated for; what may not be kept is translated every time; nothing it runs differs
 from fakesnow's own way (the task's tables are compared both ways in
-tests/integration/test_warehouse.py)."""
+tests/integration/test_translation_cache.py)."""
 
 from __future__ import annotations
 
